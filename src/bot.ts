@@ -1,0 +1,89 @@
+import { Client, Events, GatewayIntentBits, Partials } from "discord.js";
+import type { Config } from "./config/env.js";
+import { loadCommands } from "./discord/loader.js";
+import { DiscordMessages } from "./discord/messages.js";
+import { registerCommands } from "./discord/register.js";
+import { routeCommands } from "./discord/router.js";
+import { JobRepository } from "./jobs/repository.js";
+import { JobRunner, type JobAccounting } from "./jobs/runner.js";
+import { createLogger, type Logger } from "./log/logger.js";
+import { createSeedance } from "./seedance/client.js";
+import { tierOf } from "./seedance/pricing.js";
+import type { Services } from "./services.js";
+import { openStore } from "./store/index.js";
+
+export interface BotHandle {
+  services: Services;
+  /** Stops taking commands, lets running steps write their state, closes connections. */
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+export interface BotOptions {
+  /** Where log lines go (tests capture them); stdout by default. */
+  logDestination?: NodeJS.WritableStream;
+}
+
+const noAccounting: JobAccounting = { settle: async () => undefined, refund: async () => undefined };
+
+/** The whole bot, wired: what `npm start` runs and what the end-to-end tests start. */
+export async function startBot(config: Config, options: BotOptions = {}): Promise<BotHandle> {
+  const log: Logger = createLogger(config.logLevel, [config.discordToken, config.falKey], options.logDestination);
+  const store = await openStore(config.storeUrl);
+  const commands = await loadCommands();
+  const seedance = createSeedance({ model: config.falModel, falKey: config.falKey, proxyUrl: config.falProxyUrl });
+  const tier = tierOf(config.falModel);
+
+  const client = new Client({
+    intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessageReactions],
+    partials: [Partials.Message, Partials.Reaction, Partials.User],
+    rest: { api: config.discordApiUrl },
+    allowedMentions: { parse: [] },
+  });
+  const messages = new DiscordMessages(client.rest);
+  const repo = new JobRepository(store);
+  const runner = new JobRunner({
+    repo,
+    seedance,
+    messages,
+    log,
+    tier,
+    accounting: noAccounting,
+    pollIntervalMs: config.falPollIntervalMs,
+    editIntervalMs: config.progressEditIntervalMs,
+  });
+  const services: Services = { config, log, client, store, repo, seedance, tier, messages, runner };
+  routeCommands(client, commands, services);
+  client.on(Events.Error, (err) => log.error({ err }, "discord client error"));
+
+  const ready = new Promise<Client<true>>((resolve) => client.once(Events.ClientReady, resolve));
+  try {
+    await client.login(config.discordToken);
+  } catch (err) {
+    await store.close();
+    throw new Error(`Discord refused to log in (${(err as Error).name}: check DISCORD_TOKEN and DISCORD_API_URL)`);
+  }
+  const c = await ready;
+  const registration = await registerCommands(
+    c.rest,
+    store,
+    c.application.id,
+    config.discordGuildId,
+    [...commands.values()].map((cmd) => cmd.definition),
+  );
+  const resumed = await runner.resumeAll();
+  log.info({ user: c.user.tag, commands: [...commands.keys()], registration, resumed, store: store.kind }, "bot ready");
+
+  let stopped = false;
+  return {
+    services,
+    async stop(timeoutMs = 8_000) {
+      if (stopped) return;
+      stopped = true;
+      client.removeAllListeners(Events.InteractionCreate);
+      await runner.stop(timeoutMs);
+      await client.destroy();
+      await store.close();
+      log.info("bot stopped");
+    },
+  };
+}

@@ -1,0 +1,100 @@
+import { z } from "zod";
+
+/**
+ * The environment, parsed once at start. A bad value stops start-up with one line that names
+ * the variable and says what is wrong, never the value itself (it may be a secret).
+ */
+const DEFAULT_CDN = "https://cdn.discordapp.com";
+// Discord serves attachment bytes from both; the option overrides the first (tests, proxies).
+const MEDIA_PROXY = "https://media.discordapp.net";
+
+const httpUrl = z
+  .string()
+  .trim()
+  .refine((v) => /^https?:\/\/[^\s]+$/.test(v) && URL.canParse(v), "must be an http(s) URL");
+
+const optionalText = z
+  .string()
+  .trim()
+  .transform((v) => (v === "" ? undefined : v))
+  .optional();
+
+const boundedInt = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v === undefined || v === "" ? String(fallback) : v))
+    .refine((v) => /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max, `must be a whole number from ${min} to ${max}`)
+    .transform(Number);
+
+const envSchema = z.object({
+  DISCORD_TOKEN: z
+    .string({ error: "is required (the bot token from the Discord developer portal)" })
+    .trim()
+    .min(1, "is required (the bot token from the Discord developer portal)")
+    .refine((v) => !/\s/.test(v), "must be a bot token without spaces (copy it again from the developer portal)"),
+  FAL_KEY: optionalText,
+  DISCORD_API_URL: httpUrl.default("https://discord.com/api"),
+  DISCORD_CDN_URL: httpUrl.default(DEFAULT_CDN),
+  FAL_PROXY_URL: optionalText.pipe(httpUrl.optional()),
+  FAL_MODEL: z
+    .string()
+    .trim()
+    .regex(/^[a-z0-9-]+\/[a-z0-9.-]+(\/[a-z0-9.-]+)*$/, "must be a fal endpoint id such as bytedance/seedance-2.0/image-to-video")
+    .default("bytedance/seedance-2.0/image-to-video"),
+  STORE_URL: z
+    .string()
+    .trim()
+    .refine((v) => /^(sqlite:\/\/.+|redis:\/\/.+|rediss:\/\/.+|memory:\/\/)$/.test(v), "must be sqlite://path, redis://host:port or memory://")
+    .default("sqlite://data/bot.sqlite"),
+  DISCORD_GUILD_ID: optionalText.pipe(z.string().regex(/^\d{17,20}$/, "must be a guild id (17-20 digits)").optional()),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], { error: "must be one of fatal, error, warn, info, debug, trace, silent" }).default("info"),
+  FAL_POLL_INTERVAL_MS: boundedInt(50, 60_000, 2_000),
+  PROGRESS_EDIT_INTERVAL_MS: boundedInt(100, 60_000, 3_000),
+});
+
+export interface Config {
+  discordToken: string;
+  falKey: string | undefined;
+  discordApiUrl: string;
+  /** Origins the bot may download attachments from. */
+  attachmentOrigins: string[];
+  falProxyUrl: string | undefined;
+  falModel: string;
+  storeUrl: string;
+  discordGuildId: string | undefined;
+  logLevel: string;
+  falPollIntervalMs: number;
+  progressEditIntervalMs: number;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export function parseConfig(env: NodeJS.ProcessEnv): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`Configuration error: ${String(issue.path[0] ?? "environment")} ${issue.message}`);
+  }
+  const e = parsed.data;
+  if (!e.FAL_KEY && !e.FAL_PROXY_URL) {
+    throw new ConfigError("Configuration error: FAL_KEY is required (or set FAL_PROXY_URL to a proxy that adds it)");
+  }
+  const cdnOrigin = new URL(e.DISCORD_CDN_URL).origin;
+  return {
+    discordToken: e.DISCORD_TOKEN,
+    falKey: e.FAL_KEY,
+    discordApiUrl: e.DISCORD_API_URL.replace(/\/+$/, ""),
+    attachmentOrigins: cdnOrigin === DEFAULT_CDN ? [DEFAULT_CDN, MEDIA_PROXY] : [cdnOrigin],
+    falProxyUrl: e.FAL_PROXY_URL,
+    falModel: e.FAL_MODEL,
+    storeUrl: e.STORE_URL,
+    discordGuildId: e.DISCORD_GUILD_ID,
+    logLevel: e.LOG_LEVEL,
+    falPollIntervalMs: e.FAL_POLL_INTERVAL_MS,
+    progressEditIntervalMs: e.PROGRESS_EDIT_INTERVAL_MS,
+  };
+}

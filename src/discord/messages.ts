@@ -1,0 +1,73 @@
+import { DiscordAPIError, RESTJSONErrorCodes, Routes, type REST, type RESTPostAPIChannelMessageJSONBody } from "discord.js";
+
+/** The interaction webhook, usable for the first 15 minutes (minus a margin) only. */
+export interface InteractionWebhook {
+  applicationId: string;
+  token: string;
+  expiresAt: number;
+}
+
+export interface ProgressTarget {
+  channelId: string;
+  messageId: string | null;
+  webhook: InteractionWebhook | null;
+}
+
+export interface MessageBody {
+  content: string;
+  allowed_mentions: { parse: []; users?: string[] };
+  components?: unknown[];
+}
+
+export interface UploadFile {
+  name: string;
+  data: Buffer;
+  contentType: string;
+}
+
+const TOKEN_GONE = new Set<number | string>([RESTJSONErrorCodes.InvalidWebhookToken, RESTJSONErrorCodes.UnknownWebhook, RESTJSONErrorCodes.UnknownInteraction]);
+
+export function isDiscordError(err: unknown, ...codes: Array<number | string>): boolean {
+  return err instanceof DiscordAPIError && codes.includes(err.code);
+}
+
+/** Message traffic by REST, so it works for messages and channels no cache has seen. */
+export class DiscordMessages {
+  constructor(private readonly rest: REST) {}
+
+  /** Edits the progress message: through the interaction webhook while it lives, else the channel route. */
+  async editProgress(target: ProgressTarget, body: MessageBody): Promise<string> {
+    if (target.webhook && Date.now() < target.webhook.expiresAt) {
+      try {
+        const message = (await this.rest.patch(Routes.webhookMessage(target.webhook.applicationId, target.webhook.token, "@original"), {
+          body,
+          auth: false,
+        })) as { id: string };
+        target.messageId ??= message.id;
+        return message.id;
+      } catch (err) {
+        if (!(err instanceof DiscordAPIError) || !(TOKEN_GONE.has(err.code) || err.status === 401)) throw err;
+        target.webhook = null;
+      }
+    }
+    if (target.messageId) {
+      await this.rest.patch(Routes.channelMessage(target.channelId, target.messageId), { body });
+      return target.messageId;
+    }
+    const created = (await this.rest.post(Routes.channelMessages(target.channelId), { body })) as { id: string };
+    target.messageId = created.id;
+    return created.id;
+  }
+
+  async post(channelId: string, body: RESTPostAPIChannelMessageJSONBody, files: UploadFile[] = []): Promise<string> {
+    const message = (await this.rest.post(Routes.channelMessages(channelId), {
+      body: files.length ? { ...body, attachments: files.map((f, i) => ({ id: i, filename: f.name })) } : body,
+      files: files.map((f) => ({ name: f.name, data: f.data, contentType: f.contentType })),
+    })) as { id: string };
+    return message.id;
+  }
+
+  async react(channelId: string, messageId: string, emoji: string): Promise<void> {
+    await this.rest.put(Routes.channelMessageOwnReaction(channelId, messageId, encodeURIComponent(emoji)));
+  }
+}

@@ -1,0 +1,21 @@
+import { Events, type Client } from "discord.js";
+import type { Services } from "../services.js";
+import { readArgs, type Command } from "./command.js";
+import { refuse } from "./replies.js";
+
+const OOPS = "Something went wrong on the bot's side. Nothing was charged; please try again in a moment.";
+
+/** Hands each slash command to its module; a failure still gets an answer, never silence. */
+export function routeCommands(client: Client, commands: Map<string, Command>, services: Services): void {
+  client.on(Events.InteractionCreate, async (interaction) => {
+    if (!interaction.isChatInputCommand()) return;
+    const command = commands.get(interaction.commandName);
+    try {
+      if (!command) return await refuse(interaction, "This command is no longer available.");
+      await command.handle(interaction, readArgs(interaction, command.definition), services);
+    } catch (err) {
+      services.log.error({ err, command: interaction.commandName }, "command failed");
+      await refuse(interaction, OOPS).catch(() => undefined);
+    }
+  });
+}

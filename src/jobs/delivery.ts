@@ -1,0 +1,85 @@
+import type { RESTPostAPIChannelMessageJSONBody } from "discord.js";
+import { DiscordAPIError, RESTJSONErrorCodes } from "discord.js";
+import { downloadCapped } from "../http/download.js";
+import { readMp4Info } from "../seedance/mp4.js";
+import type { DiscordMessages } from "../discord/messages.js";
+import { costMicros, formatUsd, type Tier } from "../seedance/pricing.js";
+import type { Job } from "./job.js";
+import { quotePrompt } from "./progress.js";
+
+/** Derived from the job id: a repeated post after a crash returns the first message instead. */
+export function deliveryNonce(jobId: string): string {
+  return `v${jobId.replace(/-/g, "")}`.slice(0, 25);
+}
+
+export function messageLink(guildId: string | null, channelId: string, messageId: string): string {
+  return `https://discord.com/channels/${guildId ?? "@me"}/${channelId}/${messageId}`;
+}
+
+export interface ResultFacts {
+  seed: number | null;
+  seconds: number;
+  costMicros: number;
+  /** Set when the file was too large to upload and is linked instead. */
+  link?: string;
+}
+
+export function renderResult(job: Pick<Job, "userId" | "params">, facts: ResultFacts): string {
+  const p = job.params;
+  const details = [
+    facts.seed !== null ? `seed ${facts.seed}` : null,
+    `${facts.seconds} s`,
+    p.resolution,
+    p.aspectRatio === "auto" ? "auto aspect" : p.aspectRatio,
+    `cost ${formatUsd(facts.costMicros)}`,
+  ].filter(Boolean);
+  const lines = [`🎬 <@${job.userId}>, your video is ready!`, quotePrompt(p.prompt, 1200), details.join(" · ")];
+  if (facts.link) lines.push(`The file is larger than this server's upload limit, so here is a link (kept for at least 7 days): ${facts.link}`);
+  return lines.join("\n");
+}
+
+export const MAX_VIDEO_BYTES = 512 * 1024 * 1024;
+
+/** What the delivered video really costs: its own frame and length, never more than reserved. */
+export function actualCost(job: Pick<Job, "params" | "estimate">, tier: Tier, video: Buffer): { micros: number; seconds: number } {
+  const info = readMp4Info(video);
+  if (!info) return { micros: job.estimate.micros, seconds: job.estimate.seconds };
+  // fal bills the requested length; for `auto` the model's choice, in whole seconds
+  const seconds = job.params.duration === "auto" ? Math.max(1, Math.round(info.durationSec)) : Number(job.params.duration);
+  const micros = costMicros(tier, { width: info.width, height: info.height }, seconds);
+  return { micros: Math.min(micros, job.estimate.micros), seconds };
+}
+
+export async function downloadVideo(url: string): Promise<Buffer> {
+  return downloadCapped(url, MAX_VIDEO_BYTES, 180_000);
+}
+
+/**
+ * Posts the finished video in the channel, mentioning only the requester: as an attachment
+ * when it fits the upload limit, otherwise as a link to fal's copy.
+ */
+export async function postVideo(
+  messages: DiscordMessages,
+  job: Job,
+  video: Buffer,
+  facts: Omit<ResultFacts, "link">,
+  components: unknown[] = [],
+): Promise<string> {
+  const base = {
+    allowed_mentions: { parse: [], users: [job.userId] },
+    nonce: deliveryNonce(job.id),
+    enforce_nonce: true,
+    ...(components.length ? { components } : {}),
+  } as unknown as RESTPostAPIChannelMessageJSONBody;
+  if (video.length <= job.uploadLimitBytes) {
+    try {
+      return await messages.post(job.channelId, { ...base, content: renderResult(job, facts) }, [
+        { name: `seedance-${job.id.slice(0, 8)}.mp4`, data: video, contentType: "video/mp4" },
+      ]);
+    } catch (err) {
+      // The bot's own upload limit can be lower than the member's (Nitro): fall back to a link.
+      if (!(err instanceof DiscordAPIError && (err.code === RESTJSONErrorCodes.RequestEntityTooLarge || err.status === 413))) throw err;
+    }
+  }
+  return messages.post(job.channelId, { ...base, content: renderResult(job, { ...facts, link: job.videoUrl! }) });
+}

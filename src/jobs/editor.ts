@@ -1,0 +1,85 @@
+/**
+ * Keeps one message in step with the latest text without flooding Discord: one edit in
+ * flight, at most one per `minIntervalMs`, minor changes only every `minorIntervalMs`, and
+ * nothing sent when the text is unchanged. Older pending texts are simply replaced.
+ */
+export class CoalescingEditor {
+  private lastSent: string | null = null;
+  private lastSentAt = 0;
+  private pending: string | null = null;
+  private pendingMajor = false;
+  private timer: NodeJS.Timeout | null = null;
+  private inFlight: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly send: (content: string) => Promise<void>,
+    private readonly minIntervalMs: number,
+    private readonly minorIntervalMs: number,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  /** Records text already shown (e.g. sent by the command handler itself). */
+  markSent(content: string): void {
+    this.lastSent = content;
+    this.lastSentAt = Date.now();
+  }
+
+  update(content: string, major: boolean): void {
+    if (this.closed) return;
+    if (content === this.lastSent && this.pending === null) return;
+    this.pending = content;
+    this.pendingMajor ||= major;
+    this.schedule();
+  }
+
+  /** Sends whatever is pending as soon as the rate allows and resolves when it is out. */
+  async flush(): Promise<void> {
+    this.pendingMajor = true;
+    for (;;) {
+      if (this.inFlight) await this.inFlight;
+      if (this.pending === null || this.pending === this.lastSent) return;
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      const wait = this.lastSentAt + this.minIntervalMs - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (!this.inFlight) this.fire();
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private schedule(): void {
+    if (this.timer || this.inFlight || this.pending === null) return;
+    const gap = this.pendingMajor ? this.minIntervalMs : this.minorIntervalMs;
+    const delay = Math.max(0, this.lastSentAt + gap - Date.now());
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.fire();
+    }, delay);
+  }
+
+  private fire(): void {
+    const content = this.pending;
+    if (content === null || content === this.lastSent) {
+      this.pending = null;
+      return;
+    }
+    this.pending = null;
+    this.pendingMajor = false;
+    this.lastSentAt = Date.now();
+    this.inFlight = this.send(content)
+      .then(() => {
+        this.lastSent = content;
+      })
+      .catch(this.onError)
+      .finally(() => {
+        this.inFlight = null;
+        if (!this.closed) this.schedule();
+      });
+  }
+}

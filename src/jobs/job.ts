@@ -1,0 +1,42 @@
+import type { VideoParams } from "../seedance/input.js";
+import type { Estimate } from "../seedance/pricing.js";
+
+/**
+ * A job's life, each state written before the step that talks to the outside:
+ * accepted → image_stored → submitted (fal request id known) → running → delivering →
+ * delivered | failed | cancelled.
+ */
+export const JOB_STATES = ["accepted", "image_stored", "submitted", "running", "delivering", "delivered", "failed", "cancelled"] as const;
+export type JobState = (typeof JOB_STATES)[number];
+export const FINAL_STATES: ReadonlySet<JobState> = new Set(["delivered", "failed", "cancelled"]);
+
+export interface Job {
+  id: string;
+  state: JobState;
+  createdAt: number;
+  updatedAt: number;
+  guildId: string | null;
+  channelId: string;
+  userId: string;
+  /** The deferred interaction reply that shows progress (same id on the channel route). */
+  progressMessageId: string | null;
+  /** Until the picture is in fal storage: the Discord URLs to fetch it from again after a crash. */
+  sourceUrls: { image: string; endImage?: string | undefined } | null;
+  params: VideoParams;
+  estimate: Estimate;
+  /** Largest upload the interaction allowed; bigger videos are posted as a link. */
+  uploadLimitBytes: number;
+  falRequestId: string | null;
+  queuePosition: number | null;
+  runningSince: number | null;
+  lastLog: string | null;
+  /** fal's video URL once the render is done (kept at fal at least 7 days). */
+  videoUrl: string | null;
+  resultMessageId: string | null;
+  resultSeed: number | null;
+  error: string | null;
+}
+
+export function isFinal(job: Pick<Job, "state">): boolean {
+  return FINAL_STATES.has(job.state);
+}

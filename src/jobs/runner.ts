@@ -1,0 +1,263 @@
+import { ApiError } from "@fal-ai/client";
+import type { Logger } from "../log/logger.js";
+import { fetchImage } from "../discord/attachments.js";
+import { DiscordMessages, type InteractionWebhook, type ProgressTarget } from "../discord/messages.js";
+import type { Seedance } from "../seedance/client.js";
+import { describeFalError } from "../seedance/errors.js";
+import { buildSeedanceInput } from "../seedance/input.js";
+import type { Tier } from "../seedance/pricing.js";
+import { actualCost, downloadVideo, messageLink, postVideo } from "./delivery.js";
+import { CoalescingEditor } from "./editor.js";
+import { isFinal, type Job, type JobState } from "./job.js";
+import { isMajorChange, renderProgress, type ProgressView } from "./progress.js";
+import type { JobRepository } from "./repository.js";
+
+/** What the budget does when a job ends; a no-op until budgets exist. */
+export interface JobAccounting {
+  settle(job: Job, micros: number): Promise<void>;
+  refund(job: Job): Promise<void>;
+}
+
+export interface RunnerOptions {
+  repo: JobRepository;
+  seedance: Seedance;
+  messages: DiscordMessages;
+  log: Logger;
+  tier: Tier;
+  accounting: JobAccounting;
+  pollIntervalMs: number;
+  editIntervalMs: number;
+}
+
+/** Pictures already in memory from the command, so they need not be fetched twice. */
+export interface JobStartExtras {
+  webhook?: InteractionWebhook | null;
+  images?: { image: { bytes: Buffer; type: string; fileName: string }; endImage?: { bytes: Buffer; type: string; fileName: string } | undefined };
+  shownContent?: string;
+}
+
+interface LiveJob {
+  job: Job;
+  target: ProgressTarget;
+  editor: CoalescingEditor;
+  view: ProgressView | undefined;
+  extras: JobStartExtras;
+}
+
+/** A failure to tell the member about, in plain words. */
+class JobFailure extends Error {}
+
+export class JobRunner {
+  private readonly live = new Map<string, LiveJob>();
+  private readonly running = new Set<Promise<void>>();
+  private stopping = false;
+  private readonly wake = new Set<() => void>();
+
+  constructor(private readonly o: RunnerOptions) {}
+
+  get activeCount(): number {
+    return this.live.size;
+  }
+
+  start(job: Job, extras: JobStartExtras = {}): void {
+    if (this.live.has(job.id) || isFinal(job) || this.stopping) return;
+    const target: ProgressTarget = { channelId: job.channelId, messageId: job.progressMessageId, webhook: extras.webhook ?? null };
+    const live: LiveJob = { job, target, extras, view: undefined, editor: undefined! };
+    live.editor = new CoalescingEditor(
+      (content) => this.sendProgress(live, content),
+      this.o.editIntervalMs,
+      this.o.editIntervalMs * 10,
+      (err) => this.o.log.warn({ job: job.id, err }, "progress edit failed"),
+    );
+    if (extras.shownContent) live.editor.markSent(extras.shownContent);
+    this.live.set(job.id, live);
+    const run = this.drive(live).finally(() => {
+      this.live.delete(job.id);
+      this.running.delete(run);
+    });
+    this.running.add(run);
+  }
+
+  /** Picks up every unfinished job in the store (after a restart). */
+  async resumeAll(): Promise<number> {
+    const jobs = await this.o.repo.active();
+    for (const job of jobs) this.start(job);
+    return jobs.length;
+  }
+
+  /** Stops polling, lets in-flight steps write their state, and waits up to `timeoutMs`. */
+  async stop(timeoutMs: number): Promise<void> {
+    this.stopping = true;
+    for (const w of this.wake) w();
+    await Promise.race([Promise.allSettled([...this.running]), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+  }
+
+  private async drive(live: LiveJob): Promise<void> {
+    const { job } = live;
+    try {
+      this.refresh(live);
+      while (!isFinal(job) && !this.stopping) {
+        if (job.state === "accepted") await this.storeImages(live);
+        else if (job.state === "image_stored") await this.submit(live);
+        else if (job.state === "submitted" || job.state === "running") await this.watch(live);
+        else if (job.state === "delivering") await this.deliver(live);
+      }
+    } catch (err) {
+      if (this.stopping && !(err instanceof JobFailure)) return;
+      const message = err instanceof JobFailure ? err.message : describeFalError(err).message;
+      if (!(err instanceof JobFailure)) this.o.log.error({ job: job.id, state: job.state, err }, "job failed");
+      await this.finish(live, "failed", message);
+    } finally {
+      if (isFinal(job)) await live.editor.flush();
+      live.editor.close();
+    }
+  }
+
+  private async transition(live: LiveJob, state: JobState, patch: Partial<Job> = {}): Promise<void> {
+    Object.assign(live.job, patch, { state });
+    await this.o.repo.save(live.job);
+    this.refresh(live);
+  }
+
+  private async finish(live: LiveJob, state: "failed" | "cancelled", message: string): Promise<void> {
+    await this.o.accounting.refund(live.job);
+    await this.transition(live, state, { error: message });
+  }
+
+  private async storeImages(live: LiveJob): Promise<void> {
+    const { job, extras } = live;
+    const images = extras.images ?? (await this.refetchImages(job));
+    let imageUrl: string;
+    let endImageUrl: string | undefined;
+    try {
+      imageUrl = await this.o.seedance.uploadImage(images.image.bytes, images.image.type, images.image.fileName);
+      if (images.endImage) endImageUrl = await this.o.seedance.uploadImage(images.endImage.bytes, images.endImage.type, images.endImage.fileName);
+    } catch (err) {
+      this.o.log.error({ job: job.id, err }, "upload to fal storage failed");
+      throw new JobFailure("The bot could not send your picture to the model. Please try again; you were not charged.");
+    }
+    live.extras.images = undefined;
+    await this.transition(live, "image_stored", { params: { ...job.params, imageUrl, endImageUrl }, sourceUrls: null });
+  }
+
+  /** After a restart the pictures are fetched again from Discord (their URLs live about a day). */
+  private async refetchImages(job: Job): Promise<NonNullable<JobStartExtras["images"]>> {
+    const urls = job.sourceUrls;
+    try {
+      if (!urls) throw new Error("no source URLs");
+      const image = await fetchImage({ url: urls.image, name: "picture" }, "picture");
+      const endImage = urls.endImage ? await fetchImage({ url: urls.endImage, name: "end picture" }, "end picture") : undefined;
+      return { image, endImage };
+    } catch {
+      throw new JobFailure("The bot restarted before your picture reached the model and could not fetch it again. Please run the command again; you were not charged.");
+    }
+  }
+
+  private async submit(live: LiveJob): Promise<void> {
+    const { job } = live;
+    const input = buildSeedanceInput(job.params, job.userId);
+    const { requestId, queuePosition } = await this.o.seedance.submit(input);
+    await this.transition(live, "submitted", { falRequestId: requestId, queuePosition });
+    this.o.log.info({ job: job.id, requestId }, "submitted to fal");
+  }
+
+  private async watch(live: LiveJob): Promise<void> {
+    const { job } = live;
+    const requestId = job.falRequestId!;
+    let failures = 0;
+    while (!this.stopping) {
+      let status;
+      try {
+        status = await this.o.seedance.status(requestId);
+        failures = 0;
+      } catch (err) {
+        // fal's client already retried; keep watching with a growing pause
+        failures++;
+        this.o.log.warn({ job: job.id, err, failures }, "fal status failed");
+        await this.sleep(Math.min(60_000, this.o.pollIntervalMs * 2 ** Math.min(failures, 6)));
+        continue;
+      }
+      if (status.status === "IN_QUEUE") {
+        if (job.queuePosition !== status.queuePosition) {
+          job.queuePosition = status.queuePosition;
+          this.refresh(live);
+        }
+      } else if (status.status === "IN_PROGRESS") {
+        if (job.state !== "running") await this.transition(live, "running", { runningSince: Date.now(), queuePosition: null });
+        if (status.lastLog && status.lastLog !== job.lastLog) job.lastLog = status.lastLog;
+        this.refresh(live);
+      } else {
+        await this.collect(live);
+        return;
+      }
+      await this.sleep(this.o.pollIntervalMs);
+    }
+  }
+
+  private async collect(live: LiveJob): Promise<void> {
+    const { job } = live;
+    try {
+      const output = await this.o.seedance.result(job.falRequestId!);
+      await this.transition(live, "delivering", { videoUrl: output.video.url, resultSeed: output.seed ?? null });
+    } catch (err) {
+      const described = describeFalError(err);
+      this.o.log.warn({ job: job.id, type: described.type, status: err instanceof ApiError ? err.status : undefined }, "fal result failed");
+      throw new JobFailure(described.message);
+    }
+  }
+
+  private async deliver(live: LiveJob): Promise<void> {
+    const { job } = live;
+    const video = await downloadVideo(job.videoUrl!);
+    const cost = actualCost(job, this.o.tier, video);
+    const resultMessageId = await postVideo(this.o.messages, job, video, { seed: job.resultSeed, seconds: cost.seconds, costMicros: cost.micros });
+    await this.o.repo.linkMessage(resultMessageId, job.id);
+    await this.o.accounting.settle(job, cost.micros);
+    await this.transition(live, "delivered", { resultMessageId });
+    try {
+      await this.o.messages.react(job.channelId, resultMessageId, "🔁");
+    } catch (err) {
+      this.o.log.warn({ job: job.id, err }, "could not add the 🔁 reaction");
+    }
+  }
+
+  private refresh(live: LiveJob): void {
+    const { job } = live;
+    const view: ProgressView = {
+      userId: job.userId,
+      state: job.state,
+      params: job.params,
+      estimate: job.estimate,
+      queuePosition: job.queuePosition,
+      runningSince: job.runningSince,
+      lastLog: job.lastLog,
+      error: job.error,
+      resultUrl: job.resultMessageId ? messageLink(job.guildId, job.channelId, job.resultMessageId) : null,
+      now: Date.now(),
+    };
+    const major = isMajorChange(live.view, view);
+    live.view = view;
+    live.editor.update(renderProgress(view), major);
+  }
+
+  private async sendProgress(live: LiveJob, content: string): Promise<void> {
+    const id = await this.o.messages.editProgress(live.target, { content, allowed_mentions: { parse: [] } });
+    if (live.job.progressMessageId !== id) {
+      live.job.progressMessageId = id;
+      await this.o.repo.linkMessage(id, live.job.id);
+      await this.o.repo.save(live.job);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake.add(done);
+    });
+  }
+}

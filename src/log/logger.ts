@@ -1,0 +1,32 @@
+import { pino, type Logger } from "pino";
+
+export type { Logger };
+
+/**
+ * Interaction tokens travel inside REST paths (webhook and callback routes), so error messages
+ * from discord.js carry them. Every line is scrubbed on its way out: the configured secrets
+ * and anything in a token position of those paths.
+ */
+const TOKEN_IN_PATH = /(\/(?:webhooks|interactions)\/\d+\/)[A-Za-z0-9_.-]{20,}/g;
+
+export function makeRedactor(secrets: Array<string | undefined>): (text: string) => string {
+  const known = secrets.filter((s): s is string => typeof s === "string" && s.length >= 6);
+  return (text) => {
+    let out = text.replace(TOKEN_IN_PATH, "$1[redacted]");
+    for (const secret of known) out = out.split(secret).join("[redacted]");
+    return out;
+  };
+}
+
+export function createLogger(level: string, secrets: Array<string | undefined>, destination?: NodeJS.WritableStream): Logger {
+  const redact = makeRedactor(secrets);
+  return pino(
+    {
+      level,
+      base: undefined,
+      hooks: { streamWrite: redact },
+      redact: { paths: ["token", "*.token", "headers.authorization", "*.headers.authorization"], censor: "[redacted]" },
+    },
+    (destination ?? process.stdout) as pino.DestinationStream,
+  );
+}

@@ -1,0 +1,62 @@
+import { z } from "zod";
+import { ASPECT_RATIOS, RESOLUTIONS, type AspectRatio, type Duration, type Resolution } from "./pricing.js";
+
+export const DURATIONS = ["auto", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15"] as const satisfies readonly Duration[];
+export const MAX_PROMPT_LENGTH = 2500;
+export const MAX_SEED = 2_147_483_647;
+
+/** What a member asked for, in the bot's own words. */
+export interface VideoParams {
+  prompt: string;
+  imageUrl: string;
+  endImageUrl?: string | undefined;
+  duration: Duration;
+  resolution: Resolution;
+  aspectRatio: AspectRatio;
+  audio: boolean;
+  seed?: number | undefined;
+}
+
+/**
+ * The Seedance 2.0 image-to-video input as fal documents it: duration is a string, and fields
+ * the model lacks (camera_fixed, enable_safety_checker, …) are refused rather than sent.
+ */
+export const seedanceInputSchema = z.strictObject({
+  prompt: z.string().min(1).max(MAX_PROMPT_LENGTH),
+  image_url: z.url({ protocol: /^https?$/ }),
+  end_image_url: z.url({ protocol: /^https?$/ }).optional(),
+  resolution: z.enum(RESOLUTIONS),
+  duration: z.enum(DURATIONS),
+  aspect_ratio: z.enum(ASPECT_RATIOS),
+  generate_audio: z.boolean(),
+  seed: z.int().min(0).max(MAX_SEED).optional(),
+  end_user_id: z.string().max(128).optional(),
+});
+
+export type SeedanceInput = z.infer<typeof seedanceInputSchema>;
+
+export function buildSeedanceInput(params: VideoParams, endUserId?: string): SeedanceInput {
+  return seedanceInputSchema.parse({
+    prompt: params.prompt,
+    image_url: params.imageUrl,
+    ...(params.endImageUrl ? { end_image_url: params.endImageUrl } : {}),
+    resolution: params.resolution,
+    duration: params.duration,
+    aspect_ratio: params.aspectRatio,
+    generate_audio: params.audio,
+    ...(params.seed !== undefined ? { seed: params.seed } : {}),
+    ...(endUserId ? { end_user_id: endUserId } : {}),
+  });
+}
+
+export const seedanceOutputSchema = z.object({
+  video: z.object({
+    url: z.url(),
+    content_type: z.string().optional(),
+    file_name: z.string().optional(),
+    file_size: z.number().optional(),
+  }),
+  seed: z.number().optional(),
+});
+
+export type SeedanceOutput = z.infer<typeof seedanceOutputSchema>;

@@ -1,0 +1,22 @@
+import type { Client } from "discord.js";
+import type { Config } from "./config/env.js";
+import type { DiscordMessages } from "./discord/messages.js";
+import type { JobRepository } from "./jobs/repository.js";
+import type { JobRunner } from "./jobs/runner.js";
+import type { Logger } from "./log/logger.js";
+import type { Seedance } from "./seedance/client.js";
+import type { Tier } from "./seedance/pricing.js";
+import type { Store } from "./store/index.js";
+
+/** What command handlers may use: the engine's parts, built once in bot.ts. */
+export interface Services {
+  config: Config;
+  log: Logger;
+  client: Client;
+  store: Store;
+  repo: JobRepository;
+  seedance: Seedance;
+  tier: Tier;
+  messages: DiscordMessages;
+  runner: JobRunner;
+}

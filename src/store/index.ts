@@ -1,0 +1,96 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Keyv from "keyv";
+import KeyvSqlite from "@keyv/sqlite";
+import KeyvRedis from "@keyv/redis";
+import { KeyedLock } from "./lock.js";
+
+/**
+ * Records (jobs, message → job links, registration hashes) live in keyv; the few operations
+ * that must be atomic across processes (sets of active jobs, budget ledgers) go to Redis
+ * natively when the store is Redis, and run under an in-process lock otherwise.
+ */
+export interface Store {
+  readonly kind: "sqlite" | "redis" | "memory";
+  get<T>(key: string): Promise<T | undefined>;
+  set(key: string, value: unknown): Promise<void>;
+  delete(key: string): Promise<void>;
+  addToSet(setKey: string, member: string): Promise<void>;
+  removeFromSet(setKey: string, member: string): Promise<void>;
+  members(setKey: string): Promise<string[]>;
+  /** Runs `work` exclusively for `key` (in this process; Redis callers use scripts instead). */
+  exclusive<T>(key: string, work: () => Promise<T>): Promise<T>;
+  /** The Redis client @keyv/redis holds, for server-side scripts; undefined when embedded. */
+  readonly redis: RedisLike | undefined;
+  readonly prefix: string;
+  close(): Promise<void>;
+}
+
+export interface RedisLike {
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  sAdd(key: string, member: string): Promise<unknown>;
+  sRem(key: string, member: string): Promise<unknown>;
+  sMembers(key: string): Promise<string[]>;
+}
+
+const NAMESPACE = "seedance";
+
+export async function openStore(url: string): Promise<Store> {
+  if (url.startsWith("redis://") || url.startsWith("rediss://")) return openRedisStore(url);
+  let kind: Store["kind"] = "memory";
+  let keyv: Keyv;
+  if (url.startsWith("sqlite://")) {
+    const path = url.slice("sqlite://".length);
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    keyv = new Keyv({ store: new KeyvSqlite({ uri: url, busyTimeout: 10_000 }), namespace: NAMESPACE });
+    kind = "sqlite";
+  } else {
+    keyv = new Keyv({ namespace: NAMESPACE });
+  }
+  keyv.on("error", () => undefined); // errors surface through the awaited calls
+  const lock = new KeyedLock();
+  const setKey = (k: string) => `set:${k}`;
+  return {
+    kind,
+    redis: undefined,
+    prefix: NAMESPACE,
+    get: (key) => keyv.get(key),
+    set: async (key, value) => void (await keyv.set(key, value)),
+    delete: async (key) => void (await keyv.delete(key)),
+    addToSet: (k, member) =>
+      lock.run(setKey(k), async () => {
+        const list: string[] = (await keyv.get(setKey(k))) ?? [];
+        if (!list.includes(member)) await keyv.set(setKey(k), [...list, member]);
+      }),
+    removeFromSet: (k, member) =>
+      lock.run(setKey(k), async () => {
+        const list: string[] = (await keyv.get(setKey(k))) ?? [];
+        if (list.includes(member)) await keyv.set(setKey(k), list.filter((m) => m !== member));
+      }),
+    members: async (k) => (await keyv.get<string[]>(setKey(k))) ?? [],
+    exclusive: (key, work) => lock.run(key, work),
+    close: async () => keyv.disconnect(),
+  };
+}
+
+async function openRedisStore(url: string): Promise<Store> {
+  const adapter = new KeyvRedis(url);
+  const keyv = new Keyv({ store: adapter, namespace: NAMESPACE, useKeyPrefix: false });
+  keyv.on("error", () => undefined);
+  const client = (await adapter.getClient()) as unknown as RedisLike;
+  const lock = new KeyedLock();
+  const native = (k: string) => `${NAMESPACE}:set:${k}`;
+  return {
+    kind: "redis",
+    redis: client,
+    prefix: NAMESPACE,
+    get: (key) => keyv.get(key),
+    set: async (key, value) => void (await keyv.set(key, value)),
+    delete: async (key) => void (await keyv.delete(key)),
+    addToSet: async (k, m) => void (await client.sAdd(native(k), m)),
+    removeFromSet: async (k, m) => void (await client.sRem(native(k), m)),
+    members: (k) => client.sMembers(native(k)),
+    exclusive: (key, work) => lock.run(key, work),
+    close: async () => keyv.disconnect(),
+  };
+}

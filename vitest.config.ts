@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // End-to-end files each start a bot, a fake Discord and a fake fal; two cores run two at once.
+    fileParallelism: true,
+    maxWorkers: 2,
+  },
+});
