@@ -5,7 +5,9 @@ import { DiscordMessages } from "./discord/messages.js";
 import { registerCommands } from "./discord/register.js";
 import { routeCommands } from "./discord/router.js";
 import { JobRepository } from "./jobs/repository.js";
-import { JobRunner, type JobAccounting } from "./jobs/runner.js";
+import { JobRunner } from "./jobs/runner.js";
+import { Slots } from "./jobs/slots.js";
+import { Budget } from "./quota/budget.js";
 import { createLogger, type Logger } from "./log/logger.js";
 import { createSeedance } from "./seedance/client.js";
 import { tierOf } from "./seedance/pricing.js";
@@ -23,8 +25,6 @@ export interface BotOptions {
   logDestination?: NodeJS.WritableStream;
 }
 
-const noAccounting: JobAccounting = { settle: async () => undefined, refund: async () => undefined };
-
 /** The whole bot, wired: what `npm start` runs and what the end-to-end tests start. */
 export async function startBot(config: Config, options: BotOptions = {}): Promise<BotHandle> {
   const log: Logger = createLogger(config.logLevel, [config.discordToken, config.falKey], options.logDestination);
@@ -41,17 +41,19 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
   });
   const messages = new DiscordMessages(client.rest);
   const repo = new JobRepository(store);
+  const budget = new Budget(store, config, log);
   const runner = new JobRunner({
     repo,
     seedance,
     messages,
     log,
     tier,
-    accounting: noAccounting,
+    accounting: budget,
+    slots: new Slots(config.maxConcurrentJobs),
     pollIntervalMs: config.falPollIntervalMs,
     editIntervalMs: config.progressEditIntervalMs,
   });
-  const services: Services = { config, log, client, store, repo, seedance, tier, messages, runner };
+  const services: Services = { config, log, client, store, repo, seedance, tier, messages, runner, budget };
   routeCommands(client, commands, services);
   client.on(Events.Error, (err) => log.error({ err }, "discord client error"));
 

@@ -3,6 +3,7 @@ import type { Config } from "./config/env.js";
 import type { DiscordMessages } from "./discord/messages.js";
 import type { JobRepository } from "./jobs/repository.js";
 import type { JobRunner } from "./jobs/runner.js";
+import type { Budget } from "./quota/budget.js";
 import type { Logger } from "./log/logger.js";
 import type { Seedance } from "./seedance/client.js";
 import type { Tier } from "./seedance/pricing.js";
@@ -19,4 +20,5 @@ export interface Services {
   tier: Tier;
   messages: DiscordMessages;
   runner: JobRunner;
+  budget: Budget;
 }

@@ -28,6 +28,13 @@ const boundedInt = (min: number, max: number, fallback: number) =>
     .refine((v) => /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max, `must be a whole number from ${min} to ${max}`)
     .transform(Number);
 
+const blankToUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
+
+/** Dollars as typed by an operator ("5", "12.50"); stored later as micro-dollars. */
+const usdAmount = z.coerce
+  .number({ error: "must be an amount in US dollars, such as 5 or 12.50" })
+  .refine((v) => Number.isFinite(v) && v >= 0 && v <= 1_000_000, "must be an amount in US dollars from 0 to 1000000");
+
 const envSchema = z.object({
   DISCORD_TOKEN: z
     .string({ error: "is required (the bot token from the Discord developer portal)" })
@@ -50,6 +57,11 @@ const envSchema = z.object({
     .default("sqlite://data/bot.sqlite"),
   DISCORD_GUILD_ID: optionalText.pipe(z.string().regex(/^\d{17,20}$/, "must be a guild id (17-20 digits)").optional()),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], { error: "must be one of fatal, error, warn, info, debug, trace, silent" }).default("info"),
+  QUOTA_PERIOD: z.enum(["day", "week", "month"], { error: "must be day, week or month" }).default("day"),
+  DEFAULT_QUOTA_USD: z.preprocess(blankToUndefined, usdAmount.default(5)),
+  SPEND_CAP_USD: z.preprocess(blankToUndefined, usdAmount.optional()),
+  MAX_JOBS_PER_USER: boundedInt(1, 100, 2),
+  MAX_CONCURRENT_JOBS: boundedInt(1, 1000, 10),
   FAL_POLL_INTERVAL_MS: boundedInt(50, 60_000, 2_000),
   PROGRESS_EDIT_INTERVAL_MS: boundedInt(100, 60_000, 3_000),
 });
@@ -65,6 +77,11 @@ export interface Config {
   storeUrl: string;
   discordGuildId: string | undefined;
   logLevel: string;
+  quotaPeriod: "day" | "week" | "month";
+  defaultQuotaMicros: number;
+  spendCapMicros: number | null;
+  maxJobsPerUser: number;
+  maxConcurrentJobs: number;
   falPollIntervalMs: number;
   progressEditIntervalMs: number;
 }
@@ -94,6 +111,11 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     storeUrl: e.STORE_URL,
     discordGuildId: e.DISCORD_GUILD_ID,
     logLevel: e.LOG_LEVEL,
+    quotaPeriod: e.QUOTA_PERIOD,
+    defaultQuotaMicros: Math.round(e.DEFAULT_QUOTA_USD * 1_000_000),
+    spendCapMicros: e.SPEND_CAP_USD === undefined ? null : Math.round(e.SPEND_CAP_USD * 1_000_000),
+    maxJobsPerUser: e.MAX_JOBS_PER_USER,
+    maxConcurrentJobs: e.MAX_CONCURRENT_JOBS,
     falPollIntervalMs: e.FAL_POLL_INTERVAL_MS,
     progressEditIntervalMs: e.PROGRESS_EDIT_INTERVAL_MS,
   };

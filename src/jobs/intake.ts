@@ -3,10 +3,23 @@ import type { Attachment, ChatInputCommandInteraction } from "discord.js";
 import { AttachmentRefusal, checkAttachment, fetchImage, type FetchedImage } from "../discord/attachments.js";
 import { refuse } from "../discord/replies.js";
 import { MAX_PROMPT_LENGTH, type VideoParams } from "../seedance/input.js";
-import { estimate, MAX_SECONDS, MIN_SECONDS, type AspectRatio, type Duration, type Resolution } from "../seedance/pricing.js";
+import type { ReserveOutcome } from "../quota/ledger.js";
+import { estimate, formatUsd, MAX_SECONDS, MIN_SECONDS, type AspectRatio, type Duration, type Resolution } from "../seedance/pricing.js";
 import type { Services } from "../services.js";
 import type { Job } from "./job.js";
 import { renderProgress } from "./progress.js";
+
+async function refusalText(outcome: Exclude<ReserveOutcome, { ok: true }>, cost: number, job: Job, s: Services): Promise<string> {
+  const resets = `<t:${Math.floor(s.budget.period().end / 1000)}:R>`;
+  if (outcome.reason === "in_flight") {
+    return `You already have ${outcome.inFlight} videos in progress, the most this server allows at once. Please wait for one to finish; nothing was charged.`;
+  }
+  if (outcome.reason === "spend_cap") {
+    return `The bot's overall budget for this period is used up (${formatUsd(outcome.remainingMicros)} left, this video needs ${formatUsd(cost)}). It resets ${resets}. Nothing was charged.`;
+  }
+  const status = await s.budget.status(job.guildId ?? "dm", job.userId);
+  return `This video would cost ${job.estimate.upTo ? "up to " : ""}${formatUsd(cost)}, but you have ${formatUsd(outcome.remainingMicros)} left of your ${formatUsd(status.limitMicros)} budget. It resets ${resets}. Nothing was charged.`;
+}
 
 export interface VideoRequest {
   image: Attachment;
@@ -82,6 +95,7 @@ export async function requestVideo(interaction: ChatInputCommandInteraction, req
     sourceUrls: { image: req.image.url, endImage: req.endImage?.url },
     params,
     estimate: estimate(s.tier, params.resolution, params.aspectRatio, params.duration),
+    reservation: null,
     uploadLimitBytes: interaction.attachmentSizeLimit || DEFAULT_UPLOAD_LIMIT,
     falRequestId: null,
     queuePosition: null,
@@ -92,6 +106,13 @@ export async function requestVideo(interaction: ChatInputCommandInteraction, req
     resultSeed: null,
     error: null,
   };
+  // The job exists before its hold, so a crash in between is found and finished on restart.
+  await s.repo.save(job);
+  const held = await s.budget.reserve(job);
+  if (!held.ok) {
+    await s.repo.save(Object.assign(job, { state: "failed", error: "refused by the budget" }));
+    return refuse(interaction, await refusalText(held, job.estimate.micros, job, s));
+  }
   await s.repo.save(job);
 
   const content = renderProgress({ ...job, now });

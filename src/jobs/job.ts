@@ -24,6 +24,8 @@ export interface Job {
   sourceUrls: { image: string; endImage?: string | undefined } | null;
   params: VideoParams;
   estimate: Estimate;
+  /** The budget hold for this job (period and amount), once reserved. */
+  reservation: { period: string; micros: number } | null;
   /** Largest upload the interaction allowed; bigger videos are posted as a link. */
   uploadLimitBytes: number;
   falRequestId: string | null;

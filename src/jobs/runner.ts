@@ -8,12 +8,14 @@ import { buildSeedanceInput } from "../seedance/input.js";
 import type { Tier } from "../seedance/pricing.js";
 import { actualCost, downloadVideo, messageLink, postVideo } from "./delivery.js";
 import { CoalescingEditor } from "./editor.js";
+import type { Slots } from "./slots.js";
 import { isFinal, type Job, type JobState } from "./job.js";
 import { isMajorChange, renderProgress, type ProgressView } from "./progress.js";
 import type { JobRepository } from "./repository.js";
 
-/** What the budget does when a job ends; a no-op until budgets exist. */
+/** The budget's part in a job: hold before fal, settle on delivery, refund otherwise. */
 export interface JobAccounting {
+  reserve(job: Job): Promise<{ ok: boolean }>;
   settle(job: Job, micros: number): Promise<void>;
   refund(job: Job): Promise<void>;
 }
@@ -25,6 +27,7 @@ export interface RunnerOptions {
   log: Logger;
   tier: Tier;
   accounting: JobAccounting;
+  slots: Slots;
   pollIntervalMs: number;
   editIntervalMs: number;
 }
@@ -42,6 +45,7 @@ interface LiveJob {
   editor: CoalescingEditor;
   view: ProgressView | undefined;
   extras: JobStartExtras;
+  waitingPosition: number | null;
 }
 
 /** A failure to tell the member about, in plain words. */
@@ -62,7 +66,8 @@ export class JobRunner {
   start(job: Job, extras: JobStartExtras = {}): void {
     if (this.live.has(job.id) || isFinal(job) || this.stopping) return;
     const target: ProgressTarget = { channelId: job.channelId, messageId: job.progressMessageId, webhook: extras.webhook ?? null };
-    const live: LiveJob = { job, target, extras, view: undefined, editor: undefined! };
+    const live: LiveJob = { job, target, extras, view: undefined, editor: undefined!, waitingPosition: null };
+    if (job.state === "submitted" || job.state === "running") this.o.slots.hold(job.id);
     live.editor = new CoalescingEditor(
       (content) => this.sendProgress(live, content),
       this.o.editIntervalMs,
@@ -89,6 +94,7 @@ export class JobRunner {
   async stop(timeoutMs: number): Promise<void> {
     this.stopping = true;
     for (const w of this.wake) w();
+    this.o.slots.wakeAll();
     await Promise.race([Promise.allSettled([...this.running]), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
   }
 
@@ -108,6 +114,7 @@ export class JobRunner {
       if (!(err instanceof JobFailure)) this.o.log.error({ job: job.id, state: job.state, err }, "job failed");
       await this.finish(live, "failed", message);
     } finally {
+      this.o.slots.release(job.id);
       if (isFinal(job)) await live.editor.flush();
       live.editor.close();
     }
@@ -126,6 +133,11 @@ export class JobRunner {
 
   private async storeImages(live: LiveJob): Promise<void> {
     const { job, extras } = live;
+    if (!job.reservation) {
+      // a restart between saving the job and holding its budget: the hold is idempotent per job
+      if (!(await this.o.accounting.reserve(job)).ok) throw new JobFailure("Your budget no longer covers this video. Nothing was charged.");
+      await this.o.repo.save(job);
+    }
     const images = extras.images ?? (await this.refetchImages(job));
     let imageUrl: string;
     let endImageUrl: string | undefined;
@@ -156,6 +168,13 @@ export class JobRunner {
   private async submit(live: LiveJob): Promise<void> {
     const { job } = live;
     const input = buildSeedanceInput(job.params, job.userId);
+    if (!job.reservation) throw new JobFailure("This job has no budget reservation, so it was not sent. Nothing was charged.");
+    await this.o.slots.acquire(job.id, (place) => {
+      live.waitingPosition = place;
+      this.refresh(live);
+    });
+    live.waitingPosition = null;
+    if (this.stopping) return;
     const { requestId, queuePosition } = await this.o.seedance.submit(input);
     await this.transition(live, "submitted", { falRequestId: requestId, queuePosition });
     this.o.log.info({ job: job.id, requestId }, "submitted to fal");
@@ -196,6 +215,7 @@ export class JobRunner {
 
   private async collect(live: LiveJob): Promise<void> {
     const { job } = live;
+    this.o.slots.release(job.id);
     try {
       const output = await this.o.seedance.result(job.falRequestId!);
       await this.transition(live, "delivering", { videoUrl: output.video.url, resultSeed: output.seed ?? null });
@@ -229,6 +249,7 @@ export class JobRunner {
       params: job.params,
       estimate: job.estimate,
       queuePosition: job.queuePosition,
+      waitingPosition: live.waitingPosition,
       runningSince: job.runningSince,
       lastLog: job.lastLog,
       error: job.error,

@@ -35,17 +35,23 @@ export interface RedisLike {
 
 const NAMESPACE = "seedance";
 
-export async function openStore(url: string): Promise<Store> {
-  if (url.startsWith("redis://") || url.startsWith("rediss://")) return openRedisStore(url);
+export interface StoreOptions {
+  /** Key prefix, so several deployments (or test runs) can share one Redis. */
+  namespace?: string;
+}
+
+export async function openStore(url: string, options: StoreOptions = {}): Promise<Store> {
+  const namespace = options.namespace ?? NAMESPACE;
+  if (url.startsWith("redis://") || url.startsWith("rediss://")) return openRedisStore(url, namespace);
   let kind: Store["kind"] = "memory";
   let keyv: Keyv;
   if (url.startsWith("sqlite://")) {
     const path = url.slice("sqlite://".length);
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    keyv = new Keyv({ store: new KeyvSqlite({ uri: url, busyTimeout: 10_000 }), namespace: NAMESPACE });
+    keyv = new Keyv({ store: new KeyvSqlite({ uri: url, busyTimeout: 10_000 }), namespace });
     kind = "sqlite";
   } else {
-    keyv = new Keyv({ namespace: NAMESPACE });
+    keyv = new Keyv({ namespace });
   }
   keyv.on("error", () => undefined); // errors surface through the awaited calls
   const lock = new KeyedLock();
@@ -53,7 +59,7 @@ export async function openStore(url: string): Promise<Store> {
   return {
     kind,
     redis: undefined,
-    prefix: NAMESPACE,
+    prefix: namespace,
     get: (key) => keyv.get(key),
     set: async (key, value) => void (await keyv.set(key, value)),
     delete: async (key) => void (await keyv.delete(key)),
@@ -73,17 +79,17 @@ export async function openStore(url: string): Promise<Store> {
   };
 }
 
-async function openRedisStore(url: string): Promise<Store> {
+async function openRedisStore(url: string, namespace: string): Promise<Store> {
   const adapter = new KeyvRedis(url);
-  const keyv = new Keyv({ store: adapter, namespace: NAMESPACE, useKeyPrefix: false });
+  const keyv = new Keyv({ store: adapter, namespace, useKeyPrefix: false });
   keyv.on("error", () => undefined);
   const client = (await adapter.getClient()) as unknown as RedisLike;
   const lock = new KeyedLock();
-  const native = (k: string) => `${NAMESPACE}:set:${k}`;
+  const native = (k: string) => `${namespace}:set:${k}`;
   return {
     kind: "redis",
     redis: client,
-    prefix: NAMESPACE,
+    prefix: namespace,
     get: (key) => keyv.get(key),
     set: async (key, value) => void (await keyv.set(key, value)),
     delete: async (key) => void (await keyv.delete(key)),
