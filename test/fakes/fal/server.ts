@@ -1,0 +1,194 @@
+/**
+ * startFakeFal(): an in-process HTTP server speaking fal's queue + storage protocol for Seedance 2.0.
+ *
+ * Routing: if the request carries `x-fal-target-url` (the client's proxyUrl mode) that URL is the target;
+ * otherwise the request path is read as a path on the fal hosts ("direct mode", e.g. a requestMiddleware that
+ * swaps the origin): /storage/... and /auth/... -> https://rest.fal.ai, anything else -> https://queue.fal.run.
+ * /upload/... and /files/... on this server are its own "signed URL"/CDN routes (no auth).
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { type Exchange, readBody, sendInjected, sendJson, sleep } from "./http.js";
+import type { Job } from "./jobs.js";
+import { handleQueue, handleSync, type QueueContext } from "./queue.js";
+import { FakeStorage } from "./storage.js";
+import {
+  type FailReply,
+  type FakeFal,
+  type FakeFalOptions,
+  type JobTimeline,
+  type RecordedRequest,
+  type Submission,
+  mergeTimeline,
+} from "./types.js";
+
+export const PROXY_PATH = "/fal/proxy";
+const TARGET_HEADER = "x-fal-target-url";
+
+interface FailRule {
+  method?: string;
+  target: RegExp;
+  reply: FailReply;
+  remaining: number;
+}
+
+export async function startFakeFal(opts: FakeFalOptions = {}): Promise<FakeFal> {
+  const requests: RecordedRequest[] = [];
+  const submissions: Submission[] = [];
+  const cancels: string[] = [];
+  const jobs = new Map<string, Job>();
+  const pendingTimelines: Array<Partial<JobTimeline>> = [];
+  const failRules: FailRule[] = [];
+  const streams = new Set<ServerResponse>();
+  let closed = false;
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (!res.headersSent) {
+        res.writeHead(500, { "Content-Type": "application/json" });
+        res.end(JSON.stringify({ detail: `fake fal crashed: ${String(err instanceof Error ? err.stack : err)}` }));
+      } else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const storage = new FakeStorage(baseUrl);
+
+  const ctx: QueueContext = {
+    storage,
+    jobs,
+    submissions,
+    cancels,
+    streams,
+    takeTimeline: () => mergeTimeline(opts.timeline, pendingTimelines.shift()),
+    isClosed: () => closed,
+  };
+
+  /** The real target URL of a request, or an error message. */
+  function resolveTarget(req: IncomingMessage, path: string): URL | string {
+    const header = req.headers[TARGET_HEADER];
+    if (typeof header === "string" && header) {
+      try {
+        return new URL(header);
+      } catch {
+        return `Invalid ${TARGET_HEADER}: ${header}`;
+      }
+    }
+    const pathname = path.split("?")[0] ?? "";
+    if (pathname === PROXY_PATH) return `Missing the ${TARGET_HEADER} header`;
+    if (/^\/(upload|files)\//.test(pathname)) return new URL(path, baseUrl);
+    if (/^\/(storage|auth)\//.test(pathname)) return new URL(path, "https://rest.fal.ai");
+    return new URL(path, "https://queue.fal.run");
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req);
+    const method = (req.method ?? "GET").toUpperCase();
+    const path = req.url ?? "/";
+    const target = resolveTarget(req, path);
+    const auth = req.headers.authorization;
+    const isJson = (req.headers["content-type"] ?? "").includes("json") && body.length > 0;
+    let json: unknown;
+    let badJson = false;
+    if (isJson) {
+      try {
+        json = JSON.parse(body.toString("utf8"));
+      } catch {
+        badJson = true;
+      }
+    }
+    const record: RecordedRequest = {
+      method,
+      target: typeof target === "string" ? `${baseUrl}${path}` : target.href,
+      path: typeof target === "string" ? (path.split("?")[0] ?? path) : target.pathname,
+      ...(auth !== undefined ? { auth } : {}),
+      ...(json !== undefined ? { json } : {}),
+      status: 0,
+      at: Date.now(),
+    };
+    requests.push(record);
+    const x: Exchange = { req, res, method, target: typeof target === "string" ? new URL(baseUrl) : target, body, json, badJson, record };
+    if (typeof target === "string") return sendJson(x, 400, { error: "Bad Request", detail: target });
+
+    const rule = failRules.find((r) => r.remaining > 0 && (!r.method || r.method.toUpperCase() === method) && r.target.test(target.href));
+    if (rule) {
+      rule.remaining--;
+      return sendInjected(x, rule.reply);
+    }
+
+    if (target.origin === baseUrl) {
+      if (!storage.handleLocal(x)) sendJson(x, 404, { detail: "Not Found" });
+      return;
+    }
+    const host = target.host;
+    if (host !== "queue.fal.run" && host !== "fal.run" && host !== "rest.fal.ai") {
+      return sendJson(x, 412, { error: "Precondition Failed", detail: `Invalid ${TARGET_HEADER}: ${target.href}` });
+    }
+    if (opts.key !== undefined && auth !== `Key ${opts.key}`) {
+      return sendJson(x, 401, { detail: "invalid key credentials" });
+    }
+    if (host === "rest.fal.ai") return storage.handleRest(x);
+    if (host === "fal.run") return handleSync(ctx, x);
+    return handleQueue(ctx, x);
+  }
+
+  const fake: FakeFal = {
+    proxyUrl: `${baseUrl}${PROXY_PATH}`,
+    baseUrl,
+    requests,
+    submissions,
+    cancels,
+    uploads: storage.uploads,
+    jobs,
+    nextTimeline(t) {
+      pendingTimelines.push(t);
+    },
+    failNext(match, reply, times = 1) {
+      failRules.push({ ...(match.method ? { method: match.method } : {}), target: match.target, reply, remaining: times });
+    },
+    release(requestId) {
+      const job = jobs.get(requestId);
+      if (!job) throw new Error(`release: unknown request id ${requestId}`);
+      job.release();
+    },
+    async waitFor<T>(fn: () => T | undefined | false | null, timeoutMs = 5000): Promise<T> {
+      const started = Date.now();
+      let lastError: unknown;
+      for (;;) {
+        try {
+          const v = fn();
+          if (v !== undefined && v !== false && v !== null) return v;
+          lastError = undefined;
+        } catch (err) {
+          lastError = err;
+        }
+        if (Date.now() - started >= timeoutMs) {
+          const recent = requests
+            .slice(-8)
+            .map((r) => `  ${r.method} ${r.target} -> ${r.status}`)
+            .join("\n");
+          throw new Error(
+            `fakeFal.waitFor timed out after ${timeoutMs} ms waiting for: ${fn.toString()}` +
+              (lastError ? `\nlast error: ${String(lastError)}` : "") +
+              `\n${requests.length} requests so far, ${submissions.length} submissions; last ones:\n${recent || "  (none)"}`,
+          );
+        }
+        await sleep(10);
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const s of streams) s.end();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+  return fake;
+}

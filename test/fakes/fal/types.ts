@@ -1,0 +1,130 @@
+/** Public types of the fake fal.ai server, plus timeline defaults and the Seedance 2.0 frame-size table. */
+
+export type VideoOutcome = { kind: "video"; durationSec?: number; width?: number; height?: number; padToBytes?: number };
+export type ErrorOutcome = { kind: "error"; status: number; detail: unknown };
+export type NeverOutcome = { kind: "never" };
+export type JobOutcome = VideoOutcome | ErrorOutcome | NeverOutcome;
+
+export interface JobTimeline {
+  /** Positions reported while IN_QUEUE, each held for `stepMs`. Default [2, 1, 0]. */
+  queuePositions: number[];
+  /** Default 50. */
+  stepMs: number;
+  /** IN_PROGRESS duration. Default 100. */
+  runMs: number;
+  /** Revealed progressively while IN_PROGRESS. */
+  logs: string[];
+  /** Default: a video of the requested duration/size. */
+  outcome: JobOutcome;
+}
+
+export interface FakeFalOptions {
+  /** If set, every queue/storage request must carry "Authorization: Key <key>" else 401. */
+  key?: string;
+  /** Default timeline for every submitted job. */
+  timeline?: Partial<JobTimeline>;
+}
+
+export interface RecordedRequest {
+  method: string;
+  /** The real fal URL (x-fal-target-url, or reconstructed from the path in direct mode); the fake's own URL for /upload and /files. */
+  target: string;
+  /** Pathname of `target` (no query string). */
+  path: string;
+  auth?: string;
+  json?: unknown;
+  status: number;
+  at: number;
+}
+
+export interface Submission {
+  requestId: string;
+  endpoint: string;
+  input: any;
+  at: number;
+}
+
+export interface Upload {
+  fileUrl: string;
+  contentType: string;
+  bytes: Buffer;
+}
+
+export type JobState = "IN_QUEUE" | "IN_PROGRESS" | "COMPLETED" | "CANCELLED";
+
+export interface FakeJob {
+  requestId: string;
+  endpoint: string;
+  input: any;
+  submittedAt: number;
+  /** Live: computed from the timeline on every read. */
+  readonly state: JobState;
+  /** Set once the job completed with a video. */
+  video?: Buffer;
+  videoUrl?: string;
+  timeline: JobTimeline;
+}
+
+export interface FailReply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface FakeFal {
+  /** Put this in FAL_PROXY_URL / proxyUrl: { url, when: "always" }. */
+  proxyUrl: string;
+  /** http://127.0.0.1:PORT (direct mode: paths as on the fal hosts). */
+  baseUrl: string;
+  requests: RecordedRequest[];
+  submissions: Submission[];
+  cancels: string[];
+  uploads: Upload[];
+  jobs: Map<string, FakeJob>;
+  nextTimeline(t: Partial<JobTimeline>): void;
+  failNext(match: { method?: string; target: RegExp }, reply: FailReply, times?: number): void;
+  release(requestId: string): void;
+  waitFor<T>(fn: () => T | undefined | false | null, timeoutMs?: number): Promise<T>;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_TIMELINE: JobTimeline = {
+  queuePositions: [2, 1, 0],
+  stepMs: 50,
+  runMs: 100,
+  logs: ["Loading model", "Generating frames", "Encoding video"],
+  outcome: { kind: "video" },
+};
+
+export function mergeTimeline(...parts: Array<Partial<JobTimeline> | undefined>): JobTimeline {
+  const t: JobTimeline = { ...DEFAULT_TIMELINE, queuePositions: [...DEFAULT_TIMELINE.queuePositions], logs: [...DEFAULT_TIMELINE.logs] };
+  for (const p of parts) {
+    if (!p) continue;
+    if (p.queuePositions !== undefined) t.queuePositions = [...p.queuePositions];
+    if (p.stepMs !== undefined) t.stepMs = p.stepMs;
+    if (p.runMs !== undefined) t.runMs = p.runMs;
+    if (p.logs !== undefined) t.logs = [...p.logs];
+    if (p.outcome !== undefined) t.outcome = p.outcome;
+  }
+  return t;
+}
+
+/** Seedance 2.0 output frame sizes (fal.md §2.2). `auto` aspect is treated as 16:9. */
+export const FRAME_SIZES: Record<string, Record<string, [number, number]>> = {
+  "480p": { "16:9": [864, 496], "4:3": [752, 560], "1:1": [640, 640], "3:4": [560, 752], "9:16": [496, 864], "21:9": [992, 432] },
+  "720p": { "16:9": [1280, 720], "4:3": [1112, 834], "1:1": [960, 960], "3:4": [834, 1112], "9:16": [720, 1280], "21:9": [1470, 630] },
+  "1080p": { "16:9": [1920, 1080], "4:3": [1664, 1248], "1:1": [1440, 1440], "3:4": [1248, 1664], "9:16": [1080, 1920], "21:9": [2206, 946] },
+};
+
+/** Frame size and duration the fake renders for a (valid) Seedance input. */
+export function expectedVideo(input: { resolution?: string; aspect_ratio?: string; duration?: string }): {
+  width: number;
+  height: number;
+  durationSec: number;
+} {
+  const res = input.resolution ?? "720p";
+  const aspect = !input.aspect_ratio || input.aspect_ratio === "auto" ? "16:9" : input.aspect_ratio;
+  const size = FRAME_SIZES[res]?.[aspect] ?? [1280, 720];
+  const durationSec = !input.duration || input.duration === "auto" ? 5 : Number(input.duration);
+  return { width: size[0], height: size[1], durationSec };
+}
