@@ -61,7 +61,7 @@ export class DiscordMessages {
 
   async post(channelId: string, body: RESTPostAPIChannelMessageJSONBody, files: UploadFile[] = []): Promise<string> {
     const message = (await this.rest.post(Routes.channelMessages(channelId), {
-      body: files.length ? { ...body, attachments: files.map((f, i) => ({ id: i, filename: f.name })) } : body,
+      body: files.length ? { ...body, attachments: files.map((f, i) => ({ id: String(i), filename: f.name })) } : body,
       files: files.map((f) => ({ name: f.name, data: f.data, contentType: f.contentType })),
     })) as { id: string };
     return message.id;

@@ -110,7 +110,12 @@ export class JobRunner {
       }
     } catch (err) {
       if (this.stopping && !(err instanceof JobFailure)) return;
-      const message = err instanceof JobFailure ? err.message : describeFalError(err).message;
+      const message =
+        err instanceof JobFailure
+          ? err.message
+          : err instanceof ApiError
+            ? describeFalError(err).message
+            : "Something went wrong on the bot's side while handling this video. Nothing was charged.";
       if (!(err instanceof JobFailure)) this.o.log.error({ job: job.id, state: job.state, err }, "job failed");
       await this.finish(live, "failed", message);
     } finally {

@@ -1,0 +1,134 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { startBot, type BotHandle } from "../../src/bot.js";
+import { parseConfig } from "../../src/config/env.js";
+import { startFakeDiscord, type FakeDiscord, type FakeDiscordOptions, type FakeUser, type InteractionHandle, type APIAttachmentLike } from "../fakes/discord/index.js";
+import { startFakeFal, type FakeFal, type FakeFalOptions } from "../fakes/fal/index.js";
+
+export const FAL_KEY = "fal-test-key-0123456789abcdef";
+
+/** A 1×1 PNG: real picture bytes for the fakes to check. */
+export const PNG = Buffer.from(
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==",
+  "base64",
+);
+
+export interface Harness {
+  discord: FakeDiscord;
+  fal: FakeFal;
+  bot: BotHandle;
+  env: Record<string, string>;
+  logs(): string;
+  /** Starts another bot process on the same fakes and store (a restart). */
+  restart(): Promise<BotHandle>;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  env?: Record<string, string>;
+  discord?: FakeDiscordOptions;
+  fal?: FakeFalOptions;
+  storeUrl?: string;
+}
+
+/** Starts the fakes and the bot through the same `startBot` that `npm start` runs. */
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const discord = await startFakeDiscord(options.discord);
+  const fal = await startFakeFal({ key: FAL_KEY, ...options.fal });
+  const dir = mkdtempSync(join(tmpdir(), "seedance-bot-"));
+  const env: Record<string, string> = {
+    DISCORD_TOKEN: discord.token,
+    FAL_KEY,
+    DISCORD_API_URL: discord.apiUrl,
+    DISCORD_CDN_URL: discord.cdnUrl,
+    FAL_PROXY_URL: fal.proxyUrl,
+    STORE_URL: options.storeUrl ?? `sqlite://${join(dir, "bot.sqlite")}`,
+    LOG_LEVEL: "debug",
+    FAL_POLL_INTERVAL_MS: "50",
+    PROGRESS_EDIT_INTERVAL_MS: "150",
+    ...options.env,
+  };
+  let captured = "";
+  const logStream = new Writable({
+    write(chunk, _enc, done) {
+      captured += chunk.toString();
+      done();
+    },
+  });
+  const bots: BotHandle[] = [];
+  const boot = async () => {
+    const bot = await startBot(parseConfig(env), { logDestination: logStream });
+    bots.push(bot);
+    return bot;
+  };
+  const bot = await boot();
+  await discord.ready();
+  return {
+    discord,
+    fal,
+    bot,
+    env,
+    logs: () => captured,
+    async restart() {
+      await bots.at(-1)!.stop(2_000);
+      return boot();
+    },
+    async close() {
+      for (const b of bots) await b.stop(2_000);
+      await discord.close();
+      await fal.close();
+    },
+  };
+}
+
+type VideoOptions = {
+  prompt?: string;
+  duration?: number;
+  resolution?: string;
+  aspect_ratio?: string;
+  audio?: boolean;
+  seed?: number;
+  end_image?: APIAttachmentLike;
+};
+
+/** Dispatches a /video interaction with a picture, as a member would. */
+export async function runVideo(
+  h: Harness,
+  opts: VideoOptions & { image?: APIAttachmentLike; user?: FakeUser } = {},
+): Promise<InteractionHandle> {
+  const image = opts.image ?? h.discord.addAttachment(PNG, "cat.png", "image/png", { width: 1, height: 1 });
+  const options: Array<{ name: string; type: number; value: unknown }> = [
+    { name: "image", type: 11, value: image.id },
+    { name: "prompt", type: 3, value: opts.prompt ?? "the cat surfs a wave" },
+  ];
+  if (opts.duration !== undefined) options.push({ name: "duration", type: 4, value: opts.duration });
+  if (opts.resolution) options.push({ name: "resolution", type: 3, value: opts.resolution });
+  if (opts.aspect_ratio) options.push({ name: "aspect_ratio", type: 3, value: opts.aspect_ratio });
+  if (opts.audio !== undefined) options.push({ name: "audio", type: 5, value: opts.audio });
+  if (opts.seed !== undefined) options.push({ name: "seed", type: 4, value: opts.seed });
+  if (opts.end_image) options.push({ name: "end_image", type: 11, value: opts.end_image.id });
+  return h.discord.slashCommand({
+    name: "video",
+    options,
+    attachments: [image, ...(opts.end_image ? [opts.end_image] : [])],
+    ...(opts.user ? { user: opts.user } : {}),
+  });
+}
+
+/** What the bot answered to one interaction: callbacks and webhook calls made with its token. */
+export function answersTo(h: Harness, interaction: InteractionHandle) {
+  return h.discord.requests.filter((r) => r.path.includes(`/${interaction.id}/`) || r.path.includes(`/${interaction.token}`));
+}
+
+/** The ephemeral text the caller saw (a reply or a follow-up with flags 64), if any. */
+export function ephemeralText(h: Harness, interaction: InteractionHandle): string | undefined {
+  for (const r of answersTo(h, interaction)) {
+    const body = r.json as { type?: number; data?: { flags?: number; content?: string }; flags?: number; content?: string } | undefined;
+    if (!body || r.status >= 300) continue;
+    if (body.type === 4 && ((body.data?.flags ?? 0) & 64)) return body.data?.content;
+    if (r.method === "POST" && r.path.startsWith("/webhooks/") && ((body.flags ?? 0) & 64)) return body.content;
+  }
+  return undefined;
+}
