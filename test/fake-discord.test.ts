@@ -1,0 +1,292 @@
+// Proves the fake Discord against the real, unmodified discord.js Client over loopback.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import {
+  ActionRowBuilder,
+  ButtonBuilder,
+  ButtonStyle,
+  Client,
+  DiscordAPIError,
+  Events,
+  GatewayIntentBits,
+  MessageFlags,
+  Partials,
+  PermissionFlagsBits,
+  Routes,
+  SlashCommandBuilder,
+  type ChatInputCommandInteraction,
+  type Interaction,
+} from "discord.js";
+import { WebSocket } from "ws";
+import { startFakeDiscord, type FakeDiscord } from "./fakes/discord/index.js";
+
+// 1x1 PNG
+const PNG = Buffer.from(
+  "89504e470d0a1a0a0000000d4948445200000001000000010806000000" + "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082",
+  "hex",
+);
+// Enough of an MP4 (ftyp box) for discord.js to sniff video/mp4.
+const MP4 = Buffer.concat([Buffer.from("0000001c667479706973736f6d0000020069736f6d69736f326d703431", "hex"), Buffer.alloc(64, 7)]);
+
+const clients: Client[] = [];
+
+async function connect(fake: FakeDiscord): Promise<Client> {
+  const client = new Client({
+    intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessageReactions],
+    partials: [Partials.Message, Partials.Reaction, Partials.User],
+    rest: { api: fake.apiUrl },
+  });
+  clients.push(client);
+  const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
+  await client.login(fake.token);
+  await ready;
+  await fake.ready();
+  return client;
+}
+
+/** Resolves with the next chat-input interaction (handler errors are surfaced to the test). */
+function nextCommand(client: Client, handler: (i: ChatInputCommandInteraction) => Promise<void>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const on = (i: Interaction) => {
+      if (!i.isChatInputCommand()) return;
+      client.off(Events.InteractionCreate, on);
+      handler(i).then(resolve, reject);
+    };
+    client.on(Events.InteractionCreate, on);
+  });
+}
+
+let fake: FakeDiscord;
+
+beforeAll(async () => {
+  // Short buckets and a 1 MiB upload limit keep this file fast (the defaults are 5/5 s and 10 MiB).
+  fake = await startFakeDiscord({ rateLimit: { limit: 5, windowMs: 100 }, defaultAttachmentSizeLimit: 1024 * 1024 });
+});
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.destroy()));
+});
+afterAll(async () => {
+  if (process.env.FAKE_DISCORD_DUMP) for (const r of fake.requests) console.log(r.method, r.path, r.status, JSON.stringify(r.json ?? "").slice(0, 160));
+  await fake?.close();
+});
+
+describe("fake Discord vs discord.js 14", () => {
+  it("registers commands, runs a slash command with an attachment: defer, edit, follow-up", async () => {
+    const client = await connect(fake);
+    const video = new SlashCommandBuilder()
+      .setName("video").setDescription("Make a video")
+      .addAttachmentOption((o) => o.setName("image").setDescription("Picture").setRequired(true))
+      .addStringOption((o) => o.setName("prompt").setDescription("Prompt").setRequired(true).setMaxLength(500));
+    const quota = new SlashCommandBuilder().setName("quota").setDescription("Quotas").setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild);
+    await client.rest.put(Routes.applicationGuildCommands(fake.applicationId, fake.guildId), { body: [video.toJSON(), quota.toJSON()] });
+    expect(fake.commands({ guildId: fake.guildId }).map((c) => (c as { name: string }).name)).toEqual(["video", "quota"]);
+
+    const att = fake.addAttachment(PNG, "cat.png", "image/png", { width: 1, height: 1 });
+    let downloaded: Buffer | undefined;
+    const handled = nextCommand(client, async (i) => {
+      const image = i.options.getAttachment("image", true);
+      expect(image.contentType).toBe("image/png");
+      expect(i.attachmentSizeLimit).toBe(1024 * 1024);
+      expect(i.channel?.id).toBe(fake.channelId);
+      await i.deferReply();
+      downloaded = Buffer.from(await (await fetch(image.url)).arrayBuffer());
+      await i.editReply({ content: `Working on "${i.options.getString("prompt", true)}"` });
+      await i.editReply({ content: "Done" });
+      const f = await i.followUp({ content: "Only you can see this", flags: MessageFlags.Ephemeral });
+      expect(f.flags.has(MessageFlags.Ephemeral)).toBe(true);
+    });
+    const { id } = await fake.slashCommand({ name: "video", options: [{ name: "image", type: 11, value: att.id }, { name: "prompt", type: 3, value: "a cat" }] });
+    await handled;
+
+    expect(downloaded?.equals(PNG)).toBe(true);
+    const msgs = fake.messages().filter((m) => m.interactionId === id);
+    expect(msgs).toHaveLength(2);
+    expect(msgs[0]!.editHistory).toEqual(["", 'Working on "a cat"', "Done"]);
+    expect(msgs[0]!.author.id).toBe(fake.botUserId);
+    expect(msgs[1]!.flags & 64).toBe(64);
+    // Ephemeral messages are not visible through channel routes, like on Discord.
+    await expect(client.rest.get(Routes.channelMessage(fake.channelId, msgs[1]!.id))).rejects.toMatchObject({ code: 10008 });
+    await expect(fake.slashCommand({ name: "video", options: [{ name: "prompt", type: 3, value: "x" }] })).rejects.toThrow(/requires option "image"/);
+    expect(fake.rejections).toEqual([]);
+  });
+
+  it("uploads files through client.rest multipart; bytes are stored and served by the CDN", async () => {
+    const client = await connect(fake);
+    const sent = (await client.rest.post(Routes.channelMessages(fake.channelId), {
+      body: { content: "here is your video" },
+      files: [{ name: "a.mp4", data: MP4 }],
+    })) as { id: string; attachments: Array<{ url: string; content_type: string; size: number }> };
+    const stored = fake.messages().find((m) => m.id === sent.id)!;
+    expect(stored.attachments[0]!.bytes.equals(MP4)).toBe(true);
+    expect(sent.attachments[0]).toMatchObject({ content_type: "video/mp4", size: MP4.length });
+    const cdn = await fetch(sent.attachments[0]!.url);
+    expect(cdn.headers.get("content-type")).toBe("video/mp4");
+    expect(Buffer.from(await cdn.arrayBuffer()).equals(MP4)).toBe(true);
+    const upload = fake.requests.find((r) => r.method === "POST" && r.path === `/channels/${fake.channelId}/messages` && r.files?.length);
+    expect(upload?.files?.[0]).toMatchObject({ field: "files[0]", filename: "a.mp4", contentType: "video/mp4" });
+
+    // The cached channel path (channel.send) works as well, with buttons.
+    const channel = await client.channels.fetch(fake.channelId);
+    if (!channel?.isSendable()) throw new Error("channel not sendable");
+    const row = new ActionRowBuilder<ButtonBuilder>().addComponents(new ButtonBuilder().setCustomId("regen:1").setLabel("Regenerate").setStyle(ButtonStyle.Secondary));
+    const msg = await channel.send({ content: "result", files: [{ attachment: PNG, name: "b.png" }], components: [row] });
+    expect(msg.attachments.first()?.name).toBe("b.png");
+    await msg.edit({ content: "result (edited)" });
+    expect(fake.messages().find((m) => m.id === msg.id)?.editHistory).toEqual(["result", "result (edited)"]);
+
+    const clicked = new Promise<string>((resolve) => client.once(Events.InteractionCreate, (i) => {
+      if (i.isButton()) void i.deferUpdate().then(() => resolve(i.customId));
+    }));
+    await fake.clickButton({ messageId: msg.id, customId: "regen:1" });
+    expect(await clicked).toBe("regen:1");
+    expect(fake.rejections).toEqual([]);
+  });
+
+  it("rejects what Discord would reject with 50035 Invalid Form Body", async () => {
+    const client = await connect(fake);
+    const route = Routes.channelMessages(fake.channelId);
+    const tooLong = await client.rest.post(route, { body: { content: "x".repeat(2001) } }).catch((e: unknown) => e);
+    expect(tooLong).toBeInstanceOf(DiscordAPIError);
+    expect(tooLong).toMatchObject({ code: 50035, status: 400 });
+    expect((tooLong as DiscordAPIError).rawError).toMatchObject({ errors: { content: { _errors: [{ code: "BASE_TYPE_MAX_LENGTH" }] } } });
+
+    const badEmbed = await client.rest.post(route, { body: { embeds: [{ title: 123 }] } }).catch((e: unknown) => e);
+    expect(badEmbed).toMatchObject({ code: 50035, rawError: { errors: { embeds: { 0: { title: { _errors: [{ code: "BASE_TYPE_STRING" }] } } } } } });
+    await expect(client.rest.post(route, { body: { content: "" } })).rejects.toMatchObject({ code: 50006 });
+    await expect(client.rest.post(route, { body: { content: "x" }, files: [{ name: "big.bin", data: Buffer.alloc(1024 * 1024 + 1) }] })).rejects.toMatchObject({ code: 40005, status: 413 });
+
+    expect(fake.rejections.map((r) => r.code)).toEqual([50035, 50035, 50006, 40005]);
+    fake.rejections.length = 0;
+  });
+
+  it("enforces Discord's plain limits on components, mentions, attachments and the gateway transport", async () => {
+    const client = await connect(fake);
+    const route = Routes.channelMessages(fake.channelId);
+    const row = (id: string) => ({ type: 1, components: [{ type: 2, style: 1, custom_id: id, label: "x" }] });
+    const cases: Array<[unknown, Record<string, unknown>, RegExp]> = [
+      [{ content: "x", components: ["a", "b", "c", "d", "e", "f"].map(row) }, {}, /BASE_TYPE_MAX_LENGTH/],
+      [{ content: "x", components: [row("same"), row("same")] }, {}, /COMPONENT_CUSTOM_ID_DUPLICATED/],
+      [{ content: "x", allowed_mentions: { parse: ["users"], users: [fake.users.admin.id] } }, {}, /ALLOWED_MENTIONS_PARSE_EXCLUSIVE/],
+      [{ content: "x", attachments: [{ id: "1" }] }, { files: [{ name: "a.txt", data: Buffer.from("a") }] }, /ATTACHMENT_NOT_FOUND/],
+    ];
+    for (const [body, extra, code] of cases) {
+      const err = await client.rest.post(route, { body, ...extra }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 50035 });
+      expect(JSON.stringify((err as DiscordAPIError).rawError)).toMatch(code);
+    }
+    expect(fake.rejections).toHaveLength(cases.length);
+    fake.rejections.length = 0;
+
+    const ws = new WebSocket(`${fake.apiUrl.replace("http", "ws").replace("/api", "/gateway")}?v=10&encoding=json&compress=zlib-stream`);
+    const code = await new Promise<number>((resolve) => ws.on("close", (c) => resolve(c)));
+    expect(code).toBe(4012);
+    expect(fake.rejections.map((r) => r.code)).toEqual([4012]);
+    fake.rejections.length = 0;
+  });
+
+  it("honours nonce + enforce_nonce: a repeated create returns the original message", async () => {
+    const client = await connect(fake);
+    const body = { content: "once", nonce: "job-42", enforce_nonce: true };
+    const a = (await client.rest.post(Routes.channelMessages(fake.channelId), { body })) as { id: string };
+    const b = (await client.rest.post(Routes.channelMessages(fake.channelId), { body })) as { id: string };
+    expect(b.id).toBe(a.id);
+    expect(fake.messages().filter((m) => m.nonce === "job-42")).toHaveLength(1);
+  });
+
+  it("emits messageReactionAdd for an uncached message (partials)", async () => {
+    const client = await connect(fake);
+    const posted = (await client.rest.post(Routes.channelMessages(fake.channelId), { body: { content: "react to me" } })) as { id: string };
+    const got = new Promise<{ partial: boolean; emoji: string | null; user: string }>((resolve) =>
+      client.on(Events.MessageReactionAdd, (reaction, user) => {
+        if (user.id !== fake.botUserId) resolve({ partial: reaction.message.partial, emoji: reaction.emoji.name, user: user.id });
+      }),
+    );
+    await fake.react({ messageId: posted.id, emoji: "🔁" });
+    expect(await got).toEqual({ partial: true, emoji: "🔁", user: fake.users.requester.id });
+    expect(fake.reactions(posted.id)).toEqual([{ emoji: "🔁", userId: fake.users.requester.id }]);
+  });
+
+  it("expired interaction tokens answer 50027; late and double acks answer 10062 / 40060", async () => {
+    const client = await connect(fake);
+    const handled = nextCommand(client, async (i) => {
+      await i.deferReply();
+      // discord.js refuses a second reply itself, so send the second ack on the wire directly.
+      const again = await fetch(`${fake.apiUrl}/v10/interactions/${i.id}/${i.token}/callback`, {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ type: 4, data: { content: "again" } }),
+      });
+      expect(again.status).toBe(400);
+      expect(await again.json()).toMatchObject({ code: 40060 });
+      fake.setInteractionTokenTtl(1);
+      await new Promise((r) => setTimeout(r, 20));
+      await expect(i.editReply({ content: "too late" })).rejects.toMatchObject({ code: 50027, status: 401 });
+    });
+    try {
+      await fake.slashCommand({ name: "quota", options: [], user: fake.users.admin });
+      await handled;
+    } finally {
+      fake.setInteractionTokenTtl(15 * 60_000);
+    }
+
+    const lateFake = await startFakeDiscord({ ackDeadlineMs: 30 });
+    try {
+      const late = await connect(lateFake);
+      const lateHandled = nextCommand(late, async (i) => {
+        expect(i.memberPermissions?.has(PermissionFlagsBits.ManageGuild)).toBe(false);
+        await new Promise((r) => setTimeout(r, 60));
+        await expect(i.deferReply()).rejects.toMatchObject({ code: 10062 });
+      });
+      await lateFake.slashCommand({ name: "anything", options: [] });
+      await lateHandled;
+    } finally {
+      await Promise.all(clients.splice(0).map((c) => c.destroy()));
+      await lateFake.close();
+    }
+  });
+
+  it("retries a 429 transparently and enforces its own buckets", async () => {
+    const client = await connect(fake);
+    fake.failNext({ method: "PATCH", path: /\/messages\/@original$/ }, { status: 429, body: { message: "You are being rate limited.", retry_after: 0.15, global: false }, headers: { "Retry-After": "0.15" } });
+    const before = fake.rateLimited;
+    const handled = nextCommand(client, async (i) => {
+      await i.deferReply();
+      await i.editReply({ content: "progress 1" });
+    });
+    const { id } = await fake.slashCommand({ name: "video", options: [{ name: "image", type: 11, value: fake.addAttachment(PNG, "x.png", "image/png").id }, { name: "prompt", type: 3, value: "p" }] });
+    await handled;
+    expect(fake.rateLimited).toBe(before + 1);
+    const edits = fake.requests.filter((r) => r.method === "PATCH" && r.path.endsWith("/messages/@original"));
+    expect(edits.slice(-2).map((r) => r.status)).toEqual([429, 200]);
+    expect(fake.messages().find((m) => m.interactionId === id)?.content).toBe("progress 1");
+
+    const limited = await startFakeDiscord({ rateLimit: { limit: 1, windowMs: 300 } });
+    try {
+      const url = `${limited.apiUrl}/v10/channels/${limited.channelId}/messages`;
+      const post = () => fetch(url, { method: "POST", headers: { Authorization: `Bot ${limited.token}`, "Content-Type": "application/json" }, body: JSON.stringify({ content: "hi" }) });
+      const first = await post();
+      expect(first.headers.get("x-ratelimit-remaining")).toBe("0");
+      const second = await post();
+      expect(second.status).toBe(429);
+      expect(Number(second.headers.get("retry-after"))).toBeGreaterThan(0);
+      expect(await second.json()).toMatchObject({ global: false, retry_after: expect.any(Number) });
+      expect(limited.rateLimited).toBe(1);
+      const noAuth = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+      expect(noAuth.status).toBe(401);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it("resumes after a gateway disconnect and serves a restarted client", async () => {
+    const client = await connect(fake);
+    const resumed = new Promise<void>((resolve) => client.once(Events.ShardResume, () => resolve()));
+    fake.disconnectGateway(4000);
+    await resumed;
+    const posted = (await client.rest.post(Routes.channelMessages(fake.channelId), { body: { content: "after resume" } })) as { id: string };
+    await client.destroy();
+
+    const restarted = await connect(fake);
+    const got = new Promise<string>((resolve) => restarted.once(Events.MessageReactionAdd, (r) => resolve(r.message.id)));
+    await fake.react({ messageId: posted.id, emoji: "👍", user: fake.users.stranger });
+    expect(await got).toBe(posted.id);
+    expect(fake.connectedSessions()).toBe(1);
+  });
+});

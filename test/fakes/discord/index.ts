@@ -1,0 +1,166 @@
+// A fake Discord (REST + gateway + CDN) on 127.0.0.1 for driving the real discord.js Client in tests.
+//
+//   const fake = await startFakeDiscord();
+//   const client = new Client({ intents, partials, rest: { api: fake.apiUrl } });
+//   await client.login(fake.token); await fake.ready();
+//   const { id } = await fake.slashCommand({ name: "video", options: [...] });
+//   await fake.waitFor(() => fake.messages().find((m) => m.content.includes("done")));
+//
+// Requests that real Discord would reject are rejected too (OpenAPI schema + plain limits) and
+// listed in `fake.rejections`; assert `expect(fake.rejections).toEqual([])` at the end of a test.
+import { Driver } from "./driver.js";
+import { FakeServer } from "./server.js";
+import { State, resolveOptions } from "./state.js";
+import type {
+  APIAttachmentLike,
+  FailReply,
+  FakeDiscord,
+  FakeDiscordOptions,
+  FakeMessage,
+  FakeReaction,
+  FakeUser,
+  InteractionHandle,
+  RecordedRequest,
+  Rejection,
+  SlashCommandArgs,
+} from "./types.js";
+
+export type * from "./types.js";
+export { MessageFlags } from "./limits.js";
+export { snowflake, snowflakeTime } from "./ids.js";
+
+class FakeDiscordImpl implements FakeDiscord {
+  readonly apiUrl: string;
+  readonly cdnUrl: string;
+  readonly token: string;
+  readonly applicationId: string;
+  readonly botUserId: string;
+  readonly guildId: string;
+  readonly channelId: string;
+  readonly ownerUserId: string;
+  readonly users: { requester: FakeUser; stranger: FakeUser; admin: FakeUser };
+  readonly botUser: FakeUser;
+  private readonly driver: Driver;
+  private closed = false;
+
+  constructor(
+    private readonly state: State,
+    private readonly server: FakeServer,
+  ) {
+    const w = state.world;
+    this.apiUrl = `http://127.0.0.1:${server.port}/api`;
+    this.cdnUrl = state.cdnUrl;
+    this.token = state.opts.token;
+    this.applicationId = w.applicationId;
+    this.botUserId = w.botUser.id;
+    this.guildId = w.guildId;
+    this.channelId = w.channelId;
+    this.ownerUserId = w.owner.id;
+    this.users = w.users;
+    this.botUser = w.botUser;
+    this.driver = new Driver(state, () => server.gateway.connectedSessions());
+  }
+
+  get requests(): RecordedRequest[] {
+    return this.state.requests;
+  }
+  get rejections(): Rejection[] {
+    return this.state.rejections;
+  }
+  get rateLimited(): number {
+    return this.state.rateLimited;
+  }
+
+  ready(): Promise<void> {
+    return this.server.gateway.ready();
+  }
+
+  addAttachment(bytes: Buffer, filename: string, contentType: string | null, opts: { width?: number; height?: number; url?: string } = {}): APIAttachmentLike {
+    const a = this.state.storeAttachment(this.channelId, bytes, filename, contentType, {
+      ...(opts.width !== undefined ? { width: opts.width } : {}),
+      ...(opts.height !== undefined ? { height: opts.height } : {}),
+      ...(opts.url !== undefined ? { url: opts.url, proxy_url: opts.url } : {}),
+      ephemeral: true, // slash-command option uploads are ephemeral attachments on Discord
+    });
+    const { bytes: _bytes, ...json } = a;
+    return json;
+  }
+
+  slashCommand(args: SlashCommandArgs): Promise<InteractionHandle> {
+    return this.driver.slashCommand(args);
+  }
+  clickButton(args: { messageId: string; customId: string; user?: FakeUser; values?: string[] }): Promise<InteractionHandle> {
+    return this.driver.clickButton(args);
+  }
+  react(args: { messageId: string; emoji: string; user?: FakeUser }): Promise<void> {
+    return this.driver.react(args);
+  }
+  unreact(args: { messageId: string; emoji: string; user?: FakeUser }): Promise<void> {
+    return this.driver.unreact(args);
+  }
+
+  messages(channelId?: string): FakeMessage[] {
+    return this.state.listMessages(channelId);
+  }
+  allMessages(): FakeMessage[] {
+    return this.state.listMessages(undefined, true);
+  }
+  message(id: string): FakeMessage | undefined {
+    return this.state.messages.get(id);
+  }
+  reactions(messageId: string): FakeReaction[] {
+    return [...(this.state.reactionsByMessage.get(messageId) ?? [])];
+  }
+  commands(scope: { guildId?: string } = {}): unknown[] {
+    return scope.guildId ? (this.state.guildCommands.get(scope.guildId) ?? []) : this.state.globalCommands;
+  }
+
+  async waitFor<T>(fn: () => T | undefined | false | null, timeoutMs = 5000): Promise<T> {
+    const start = Date.now();
+    let lastErr: unknown;
+    for (;;) {
+      try {
+        const v = fn();
+        if (v !== undefined && v !== false && v !== null) return v;
+      } catch (err) {
+        lastErr = err;
+      }
+      if (Date.now() - start > timeoutMs) {
+        const recent = this.state.requests.slice(-8).map((r) => `  ${r.method} ${r.path} -> ${r.status}`).join("\n");
+        const rej = this.state.rejections.slice(-3).map((r) => `  ${r.method} ${r.path} ${r.code} ${JSON.stringify(r.errors ?? r.message)}`).join("\n");
+        throw new Error(
+          `fake Discord waitFor timed out after ${timeoutMs} ms: ${fn.toString().slice(0, 200)}` +
+            (lastErr ? `\nlast error: ${String(lastErr)}` : "") +
+            `\nlast requests:\n${recent || "  (none)"}` + (rej ? `\nrejections:\n${rej}` : ""),
+        );
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  failNext(match: { method?: string; path: RegExp }, reply: FailReply, times = 1): void {
+    this.server.failNext({ ...match, reply, times });
+  }
+  setInteractionTokenTtl(ms: number): void {
+    this.state.tokenTtlMs = ms;
+  }
+  disconnectGateway(code = 4000): void {
+    this.server.gateway.disconnect(code);
+  }
+  connectedSessions(): number {
+    return this.server.gateway.connectedSessions();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.server.close();
+  }
+}
+
+export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<FakeDiscord> {
+  const state = new State(resolveOptions(opts), opts.botPermissions);
+  const server = new FakeServer(state);
+  await server.listen();
+  return new FakeDiscordImpl(state, server);
+}

@@ -1,0 +1,140 @@
+// Discord's plain limits that the OpenAPI description does not (or not fully) express.
+import type { FormErrors } from "./http-util.js";
+
+type Json = Record<string, any>;
+type Path = Array<string | number>;
+
+export const MessageFlags = {
+  SUPPRESS_EMBEDS: 1 << 2,
+  EPHEMERAL: 1 << 6,
+  LOADING: 1 << 7,
+  SUPPRESS_NOTIFICATIONS: 1 << 12,
+  IS_VOICE_MESSAGE: 1 << 13,
+  IS_COMPONENTS_V2: 1 << 15,
+} as const;
+
+/** Flags a client may set when creating a message (others are dropped, like Discord does). */
+export const CREATE_FLAGS =
+  MessageFlags.SUPPRESS_EMBEDS | MessageFlags.SUPPRESS_NOTIFICATIONS | MessageFlags.IS_VOICE_MESSAGE | MessageFlags.IS_COMPONENTS_V2;
+export const EDIT_FLAGS = MessageFlags.SUPPRESS_EMBEDS | MessageFlags.IS_COMPONENTS_V2;
+
+export const MAX_CONTENT = 2000;
+export const MAX_EMBEDS = 10;
+export const MAX_EMBED_TOTAL = 6000;
+export const MAX_ACTION_ROWS = 5;
+
+function embedChars(e: Json): number {
+  const s = (v: unknown) => (typeof v === "string" ? v.length : 0);
+  let n = s(e.title) + s(e.description) + s(e.footer?.text) + s(e.author?.name);
+  if (Array.isArray(e.fields)) for (const f of e.fields) n += s(f?.name) + s(f?.value);
+  return n;
+}
+
+function checkButton(c: Json, at: Path, errs: FormErrors): void {
+  const style = c.style;
+  if (style === 5) {
+    if (!c.url) errs.add([...at, "url"], "BUTTON_COMPONENT_URL_REQUIRED", "A URL is required for link buttons");
+    if (c.custom_id != null) errs.add([...at, "custom_id"], "BUTTON_COMPONENT_CUSTOM_ID_NOT_ALLOWED", "A custom id cannot be set on link buttons");
+  } else if (style === 6) {
+    if (!c.sku_id) errs.add([...at, "sku_id"], "BUTTON_COMPONENT_SKU_ID_REQUIRED", "A sku_id is required for premium buttons");
+  } else {
+    if (c.custom_id == null) errs.add([...at, "custom_id"], "BUTTON_COMPONENT_CUSTOM_ID_REQUIRED", "A custom id is required");
+    if (c.url != null) errs.add([...at, "url"], "BUTTON_COMPONENT_URL_NOT_ALLOWED", "A URL can only be set on link buttons");
+  }
+  if (style !== 6 && !c.label && !c.emoji) {
+    errs.add(at, "BUTTON_COMPONENT_LABEL_OR_EMOJI_REQUIRED", "A label or an emoji is required");
+  }
+}
+
+function walkComponents(list: unknown, at: Path, errs: FormErrors, ids: Map<string, Path>): void {
+  if (!Array.isArray(list)) return;
+  list.forEach((c: Json, i) => {
+    if (!c || typeof c !== "object") return;
+    const here = [...at, i];
+    if ("custom_id" in c && c.custom_id != null) {
+      const id = c.custom_id;
+      if (typeof id !== "string" || id.length < 1 || id.length > 100) {
+        errs.add([...here, "custom_id"], "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.");
+      } else if (ids.has(id)) {
+        errs.add([...here, "custom_id"], "COMPONENT_CUSTOM_ID_DUPLICATED", "Component custom id cannot be duplicated");
+      } else ids.set(id, here);
+    }
+    if (c.type === 2) checkButton(c, here, errs);
+    walkComponents(c.components, [...here, "components"], errs, ids);
+    if (c.accessory) walkComponents([c.accessory], [...here, "accessory"], errs, ids);
+  });
+}
+
+function checkComponents(body: Json, base: Path, errs: FormErrors, flags: number): void {
+  const comps = body.components;
+  if (!Array.isArray(comps)) return;
+  const v2 = (flags & MessageFlags.IS_COMPONENTS_V2) !== 0;
+  if (!v2) {
+    if (comps.length > MAX_ACTION_ROWS) {
+      errs.add([...base, "components"], "BASE_TYPE_MAX_LENGTH", `Must be ${MAX_ACTION_ROWS} or fewer in length.`);
+    }
+    comps.forEach((row: Json, i) => {
+      if (row?.type !== 1) {
+        errs.add([...base, "components", i, "type"], "UNION_TYPE_CHOICES", 'Value of field "type" must be one of (1,) unless the IS_COMPONENTS_V2 flag is set.');
+        return;
+      }
+      const inner = Array.isArray(row.components) ? row.components : [];
+      const selects = inner.filter((c: Json) => c && [3, 5, 6, 7, 8].includes(c.type)).length;
+      if (selects > 0 && inner.length > 1) {
+        errs.add([...base, "components", i, "components"], "COMPONENT_LAYOUT_WIDTH_EXCEEDED", "The specified component exceeds the maximum width");
+      }
+    });
+  }
+  walkComponents(comps, [...base, "components"], errs, new Map());
+}
+
+function checkAllowedMentions(am: unknown, at: Path, errs: FormErrors): void {
+  if (am == null) return;
+  if (typeof am !== "object" || Array.isArray(am)) {
+    errs.add(at, "DICT_TYPE_CONVERT", "Only dictionaries may be used in a DictType");
+    return;
+  }
+  const a = am as Json;
+  const parse: unknown[] = Array.isArray(a.parse) ? a.parse : [];
+  for (const [i, p] of parse.entries()) {
+    if (!["users", "roles", "everyone"].includes(p as string)) {
+      errs.add([...at, "parse", i], "BASE_TYPE_CHOICES", 'Value must be one of ("users", "roles", "everyone").');
+    }
+  }
+  for (const kind of ["users", "roles"] as const) {
+    const list = a[kind];
+    if (list == null) continue;
+    if (!Array.isArray(list)) continue; // type errors come from the schema
+    if (list.length > 0 && parse.includes(kind)) {
+      errs.add([...at, kind], "ALLOWED_MENTIONS_PARSE_EXCLUSIVE", `parse:["${kind}"] and ${kind}: [ids...] are mutually exclusive.`);
+    }
+    if (list.length > 100) errs.add([...at, kind], "BASE_TYPE_MAX_LENGTH", "Must be 100 or fewer in length.");
+    for (const [i, id] of list.entries()) {
+      if (typeof id !== "string" || !/^\d{1,20}$/.test(id)) errs.add([...at, kind, i], "NUMBER_TYPE_COERCE", `Value "${String(id)}" is not snowflake.`);
+    }
+  }
+}
+
+/** Checks a message-shaped body (create/edit/webhook/callback data). `base` prefixes error paths. */
+export function checkMessageLimits(body: unknown, errs: FormErrors, base: Path = [], existingFlags = 0): void {
+  if (!body || typeof body !== "object" || Array.isArray(body)) return;
+  const b = body as Json;
+  if (typeof b.content === "string" && b.content.length > MAX_CONTENT) {
+    errs.add([...base, "content"], "BASE_TYPE_MAX_LENGTH", `Must be ${MAX_CONTENT} or fewer in length.`);
+  }
+  if (Array.isArray(b.embeds)) {
+    if (b.embeds.length > MAX_EMBEDS) errs.add([...base, "embeds"], "BASE_TYPE_MAX_LENGTH", `Must be ${MAX_EMBEDS} or fewer in length.`);
+    const total = b.embeds.reduce((n: number, e: Json) => n + (e && typeof e === "object" ? embedChars(e) : 0), 0);
+    if (total > MAX_EMBED_TOTAL) {
+      errs.add([...base, "embeds"], "MAX_EMBED_SIZE_EXCEEDED", `Embed size exceeds maximum size of ${MAX_EMBED_TOTAL}`);
+    }
+  }
+  const flags = (typeof b.flags === "number" ? b.flags : 0) | existingFlags;
+  if (flags & MessageFlags.IS_COMPONENTS_V2) {
+    if ((typeof b.content === "string" && b.content.length > 0) || (Array.isArray(b.embeds) && b.embeds.length > 0)) {
+      errs.add([...base, "content"], "MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2", "The 'content' and 'embeds' fields cannot be used when using MessageFlags.IS_COMPONENTS_V2");
+    }
+  }
+  checkComponents(b, base, errs, flags);
+  checkAllowedMentions(b.allowed_mentions, [...base, "allowed_mentions"], errs);
+}

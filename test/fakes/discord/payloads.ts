@@ -1,0 +1,197 @@
+// Static world (guild, channel, users, roles) and the JSON shapes Discord sends for them.
+import { snowflake } from "./ids.js";
+import type { FakeAttachment, FakeMessage, FakeUser } from "./types.js";
+
+export const P = {
+  CREATE_INSTANT_INVITE: 1n << 0n,
+  ADMINISTRATOR: 1n << 3n,
+  MANAGE_GUILD: 1n << 5n,
+  ADD_REACTIONS: 1n << 6n,
+  STREAM: 1n << 9n,
+  VIEW_CHANNEL: 1n << 10n,
+  SEND_MESSAGES: 1n << 11n,
+  MANAGE_MESSAGES: 1n << 13n,
+  EMBED_LINKS: 1n << 14n,
+  ATTACH_FILES: 1n << 15n,
+  READ_MESSAGE_HISTORY: 1n << 16n,
+  MENTION_EVERYONE: 1n << 17n,
+  USE_EXTERNAL_EMOJIS: 1n << 18n,
+  CONNECT: 1n << 20n,
+  SPEAK: 1n << 21n,
+  CHANGE_NICKNAME: 1n << 26n,
+  USE_APPLICATION_COMMANDS: 1n << 31n,
+  CREATE_PUBLIC_THREADS: 1n << 35n,
+  SEND_MESSAGES_IN_THREADS: 1n << 38n,
+} as const;
+
+export const DEFAULT_EVERYONE_PERMISSIONS =
+  P.CREATE_INSTANT_INVITE | P.ADD_REACTIONS | P.STREAM | P.VIEW_CHANNEL | P.SEND_MESSAGES | P.EMBED_LINKS |
+  P.ATTACH_FILES | P.READ_MESSAGE_HISTORY | P.USE_EXTERNAL_EMOJIS | P.CONNECT | P.SPEAK | P.CHANGE_NICKNAME |
+  P.USE_APPLICATION_COMMANDS | P.CREATE_PUBLIC_THREADS | P.SEND_MESSAGES_IN_THREADS;
+
+export const DEFAULT_BOT_PERMISSIONS = DEFAULT_EVERYONE_PERMISSIONS | P.MANAGE_MESSAGES;
+
+export interface World {
+  applicationId: string;
+  guildId: string;
+  channelId: string;
+  botUser: FakeUser;
+  owner: FakeUser;
+  users: { requester: FakeUser; stranger: FakeUser; admin: FakeUser };
+  roles: { everyone: string; bot: string; admin: string };
+  everyonePermissions: bigint;
+  botPermissions: bigint;
+  joinedAt: string;
+}
+
+function user(id: string, username: string, bot = false): FakeUser {
+  return { id, username, global_name: bot ? null : username[0]!.toUpperCase() + username.slice(1), discriminator: "0", avatar: null, ...(bot ? { bot: true } : {}) };
+}
+
+export function createWorld(botPermissions?: string): World {
+  // Old timestamps give 18-digit ids, like long-lived Discord objects.
+  const t = Date.UTC(2021, 5, 1);
+  const applicationId = snowflake(t);
+  const guildId = snowflake(t + 1000);
+  const bot = BigInt(botPermissions ?? DEFAULT_BOT_PERMISSIONS.toString());
+  return {
+    applicationId,
+    guildId,
+    channelId: snowflake(t + 2000),
+    botUser: user(applicationId, "FakeBot", true), // bot user id == application id, as for modern apps
+    owner: user(snowflake(t + 3000), "owner"),
+    users: {
+      requester: user(snowflake(t + 4000), "requester"),
+      stranger: user(snowflake(t + 5000), "stranger"),
+      admin: user(snowflake(t + 6000), "admin"),
+    },
+    roles: { everyone: guildId, bot: snowflake(t + 7000), admin: snowflake(t + 8000) },
+    everyonePermissions: DEFAULT_EVERYONE_PERMISSIONS & bot,
+    botPermissions: bot,
+    joinedAt: new Date(t + 9000).toISOString(),
+  };
+}
+
+export function userJson(u: FakeUser): Record<string, unknown> {
+  return {
+    id: u.id, username: u.username, global_name: u.global_name, discriminator: u.discriminator, avatar: u.avatar,
+    bot: u.bot ?? false, system: false, public_flags: 0, flags: 0, banner: null, accent_color: null,
+    avatar_decoration_data: null, collectibles: null, primary_guild: null,
+  };
+}
+
+export function memberRoles(w: World, u: FakeUser): string[] {
+  if (u.id === w.botUser.id) return [w.roles.bot];
+  if (u.id === w.users.admin.id) return [w.roles.admin];
+  return [];
+}
+
+export function memberPermissions(w: World, u: FakeUser): bigint {
+  if (u.id === w.owner.id) return (1n << 53n) - 1n;
+  if (u.id === w.botUser.id) return w.botPermissions;
+  if (u.id === w.users.admin.id) return w.everyonePermissions | P.MANAGE_GUILD;
+  return w.everyonePermissions;
+}
+
+export function memberJson(w: World, u: FakeUser, withPermissions = false): Record<string, unknown> {
+  return {
+    user: userJson(u), nick: null, avatar: null, banner: null, roles: memberRoles(w, u), joined_at: w.joinedAt,
+    premium_since: null, deaf: false, mute: false, flags: 0, pending: false, communication_disabled_until: null,
+    ...(withPermissions ? { permissions: memberPermissions(w, u).toString() } : {}),
+  };
+}
+
+export function knownUsers(w: World): FakeUser[] {
+  return [w.botUser, w.owner, w.users.requester, w.users.stranger, w.users.admin];
+}
+
+export function channelJson(w: World): Record<string, unknown> {
+  return {
+    id: w.channelId, type: 0, guild_id: w.guildId, name: "general", position: 0, permission_overwrites: [],
+    topic: null, nsfw: false, last_message_id: null, rate_limit_per_user: 0, parent_id: null, flags: 0,
+    last_pin_timestamp: null,
+  };
+}
+
+function role(id: string, name: string, position: number, permissions: bigint, extra: Record<string, unknown> = {}) {
+  return {
+    id, name, color: 0, colors: { primary_color: 0, secondary_color: null, tertiary_color: null }, hoist: false,
+    icon: null, unicode_emoji: null, position, permissions: permissions.toString(), managed: false,
+    mentionable: false, flags: 0, ...extra,
+  };
+}
+
+export function guildJson(w: World): Record<string, unknown> {
+  return {
+    id: w.guildId, name: "Fake Guild", icon: null, icon_hash: null, splash: null, discovery_splash: null,
+    owner_id: w.owner.id, afk_channel_id: null, afk_timeout: 300, widget_enabled: false, verification_level: 0,
+    default_message_notifications: 0, explicit_content_filter: 0, features: [], mfa_level: 0,
+    application_id: null, system_channel_id: w.channelId, system_channel_flags: 0, rules_channel_id: null,
+    max_members: 500000, vanity_url_code: null, description: null, banner: null, premium_tier: 0,
+    premium_subscription_count: 0, preferred_locale: "en-US", public_updates_channel_id: null,
+    max_video_channel_users: 25, nsfw_level: 0, nsfw: false, premium_progress_bar_enabled: false,
+    safety_alerts_channel_id: null, incidents_data: null,
+    roles: [
+      role(w.roles.everyone, "@everyone", 0, w.everyonePermissions),
+      role(w.roles.admin, "Admin", 1, P.MANAGE_GUILD),
+      role(w.roles.bot, "FakeBot", 2, w.botPermissions, { managed: true, tags: { bot_id: w.botUser.id } }),
+    ],
+    emojis: [],
+    stickers: [],
+  };
+}
+
+export function guildCreateJson(w: World): Record<string, unknown> {
+  return {
+    ...guildJson(w),
+    joined_at: w.joinedAt, large: false, unavailable: false, member_count: knownUsers(w).length, lazy: true,
+    voice_states: [], members: knownUsers(w).map((u) => memberJson(w, u)), channels: [channelJson(w)],
+    threads: [], presences: [], stage_instances: [], guild_scheduled_events: [], soundboard_sounds: [],
+    embedded_activities: [],
+  };
+}
+
+export function readyJson(w: World, sessionId: string, resumeUrl: string, shard: [number, number]) {
+  return {
+    v: 10,
+    user: { ...userJson(w.botUser), verified: true, mfa_enabled: false, email: null, locale: "en-US" },
+    guilds: [{ id: w.guildId, unavailable: true }],
+    session_id: sessionId,
+    session_type: "normal",
+    resume_gateway_url: resumeUrl,
+    shard,
+    application: { id: w.applicationId, flags: 0 },
+    private_channels: [],
+    relationships: [],
+    presences: [],
+    guild_join_requests: [],
+    geo_ordered_rtc_regions: [],
+    auth: {},
+    user_settings: {},
+  };
+}
+
+export function attachmentJson(a: FakeAttachment): Record<string, unknown> {
+  const { bytes: _bytes, ...rest } = a;
+  return rest;
+}
+
+const MENTION_RE = /<@!?(\d{17,20})>/g;
+
+export function messageJson(w: World, m: FakeMessage, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const mentioned = new Set([...m.content.matchAll(MENTION_RE)].map((x) => x[1]));
+  return {
+    id: m.id, channel_id: m.channel_id, guild_id: m.guild_id, type: m.type, content: m.content,
+    author: userJson(m.author), timestamp: m.timestamp, edited_timestamp: m.edited_timestamp, tts: m.tts,
+    mention_everyone: false,
+    mentions: knownUsers(w).filter((u) => mentioned.has(u.id)).map(userJson),
+    mention_roles: [], mention_channels: [],
+    attachments: m.attachments.map(attachmentJson), embeds: m.embeds, components: m.components,
+    pinned: false, flags: m.flags,
+    ...(m.webhook_id ? { webhook_id: m.webhook_id } : {}),
+    ...(m.application_id ? { application_id: m.application_id } : {}),
+    ...(m.nonce !== undefined ? { nonce: m.nonce } : {}),
+    ...(m.message_reference ? { message_reference: m.message_reference } : {}),
+    ...extra,
+  };
+}

@@ -1,0 +1,207 @@
+// Bot-token routes: gateway info, users, guild, channel, messages, reactions.
+import { Errors, formError } from "./http-util.js";
+import { buildMessage, editMessage, announce, isEphemeral, reactionEvent } from "./messages.js";
+import { P, channelJson, guildJson, knownUsers, memberJson, userJson } from "./payloads.js";
+import type { Ctx, Reply, RouteDef } from "./router.js";
+import { emojiJson, type State } from "./state.js";
+import type { FakeMessage, FakeUser } from "./types.js";
+
+type Json = Record<string, any>;
+const NONCE_WINDOW_MS = 5 * 60_000;
+
+const ok = (body: unknown): Reply => ({ status: 200, body });
+const noContent = (): Reply => ({ status: 204 });
+
+function need(state: State, perm: bigint): void {
+  const have = state.world.botPermissions;
+  if ((have & P.VIEW_CHANNEL) === 0n) throw Errors.missingAccess();
+  if ((have & perm) !== perm) throw Errors.missingPermissions();
+}
+
+function channel(ctx: Ctx): string {
+  if (ctx.params.channel_id !== ctx.state.world.channelId) throw Errors.unknownChannel();
+  if ((ctx.state.world.botPermissions & P.VIEW_CHANNEL) === 0n) throw Errors.missingAccess();
+  return ctx.params.channel_id;
+}
+
+/** A message visible through channel routes (ephemeral messages are not). */
+function channelMessage(ctx: Ctx): FakeMessage {
+  const ch = channel(ctx);
+  const m = ctx.state.liveMessage(ctx.params.message_id ?? "");
+  if (!m || m.channel_id !== ch || isEphemeral(m)) throw Errors.unknownMessage();
+  return m;
+}
+
+const UNICODE_EMOJI = /^(?:\p{Extended_Pictographic}|\p{Regional_Indicator}|[#*0-9]\uFE0F?\u20E3)/u;
+
+/** Validates the decoded {emoji} path segment; the fake guild has no custom emojis. */
+export function parseEmoji(raw: string): string {
+  const e = raw.trim();
+  if (/^(a:)?[\w~-]{2,32}:\d{17,20}$/.test(e) || /^\d{17,20}$/.test(e)) throw Errors.unknownEmoji();
+  if (!UNICODE_EMOJI.test(e) || [...e].length > 12) throw Errors.unknownEmoji();
+  return e;
+}
+
+function findUser(state: State, id: string): FakeUser | undefined {
+  return knownUsers(state.world).find((u) => u.id === id);
+}
+
+function createMessage(ctx: Ctx): Reply {
+  const { state } = ctx;
+  const ch = channel(ctx);
+  const body = (ctx.json ?? {}) as Json;
+  need(state, P.SEND_MESSAGES);
+  if (ctx.files.length) need(state, P.ATTACH_FILES);
+  if (Array.isArray(body.embeds) && body.embeds.length) need(state, P.EMBED_LINKS);
+  const bot = state.world.botUser;
+  const nonceKey = body.nonce != null ? `${bot.id}:${String(body.nonce)}` : undefined;
+  if (nonceKey && body.enforce_nonce === true) {
+    const seen = state.nonces.get(nonceKey);
+    const orig = seen && Date.now() - seen.at < NONCE_WINDOW_MS ? state.messages.get(seen.messageId) : undefined;
+    if (orig) return ok(state.messageJson(orig));
+  }
+  let reference: Json | undefined;
+  let type = 0;
+  const ref = body.message_reference as Json | null | undefined;
+  if (ref) {
+    need(state, P.READ_MESSAGE_HISTORY);
+    const target = state.liveMessage(String(ref.message_id));
+    const sameChannel = target && target.channel_id === (ref.channel_id ?? ch) && !isEphemeral(target);
+    if (!sameChannel && ref.fail_if_not_exists !== false) {
+      throw formError(["message_reference"], "MESSAGE_REFERENCE_UNKNOWN_MESSAGE", "Unknown message");
+    }
+    if (sameChannel) {
+      reference = { type: ref.type ?? 0, message_id: target.id, channel_id: ch, guild_id: state.world.guildId };
+      if ((ref.type ?? 0) === 0) type = 19;
+    }
+  }
+  const m = buildMessage({
+    ctx: { state, channelId: ch, sizeLimit: state.opts.defaultAttachmentSizeLimit, ephemeral: false },
+    body, files: ctx.files, author: bot,
+    extra: { type, ...(reference ? { message_reference: reference } : {}), ...(body.nonce != null ? { nonce: body.nonce } : {}) },
+  });
+  state.addMessage(m);
+  if (nonceKey) state.nonces.set(nonceKey, { messageId: m.id, at: Date.now() });
+  announce(state, "create", m);
+  return ok(state.messageJson(m));
+}
+
+function listMessages(ctx: Ctx): Reply {
+  const ch = channel(ctx);
+  need(ctx.state, P.READ_MESSAGE_HISTORY);
+  const limit = Math.min(100, Math.max(1, Number(ctx.query.limit ?? 50)));
+  let list = ctx.state.listMessages(ch).filter((m) => !isEphemeral(m)).reverse(); // newest first
+  const { before, after, around } = ctx.query;
+  if (before) list = list.filter((m) => BigInt(m.id) < BigInt(before));
+  if (after) list = list.filter((m) => BigInt(m.id) > BigInt(after)).slice(-limit);
+  if (around) {
+    const i = list.findIndex((m) => BigInt(m.id) <= BigInt(around));
+    list = list.slice(Math.max(0, i - Math.floor(limit / 2)));
+  }
+  return ok(list.slice(0, limit).map((m) => ctx.state.messageJson(m)));
+}
+
+function patchMessage(ctx: Ctx): Reply {
+  const { state } = ctx;
+  const m = channelMessage(ctx);
+  const body = (ctx.json ?? {}) as Json;
+  const onlyFlags = Object.keys(body).every((k) => k === "flags") && ctx.files.length === 0;
+  if (m.author.id !== state.world.botUser.id && !onlyFlags) throw Errors.cannotEditOthers();
+  if (ctx.files.length) need(state, P.ATTACH_FILES);
+  editMessage({ state, channelId: m.channel_id, sizeLimit: state.opts.defaultAttachmentSizeLimit, ephemeral: false }, m, body, ctx.files);
+  announce(state, "update", m);
+  return ok(state.messageJson(m));
+}
+
+function deleteMessage(ctx: Ctx): Reply {
+  const m = channelMessage(ctx);
+  if (m.author.id !== ctx.state.world.botUser.id) need(ctx.state, P.MANAGE_MESSAGES);
+  m.deleted = true;
+  announce(ctx.state, "delete", m);
+  return noContent();
+}
+
+function react(ctx: Ctx, add: boolean, userId: string): Reply {
+  const { state } = ctx;
+  const m = channelMessage(ctx);
+  const emoji = parseEmoji(ctx.params.emoji_name ?? "");
+  const list = state.reactionsByMessage.get(m.id) ?? [];
+  const mine = list.findIndex((r) => r.emoji === emoji && r.userId === userId);
+  const user = findUser(state, userId);
+  if (!user) throw Errors.unknownUser();
+  if (add) {
+    need(state, P.READ_MESSAGE_HISTORY);
+    if (!list.some((r) => r.emoji === emoji)) need(state, P.ADD_REACTIONS);
+    if (mine < 0) {
+      list.push({ emoji, userId });
+      state.reactionsByMessage.set(m.id, list);
+      reactionEvent(state, true, m, emojiJson(emoji), user);
+    }
+  } else {
+    if (userId !== state.world.botUser.id) need(state, P.MANAGE_MESSAGES);
+    if (mine >= 0) {
+      list.splice(mine, 1);
+      reactionEvent(state, false, m, emojiJson(emoji), user);
+    }
+  }
+  return noContent();
+}
+
+export function botRoutes(state: State): RouteDef[] {
+  const w = state.world;
+  const gatewayBot = () => ({
+    url: state.gatewayUrl, shards: 1,
+    session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 },
+  });
+  const guild = (ctx: Ctx) => {
+    if (ctx.params.guild_id !== w.guildId) throw Errors.unknownGuild();
+  };
+  return [
+    { method: "GET", template: "/gateway", auth: false, handler: () => ok({ url: state.gatewayUrl }) },
+    { method: "GET", template: "/gateway/bot", auth: true, handler: () => ok(gatewayBot()) },
+    { method: "GET", template: "/users/@me", auth: true, handler: () => ok({ ...userJson(w.botUser), verified: true, mfa_enabled: false }) },
+    {
+      method: "GET", template: "/users/{user_id}", auth: true,
+      handler: (ctx) => {
+        const u = findUser(state, ctx.params.user_id!);
+        if (!u) throw Errors.unknownUser();
+        return ok(userJson(u));
+      },
+    },
+    {
+      method: "GET", template: "/applications/@me", auth: true,
+      handler: () => ok({ id: w.applicationId, name: "FakeBot", icon: null, description: "", bot_public: true, bot_require_code_grant: false, verify_key: "0".repeat(64), flags: 0, bot: userJson(w.botUser), owner: userJson(w.owner), team: null, summary: "" }),
+    },
+    { method: "GET", template: "/guilds/{guild_id}", auth: true, handler: (ctx) => (guild(ctx), ok(guildJson(w))) },
+    { method: "GET", template: "/guilds/{guild_id}/channels", auth: true, handler: (ctx) => (guild(ctx), ok([channelJson(w)])) },
+    { method: "GET", template: "/guilds/{guild_id}/roles", auth: true, handler: (ctx) => (guild(ctx), ok(guildJson(w).roles)) },
+    {
+      method: "GET", template: "/guilds/{guild_id}/members/{user_id}", auth: true,
+      handler: (ctx) => {
+        guild(ctx);
+        const u = findUser(state, ctx.params.user_id!);
+        if (!u) throw Errors.unknownMember();
+        return ok(memberJson(w, u));
+      },
+    },
+    { method: "GET", template: "/channels/{channel_id}", auth: true, handler: (ctx) => (channel(ctx), ok(channelJson(w))) },
+    { method: "POST", template: "/channels/{channel_id}/typing", auth: true, handler: (ctx) => (channel(ctx), need(state, P.SEND_MESSAGES), noContent()) },
+    { method: "GET", template: "/channels/{channel_id}/messages", auth: true, handler: listMessages },
+    { method: "POST", template: "/channels/{channel_id}/messages", auth: true, limited: true, handler: createMessage },
+    { method: "GET", template: "/channels/{channel_id}/messages/{message_id}", auth: true, handler: (ctx) => (need(state, P.READ_MESSAGE_HISTORY), ok(state.messageJson(channelMessage(ctx)))) },
+    { method: "PATCH", template: "/channels/{channel_id}/messages/{message_id}", auth: true, limited: true, handler: patchMessage },
+    { method: "DELETE", template: "/channels/{channel_id}/messages/{message_id}", auth: true, limited: true, handler: deleteMessage },
+    {
+      method: "GET", template: "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}", auth: true,
+      handler: (ctx) => {
+        const m = channelMessage(ctx);
+        const emoji = parseEmoji(ctx.params.emoji_name ?? "");
+        const ids = (state.reactionsByMessage.get(m.id) ?? []).filter((r) => r.emoji === emoji).map((r) => r.userId);
+        return ok(ids.map((id) => findUser(state, id)).filter((u): u is FakeUser => Boolean(u)).map(userJson));
+      },
+    },
+    { method: "PUT", template: "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/@me", auth: true, handler: (ctx) => react(ctx, true, w.botUser.id) },
+    { method: "DELETE", template: "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/@me", auth: true, handler: (ctx) => react(ctx, false, w.botUser.id) },
+    { method: "DELETE", template: "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/{user_id}", auth: true, handler: (ctx) => react(ctx, false, ctx.params.user_id!) },
+  ];
+}

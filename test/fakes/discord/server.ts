@@ -1,0 +1,161 @@
+// HTTP server: /api/v10 REST, the attachment CDN, request recording and fault injection.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Gateway } from "./gateway.js";
+import { ApiError, parseBody, readBody, send, type ParsedBody } from "./http-util.js";
+import { RateLimiter } from "./ratelimit.js";
+import { commandRoutes } from "./rest-commands.js";
+import { interactionRoutes } from "./rest-interactions.js";
+import { botRoutes } from "./rest-routes.js";
+import { isRejection, runPipeline, type RouteDef } from "./router.js";
+import type { State } from "./state.js";
+import type { FailReply, RecordedRequest } from "./types.js";
+import { SpecValidator } from "./validation.js";
+
+let sharedValidator: SpecValidator | undefined;
+
+interface Fault {
+  method?: string;
+  path: RegExp;
+  reply: FailReply;
+  times: number;
+}
+
+export class FakeServer {
+  readonly http: Server;
+  readonly gateway: Gateway;
+  private readonly routes: RouteDef[];
+  private readonly limiter: RateLimiter;
+  private readonly validator: SpecValidator;
+  private readonly faults: Fault[] = [];
+  port = 0;
+
+  constructor(private readonly state: State) {
+    this.validator = sharedValidator ??= new SpecValidator();
+    this.limiter = new RateLimiter(state.opts.rateLimit);
+    this.routes = [...interactionRoutes(), ...commandRoutes(), ...botRoutes(state)];
+    this.gateway = new Gateway(state);
+    state.dispatch = (t, d, intent) => void this.gateway.dispatch(t, d, intent);
+    this.http = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        console.error("[fake-discord] internal error", err);
+        send(res, 500, { code: 0, message: `500: fake Discord internal error: ${String(err)}` });
+      });
+    });
+    this.http.on("upgrade", (req, socket, head) => {
+      this.record(req, new URL(req.url ?? "/", "http://x"), "/gateway", 101);
+      this.gateway.handleUpgrade(req, socket, head);
+    });
+  }
+
+  async listen(): Promise<void> {
+    await new Promise<void>((resolve) => this.http.listen(0, "127.0.0.1", resolve));
+    this.port = (this.http.address() as AddressInfo).port;
+    const origin = `http://127.0.0.1:${this.port}`;
+    this.state.cdnUrl = origin;
+    this.state.gatewayUrl = `ws://127.0.0.1:${this.port}/gateway`;
+  }
+
+  failNext(f: Fault): void {
+    this.faults.push(f);
+  }
+
+  private record(req: IncomingMessage, url: URL, path: string, status = 0): RecordedRequest {
+    const auth = req.headers.authorization;
+    const rec: RecordedRequest = {
+      method: req.method ?? "GET", path, query: Object.fromEntries(url.searchParams), auth: auth === undefined ? undefined : String(auth), status, at: Date.now(),
+    };
+    this.state.requests.push(rec);
+    return rec;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://x");
+    const rawSegs = url.pathname.split("/").slice(1);
+    let segs: string[];
+    try {
+      segs = rawSegs.map((s) => decodeURIComponent(s));
+    } catch {
+      segs = rawSegs;
+    }
+    const isApi = segs[0] === "api";
+    const apiSegs = isApi ? segs.slice(segs[1] === "v10" ? 2 : 1) : segs;
+    const path = "/" + apiSegs.join("/");
+    const rec = this.record(req, url, path);
+    const answer = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      rec.status = status;
+      if (body !== undefined) rec.response = body;
+      if (status >= 400 && isApi && isRejection(status, body)) {
+        const b = body as { code?: number; message?: string; errors?: unknown };
+        this.state.record({ method: rec.method, path, status, code: b.code ?? 0, message: b.message ?? "", errors: b.errors, body: rec.json });
+      }
+      this.state.log(rec.method, path, status);
+      send(res, status, body, headers);
+    };
+
+    let parsed: ParsedBody = { multipart: false };
+    try {
+      parsed = await parseBody(await readBody(req), req.headers["content-type"]);
+    } catch (err) {
+      if (err instanceof ApiError) return answer(err.status, err.body, err.headers);
+      throw err;
+    }
+    if (parsed.json !== undefined) rec.json = parsed.json;
+    if (parsed.files?.length) rec.files = parsed.files;
+
+    const fault = this.faults.find((f) => (!f.method || f.method.toUpperCase() === rec.method) && f.path.test(path));
+    if (fault) {
+      if (--fault.times <= 0) this.faults.splice(this.faults.indexOf(fault), 1);
+      const { status, headers = {} } = fault.reply;
+      let body = fault.reply.body;
+      if (status === 429) {
+        this.state.rateLimited++;
+        body ??= { message: "You are being rate limited.", retry_after: 0.1, global: false };
+        const retry = String((body as { retry_after?: number }).retry_after ?? 0.1);
+        return answer(status, body, { "Retry-After": retry, "X-RateLimit-Scope": "user", ...headers });
+      }
+      return answer(status, body ?? { code: 0, message: `${status}: injected by fake Discord failNext()` }, headers);
+    }
+
+    if (!isApi) return this.cdn(req, url, segs, rec, res);
+    if (segs[1] !== "v10") {
+      return answer(404, { code: 0, message: `404: Not Found (fake Discord serves API v10 only, got ${url.pathname})` });
+    }
+    const reply = await runPipeline(
+      { state: this.state, routes: this.routes, limiter: this.limiter, validator: this.validator },
+      { state: this.state, method: rec.method, path, query: rec.query, json: parsed.json, files: parsed.files ?? [], multipart: parsed.multipart, auth: rec.auth },
+      apiSegs,
+    );
+    answer(reply.status, reply.body, reply.headers);
+  }
+
+  /** GET {cdn}/attachments/{channel}/{id}/{filename}?ex&is&hm (also /ephemeral-attachments/...). */
+  private cdn(req: IncomingMessage, url: URL, segs: string[], rec: RecordedRequest, res: ServerResponse): void {
+    const gone = (why: string) => {
+      rec.status = 404;
+      this.state.log("CDN 404", rec.path, why);
+      res.writeHead(404, { "Content-Type": "text/plain" }).end(`This content is no longer available. (fake CDN: ${why})`);
+    };
+    if (!["GET", "HEAD"].includes(rec.method)) return gone("method not allowed");
+    if (segs.length !== 4 || !["attachments", "ephemeral-attachments"].includes(segs[0]!)) return gone("unknown path");
+    const a = this.state.attachments.get(segs[2]!);
+    if (!a || a.filename !== segs[3]) return gone("unknown attachment");
+    const reason = this.state.signer.verify(url.pathname, url.searchParams);
+    if (reason) return gone(reason);
+    rec.status = 200;
+    res.writeHead(200, {
+      "Content-Type": a.content_type ?? "application/octet-stream",
+      "Content-Length": String(a.bytes.length),
+      "Cache-Control": "public, max-age=31536000",
+    });
+    res.end(req.method === "HEAD" ? undefined : a.bytes);
+  }
+
+  async close(): Promise<void> {
+    this.gateway.close();
+    await new Promise<void>((resolve) => {
+      this.http.close(() => resolve());
+      this.http.closeAllConnections();
+    });
+  }
+}

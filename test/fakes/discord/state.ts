@@ -1,0 +1,194 @@
+// In-memory state of the fake Discord.
+import { snowflake, UrlSigner } from "./ids.js";
+import { createWorld, messageJson, type World } from "./payloads.js";
+import type {
+  FakeAttachment,
+  FakeDiscordOptions,
+  FakeMessage,
+  FakeReaction,
+  FakeUser,
+  RecordedRequest,
+  Rejection,
+} from "./types.js";
+
+export const Intents = {
+  Guilds: 1 << 0,
+  GuildMembers: 1 << 1,
+  GuildPresences: 1 << 8,
+  GuildMessages: 1 << 9,
+  GuildMessageReactions: 1 << 10,
+  MessageContent: 1 << 15,
+} as const;
+
+export interface ResolvedOptions {
+  token: string;
+  interactionTokenTtlMs: number;
+  ackDeadlineMs: number;
+  rateLimit: { limit: number; windowMs: number } | false;
+  defaultAttachmentSizeLimit: number;
+  heartbeatIntervalMs: number;
+  privilegedIntents: number;
+  cdnUrlTtlMs: number;
+  debug: boolean;
+}
+
+export function resolveOptions(o: FakeDiscordOptions = {}): ResolvedOptions {
+  return {
+    token: o.token ?? "fake-bot-token",
+    interactionTokenTtlMs: o.interactionTokenTtlMs ?? 15 * 60_000,
+    ackDeadlineMs: o.ackDeadlineMs ?? 3000,
+    rateLimit: o.rateLimit === undefined ? { limit: 5, windowMs: 5000 } : o.rateLimit,
+    defaultAttachmentSizeLimit: o.defaultAttachmentSizeLimit ?? 10 * 1024 * 1024,
+    heartbeatIntervalMs: o.heartbeatIntervalMs ?? 41_250,
+    privilegedIntents: o.privilegedIntents ?? 0,
+    cdnUrlTtlMs: o.cdnUrlTtlMs ?? 24 * 3600_000,
+    debug: o.debug ?? process.env.FAKE_DISCORD_DEBUG === "1",
+  };
+}
+
+export interface InteractionState {
+  id: string;
+  token: string;
+  type: 2 | 3;
+  dispatchedAt: number;
+  user: FakeUser;
+  commandName?: string;
+  attachmentSizeLimit: number;
+  /** Callback type of the initial response, once acknowledged. */
+  ackType?: number;
+  ackedAt?: number;
+  /** @original: the response message (types 4/5) or the component's message (types 6/7). */
+  originalMessageId?: string;
+  componentMessageId?: string;
+  followUpIds: string[];
+  modal?: unknown;
+}
+
+export type Dispatch = (t: string, d: unknown, intent?: number) => void;
+
+export class State {
+  readonly world: World;
+  readonly signer: UrlSigner;
+  readonly requests: RecordedRequest[] = [];
+  readonly rejections: Rejection[] = [];
+  rateLimited = 0;
+  tokenTtlMs: number;
+  cdnUrl = "";
+  gatewayUrl = "";
+  readonly messages = new Map<string, FakeMessage>();
+  readonly reactionsByMessage = new Map<string, FakeReaction[]>();
+  readonly interactions = new Map<string, InteractionState>();
+  readonly interactionsByToken = new Map<string, InteractionState>();
+  readonly attachments = new Map<string, FakeAttachment>();
+  readonly nonces = new Map<string, { messageId: string; at: number }>();
+  globalCommands: Record<string, unknown>[] = [];
+  readonly guildCommands = new Map<string, Record<string, unknown>[]>();
+  dispatch: Dispatch = () => {};
+
+  constructor(readonly opts: ResolvedOptions, botPermissions?: string) {
+    this.world = createWorld(botPermissions);
+    this.signer = new UrlSigner(opts.cdnUrlTtlMs);
+    this.tokenTtlMs = opts.interactionTokenTtlMs;
+  }
+
+  log(...args: unknown[]): void {
+    if (this.opts.debug) console.error("[fake-discord]", ...args);
+  }
+
+  /** Stores bytes and returns an attachment with a signed CDN URL served by this fake. */
+  storeAttachment(
+    channelId: string,
+    bytes: Buffer,
+    filename: string,
+    contentType: string | null,
+    extra: Partial<FakeAttachment> = {},
+    folder: "attachments" | "ephemeral-attachments" = "attachments",
+  ): FakeAttachment {
+    const id = snowflake();
+    const path = `/${folder}/${channelId}/${id}/${encodeURIComponent(filename)}`;
+    const url = `${this.cdnUrl}${path}?${this.signer.sign(path)}`;
+    const a: FakeAttachment = {
+      id, filename, size: bytes.length, url, proxy_url: url,
+      ...(contentType ? { content_type: contentType } : {}),
+      ...extra,
+      bytes,
+    };
+    this.attachments.set(id, a);
+    return a;
+  }
+
+  addMessage(m: FakeMessage): FakeMessage {
+    this.messages.set(m.id, m);
+    return m;
+  }
+
+  newMessage(channelId: string, author: FakeUser, fields: Partial<FakeMessage>): FakeMessage {
+    const now = Date.now();
+    const id = snowflake(now);
+    return {
+      id, channel_id: channelId, guild_id: this.world.guildId, type: 0, content: "", embeds: [], components: [],
+      attachments: [], flags: 0, author, tts: false, timestamp: new Date(now).toISOString(), edited_timestamp: null,
+      editHistory: [], ...fields,
+    };
+  }
+
+  liveMessage(id: string): FakeMessage | undefined {
+    const m = this.messages.get(id);
+    return m && !m.deleted ? m : undefined;
+  }
+
+  messageJson(m: FakeMessage, extra: Record<string, unknown> = {}): Record<string, unknown> {
+    const reactions = this.reactionsByMessage.get(m.id) ?? [];
+    const byEmoji = new Map<string, FakeReaction[]>();
+    for (const r of reactions) byEmoji.set(r.emoji, [...(byEmoji.get(r.emoji) ?? []), r]);
+    const inter = m.interactionId ? this.interactions.get(m.interactionId) : undefined;
+    return messageJson(this.world, m, {
+      ...(byEmoji.size
+        ? {
+            reactions: [...byEmoji].map(([emoji, rs]) => ({
+              emoji: emojiJson(emoji), count: rs.length, count_details: { burst: 0, normal: rs.length },
+              me: rs.some((r) => r.userId === this.world.botUser.id), me_burst: false, burst_colors: [],
+            })),
+          }
+        : {}),
+      ...(inter ? interactionLink(this, inter, m) : {}),
+      ...extra,
+    });
+  }
+
+  listMessages(channelId?: string, includeDeleted = false): FakeMessage[] {
+    // Map iteration order is insertion (= creation) order.
+    return [...this.messages.values()].filter((m) => (includeDeleted || !m.deleted) && (!channelId || m.channel_id === channelId));
+  }
+
+  /** Token still usable for webhook routes? */
+  tokenExpired(i: InteractionState, now = Date.now()): boolean {
+    return now - i.dispatchedAt > this.tokenTtlMs;
+  }
+
+  record(r: Omit<Rejection, "at">): void {
+    this.rejections.push({ ...r, at: Date.now() });
+    this.log("rejected", r.method, r.path, r.status, r.code, JSON.stringify(r.errors ?? r.message));
+  }
+}
+
+export function emojiJson(emoji: string): { id: string | null; name: string; animated?: boolean } {
+  const custom = /^(a:)?([\w~-]{2,32}):(\d{17,20})$/.exec(emoji);
+  if (custom) return { id: custom[3]!, name: custom[2]!, animated: Boolean(custom[1]) };
+  return { id: null, name: emoji };
+}
+
+function interactionLink(state: State, i: InteractionState, m: FakeMessage): Record<string, unknown> {
+  const user = { id: i.user.id, username: i.user.username, global_name: i.user.global_name, discriminator: i.user.discriminator, avatar: i.user.avatar, public_flags: 0 };
+  const isFollowUp = i.followUpIds.includes(m.id) && m.id !== i.originalMessageId;
+  return {
+    interaction_metadata: {
+      id: i.id, type: i.type, user,
+      authorizing_integration_owners: { "0": state.world.guildId },
+      ...(isFollowUp && i.originalMessageId ? { original_response_message_id: i.originalMessageId } : {}),
+      ...(i.type === 3 && i.componentMessageId ? { interacted_message_id: i.componentMessageId } : {}),
+      ...(i.commandName ? { name: i.commandName, command_type: 1 } : {}),
+    },
+    ...(i.type === 2 ? { interaction: { id: i.id, type: i.type, name: i.commandName ?? "", user } } : {}),
+  };
+}

@@ -1,0 +1,190 @@
+// Public types of the fake Discord (REST + gateway + CDN) used by end-to-end tests.
+
+export interface FakeDiscordOptions {
+  /** Bot token expected in "Authorization: Bot <token>" and in IDENTIFY (default "fake-bot-token"). */
+  token?: string;
+  /** Lifetime of interaction tokens (default 15 min). Afterwards webhook routes answer 401 {code:50027}. */
+  interactionTokenTtlMs?: number;
+  /** Initial-response deadline (default 3000 ms). A later callback answers 404 {code:10062}. */
+  ackDeadlineMs?: number;
+  /**
+   * Per-route-per-major-resource bucket for message create/edit/delete and webhook message edit
+   * routes (default {limit:5, windowMs:5000}). `false` disables all 429s (headers are still sent).
+   */
+  rateLimit?: { limit: number; windowMs: number } | false;
+  /** Per-file upload limit on channel routes and default interaction attachment_size_limit (10 MiB). */
+  defaultAttachmentSizeLimit?: number;
+  /** Gateway heartbeat interval sent in HELLO (default 41250 ms). */
+  heartbeatIntervalMs?: number;
+  /** Privileged intents the fake application has enabled (bitfield; default 0 → IDENTIFY with them closes 4014). */
+  privilegedIntents?: number;
+  /** Permissions of the bot in the guild/channel (decimal string; default: a normal bot role). */
+  botPermissions?: string;
+  /** Lifetime of signed CDN URLs (default 24 h); expired URLs answer 404 like Discord's CDN. */
+  cdnUrlTtlMs?: number;
+  /** Log every request and rejection to stderr (default false, or env FAKE_DISCORD_DEBUG=1). */
+  debug?: boolean;
+}
+
+export interface FakeUser {
+  id: string;
+  username: string;
+  global_name: string | null;
+  discriminator: string;
+  avatar: string | null;
+  bot?: boolean;
+}
+
+/** The attachment object as Discord sends it (resolved.attachments / message.attachments). */
+export interface APIAttachmentLike {
+  id: string;
+  filename: string;
+  size: number;
+  url: string;
+  proxy_url: string;
+  content_type?: string;
+  width?: number | null;
+  height?: number | null;
+  ephemeral?: boolean;
+  description?: string;
+  title?: string;
+  duration_secs?: number;
+  waveform?: string;
+  flags?: number;
+}
+
+export interface FakeAttachment extends APIAttachmentLike {
+  bytes: Buffer;
+}
+
+export interface FakeMessage {
+  id: string;
+  channel_id: string;
+  guild_id: string;
+  type: number;
+  content: string;
+  embeds: unknown[];
+  components: unknown[];
+  attachments: FakeAttachment[];
+  flags: number;
+  author: FakeUser;
+  webhook_id?: string;
+  application_id?: string;
+  nonce?: string | number;
+  tts: boolean;
+  timestamp: string;
+  edited_timestamp: string | null;
+  allowed_mentions?: unknown;
+  message_reference?: Record<string, unknown>;
+  /** Set for interaction responses and follow-ups. */
+  interactionId?: string;
+  deleted?: boolean;
+  /** Every content the message has had, oldest first; the last entry is the current content. */
+  editHistory: string[];
+}
+
+export interface RecordedFile {
+  field: string;
+  filename: string;
+  contentType: string;
+  bytes: Buffer;
+}
+
+export interface RecordedRequest {
+  method: string;
+  /** Decoded path without /api/v10 prefix and without query (CDN paths as served). */
+  path: string;
+  query: Record<string, string>;
+  auth: string | undefined;
+  /** JSON body, or the parsed payload_json of a multipart body. */
+  json?: unknown;
+  files?: RecordedFile[];
+  /** Status the fake answered (0 while still in flight). */
+  status: number;
+  /** Response body the fake answered with (JSON bodies only). */
+  response?: unknown;
+  at: number;
+}
+
+export interface Rejection {
+  method: string;
+  path: string;
+  status: number;
+  code: number;
+  message: string;
+  errors?: unknown;
+  body?: unknown;
+  at: number;
+}
+
+export interface FakeReaction {
+  emoji: string;
+  userId: string;
+}
+
+export interface InteractionHandle {
+  id: string;
+  token: string;
+  dispatchedAt: number;
+}
+
+export type SlashOption =
+  | { name: string; type: number; value: unknown }
+  | { name: string; type: 1 | 2; options: any[] };
+
+export interface SlashCommandArgs {
+  name: string;
+  options: SlashOption[];
+  attachments?: APIAttachmentLike[];
+  user?: FakeUser;
+  attachmentSizeLimit?: number;
+  appPermissions?: string;
+}
+
+export interface FailReply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface FakeDiscord {
+  apiUrl: string;
+  cdnUrl: string;
+  token: string;
+  applicationId: string;
+  botUserId: string;
+  guildId: string;
+  channelId: string;
+  /** Guild owner (not one of `users`; has every permission). */
+  ownerUserId: string;
+  users: { requester: FakeUser; stranger: FakeUser; admin: FakeUser };
+  botUser: FakeUser;
+  requests: RecordedRequest[];
+  rejections: Rejection[];
+  rateLimited: number;
+  ready(): Promise<void>;
+  addAttachment(
+    bytes: Buffer,
+    filename: string,
+    contentType: string | null,
+    opts?: { width?: number; height?: number; url?: string },
+  ): APIAttachmentLike;
+  slashCommand(args: SlashCommandArgs): Promise<InteractionHandle>;
+  /** `values` is sent for select menus. */
+  clickButton(args: { messageId: string; customId: string; user?: FakeUser; values?: string[] }): Promise<InteractionHandle>;
+  react(args: { messageId: string; emoji: string; user?: FakeUser }): Promise<void>;
+  unreact(args: { messageId: string; emoji: string; user?: FakeUser }): Promise<void>;
+  messages(channelId?: string): FakeMessage[];
+  /** Every message ever created, including deleted ones. */
+  allMessages(): FakeMessage[];
+  message(id: string): FakeMessage | undefined;
+  reactions(messageId: string): FakeReaction[];
+  commands(scope?: { guildId?: string }): unknown[];
+  waitFor<T>(fn: () => T | undefined | false | null, timeoutMs?: number): Promise<T>;
+  failNext(match: { method?: string; path: RegExp }, reply: FailReply, times?: number): void;
+  setInteractionTokenTtl(ms: number): void;
+  disconnectGateway(code?: number): void;
+  /** Number of gateway sessions that are connected and have received READY. */
+  connectedSessions(): number;
+  close(): Promise<void>;
+}
