@@ -3,7 +3,7 @@ import type { Config } from "./config/env.js";
 import { loadCommands } from "./discord/loader.js";
 import { DiscordMessages } from "./discord/messages.js";
 import { registerCommands } from "./discord/register.js";
-import { routeCommands } from "./discord/router.js";
+import { routeCommands, routeReactions } from "./discord/router.js";
 import { JobRepository } from "./jobs/repository.js";
 import { JobRunner } from "./jobs/runner.js";
 import { Slots } from "./jobs/slots.js";
@@ -55,6 +55,7 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
   });
   const services: Services = { config, log, client, store, repo, seedance, tier, messages, runner, budget };
   routeCommands(client, commands, services);
+  routeReactions(client, services);
   client.on(Events.Error, (err) => log.error({ err }, "discord client error"));
 
   const ready = new Promise<Client<true>>((resolve) => client.once(Events.ClientReady, resolve));
@@ -82,6 +83,7 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
       if (stopped) return;
       stopped = true;
       client.removeAllListeners(Events.InteractionCreate);
+      client.removeAllListeners(Events.MessageReactionAdd);
       await runner.stop(timeoutMs);
       await client.destroy();
       await store.close();

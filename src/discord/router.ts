@@ -2,12 +2,19 @@ import { Events, type Client } from "discord.js";
 import type { Services } from "../services.js";
 import { readArgs, type Command } from "./command.js";
 import { refuse } from "./replies.js";
+import { onButton, onReaction } from "../jobs/actions.js";
 
 const OOPS = "Something went wrong on the bot's side. Nothing was charged; please try again in a moment.";
 
 /** Hands each slash command to its module; a failure still gets an answer, never silence. */
 export function routeCommands(client: Client, commands: Map<string, Command>, services: Services): void {
   client.on(Events.InteractionCreate, async (interaction) => {
+    if (interaction.isButton()) {
+      return onButton(services, interaction).catch(async (err) => {
+        services.log.error({ err, button: interaction.customId.split(":")[0] }, "button failed");
+        await refuse(interaction, OOPS).catch(() => undefined);
+      });
+    }
     if (!interaction.isChatInputCommand()) return;
     const command = commands.get(interaction.commandName);
     try {
@@ -17,5 +24,19 @@ export function routeCommands(client: Client, commands: Map<string, Command>, se
       services.log.error({ err, command: interaction.commandName }, "command failed");
       await refuse(interaction, OOPS).catch(() => undefined);
     }
+  });
+}
+
+/** Reactions on any message, cached or not (partials): looked up in the store by message id. */
+export function routeReactions(client: Client, services: Services): void {
+  client.on(Events.MessageReactionAdd, (reaction, user) => {
+    const event = {
+      messageId: reaction.message.id,
+      channelId: reaction.message.channelId,
+      guildId: reaction.message.guildId,
+      userId: user.id,
+      emoji: reaction.emoji.name,
+    };
+    onReaction(services, event).catch((err) => services.log.error({ err, emoji: event.emoji }, "reaction failed"));
   });
 }

@@ -1,25 +1,11 @@
-import { randomUUID } from "node:crypto";
-import type { Attachment, ChatInputCommandInteraction } from "discord.js";
+import type { Attachment, ChatInputCommandInteraction, ButtonInteraction } from "discord.js";
 import { AttachmentRefusal, checkAttachment, fetchImage, type FetchedImage } from "../discord/attachments.js";
+import type { InteractionWebhook, MessageBody } from "../discord/messages.js";
 import { refuse } from "../discord/replies.js";
 import { MAX_PROMPT_LENGTH, type VideoParams } from "../seedance/input.js";
-import type { ReserveOutcome } from "../quota/ledger.js";
-import { estimate, formatUsd, MAX_SECONDS, MIN_SECONDS, type AspectRatio, type Duration, type Resolution } from "../seedance/pricing.js";
+import { MAX_SECONDS, MIN_SECONDS, type AspectRatio, type Duration, type Resolution } from "../seedance/pricing.js";
 import type { Services } from "../services.js";
-import type { Job } from "./job.js";
-import { renderProgress } from "./progress.js";
-
-async function refusalText(outcome: Exclude<ReserveOutcome, { ok: true }>, cost: number, job: Job, s: Services): Promise<string> {
-  const resets = `<t:${Math.floor(s.budget.period().end / 1000)}:R>`;
-  if (outcome.reason === "in_flight") {
-    return `You already have ${outcome.inFlight} videos in progress, the most this server allows at once. Please wait for one to finish; nothing was charged.`;
-  }
-  if (outcome.reason === "spend_cap") {
-    return `The bot's overall budget for this period is used up (${formatUsd(outcome.remainingMicros)} left, this video needs ${formatUsd(cost)}). It resets ${resets}. Nothing was charged.`;
-  }
-  const status = await s.budget.status(job.guildId ?? "dm", job.userId);
-  return `This video would cost ${job.estimate.upTo ? "up to " : ""}${formatUsd(cost)}, but you have ${formatUsd(outcome.remainingMicros)} left of your ${formatUsd(status.limitMicros)} budget. It resets ${resets}. Nothing was charged.`;
-}
+import { launchJob, newJob, type Presenter } from "./launch.js";
 
 export interface VideoRequest {
   image: Attachment;
@@ -36,10 +22,26 @@ export interface VideoRequest {
 const TOKEN_LIFETIME_MS = 14 * 60 * 1000;
 const DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024;
 
+export function interactionWebhook(interaction: ChatInputCommandInteraction | ButtonInteraction): InteractionWebhook {
+  return { applicationId: interaction.applicationId, token: interaction.token, expiresAt: interaction.createdTimestamp + TOKEN_LIFETIME_MS };
+}
+
+/** Shows progress as the interaction's (public, deferred) reply; refusals go to the caller alone. */
+export function interactionPresenter(interaction: ChatInputCommandInteraction | ButtonInteraction): Presenter {
+  return {
+    refuse: (text) => refuse(interaction, text),
+    show: async (body: MessageBody) => (await interaction.editReply({ content: body.content, allowedMentions: body.allowed_mentions, components: body.components as never })).id,
+    webhook: interactionWebhook(interaction),
+  };
+}
+
+export function uploadLimitOf(interaction: ChatInputCommandInteraction | ButtonInteraction): number {
+  return interaction.attachmentSizeLimit || DEFAULT_UPLOAD_LIMIT;
+}
+
 /**
  * From a /video interaction to an accepted job: cheap checks first (answered ephemerally),
- * then the public acknowledgement, then the picture's bytes, then the job record and the
- * first progress message. The runner takes it from there.
+ * then the public acknowledgement, then the picture's bytes, then the job.
  */
 export async function requestVideo(interaction: ChatInputCommandInteraction, req: VideoRequest, s: Services): Promise<void> {
   const resolution = req.resolution ?? "720p";
@@ -82,53 +84,14 @@ export async function requestVideo(interaction: ChatInputCommandInteraction, req
     audio: req.audio ?? true,
     seed: req.seed,
   };
-  const now = Date.now();
-  const job: Job = {
-    id: randomUUID(),
-    state: "accepted",
-    createdAt: now,
-    updatedAt: now,
+  const job = newJob(s, {
     guildId: interaction.guildId,
     channelId: interaction.channelId,
     userId: interaction.user.id,
-    progressMessageId: null,
-    sourceUrls: { image: req.image.url, endImage: req.endImage?.url },
     params,
-    estimate: estimate(s.tier, params.resolution, params.aspectRatio, params.duration),
-    reservation: null,
-    uploadLimitBytes: interaction.attachmentSizeLimit || DEFAULT_UPLOAD_LIMIT,
-    falRequestId: null,
-    queuePosition: null,
-    runningSince: null,
-    lastLog: null,
-    videoUrl: null,
-    resultMessageId: null,
-    resultSeed: null,
-    error: null,
-  };
-  // The job exists before its hold, so a crash in between is found and finished on restart.
-  await s.repo.save(job);
-  const held = await s.budget.reserve(job);
-  if (!held.ok) {
-    await s.repo.save(Object.assign(job, { state: "failed", error: "refused by the budget" }));
-    return refuse(interaction, await refusalText(held, job.estimate.micros, job, s));
-  }
-  await s.repo.save(job);
-
-  const content = renderProgress({ ...job, now });
-  let shown: string | undefined;
-  try {
-    const message = await interaction.editReply({ content, allowedMentions: { parse: [] } });
-    job.progressMessageId = message.id;
-    shown = content;
-    await s.repo.linkMessage(message.id, job.id);
-    await s.repo.save(job);
-  } catch (err) {
-    s.log.warn({ job: job.id, err }, "could not show the estimate; the runner will retry");
-  }
-  s.runner.start(job, {
-    webhook: { applicationId: interaction.applicationId, token: interaction.token, expiresAt: interaction.createdTimestamp + TOKEN_LIFETIME_MS },
-    images: { image, endImage },
-    ...(shown ? { shownContent: shown } : {}),
+    uploadLimitBytes: uploadLimitOf(interaction),
+    state: "accepted",
+    sourceUrls: { image: req.image.url, endImage: req.endImage?.url },
   });
+  await launchJob(s, job, interactionPresenter(interaction), { image, endImage });
 }

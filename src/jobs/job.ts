@@ -37,6 +37,8 @@ export interface Job {
   resultMessageId: string | null;
   resultSeed: number | null;
   error: string | null;
+  /** The job this one regenerates, if any. */
+  parentJobId: string | null;
 }
 
 export function isFinal(job: Pick<Job, "state">): boolean {

@@ -9,6 +9,7 @@ import type { Tier } from "../seedance/pricing.js";
 import { actualCost, downloadVideo, messageLink, postVideo } from "./delivery.js";
 import { CoalescingEditor } from "./editor.js";
 import type { Slots } from "./slots.js";
+import { isCancellable, progressComponents, REGENERATE_EMOJI, resultComponents } from "./controls.js";
 import { isFinal, type Job, type JobState } from "./job.js";
 import { isMajorChange, renderProgress, type ProgressView } from "./progress.js";
 import type { JobRepository } from "./repository.js";
@@ -46,7 +47,11 @@ interface LiveJob {
   view: ProgressView | undefined;
   extras: JobStartExtras;
   waitingPosition: number | null;
+  components: unknown[];
+  cancel: { by: string; resolve: (outcome: CancelOutcome) => void; outcome: Promise<CancelOutcome> } | null;
 }
+
+export type CancelOutcome = "cancelled" | "too_late" | "finished" | "unknown";
 
 /** A failure to tell the member about, in plain words. */
 class JobFailure extends Error {}
@@ -66,7 +71,7 @@ export class JobRunner {
   start(job: Job, extras: JobStartExtras = {}): void {
     if (this.live.has(job.id) || isFinal(job) || this.stopping) return;
     const target: ProgressTarget = { channelId: job.channelId, messageId: job.progressMessageId, webhook: extras.webhook ?? null };
-    const live: LiveJob = { job, target, extras, view: undefined, editor: undefined!, waitingPosition: null };
+    const live: LiveJob = { job, target, extras, view: undefined, editor: undefined!, waitingPosition: null, components: [], cancel: null };
     if (job.state === "submitted" || job.state === "running") this.o.slots.hold(job.id);
     live.editor = new CoalescingEditor(
       (content) => this.sendProgress(live, content),
@@ -81,6 +86,26 @@ export class JobRunner {
       this.running.delete(run);
     });
     this.running.add(run);
+  }
+
+  /**
+   * Asks to cancel a job. Jobs not yet at fal stop at once; queued ones are cancelled at fal
+   * first; a render that has started cannot be stopped (fal has no way to), so that is "too late".
+   */
+  async cancel(jobId: string, by: string): Promise<CancelOutcome> {
+    const live = this.live.get(jobId);
+    if (!live) {
+      const job = await this.o.repo.get(jobId);
+      return job && isFinal(job) ? "finished" : "unknown";
+    }
+    if (!isCancellable(live.job.state)) return isFinal(live.job) ? "finished" : "too_late";
+    if (live.cancel) return live.cancel.outcome;
+    let resolve!: (outcome: CancelOutcome) => void;
+    const outcome = new Promise<CancelOutcome>((r) => (resolve = r));
+    live.cancel = { by, resolve, outcome };
+    this.o.slots.withdraw(jobId);
+    for (const w of this.wake) w();
+    return outcome;
   }
 
   /** Picks up every unfinished job in the store (after a restart). */
@@ -102,7 +127,9 @@ export class JobRunner {
     const { job } = live;
     try {
       this.refresh(live);
+      await this.ensureReservation(live);
       while (!isFinal(job) && !this.stopping) {
+        if (live.cancel && (await this.handleCancel(live))) break;
         if (job.state === "accepted") await this.storeImages(live);
         else if (job.state === "image_stored") await this.submit(live);
         else if (job.state === "submitted" || job.state === "running") await this.watch(live);
@@ -125,6 +152,22 @@ export class JobRunner {
     }
   }
 
+  /** Runs a requested cancel inside the job's own loop, so it never races a state change. */
+  private async handleCancel(live: LiveJob): Promise<boolean> {
+    const { job } = live;
+    const request = live.cancel!;
+    live.cancel = null;
+    const atFal = job.state === "submitted" && job.falRequestId;
+    if (!isCancellable(job.state) || (atFal && !(await this.o.seedance.cancel(job.falRequestId!)))) {
+      request.resolve("too_late");
+      return false;
+    }
+    await this.finish(live, "cancelled", `Cancelled by <@${request.by}>. Nothing was charged.`);
+    this.o.log.info({ job: job.id, by: request.by, atFal: Boolean(atFal) }, "job cancelled");
+    request.resolve("cancelled");
+    return true;
+  }
+
   private async transition(live: LiveJob, state: JobState, patch: Partial<Job> = {}): Promise<void> {
     Object.assign(live.job, patch, { state });
     await this.o.repo.save(live.job);
@@ -136,13 +179,16 @@ export class JobRunner {
     await this.transition(live, state, { error: message });
   }
 
+  /** A restart between saving a job and holding its budget: the hold is idempotent per job. */
+  private async ensureReservation(live: LiveJob): Promise<void> {
+    const { job } = live;
+    if (job.reservation || (job.state !== "accepted" && job.state !== "image_stored")) return;
+    if (!(await this.o.accounting.reserve(job)).ok) throw new JobFailure("Your budget no longer covers this video. Nothing was charged.");
+    await this.o.repo.save(job);
+  }
+
   private async storeImages(live: LiveJob): Promise<void> {
     const { job, extras } = live;
-    if (!job.reservation) {
-      // a restart between saving the job and holding its budget: the hold is idempotent per job
-      if (!(await this.o.accounting.reserve(job)).ok) throw new JobFailure("Your budget no longer covers this video. Nothing was charged.");
-      await this.o.repo.save(job);
-    }
     const images = extras.images ?? (await this.refetchImages(job));
     let imageUrl: string;
     let endImageUrl: string | undefined;
@@ -174,12 +220,12 @@ export class JobRunner {
     const { job } = live;
     const input = buildSeedanceInput(job.params, job.userId);
     if (!job.reservation) throw new JobFailure("This job has no budget reservation, so it was not sent. Nothing was charged.");
-    await this.o.slots.acquire(job.id, (place) => {
+    const granted = await this.o.slots.acquire(job.id, (place) => {
       live.waitingPosition = place;
       this.refresh(live);
     });
     live.waitingPosition = null;
-    if (this.stopping) return;
+    if (!granted || this.stopping || live.cancel) return;
     const { requestId, queuePosition } = await this.o.seedance.submit(input);
     await this.transition(live, "submitted", { falRequestId: requestId, queuePosition });
     this.o.log.info({ job: job.id, requestId }, "submitted to fal");
@@ -189,7 +235,7 @@ export class JobRunner {
     const { job } = live;
     const requestId = job.falRequestId!;
     let failures = 0;
-    while (!this.stopping) {
+    while (!this.stopping && !live.cancel) {
       let status;
       try {
         status = await this.o.seedance.status(requestId);
@@ -235,12 +281,18 @@ export class JobRunner {
     const { job } = live;
     const video = await downloadVideo(job.videoUrl!);
     const cost = actualCost(job, this.o.tier, video);
-    const resultMessageId = await postVideo(this.o.messages, job, video, { seed: job.resultSeed, seconds: cost.seconds, costMicros: cost.micros });
+    const resultMessageId = await postVideo(
+      this.o.messages,
+      job,
+      video,
+      { seed: job.resultSeed, seconds: cost.seconds, costMicros: cost.micros },
+      resultComponents(job.id),
+    );
     await this.o.repo.linkMessage(resultMessageId, job.id);
     await this.o.accounting.settle(job, cost.micros);
     await this.transition(live, "delivered", { resultMessageId });
     try {
-      await this.o.messages.react(job.channelId, resultMessageId, "🔁");
+      await this.o.messages.react(job.channelId, resultMessageId, REGENERATE_EMOJI);
     } catch (err) {
       this.o.log.warn({ job: job.id, err }, "could not add the 🔁 reaction");
     }
@@ -263,11 +315,12 @@ export class JobRunner {
     };
     const major = isMajorChange(live.view, view);
     live.view = view;
+    live.components = progressComponents(job.id, job.state);
     live.editor.update(renderProgress(view), major);
   }
 
   private async sendProgress(live: LiveJob, content: string): Promise<void> {
-    const id = await this.o.messages.editProgress(live.target, { content, allowed_mentions: { parse: [] } });
+    const id = await this.o.messages.editProgress(live.target, { content, allowed_mentions: { parse: [] }, components: live.components });
     if (live.job.progressMessageId !== id) {
       live.job.progressMessageId = id;
       await this.o.repo.linkMessage(id, live.job.id);

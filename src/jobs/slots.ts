@@ -4,24 +4,28 @@
  */
 export class Slots {
   private readonly holders = new Set<string>();
-  private readonly waiting: Array<{ id: string; grant: () => void }> = [];
+  private readonly waiting: Array<{ id: string; grant: () => void; withdraw: () => void }> = [];
 
   constructor(private readonly capacity: number) {}
 
-  /** Resolves when the job may go to fal; `onPlace` hears its place while it waits. */
-  acquire(id: string, onPlace?: (place: number) => void): Promise<void> {
-    if (this.holders.has(id)) return Promise.resolve();
+  /**
+   * Resolves true when the job may go to fal, false when it was withdrawn while waiting;
+   * `onPlace` hears its place while it waits.
+   */
+  acquire(id: string, onPlace?: (place: number) => void): Promise<boolean> {
+    if (this.holders.has(id)) return Promise.resolve(true);
     if (this.holders.size < this.capacity && this.waiting.length === 0) {
       this.holders.add(id);
-      return Promise.resolve();
+      return Promise.resolve(true);
     }
     return new Promise((resolve) => {
       this.waiting.push({
         id,
         grant: () => {
           this.holders.add(id);
-          resolve();
+          resolve(true);
         },
+        withdraw: () => resolve(false),
       });
       this.places = this.places.filter((p) => p.id !== id).concat({ id, onPlace });
       this.announce();
@@ -41,9 +45,17 @@ export class Slots {
     this.announce();
   }
 
-  /** On shutdown: wake every waiter (callers check that the bot is stopping before going on). */
+  /** Takes a waiting job out of the queue (it was cancelled); its acquire resolves false. */
+  withdraw(id: string): void {
+    const idx = this.waiting.findIndex((w) => w.id === id);
+    if (idx < 0) return;
+    this.waiting.splice(idx, 1)[0]!.withdraw();
+    this.announce();
+  }
+
+  /** On shutdown: every waiter gives up its place (it resumes from the store next start). */
   wakeAll(): void {
-    while (this.waiting.length) this.waiting.shift()!.grant();
+    while (this.waiting.length) this.waiting.shift()!.withdraw();
   }
 
   placeOf(id: string): number | null {

@@ -1,0 +1,107 @@
+import { randomInt } from "node:crypto";
+import { MessageFlags, PermissionFlagsBits, Routes, type ButtonInteraction, type Client } from "discord.js";
+import { refuse } from "../discord/replies.js";
+import { MAX_SEED } from "../seedance/input.js";
+import type { Services } from "../services.js";
+import { DELETE_EMOJI, isCancellable, parseControlId, REGENERATE_EMOJI } from "./controls.js";
+import type { Job } from "./job.js";
+import { launchJob, newJob, type Presenter } from "./launch.js";
+
+/** A reaction as the gateway reports it; the message may be in no cache (after a restart). */
+export interface ReactionEvent {
+  messageId: string;
+  channelId: string;
+  guildId: string | null;
+  userId: string;
+  emoji: string | null;
+}
+
+async function isAdmin(client: Client, guildId: string | null, userId: string): Promise<boolean> {
+  const guild = guildId ? client.guilds.cache.get(guildId) : undefined;
+  if (!guild) return false;
+  const member = guild.members.cache.get(userId) ?? (await guild.members.fetch(userId).catch(() => null));
+  return member?.permissions.has(PermissionFlagsBits.ManageGuild) ?? false;
+}
+
+/** Progress for a regenerated take: a new channel message replying to the result. */
+function replyPresenter(s: Services, job: Job, refuseTo: (text: string) => Promise<void>): Presenter {
+  return {
+    refuse: refuseTo,
+    show: (body) =>
+      s.messages.post(job.channelId, { ...body, message_reference: { message_id: job.resultMessageId!, fail_if_not_exists: false } } as never),
+    webhook: null,
+  };
+}
+
+/** Another take of a delivered job: same picture (from fal storage), same options, a new seed. */
+async function regenerate(s: Services, source: Job, presenter: Presenter): Promise<void> {
+  const job = newJob(s, {
+    guildId: source.guildId,
+    channelId: source.channelId,
+    userId: source.userId,
+    params: { ...source.params, seed: randomInt(0, MAX_SEED) },
+    uploadLimitBytes: source.uploadLimitBytes,
+    state: "image_stored",
+    sourceUrls: null,
+    parentJobId: source.id,
+  });
+  s.log.info({ job: job.id, parent: source.id }, "regenerating");
+  await launchJob(s, job, presenter);
+}
+
+export async function onReaction(s: Services, e: ReactionEvent): Promise<void> {
+  if (e.userId === s.client.user?.id || (e.emoji !== REGENERATE_EMOJI && e.emoji !== DELETE_EMOJI)) return;
+  const job = await s.repo.byMessage(e.messageId);
+  if (!job) return;
+  const onResult = job.resultMessageId === e.messageId;
+  const isRequester = e.userId === job.userId;
+  // Removing someone else's reaction needs Manage Messages: try only when the bot has it.
+  const removeReaction = async () => {
+    const channel = s.client.channels.cache.get(e.channelId);
+    const me = s.client.user;
+    if (!me || !channel || !("permissionsFor" in channel) || !channel.permissionsFor(me)?.has(PermissionFlagsBits.ManageMessages)) return;
+    await s.client.rest.delete(Routes.channelMessageUserReaction(e.channelId, e.messageId, encodeURIComponent(e.emoji!), e.userId)).catch(() => undefined);
+  };
+
+  if (e.emoji === REGENERATE_EMOJI && onResult) {
+    if (!isRequester) return void (await removeReaction()); // needs Manage Messages; otherwise ignored
+    const presenter = replyPresenter(s, job, async (text) => {
+      await s.messages.post(job.channelId, {
+        content: `<@${job.userId}> ${text}`,
+        allowed_mentions: { parse: [], users: [job.userId] },
+        message_reference: { message_id: e.messageId, fail_if_not_exists: false },
+      });
+    });
+    return regenerate(s, job, presenter);
+  }
+  if (e.emoji !== DELETE_EMOJI) return;
+  if (!isRequester && !(await isAdmin(s.client, e.guildId, e.userId))) return void (await removeReaction());
+  if (onResult) {
+    await s.client.rest.delete(Routes.channelMessage(e.channelId, e.messageId));
+    s.log.info({ job: job.id, by: e.userId }, "result deleted");
+  } else if (job.progressMessageId === e.messageId && isCancellable(job.state)) {
+    await s.runner.cancel(job.id, e.userId);
+  }
+}
+
+export async function onButton(s: Services, interaction: ButtonInteraction): Promise<void> {
+  const control = parseControlId(interaction.customId);
+  const job = control ? await s.repo.get(control.jobId) : undefined;
+  if (!control || !job) return refuse(interaction, "This button belongs to a job the bot no longer knows.");
+  const isRequester = interaction.user.id === job.userId;
+  const ephemeral = (content: string) => interaction.followUp({ content, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+
+  if (control.action === "regen") {
+    if (!isRequester) return refuse(interaction, `Only <@${job.userId}>, who asked for this video, can regenerate it.`);
+    if (!job.resultMessageId) return refuse(interaction, "This video is not finished yet.");
+    await interaction.deferUpdate();
+    return regenerate(s, job, replyPresenter(s, job, async (text) => void (await ephemeral(text))));
+  }
+  if (!isRequester && !interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild)) {
+    return refuse(interaction, "Only the member who asked for this video, or an admin, can cancel it.");
+  }
+  await interaction.deferUpdate();
+  const outcome = await s.runner.cancel(job.id, interaction.user.id);
+  if (outcome === "too_late") await ephemeral("The render has already started, and fal cannot stop it now.");
+  else if (outcome !== "cancelled") await ephemeral("This job has already finished.");
+}

@@ -1,0 +1,100 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { ephemeralText, runVideo, startHarness, type Harness } from "./support/harness.js";
+
+let h: Harness;
+afterEach(async () => h?.close());
+
+const posts = (h: Harness) => h.discord.requests.filter((r) => r.method === "POST" && r.path === `/channels/${h.discord.channelId}/messages` && r.status === 200);
+const results = (h: Harness) => posts(h).filter((r) => (r.files?.length ?? 0) > 0);
+
+async function deliveredVideo(h: Harness): Promise<{ resultId: string; interactionId: string }> {
+  const interaction = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9", prompt: "a fox jumps" });
+  const progress = await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === interaction.id && m.content.includes("✅ Done")), 10_000);
+  const resultId = (results(h).at(-1)!.response as { id: string }).id;
+  expect(progress.content).toContain(resultId);
+  return { resultId, interactionId: interaction.id };
+}
+
+async function spent(h: Harness): Promise<number> {
+  const { discord } = h;
+  const show = await discord.slashCommand({ name: "quota", user: discord.users.requester, options: [{ name: "show", type: 1, options: [] }] });
+  const text = await discord.waitFor(() => ephemeralText(h, show));
+  return Number(/Spent \$(\d+\.\d\d)/.exec(text)![1]);
+}
+
+for (const restart of [false, true]) {
+  describe(`regenerate, cancel and delete${restart ? " after a restart (nothing cached)" : ""}`, () => {
+    it("🔁 by the requester runs the same job again with a new seed and charges again; a stranger's 🔁 does nothing", async () => {
+      h = await startHarness();
+      const { discord, fal } = h;
+      const { resultId } = await deliveredVideo(h);
+      if (restart) await h.restart();
+
+      await discord.react({ messageId: resultId, emoji: "🔁", user: discord.users.stranger });
+      await discord.react({ messageId: resultId, emoji: "🔁", user: discord.users.requester });
+      await discord.waitFor(() => results(h).length === 2, 10_000);
+
+      expect(fal.submissions).toHaveLength(2);
+      const [first, second] = fal.submissions.map((s) => s.input);
+      expect(second.prompt).toBe(first.prompt);
+      expect(second.image_url).toBe(first.image_url);
+      expect(second).toMatchObject({ duration: "5", resolution: "720p", aspect_ratio: "16:9", generate_audio: true });
+      expect(second.seed).toEqual(expect.any(Number));
+      expect(fal.uploads).toHaveLength(1); // the picture kept in fal storage is reused
+      expect(discord.reactions(resultId).filter((r) => r.userId === discord.users.stranger.id)).toEqual([]); // removed (Manage Messages)
+      // the new progress message replies to the result
+      const progress = posts(h).find((r) => (r.json as any).message_reference?.message_id === resultId && !(r.files?.length));
+      expect(progress).toBeDefined();
+      await discord.waitFor(() => discord.messages().find((m) => m.id === (progress!.response as any).id && m.content.includes("✅ Done")), 10_000);
+      expect(await spent(h)).toBeCloseTo(3.02, 2);
+      expect(discord.rejections).toEqual([]);
+    });
+
+    it("the Regenerate button does the same for the requester and refuses others", async () => {
+      h = await startHarness();
+      const { discord, fal } = h;
+      const { resultId } = await deliveredVideo(h);
+      if (restart) await h.restart();
+      const result = discord.message(resultId)!;
+      const button = (result.components[0] as any).components[0];
+      expect(button).toMatchObject({ label: "Regenerate" });
+      expect(button.custom_id.length).toBeLessThanOrEqual(100);
+
+      const stranger = await discord.clickButton({ messageId: resultId, customId: button.custom_id, user: discord.users.stranger });
+      expect(await discord.waitFor(() => ephemeralText(h, stranger))).toMatch(/Only <@\d+>, who asked for this video, can regenerate it/);
+      await discord.clickButton({ messageId: resultId, customId: button.custom_id, user: discord.users.requester });
+      await discord.waitFor(() => results(h).length === 2, 10_000);
+      expect(fal.submissions).toHaveLength(2);
+      expect(fal.submissions[1]!.input.image_url).toBe(fal.submissions[0]!.input.image_url);
+    });
+
+    it("Cancel while queued cancels at fal and returns the budget; ❌ deletes a result", async () => {
+      h = await startHarness();
+      const { discord, fal } = h;
+      const { resultId } = await deliveredVideo(h);
+
+      fal.nextTimeline({ queuePositions: [5, 4, 3, 2, 1, 0], stepMs: 5_000 });
+      const queued = await runVideo(h, { duration: 4, resolution: "480p", aspect_ratio: "1:1" });
+      const progress = await discord.waitFor(() => discord.messages().find((m) => m.interactionId === queued.id && m.content.includes("Queued at fal")), 10_000);
+      const cancel = (progress.components[0] as any).components[0];
+      expect(cancel).toMatchObject({ label: "Cancel", style: 4 });
+      if (restart) await h.restart();
+
+      const stranger = await discord.clickButton({ messageId: progress.id, customId: cancel.custom_id, user: discord.users.stranger });
+      expect(await discord.waitFor(() => ephemeralText(h, stranger))).toMatch(/Only the member who asked/);
+      await discord.clickButton({ messageId: progress.id, customId: cancel.custom_id, user: discord.users.requester });
+      await discord.waitFor(() => fal.cancels.length === 1, 10_000);
+      const cancelled = await discord.waitFor(() => discord.message(progress.id)?.content.includes("🛑") && discord.message(progress.id));
+      expect(cancelled!.content).toContain("Cancelled by");
+      expect(cancelled!.components).toEqual([]);
+      expect(await spent(h)).toBeCloseTo(1.51, 2);
+      const show = await discord.slashCommand({ name: "quota", user: discord.users.requester, options: [{ name: "show", type: 1, options: [] }] });
+      expect(await discord.waitFor(() => ephemeralText(h, show))).toContain("held for running jobs $0.00");
+
+      await discord.react({ messageId: resultId, emoji: "❌", user: discord.users.stranger });
+      await discord.react({ messageId: resultId, emoji: "❌", user: discord.users.requester });
+      await discord.waitFor(() => !discord.message(resultId) || discord.message(resultId)!.deleted);
+      expect(discord.rejections).toEqual([]);
+    });
+  });
+}
