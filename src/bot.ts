@@ -52,6 +52,7 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
     slots: new Slots(config.maxConcurrentJobs),
     pollIntervalMs: config.falPollIntervalMs,
     editIntervalMs: config.progressEditIntervalMs,
+    jobTimeoutMs: config.jobTimeoutMs,
   });
   const services: Services = { config, log, client, store, repo, seedance, tier, messages, runner, budget };
   routeCommands(client, commands, services);

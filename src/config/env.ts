@@ -62,6 +62,10 @@ const envSchema = z.object({
   SPEND_CAP_USD: z.preprocess(blankToUndefined, usdAmount.optional()),
   MAX_JOBS_PER_USER: boundedInt(1, 100, 2),
   MAX_CONCURRENT_JOBS: boundedInt(1, 1000, 10),
+  JOB_TIMEOUT_MINUTES: z.preprocess(
+    blankToUndefined,
+    z.coerce.number({ error: "must be a number of minutes" }).refine((v) => Number.isFinite(v) && v > 0 && v <= 24 * 60, "must be a number of minutes from 0 to 1440").default(30),
+  ),
   FAL_POLL_INTERVAL_MS: boundedInt(50, 60_000, 2_000),
   PROGRESS_EDIT_INTERVAL_MS: boundedInt(100, 60_000, 3_000),
 });
@@ -82,6 +86,7 @@ export interface Config {
   spendCapMicros: number | null;
   maxJobsPerUser: number;
   maxConcurrentJobs: number;
+  jobTimeoutMs: number;
   falPollIntervalMs: number;
   progressEditIntervalMs: number;
 }
@@ -116,6 +121,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     spendCapMicros: e.SPEND_CAP_USD === undefined ? null : Math.round(e.SPEND_CAP_USD * 1_000_000),
     maxJobsPerUser: e.MAX_JOBS_PER_USER,
     maxConcurrentJobs: e.MAX_CONCURRENT_JOBS,
+    jobTimeoutMs: Math.round(e.JOB_TIMEOUT_MINUTES * 60_000),
     falPollIntervalMs: e.FAL_POLL_INTERVAL_MS,
     progressEditIntervalMs: e.PROGRESS_EDIT_INTERVAL_MS,
   };

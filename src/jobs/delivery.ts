@@ -2,6 +2,7 @@ import type { RESTPostAPIChannelMessageJSONBody } from "discord.js";
 import { DiscordAPIError, RESTJSONErrorCodes } from "discord.js";
 import { downloadCapped } from "../http/download.js";
 import { readMp4Info } from "../seedance/mp4.js";
+import { isMissingPermissions } from "./faults.js";
 import type { DiscordMessages } from "../discord/messages.js";
 import { costMicros, formatUsd, type Tier } from "../seedance/pricing.js";
 import type { Job } from "./job.js";
@@ -77,8 +78,10 @@ export async function postVideo(
         { name: `seedance-${job.id.slice(0, 8)}.mp4`, data: video, contentType: "video/mp4" },
       ]);
     } catch (err) {
-      // The bot's own upload limit can be lower than the member's (Nitro): fall back to a link.
-      if (!(err instanceof DiscordAPIError && (err.code === RESTJSONErrorCodes.RequestEntityTooLarge || err.status === 413))) throw err;
+      // The bot's own upload limit can be lower than the member's (Nitro), or it may not be
+      // allowed to attach files in this channel: a link still delivers the video.
+      const tooLarge = err instanceof DiscordAPIError && (err.code === RESTJSONErrorCodes.RequestEntityTooLarge || err.status === 413);
+      if (!tooLarge && !isMissingPermissions(err)) throw err;
     }
   }
   return messages.post(job.channelId, { ...base, content: renderResult(job, { ...facts, link: job.videoUrl! }) });

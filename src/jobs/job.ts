@@ -3,10 +3,11 @@ import type { Estimate } from "../seedance/pricing.js";
 
 /**
  * A job's life, each state written before the step that talks to the outside:
- * accepted → image_stored → submitted (fal request id known) → running → delivering →
- * delivered | failed | cancelled.
+ * accepted → image_stored → submitting → submitted (fal request id known) → running →
+ * delivering → delivered | failed | cancelled. "submitting" marks the one call whose outcome
+ * a crash could hide; a job found there after a restart is refunded, never sent twice.
  */
-export const JOB_STATES = ["accepted", "image_stored", "submitted", "running", "delivering", "delivered", "failed", "cancelled"] as const;
+export const JOB_STATES = ["accepted", "image_stored", "submitting", "submitted", "running", "delivering", "delivered", "failed", "cancelled"] as const;
 export type JobState = (typeof JOB_STATES)[number];
 export const FINAL_STATES: ReadonlySet<JobState> = new Set(["delivered", "failed", "cancelled"]);
 

@@ -63,6 +63,8 @@ function statusLine(v: ProgressView): string {
     case "image_stored":
       if (v.waitingPosition) return `⏳ Waiting for a free slot: number ${v.waitingPosition} in the bot's queue`;
       return "📤 Sending your picture to the model…";
+    case "submitting":
+      return "📤 Sending the job to the model…";
     case "submitted":
       return v.queuePosition && v.queuePosition > 0
         ? `⏳ Queued at fal: position ${v.queuePosition}`

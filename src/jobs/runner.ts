@@ -1,18 +1,20 @@
 import { ApiError } from "@fal-ai/client";
 import type { Logger } from "../log/logger.js";
 import { fetchImage } from "../discord/attachments.js";
-import { DiscordMessages, type InteractionWebhook, type ProgressTarget } from "../discord/messages.js";
+import type { DiscordMessages, InteractionWebhook } from "../discord/messages.js";
 import type { Seedance } from "../seedance/client.js";
 import { describeFalError } from "../seedance/errors.js";
 import { buildSeedanceInput } from "../seedance/input.js";
 import type { Tier } from "../seedance/pricing.js";
-import { actualCost, downloadVideo, messageLink, postVideo } from "./delivery.js";
-import { CoalescingEditor } from "./editor.js";
-import type { Slots } from "./slots.js";
-import { isCancellable, progressComponents, REGENERATE_EMOJI, resultComponents } from "./controls.js";
+import { isCancellable, REGENERATE_EMOJI, resultComponents } from "./controls.js";
+import { actualCost, downloadVideo, postVideo } from "./delivery.js";
+import { backoffMs, isGone, isTransient, JobFailure } from "./faults.js";
 import { isFinal, type Job, type JobState } from "./job.js";
-import { isMajorChange, renderProgress, type ProgressView } from "./progress.js";
+import { LiveJob, type CancelOutcome } from "./live.js";
 import type { JobRepository } from "./repository.js";
+import type { Slots } from "./slots.js";
+
+export type { CancelOutcome };
 
 /** The budget's part in a job: hold before fal, settle on delivery, refund otherwise. */
 export interface JobAccounting {
@@ -31,36 +33,33 @@ export interface RunnerOptions {
   slots: Slots;
   pollIntervalMs: number;
   editIntervalMs: number;
+  /** The watchdog: a job older than this is ended and refunded. */
+  jobTimeoutMs: number;
 }
+
+type Image = { bytes: Buffer; type: string; fileName: string };
 
 /** Pictures already in memory from the command, so they need not be fetched twice. */
 export interface JobStartExtras {
   webhook?: InteractionWebhook | null;
-  images?: { image: { bytes: Buffer; type: string; fileName: string }; endImage?: { bytes: Buffer; type: string; fileName: string } | undefined };
+  images?: { image: Image; endImage?: Image | undefined };
   shownContent?: string;
 }
 
-interface LiveJob {
-  job: Job;
-  target: ProgressTarget;
-  editor: CoalescingEditor;
-  view: ProgressView | undefined;
-  extras: JobStartExtras;
-  waitingPosition: number | null;
-  components: unknown[];
-  cancel: { by: string; resolve: (outcome: CancelOutcome) => void; outcome: Promise<CancelOutcome> } | null;
-}
+const RESTARTED_WHILE_SUBMITTING =
+  "The bot restarted while sending this job to the model, so it could not tell whether fal received it. To be safe it was not sent again. Nothing was charged; please run the command again.";
 
-export type CancelOutcome = "cancelled" | "too_late" | "finished" | "unknown";
-
-/** A failure to tell the member about, in plain words. */
-class JobFailure extends Error {}
-
+/**
+ * Drives each job from its stored state to delivered, failed or cancelled. Every state is
+ * written before the step that talks to the outside, so a new process resumes a job from
+ * where the last one stopped; a step that fails for a passing reason is tried again with
+ * backoff until the job's deadline.
+ */
 export class JobRunner {
   private readonly live = new Map<string, LiveJob>();
   private readonly running = new Set<Promise<void>>();
   private stopping = false;
-  private readonly wake = new Set<() => void>();
+  private readonly sleepers = new Set<() => void>();
 
   constructor(private readonly o: RunnerOptions) {}
 
@@ -70,22 +69,27 @@ export class JobRunner {
 
   start(job: Job, extras: JobStartExtras = {}): void {
     if (this.live.has(job.id) || isFinal(job) || this.stopping) return;
-    const target: ProgressTarget = { channelId: job.channelId, messageId: job.progressMessageId, webhook: extras.webhook ?? null };
-    const live: LiveJob = { job, target, extras, view: undefined, editor: undefined!, waitingPosition: null, components: [], cancel: null };
+    const live = new LiveJob(job, extras, {
+      messages: this.o.messages,
+      repo: this.o.repo,
+      log: this.o.log,
+      editIntervalMs: this.o.editIntervalMs,
+      onGone: () => this.wakeAll(),
+    });
     if (job.state === "submitted" || job.state === "running") this.o.slots.hold(job.id);
-    live.editor = new CoalescingEditor(
-      (content) => this.sendProgress(live, content),
-      this.o.editIntervalMs,
-      this.o.editIntervalMs * 10,
-      (err) => this.o.log.warn({ job: job.id, err }, "progress edit failed"),
-    );
-    if (extras.shownContent) live.editor.markSent(extras.shownContent);
     this.live.set(job.id, live);
     const run = this.drive(live).finally(() => {
       this.live.delete(job.id);
       this.running.delete(run);
     });
     this.running.add(run);
+  }
+
+  /** Picks up every unfinished job in the store (after a restart). */
+  async resumeAll(): Promise<number> {
+    const jobs = await this.o.repo.active();
+    for (const job of jobs) this.start(job);
+    return jobs.length;
   }
 
   /**
@@ -99,44 +103,52 @@ export class JobRunner {
       return job && isFinal(job) ? "finished" : "unknown";
     }
     if (!isCancellable(live.job.state)) return isFinal(live.job) ? "finished" : "too_late";
-    if (live.cancel) return live.cancel.outcome;
-    let resolve!: (outcome: CancelOutcome) => void;
-    const outcome = new Promise<CancelOutcome>((r) => (resolve = r));
-    live.cancel = { by, resolve, outcome };
+    const outcome = live.requestCancel(by);
     this.o.slots.withdraw(jobId);
-    for (const w of this.wake) w();
+    this.wakeAll();
     return outcome;
-  }
-
-  /** Picks up every unfinished job in the store (after a restart). */
-  async resumeAll(): Promise<number> {
-    const jobs = await this.o.repo.active();
-    for (const job of jobs) this.start(job);
-    return jobs.length;
   }
 
   /** Stops polling, lets in-flight steps write their state, and waits up to `timeoutMs`. */
   async stop(timeoutMs: number): Promise<void> {
     this.stopping = true;
-    for (const w of this.wake) w();
+    this.wakeAll();
     this.o.slots.wakeAll();
     await Promise.race([Promise.allSettled([...this.running]), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
   }
 
   private async drive(live: LiveJob): Promise<void> {
     const { job } = live;
+    const deadline = job.createdAt + this.o.jobTimeoutMs;
+    let attempt = 0;
     try {
-      this.refresh(live);
+      live.refresh();
       await this.ensureReservation(live);
       while (!isFinal(job) && !this.stopping) {
         if (live.cancel && (await this.handleCancel(live))) break;
-        if (job.state === "accepted") await this.storeImages(live);
-        else if (job.state === "image_stored") await this.submit(live);
-        else if (job.state === "submitted" || job.state === "running") await this.watch(live);
-        else if (job.state === "delivering") await this.deliver(live);
+        if (live.gone) {
+          await this.abandon(live, "its progress message or channel was deleted");
+          break;
+        }
+        if (Date.now() > deadline) {
+          await this.timeOut(live);
+          break;
+        }
+        try {
+          const before = job.state;
+          await this.step(live);
+          attempt = 0;
+          if (job.state === before && (before === "submitted" || before === "running")) await this.sleep(this.o.pollIntervalMs);
+        } catch (err) {
+          if (this.stopping || !isTransient(err)) throw err;
+          attempt++;
+          this.o.log.warn({ job: job.id, state: job.state, attempt, err }, "step failed, will retry");
+          await this.sleep(backoffMs(attempt, Math.max(500, this.o.pollIntervalMs)));
+        }
       }
     } catch (err) {
       if (this.stopping && !(err instanceof JobFailure)) return;
+      if (isGone(err)) return void (await this.abandon(live, "its channel is gone or no longer visible to the bot"));
       const message =
         err instanceof JobFailure
           ? err.message
@@ -147,9 +159,43 @@ export class JobRunner {
       await this.finish(live, "failed", message);
     } finally {
       this.o.slots.release(job.id);
-      if (isFinal(job)) await live.editor.flush();
+      if (isFinal(job) && !live.gone) await live.editor.flush();
       live.editor.close();
     }
+  }
+
+  private async step(live: LiveJob): Promise<void> {
+    switch (live.job.state) {
+      case "accepted":
+        return this.storeImages(live);
+      case "image_stored":
+        return this.submit(live);
+      case "submitting":
+        throw new JobFailure(RESTARTED_WHILE_SUBMITTING);
+      case "submitted":
+      case "running":
+        return this.watch(live);
+      case "delivering":
+        return this.deliver(live);
+      default:
+        return;
+    }
+  }
+
+  private async transition(live: LiveJob, state: JobState, patch: Partial<Job> = {}): Promise<void> {
+    Object.assign(live.job, patch, { state });
+    await this.o.repo.save(live.job);
+    live.refresh();
+  }
+
+  private async finish(live: LiveJob, state: "failed" | "cancelled", message: string): Promise<void> {
+    await this.o.accounting.refund(live.job);
+    await this.transition(live, state, { error: message });
+  }
+
+  /** Cancels at fal when still possible (a job that is ending anyway should not render). */
+  private async cancelAtFal(job: Job): Promise<boolean> {
+    return job.state === "submitted" && job.falRequestId ? this.o.seedance.cancel(job.falRequestId) : false;
   }
 
   /** Runs a requested cancel inside the job's own loop, so it never races a state change. */
@@ -157,26 +203,28 @@ export class JobRunner {
     const { job } = live;
     const request = live.cancel!;
     live.cancel = null;
-    const atFal = job.state === "submitted" && job.falRequestId;
-    if (!isCancellable(job.state) || (atFal && !(await this.o.seedance.cancel(job.falRequestId!)))) {
+    const atFal = job.state === "submitted";
+    if (!isCancellable(job.state) || (atFal && !(await this.cancelAtFal(job)))) {
       request.resolve("too_late");
       return false;
     }
     await this.finish(live, "cancelled", `Cancelled by <@${request.by}>. Nothing was charged.`);
-    this.o.log.info({ job: job.id, by: request.by, atFal: Boolean(atFal) }, "job cancelled");
+    this.o.log.info({ job: job.id, by: request.by, atFal }, "job cancelled");
     request.resolve("cancelled");
     return true;
   }
 
-  private async transition(live: LiveJob, state: JobState, patch: Partial<Job> = {}): Promise<void> {
-    Object.assign(live.job, patch, { state });
-    await this.o.repo.save(live.job);
-    this.refresh(live);
+  private async timeOut(live: LiveJob): Promise<void> {
+    const minutes = Math.round(this.o.jobTimeoutMs / 60_000);
+    const cancelled = await this.cancelAtFal(live.job);
+    this.o.log.warn({ job: live.job.id, state: live.job.state, cancelledAtFal: cancelled }, "job timed out");
+    await this.finish(live, "failed", `This video took longer than ${minutes} minutes, so the bot gave up on it. Nothing was charged; please try again.`);
   }
 
-  private async finish(live: LiveJob, state: "failed" | "cancelled", message: string): Promise<void> {
-    await this.o.accounting.refund(live.job);
-    await this.transition(live, state, { error: message });
+  private async abandon(live: LiveJob, why: string): Promise<void> {
+    await this.cancelAtFal(live.job);
+    this.o.log.warn({ job: live.job.id, state: live.job.state, channel: live.job.channelId }, `job abandoned: ${why}`);
+    await this.finish(live, "failed", `Not delivered: ${why}. Nothing was charged.`);
   }
 
   /** A restart between saving a job and holding its budget: the hold is idempotent per job. */
@@ -188,17 +236,11 @@ export class JobRunner {
   }
 
   private async storeImages(live: LiveJob): Promise<void> {
-    const { job, extras } = live;
-    const images = extras.images ?? (await this.refetchImages(job));
-    let imageUrl: string;
-    let endImageUrl: string | undefined;
-    try {
-      imageUrl = await this.o.seedance.uploadImage(images.image.bytes, images.image.type, images.image.fileName);
-      if (images.endImage) endImageUrl = await this.o.seedance.uploadImage(images.endImage.bytes, images.endImage.type, images.endImage.fileName);
-    } catch (err) {
-      this.o.log.error({ job: job.id, err }, "upload to fal storage failed");
-      throw new JobFailure("The bot could not send your picture to the model. Please try again; you were not charged.");
-    }
+    const { job } = live;
+    const images = live.extras.images ?? (await this.refetchImages(job));
+    live.extras.images = images; // kept for a retry if the upload fails for a passing reason
+    const imageUrl = await this.o.seedance.uploadImage(images.image.bytes, images.image.type, images.image.fileName);
+    const endImageUrl = images.endImage ? await this.o.seedance.uploadImage(images.endImage.bytes, images.endImage.type, images.endImage.fileName) : undefined;
     live.extras.images = undefined;
     await this.transition(live, "image_stored", { params: { ...job.params, imageUrl, endImageUrl }, sourceUrls: null });
   }
@@ -212,7 +254,7 @@ export class JobRunner {
       const endImage = urls.endImage ? await fetchImage({ url: urls.endImage, name: "end picture" }, "end picture") : undefined;
       return { image, endImage };
     } catch {
-      throw new JobFailure("The bot restarted before your picture reached the model and could not fetch it again. Please run the command again; you were not charged.");
+      throw new JobFailure("The bot restarted before your picture reached the model and could not fetch it again. Please run the command again; nothing was charged.");
     }
   }
 
@@ -222,59 +264,62 @@ export class JobRunner {
     if (!job.reservation) throw new JobFailure("This job has no budget reservation, so it was not sent. Nothing was charged.");
     const granted = await this.o.slots.acquire(job.id, (place) => {
       live.waitingPosition = place;
-      this.refresh(live);
+      live.refresh();
     });
     live.waitingPosition = null;
     if (!granted || this.stopping || live.cancel) return;
-    const { requestId, queuePosition } = await this.o.seedance.submit(input);
-    await this.transition(live, "submitted", { falRequestId: requestId, queuePosition });
-    this.o.log.info({ job: job.id, requestId }, "submitted to fal");
+    // Written first: a crash during the call leaves "submitting", which is never sent twice.
+    await this.transition(live, "submitting");
+    let queued;
+    try {
+      queued = await this.o.seedance.submit(input);
+    } catch (err) {
+      // fal's client has retried already; an error here means fal did not queue the job
+      await this.transition(live, "image_stored");
+      throw err;
+    }
+    await this.transition(live, "submitted", { falRequestId: queued.requestId, queuePosition: queued.queuePosition });
+    this.o.log.info({ job: job.id, requestId: queued.requestId }, "submitted to fal");
   }
 
+  /** One status poll; fal's queue is the truth about where the job is. */
   private async watch(live: LiveJob): Promise<void> {
     const { job } = live;
-    const requestId = job.falRequestId!;
-    let failures = 0;
-    while (!this.stopping && !live.cancel) {
-      let status;
-      try {
-        status = await this.o.seedance.status(requestId);
-        failures = 0;
-      } catch (err) {
-        // fal's client already retried; keep watching with a growing pause
-        failures++;
-        this.o.log.warn({ job: job.id, err, failures }, "fal status failed");
-        await this.sleep(Math.min(60_000, this.o.pollIntervalMs * 2 ** Math.min(failures, 6)));
-        continue;
+    let status;
+    try {
+      status = await this.o.seedance.status(job.falRequestId!);
+    } catch (err) {
+      // status errors never mean the job failed (fal has no FAILED status): wait and ask again
+      const wrapped = new Error(`fal status: ${(err as Error).message}`);
+      throw Object.assign(wrapped, { cause: err });
+    }
+    if (status.status === "IN_QUEUE") {
+      if (job.queuePosition !== status.queuePosition) {
+        job.queuePosition = status.queuePosition;
+        live.refresh();
       }
-      if (status.status === "IN_QUEUE") {
-        if (job.queuePosition !== status.queuePosition) {
-          job.queuePosition = status.queuePosition;
-          this.refresh(live);
-        }
-      } else if (status.status === "IN_PROGRESS") {
-        if (job.state !== "running") await this.transition(live, "running", { runningSince: Date.now(), queuePosition: null });
-        if (status.lastLog && status.lastLog !== job.lastLog) job.lastLog = status.lastLog;
-        this.refresh(live);
-      } else {
-        await this.collect(live);
-        return;
-      }
-      await this.sleep(this.o.pollIntervalMs);
+    } else if (status.status === "IN_PROGRESS") {
+      if (job.state !== "running") await this.transition(live, "running", { runningSince: Date.now(), queuePosition: null });
+      if (status.lastLog) job.lastLog = status.lastLog;
+      live.refresh();
+    } else {
+      await this.collect(live);
     }
   }
 
   private async collect(live: LiveJob): Promise<void> {
     const { job } = live;
-    this.o.slots.release(job.id);
+    let output;
     try {
-      const output = await this.o.seedance.result(job.falRequestId!);
-      await this.transition(live, "delivering", { videoUrl: output.video.url, resultSeed: output.seed ?? null });
+      output = await this.o.seedance.result(job.falRequestId!);
     } catch (err) {
+      if (isTransient(err)) throw err;
       const described = describeFalError(err);
       this.o.log.warn({ job: job.id, type: described.type, status: err instanceof ApiError ? err.status : undefined }, "fal result failed");
       throw new JobFailure(described.message);
     }
+    this.o.slots.release(job.id);
+    await this.transition(live, "delivering", { videoUrl: output.video.url, resultSeed: output.seed ?? null });
   }
 
   private async deliver(live: LiveJob): Promise<void> {
@@ -288,9 +333,11 @@ export class JobRunner {
       { seed: job.resultSeed, seconds: cost.seconds, costMicros: cost.micros },
       resultComponents(job.id),
     );
+    job.resultMessageId = resultMessageId;
+    await this.o.repo.save(job);
     await this.o.repo.linkMessage(resultMessageId, job.id);
     await this.o.accounting.settle(job, cost.micros);
-    await this.transition(live, "delivered", { resultMessageId });
+    await this.transition(live, "delivered");
     try {
       await this.o.messages.react(job.channelId, resultMessageId, REGENERATE_EMOJI);
     } catch (err) {
@@ -298,45 +345,19 @@ export class JobRunner {
     }
   }
 
-  private refresh(live: LiveJob): void {
-    const { job } = live;
-    const view: ProgressView = {
-      userId: job.userId,
-      state: job.state,
-      params: job.params,
-      estimate: job.estimate,
-      queuePosition: job.queuePosition,
-      waitingPosition: live.waitingPosition,
-      runningSince: job.runningSince,
-      lastLog: job.lastLog,
-      error: job.error,
-      resultUrl: job.resultMessageId ? messageLink(job.guildId, job.channelId, job.resultMessageId) : null,
-      now: Date.now(),
-    };
-    const major = isMajorChange(live.view, view);
-    live.view = view;
-    live.components = progressComponents(job.id, job.state);
-    live.editor.update(renderProgress(view), major);
-  }
-
-  private async sendProgress(live: LiveJob, content: string): Promise<void> {
-    const id = await this.o.messages.editProgress(live.target, { content, allowed_mentions: { parse: [] }, components: live.components });
-    if (live.job.progressMessageId !== id) {
-      live.job.progressMessageId = id;
-      await this.o.repo.linkMessage(id, live.job.id);
-      await this.o.repo.save(live.job);
-    }
+  private wakeAll(): void {
+    for (const wake of this.sleepers) wake();
   }
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
-        this.wake.delete(done);
+        this.sleepers.delete(done);
         resolve();
       };
       const timer = setTimeout(done, ms);
-      this.wake.add(done);
+      this.sleepers.add(done);
     });
   }
 }

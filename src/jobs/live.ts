@@ -1,0 +1,96 @@
+import type { Logger } from "../log/logger.js";
+import type { DiscordMessages, ProgressTarget } from "../discord/messages.js";
+import { progressComponents } from "./controls.js";
+import { messageLink } from "./delivery.js";
+import { CoalescingEditor } from "./editor.js";
+import { isGone } from "./faults.js";
+import type { Job } from "./job.js";
+import { isMajorChange, renderProgress, type ProgressView } from "./progress.js";
+import type { JobRepository } from "./repository.js";
+import type { JobStartExtras } from "./runner.js";
+
+export type CancelOutcome = "cancelled" | "too_late" | "finished" | "unknown";
+
+export interface LiveDeps {
+  messages: DiscordMessages;
+  repo: JobRepository;
+  log: Logger;
+  editIntervalMs: number;
+  /** Called when the progress message or its channel turns out to be gone. */
+  onGone: () => void;
+}
+
+/**
+ * The in-memory side of a job this process runs: its progress message (kept in step through
+ * a coalescing editor), its place in the bot's queue, and a pending cancel request.
+ */
+export class LiveJob {
+  readonly target: ProgressTarget;
+  readonly editor: CoalescingEditor;
+  private view: ProgressView | undefined;
+  private components: unknown[] = [];
+  waitingPosition: number | null = null;
+  cancel: { by: string; resolve: (outcome: CancelOutcome) => void; outcome: Promise<CancelOutcome> } | null = null;
+  /** The progress message or channel was deleted: the job cannot reach its member. */
+  gone = false;
+
+  constructor(
+    readonly job: Job,
+    public extras: JobStartExtras,
+    private readonly deps: LiveDeps,
+  ) {
+    this.target = { channelId: job.channelId, messageId: job.progressMessageId, webhook: extras.webhook ?? null };
+    this.editor = new CoalescingEditor((content) => this.send(content), deps.editIntervalMs, deps.editIntervalMs * 10, (err) =>
+      deps.log.warn({ job: job.id, err }, "progress edit failed"),
+    );
+    if (extras.shownContent) this.editor.markSent(extras.shownContent);
+  }
+
+  requestCancel(by: string): Promise<CancelOutcome> {
+    if (this.cancel) return this.cancel.outcome;
+    let resolve!: (outcome: CancelOutcome) => void;
+    const outcome = new Promise<CancelOutcome>((r) => (resolve = r));
+    this.cancel = { by, resolve, outcome };
+    return outcome;
+  }
+
+  /** Re-renders the progress message; the editor decides when it goes out. */
+  refresh(): void {
+    const { job } = this;
+    const view: ProgressView = {
+      userId: job.userId,
+      state: job.state,
+      params: job.params,
+      estimate: job.estimate,
+      queuePosition: job.queuePosition,
+      waitingPosition: this.waitingPosition,
+      runningSince: job.runningSince,
+      lastLog: job.lastLog,
+      error: job.error,
+      resultUrl: job.resultMessageId ? messageLink(job.guildId, job.channelId, job.resultMessageId) : null,
+      now: Date.now(),
+    };
+    const major = isMajorChange(this.view, view);
+    this.view = view;
+    this.components = progressComponents(job.id, job.state);
+    this.editor.update(renderProgress(view), major);
+  }
+
+  private async send(content: string): Promise<void> {
+    let id: string;
+    try {
+      id = await this.deps.messages.editProgress(this.target, { content, allowed_mentions: { parse: [] }, components: this.components });
+    } catch (err) {
+      if (isGone(err)) {
+        this.gone = true;
+        this.deps.onGone();
+      }
+      throw err;
+    }
+    if (this.job.progressMessageId !== id) {
+      this.job.progressMessageId = id;
+      await this.deps.repo.linkMessage(id, this.job.id);
+      await this.deps.repo.save(this.job);
+    }
+  }
+}
