@@ -55,7 +55,7 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
     jobTimeoutMs: config.jobTimeoutMs,
   });
   const services: Services = { config, log, client, store, repo, seedance, tier, messages, runner, budget };
-  routeCommands(client, commands, services);
+  const drain = routeCommands(client, commands, services);
   routeReactions(client, services);
   client.on(Events.Error, (err) => log.error({ err }, "discord client error"));
 
@@ -83,7 +83,7 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
     async stop(timeoutMs = 8_000) {
       if (stopped) return;
       stopped = true;
-      client.removeAllListeners(Events.InteractionCreate);
+      drain();
       client.removeAllListeners(Events.MessageReactionAdd);
       await runner.stop(timeoutMs);
       await client.destroy();

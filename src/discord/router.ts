@@ -5,10 +5,19 @@ import { refuse } from "./replies.js";
 import { onButton, onReaction } from "../jobs/actions.js";
 
 const OOPS = "Something went wrong on the bot's side. Nothing was charged; please try again in a moment.";
+const RESTARTING = "The bot is restarting. Nothing was started or charged; please try again in a minute.";
 
-/** Hands each slash command to its module; a failure still gets an answer, never silence. */
-export function routeCommands(client: Client, commands: Map<string, Command>, services: Services): void {
+/**
+ * Hands each slash command to its module; a failure still gets an answer, never silence.
+ * Returns a switch that makes the bot answer "restarting" while it shuts down.
+ */
+export function routeCommands(client: Client, commands: Map<string, Command>, services: Services): () => void {
+  let draining = false;
   client.on(Events.InteractionCreate, async (interaction) => {
+    if (draining) {
+      if (interaction.isRepliable()) await refuse(interaction, RESTARTING).catch(() => undefined);
+      return;
+    }
     if (interaction.isButton()) {
       return onButton(services, interaction).catch(async (err) => {
         services.log.error({ err, button: interaction.customId.split(":")[0] }, "button failed");
@@ -25,6 +34,9 @@ export function routeCommands(client: Client, commands: Map<string, Command>, se
       await refuse(interaction, OOPS).catch(() => undefined);
     }
   });
+  return () => {
+    draining = true;
+  };
 }
 
 /** Reactions on any message, cached or not (partials): looked up in the store by message id. */

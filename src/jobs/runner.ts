@@ -215,10 +215,10 @@ export class JobRunner {
   }
 
   private async timeOut(live: LiveJob): Promise<void> {
-    const minutes = Math.round(this.o.jobTimeoutMs / 60_000);
+    const limit = this.o.jobTimeoutMs >= 60_000 ? `${Math.round(this.o.jobTimeoutMs / 60_000)} minutes` : `${Math.round(this.o.jobTimeoutMs / 1000)} seconds`;
     const cancelled = await this.cancelAtFal(live.job);
     this.o.log.warn({ job: live.job.id, state: live.job.state, cancelledAtFal: cancelled }, "job timed out");
-    await this.finish(live, "failed", `This video took longer than ${minutes} minutes, so the bot gave up on it. Nothing was charged; please try again.`);
+    await this.finish(live, "failed", `This video took longer than ${limit}, so the bot gave up on it. Nothing was charged; please try again.`);
   }
 
   private async abandon(live: LiveJob, why: string): Promise<void> {

@@ -141,6 +141,9 @@ class FakeDiscordImpl implements FakeDiscord {
   failNext(match: { method?: string; path: RegExp }, reply: FailReply, times = 1): void {
     this.server.failNext({ ...match, reply, times });
   }
+  holdNext(match: { method?: string; path: RegExp }, ms: number, times = 1): void {
+    this.server.holdNext({ ...match, ms, times });
+  }
   setInteractionTokenTtl(ms: number): void {
     this.state.tokenTtlMs = ms;
   }

@@ -14,6 +14,13 @@ import { SpecValidator } from "./validation.js";
 
 let sharedValidator: SpecValidator | undefined;
 
+interface Hold {
+  method?: string;
+  path: RegExp;
+  ms: number;
+  times: number;
+}
+
 interface Fault {
   method?: string;
   path: RegExp;
@@ -28,6 +35,7 @@ export class FakeServer {
   private readonly limiter: RateLimiter;
   private readonly validator: SpecValidator;
   private readonly faults: Fault[] = [];
+  private readonly holds: Hold[] = [];
   port = 0;
 
   constructor(private readonly state: State) {
@@ -58,6 +66,11 @@ export class FakeServer {
 
   failNext(f: Fault): void {
     this.faults.push(f);
+  }
+
+  /** Serves matching requests normally but answers only after `ms`: the work is done, the reply late. */
+  holdNext(h: Hold): void {
+    this.holds.push(h);
   }
 
   private record(req: IncomingMessage, url: URL, path: string, status = 0): RecordedRequest {
@@ -126,6 +139,11 @@ export class FakeServer {
       { state: this.state, method: rec.method, path, query: rec.query, json: parsed.json, files: parsed.files ?? [], multipart: parsed.multipart, auth: rec.auth },
       apiSegs,
     );
+    const hold = this.holds.find((h) => (!h.method || h.method.toUpperCase() === rec.method) && h.path.test(path));
+    if (hold) {
+      if (--hold.times <= 0) this.holds.splice(this.holds.indexOf(hold), 1);
+      await new Promise((r) => setTimeout(r, hold.ms));
+    }
     answer(reply.status, reply.body, reply.headers);
   }
 

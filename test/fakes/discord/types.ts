@@ -182,6 +182,8 @@ export interface FakeDiscord {
   commands(scope?: { guildId?: string }): unknown[];
   waitFor<T>(fn: () => T | undefined | false | null, timeoutMs?: number): Promise<T>;
   failNext(match: { method?: string; path: RegExp }, reply: FailReply, times?: number): void;
+  /** Handles matching requests normally but delays the answer by `ms` (a crash can fall in between). */
+  holdNext(match: { method?: string; path: RegExp }, ms: number, times?: number): void;
   setInteractionTokenTtl(ms: number): void;
   disconnectGateway(code?: number): void;
   /** Number of gateway sessions that are connected and have received READY. */
