@@ -1,18 +1,16 @@
 import { ApiError } from "@fal-ai/client";
 import type { Logger } from "../log/logger.js";
-import { fetchImage } from "../discord/attachments.js";
 import type { DiscordMessages, InteractionWebhook } from "../discord/messages.js";
 import type { Seedance } from "../seedance/client.js";
 import { describeFalError } from "../seedance/errors.js";
-import { buildSeedanceInput } from "../seedance/input.js";
 import type { Tier } from "../seedance/pricing.js";
-import { isCancellable, REGENERATE_EMOJI, resultComponents } from "./controls.js";
-import { actualCost, downloadVideo, postVideo } from "./delivery.js";
+import { isCancellable } from "./controls.js";
 import { backoffMs, isGone, isTransient, JobFailure } from "./faults.js";
 import { isFinal, type Job, type JobState } from "./job.js";
 import { LiveJob, type CancelOutcome } from "./live.js";
 import type { JobRepository } from "./repository.js";
 import type { Slots } from "./slots.js";
+import { JobSteps } from "./steps.js";
 
 export type { CancelOutcome };
 
@@ -61,7 +59,11 @@ export class JobRunner {
   private stopping = false;
   private readonly sleepers = new Set<() => void>();
 
-  constructor(private readonly o: RunnerOptions) {}
+  private readonly steps: JobSteps;
+
+  constructor(private readonly o: RunnerOptions) {
+    this.steps = new JobSteps(o, this.transition, () => this.stopping);
+  }
 
   get activeCount(): number {
     return this.live.size;
@@ -123,7 +125,7 @@ export class JobRunner {
     let attempt = 0;
     try {
       live.refresh();
-      await this.ensureReservation(live);
+      await this.steps.ensureReservation(live);
       while (!isFinal(job) && !this.stopping) {
         if (live.cancel && (await this.handleCancel(live))) break;
         if (live.gone) {
@@ -167,26 +169,26 @@ export class JobRunner {
   private async step(live: LiveJob): Promise<void> {
     switch (live.job.state) {
       case "accepted":
-        return this.storeImages(live);
+        return this.steps.storeImages(live);
       case "image_stored":
-        return this.submit(live);
+        return this.steps.submit(live);
       case "submitting":
         throw new JobFailure(RESTARTED_WHILE_SUBMITTING);
       case "submitted":
       case "running":
-        return this.watch(live);
+        return this.steps.watch(live);
       case "delivering":
-        return this.deliver(live);
+        return this.steps.deliver(live);
       default:
         return;
     }
   }
 
-  private async transition(live: LiveJob, state: JobState, patch: Partial<Job> = {}): Promise<void> {
+  private readonly transition = async (live: LiveJob, state: JobState, patch: Partial<Job> = {}): Promise<void> => {
     Object.assign(live.job, patch, { state });
     await this.o.repo.save(live.job);
     live.refresh();
-  }
+  };
 
   private async finish(live: LiveJob, state: "failed" | "cancelled", message: string): Promise<void> {
     await this.o.accounting.refund(live.job);
@@ -225,124 +227,6 @@ export class JobRunner {
     await this.cancelAtFal(live.job);
     this.o.log.warn({ job: live.job.id, state: live.job.state, channel: live.job.channelId }, `job abandoned: ${why}`);
     await this.finish(live, "failed", `Not delivered: ${why}. Nothing was charged.`);
-  }
-
-  /** A restart between saving a job and holding its budget: the hold is idempotent per job. */
-  private async ensureReservation(live: LiveJob): Promise<void> {
-    const { job } = live;
-    if (job.reservation || (job.state !== "accepted" && job.state !== "image_stored")) return;
-    if (!(await this.o.accounting.reserve(job)).ok) throw new JobFailure("Your budget no longer covers this video. Nothing was charged.");
-    await this.o.repo.save(job);
-  }
-
-  private async storeImages(live: LiveJob): Promise<void> {
-    const { job } = live;
-    const images = live.extras.images ?? (await this.refetchImages(job));
-    live.extras.images = images; // kept for a retry if the upload fails for a passing reason
-    const imageUrl = await this.o.seedance.uploadImage(images.image.bytes, images.image.type, images.image.fileName);
-    const endImageUrl = images.endImage ? await this.o.seedance.uploadImage(images.endImage.bytes, images.endImage.type, images.endImage.fileName) : undefined;
-    live.extras.images = undefined;
-    await this.transition(live, "image_stored", { params: { ...job.params, imageUrl, endImageUrl }, sourceUrls: null });
-  }
-
-  /** After a restart the pictures are fetched again from Discord (their URLs live about a day). */
-  private async refetchImages(job: Job): Promise<NonNullable<JobStartExtras["images"]>> {
-    const urls = job.sourceUrls;
-    try {
-      if (!urls) throw new Error("no source URLs");
-      const image = await fetchImage({ url: urls.image, name: "picture" }, "picture");
-      const endImage = urls.endImage ? await fetchImage({ url: urls.endImage, name: "end picture" }, "end picture") : undefined;
-      return { image, endImage };
-    } catch {
-      throw new JobFailure("The bot restarted before your picture reached the model and could not fetch it again. Please run the command again; nothing was charged.");
-    }
-  }
-
-  private async submit(live: LiveJob): Promise<void> {
-    const { job } = live;
-    const input = buildSeedanceInput(job.params, job.userId);
-    if (!job.reservation) throw new JobFailure("This job has no budget reservation, so it was not sent. Nothing was charged.");
-    const granted = await this.o.slots.acquire(job.id, (place) => {
-      live.waitingPosition = place;
-      live.refresh();
-    });
-    live.waitingPosition = null;
-    if (!granted || this.stopping || live.cancel) return;
-    // Written first: a crash during the call leaves "submitting", which is never sent twice.
-    await this.transition(live, "submitting");
-    let queued;
-    try {
-      queued = await this.o.seedance.submit(input);
-    } catch (err) {
-      // fal's client has retried already; an error here means fal did not queue the job
-      await this.transition(live, "image_stored");
-      throw err;
-    }
-    await this.transition(live, "submitted", { falRequestId: queued.requestId, queuePosition: queued.queuePosition });
-    this.o.log.info({ job: job.id, requestId: queued.requestId }, "submitted to fal");
-  }
-
-  /** One status poll; fal's queue is the truth about where the job is. */
-  private async watch(live: LiveJob): Promise<void> {
-    const { job } = live;
-    let status;
-    try {
-      status = await this.o.seedance.status(job.falRequestId!);
-    } catch (err) {
-      // status errors never mean the job failed (fal has no FAILED status): wait and ask again
-      const wrapped = new Error(`fal status: ${(err as Error).message}`);
-      throw Object.assign(wrapped, { cause: err });
-    }
-    if (status.status === "IN_QUEUE") {
-      if (job.queuePosition !== status.queuePosition) {
-        job.queuePosition = status.queuePosition;
-        live.refresh();
-      }
-    } else if (status.status === "IN_PROGRESS") {
-      if (job.state !== "running") await this.transition(live, "running", { runningSince: Date.now(), queuePosition: null });
-      if (status.lastLog) job.lastLog = status.lastLog;
-      live.refresh();
-    } else {
-      await this.collect(live);
-    }
-  }
-
-  private async collect(live: LiveJob): Promise<void> {
-    const { job } = live;
-    let output;
-    try {
-      output = await this.o.seedance.result(job.falRequestId!);
-    } catch (err) {
-      if (isTransient(err)) throw err;
-      const described = describeFalError(err);
-      this.o.log.warn({ job: job.id, type: described.type, status: err instanceof ApiError ? err.status : undefined }, "fal result failed");
-      throw new JobFailure(described.message);
-    }
-    this.o.slots.release(job.id);
-    await this.transition(live, "delivering", { videoUrl: output.video.url, resultSeed: output.seed ?? null });
-  }
-
-  private async deliver(live: LiveJob): Promise<void> {
-    const { job } = live;
-    const video = await downloadVideo(job.videoUrl!);
-    const cost = actualCost(job, this.o.tier, video);
-    const resultMessageId = await postVideo(
-      this.o.messages,
-      job,
-      video,
-      { seed: job.resultSeed, seconds: cost.seconds, costMicros: cost.micros },
-      resultComponents(job.id),
-    );
-    job.resultMessageId = resultMessageId;
-    await this.o.repo.save(job);
-    await this.o.repo.linkMessage(resultMessageId, job.id);
-    await this.o.accounting.settle(job, cost.micros);
-    await this.transition(live, "delivered");
-    try {
-      await this.o.messages.react(job.channelId, resultMessageId, REGENERATE_EMOJI);
-    } catch (err) {
-      this.o.log.warn({ job: job.id, err }, "could not add the 🔁 reaction");
-    }
   }
 
   private wakeAll(): void {

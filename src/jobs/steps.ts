@@ -1,0 +1,143 @@
+import { ApiError } from "@fal-ai/client";
+import { fetchImage } from "../discord/attachments.js";
+import { describeFalError } from "../seedance/errors.js";
+import { buildSeedanceInput } from "../seedance/input.js";
+import { REGENERATE_EMOJI, resultComponents } from "./controls.js";
+import { actualCost, downloadVideo, postVideo } from "./delivery.js";
+import { isTransient, JobFailure } from "./faults.js";
+import type { Job, JobState } from "./job.js";
+import type { LiveJob } from "./live.js";
+import type { JobStartExtras, RunnerOptions } from "./runner.js";
+
+type Transition = (live: LiveJob, state: JobState, patch?: Partial<Job>) => Promise<void>;
+
+/**
+ * The steps that talk to the outside, one per state. Each leaves the job in its next state
+ * (written to the store) or throws: a passing error is retried by the runner, anything else
+ * ends the job.
+ */
+export class JobSteps {
+  constructor(
+    private readonly o: RunnerOptions,
+    private readonly transition: Transition,
+    private readonly stopping: () => boolean,
+  ) {}
+
+  /** A restart between saving a job and holding its budget: the hold is idempotent per job. */
+  async ensureReservation(live: LiveJob): Promise<void> {
+    const { job } = live;
+    if (job.reservation || (job.state !== "accepted" && job.state !== "image_stored")) return;
+    if (!(await this.o.accounting.reserve(job)).ok) throw new JobFailure("Your budget no longer covers this video. Nothing was charged.");
+    await this.o.repo.save(job);
+  }
+
+  async storeImages(live: LiveJob): Promise<void> {
+    const { job } = live;
+    const images = live.extras.images ?? (await this.refetchImages(job));
+    live.extras.images = images; // kept for a retry if the upload fails for a passing reason
+    const imageUrl = await this.o.seedance.uploadImage(images.image.bytes, images.image.type, images.image.fileName);
+    const endImageUrl = images.endImage ? await this.o.seedance.uploadImage(images.endImage.bytes, images.endImage.type, images.endImage.fileName) : undefined;
+    live.extras.images = undefined;
+    await this.transition(live, "image_stored", { params: { ...job.params, imageUrl, endImageUrl }, sourceUrls: null });
+  }
+
+  /** After a restart the pictures are fetched again from Discord (their URLs live about a day). */
+  private async refetchImages(job: Job): Promise<NonNullable<JobStartExtras["images"]>> {
+    const urls = job.sourceUrls;
+    try {
+      if (!urls) throw new Error("no source URLs");
+      const image = await fetchImage({ url: urls.image, name: "picture" }, "picture");
+      const endImage = urls.endImage ? await fetchImage({ url: urls.endImage, name: "end picture" }, "end picture") : undefined;
+      return { image, endImage };
+    } catch {
+      throw new JobFailure("The bot restarted before your picture reached the model and could not fetch it again. Please run the command again; nothing was charged.");
+    }
+  }
+
+  async submit(live: LiveJob): Promise<void> {
+    const { job } = live;
+    const input = buildSeedanceInput(job.params, job.userId);
+    if (!job.reservation) throw new JobFailure("This job has no budget reservation, so it was not sent. Nothing was charged.");
+    const granted = await this.o.slots.acquire(job.id, (place) => {
+      live.waitingPosition = place;
+      live.refresh();
+    });
+    live.waitingPosition = null;
+    if (!granted || this.stopping() || live.cancel) return;
+    // Written first: a crash during the call leaves "submitting", which is never sent twice.
+    await this.transition(live, "submitting");
+    let queued;
+    try {
+      queued = await this.o.seedance.submit(input);
+    } catch (err) {
+      // fal's client has retried already; an error here means fal did not queue the job
+      await this.transition(live, "image_stored");
+      throw err;
+    }
+    await this.transition(live, "submitted", { falRequestId: queued.requestId, queuePosition: queued.queuePosition });
+    this.o.log.info({ job: job.id, requestId: queued.requestId }, "submitted to fal");
+  }
+
+  /** One status poll; fal's queue is the truth about where the job is. */
+  async watch(live: LiveJob): Promise<void> {
+    const { job } = live;
+    let status;
+    try {
+      status = await this.o.seedance.status(job.falRequestId!);
+    } catch (err) {
+      // status errors never mean the job failed (fal has no FAILED status): wait and ask again
+      const wrapped = new Error(`fal status: ${(err as Error).message}`);
+      throw Object.assign(wrapped, { cause: err });
+    }
+    if (status.status === "IN_QUEUE") {
+      if (job.queuePosition !== status.queuePosition) {
+        job.queuePosition = status.queuePosition;
+        live.refresh();
+      }
+    } else if (status.status === "IN_PROGRESS") {
+      if (job.state !== "running") await this.transition(live, "running", { runningSince: Date.now(), queuePosition: null });
+      if (status.lastLog) job.lastLog = status.lastLog;
+      live.refresh();
+    } else {
+      await this.collect(live);
+    }
+  }
+
+  private async collect(live: LiveJob): Promise<void> {
+    const { job } = live;
+    let output;
+    try {
+      output = await this.o.seedance.result(job.falRequestId!);
+    } catch (err) {
+      if (isTransient(err)) throw err;
+      const described = describeFalError(err);
+      this.o.log.warn({ job: job.id, type: described.type, status: err instanceof ApiError ? err.status : undefined }, "fal result failed");
+      throw new JobFailure(described.message);
+    }
+    this.o.slots.release(job.id);
+    await this.transition(live, "delivering", { videoUrl: output.video.url, resultSeed: output.seed ?? null });
+  }
+
+  async deliver(live: LiveJob): Promise<void> {
+    const { job } = live;
+    const video = await downloadVideo(job.videoUrl!);
+    const cost = actualCost(job, this.o.tier, video);
+    const resultMessageId = await postVideo(
+      this.o.messages,
+      job,
+      video,
+      { seed: job.resultSeed, seconds: cost.seconds, costMicros: cost.micros },
+      resultComponents(job.id),
+    );
+    job.resultMessageId = resultMessageId;
+    await this.o.repo.save(job);
+    await this.o.repo.linkMessage(resultMessageId, job.id);
+    await this.o.accounting.settle(job, cost.micros);
+    await this.transition(live, "delivered");
+    try {
+      await this.o.messages.react(job.channelId, resultMessageId, REGENERATE_EMOJI);
+    } catch (err) {
+      this.o.log.warn({ job: job.id, err }, "could not add the 🔁 reaction");
+    }
+  }
+}
