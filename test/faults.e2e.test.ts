@@ -65,6 +65,7 @@ describe("faults on the way", () => {
     expect(post.files ?? []).toHaveLength(0);
     const job = [...h.fal.jobs.values()][0]!;
     expect((post.json as any).content).toContain(job.videoUrl);
+    await h.discord.waitFor(() => h.discord.messages().find((m) => m.content.includes("✅ Done")), 5_000);
     expect(await budgetText(h)).toContain("Spent $1.51");
   });
 

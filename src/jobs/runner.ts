@@ -224,9 +224,10 @@ export class JobRunner {
   }
 
   private async abandon(live: LiveJob, why: string): Promise<void> {
+    const state = live.job.state;
     await this.cancelAtFal(live.job);
-    this.o.log.warn({ job: live.job.id, state: live.job.state, channel: live.job.channelId }, `job abandoned: ${why}`);
     await this.finish(live, "failed", `Not delivered: ${why}. Nothing was charged.`);
+    this.o.log.warn({ job: live.job.id, state, channel: live.job.channelId }, `job abandoned (refunded): ${why}`);
   }
 
   private wakeAll(): void {
