@@ -8,7 +8,7 @@ import { JobRepository } from "./jobs/repository.js";
 import { JobRunner } from "./jobs/runner.js";
 import { Slots } from "./jobs/slots.js";
 import { Budget } from "./quota/budget.js";
-import { createLogger, type Logger } from "./log/logger.js";
+import { createLogger, makeRedactor, type Logger } from "./log/logger.js";
 import { createSeedance } from "./seedance/client.js";
 import { tierOf } from "./seedance/pricing.js";
 import type { Services } from "./services.js";
@@ -64,7 +64,8 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
     await client.login(config.discordToken);
   } catch (err) {
     await store.close();
-    throw new Error(`Discord refused to log in (${(err as Error).name}: check DISCORD_TOKEN and DISCORD_API_URL)`);
+    const reason = makeRedactor([config.discordToken])((err as Error).message);
+    throw new Error(`Could not log in to Discord (${reason}). Check DISCORD_TOKEN and DISCORD_API_URL.`);
   }
   const c = await ready;
   const registration = await registerCommands(

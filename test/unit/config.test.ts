@@ -1,0 +1,67 @@
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "../../src/config/env.js";
+import { makeRedactor } from "../../src/log/logger.js";
+
+const base = { DISCORD_TOKEN: "MTIzNDU2Nzg5.secret-bot-token", FAL_KEY: "fal-secret-key" };
+
+describe("configuration", () => {
+  it("has the documented defaults", () => {
+    const c = parseConfig(base);
+    expect(c).toMatchObject({
+      discordApiUrl: "https://discord.com/api",
+      attachmentOrigins: ["https://cdn.discordapp.com", "https://media.discordapp.net"],
+      falModel: "bytedance/seedance-2.0/image-to-video",
+      storeUrl: "sqlite://data/bot.sqlite",
+      logLevel: "info",
+      quotaPeriod: "day",
+      defaultQuotaMicros: 5_000_000,
+      spendCapMicros: null,
+      maxJobsPerUser: 2,
+      maxConcurrentJobs: 10,
+      jobTimeoutMs: 30 * 60_000,
+      falPollIntervalMs: 2000,
+      progressEditIntervalMs: 3000,
+    });
+    expect(c.discordGuildId).toBeUndefined();
+  });
+
+  it("stops with one line naming the variable, never its value", () => {
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      [{}, /^Configuration error: DISCORD_TOKEN is required/],
+      [{ DISCORD_TOKEN: "x" }, /^Configuration error: FAL_KEY is required \(or set FAL_PROXY_URL/],
+      [{ ...base, STORE_URL: "postgres://db" }, /^Configuration error: STORE_URL must be sqlite:\/\/path/],
+      [{ ...base, DISCORD_API_URL: "not a url" }, /^Configuration error: DISCORD_API_URL must be an http\(s\) URL/],
+      [{ ...base, QUOTA_PERIOD: "year" }, /^Configuration error: QUOTA_PERIOD must be day, week or month/],
+      [{ ...base, SPEND_CAP_USD: "-3" }, /^Configuration error: SPEND_CAP_USD must be an amount/],
+      [{ ...base, MAX_JOBS_PER_USER: "0" }, /^Configuration error: MAX_JOBS_PER_USER must be a whole number from 1/],
+      [{ ...base, DISCORD_GUILD_ID: "abc" }, /^Configuration error: DISCORD_GUILD_ID must be a guild id/],
+      [{ ...base, DISCORD_TOKEN: "has space secret" }, /^Configuration error: DISCORD_TOKEN must be a bot token without spaces/],
+    ];
+    for (const [env, message] of cases) {
+      let error: Error | undefined;
+      try {
+        parseConfig(env);
+      } catch (err) {
+        error = err as Error;
+      }
+      expect(error?.message).toMatch(message);
+      expect(error?.message.split("\n")).toHaveLength(1);
+      for (const value of Object.values(env)) if (value.length > 4) expect(error?.message).not.toContain(value);
+    }
+  });
+
+  it("accepts a proxy instead of a fal key, a guild, a cheaper tier and a cap", () => {
+    const c = parseConfig({ DISCORD_TOKEN: "t0ken", FAL_PROXY_URL: "http://127.0.0.1:9/fal", DISCORD_GUILD_ID: "123456789012345678", SPEND_CAP_USD: "250", DISCORD_CDN_URL: "http://127.0.0.1:8080/" });
+    expect(c).toMatchObject({ falKey: undefined, falProxyUrl: "http://127.0.0.1:9/fal", discordGuildId: "123456789012345678", spendCapMicros: 250_000_000, attachmentOrigins: ["http://127.0.0.1:8080"] });
+  });
+
+  it("scrubs secrets and interaction tokens from log lines", () => {
+    const redact = makeRedactor(["fal-secret-key", base.DISCORD_TOKEN]);
+    const line = `PATCH /api/v10/webhooks/123456789012345678/aW50ZXJhY3Rpb246MTIzNDU2Nzg5MDEyMzQ1Njc4OnRva2Vu/messages/@original key=fal-secret-key ${base.DISCORD_TOKEN}`;
+    const out = redact(line);
+    expect(out).not.toContain("fal-secret-key");
+    expect(out).not.toContain(base.DISCORD_TOKEN);
+    expect(out).not.toContain("aW50ZXJhY3Rpb246");
+    expect(out).toContain("/webhooks/123456789012345678/[redacted]/messages/@original");
+  });
+});
