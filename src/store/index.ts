@@ -22,9 +22,13 @@ export interface Store {
   exclusive<T>(key: string, work: () => Promise<T>): Promise<T>;
   /** The Redis client @keyv/redis holds, for server-side scripts; undefined when embedded. */
   readonly redis: RedisLike | undefined;
+  /** SQL on the SQLite file @keyv/sqlite holds, for tables of its own; undefined otherwise. */
+  readonly sql: SqlQuery | undefined;
   readonly prefix: string;
   close(): Promise<void>;
 }
+
+export type SqlQuery = (sql: string, ...params: unknown[]) => Promise<Array<Record<string, unknown>>>;
 
 export interface RedisLike {
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
@@ -45,10 +49,17 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
   if (url.startsWith("redis://") || url.startsWith("rediss://")) return openRedisStore(url, namespace);
   let kind: Store["kind"] = "memory";
   let keyv: Keyv;
+  let sql: SqlQuery | undefined;
   if (url.startsWith("sqlite://")) {
     const path = url.slice("sqlite://".length);
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    keyv = new Keyv({ store: new KeyvSqlite({ uri: url, busyTimeout: 10_000 }), namespace });
+    const sqlite = new KeyvSqlite({ uri: url, busyTimeout: 10_000 });
+    // WAL with NORMAL sync: a commit is an append without an fsync; nothing is lost when the
+    // process dies (a power cut may lose the last commits, never consistency)
+    await sqlite.query("PRAGMA journal_mode=WAL");
+    await sqlite.query("PRAGMA synchronous=NORMAL");
+    keyv = new Keyv({ store: sqlite, namespace });
+    sql = (text, ...params) => sqlite.query(text, ...params);
     kind = "sqlite";
   } else {
     keyv = new Keyv({ namespace });
@@ -59,6 +70,7 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
   return {
     kind,
     redis: undefined,
+    sql,
     prefix: namespace,
     get: (key) => keyv.get(key),
     set: async (key, value) => void (await keyv.set(key, value)),
@@ -89,6 +101,7 @@ async function openRedisStore(url: string, namespace: string): Promise<Store> {
   return {
     kind: "redis",
     redis: client,
+    sql: undefined,
     prefix: namespace,
     get: (key) => keyv.get(key),
     set: async (key, value) => void (await keyv.set(key, value)),
