@@ -81,4 +81,21 @@ describe("faults on the way", () => {
     await discord.waitFor(() => /job abandoned/.test(h.logs()), 5_000);
     expect(await budgetText(h)).toMatch(/Spent \$0\.00 · held for running jobs \$0\.00/);
   });
+
+  it("follows a job on fal's status stream, and polls when fal refuses the stream", async () => {
+    h = await startHarness({ fal: { timeline: { queuePositions: [2, 1, 0], stepMs: 150, runMs: 300 } } });
+    const { fal, discord } = h;
+    await runVideo(h, { duration: 5 });
+    await discord.waitFor(() => videoPosts(h).length === 1, 10_000);
+    const statusCalls = () => fal.requests.filter((r) => r.target.includes("/status"));
+    expect(statusCalls().map((r) => r.path.split("/").pop())).toEqual(["stream"]);
+
+    fal.failNext({ method: "GET", target: /\/status\/stream/ }, { status: 405, body: { detail: "Method Not Allowed" } }, 10);
+    const before = statusCalls().length;
+    await runVideo(h, { duration: 5 });
+    await discord.waitFor(() => videoPosts(h).length === 2, 10_000);
+    const later = statusCalls().slice(before);
+    expect(later.filter((r) => r.target.includes("/status/stream"))).toHaveLength(1);
+    expect(later.filter((r) => /\/status(\?|$)/.test(r.target)).length).toBeGreaterThan(1);
+  });
 });

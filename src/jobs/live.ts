@@ -16,8 +16,6 @@ export interface LiveDeps {
   repo: JobRepository;
   log: Logger;
   editIntervalMs: number;
-  /** Called when the progress message or its channel turns out to be gone. */
-  onGone: () => void;
 }
 
 /**
@@ -33,6 +31,10 @@ export class LiveJob {
   cancel: { by: string; resolve: (outcome: CancelOutcome) => void; outcome: Promise<CancelOutcome> } | null = null;
   /** The progress message or channel was deleted: the job cannot reach its member. */
   gone = false;
+  /** fal's status stream did not work for this job: poll instead. */
+  pollOnly = false;
+  shortStreams = 0;
+  private controller = new AbortController();
 
   constructor(
     readonly job: Job,
@@ -44,6 +46,16 @@ export class LiveJob {
       deps.log.warn({ job: job.id, err }, "progress edit failed"),
     );
     if (extras.shownContent) this.editor.markSent(extras.shownContent);
+  }
+
+  /** Aborts when the job should stop waiting (a cancel, shutdown, its message gone). */
+  get signal(): AbortSignal {
+    if (this.controller.signal.aborted) this.controller = new AbortController();
+    return this.controller.signal;
+  }
+
+  interrupt(): void {
+    this.controller.abort();
   }
 
   requestCancel(by: string): Promise<CancelOutcome> {
@@ -83,7 +95,7 @@ export class LiveJob {
     } catch (err) {
       if (isGone(err)) {
         this.gone = true;
-        this.deps.onGone();
+        this.interrupt();
       }
       throw err;
     }

@@ -91,7 +91,11 @@ export function renderProgress(v: ProgressView): string {
   return [`🎬 Video for <@${v.userId}>`, quotePrompt(v.params.prompt), describeParams(v.params), costLine(v.estimate), statusLine(v)].join("\n");
 }
 
-/** A new state is worth an edit as soon as the rate allows; other changes (queue position, log line, bar step) wait longer. */
+/**
+ * A new state is worth an edit as soon as the rate allows; other changes (queue position,
+ * log line, bar step) wait longer. "Uploading" usually lasts a moment, so it waits too and
+ * is mostly replaced by "Done" before it would be shown: one edit saved per job.
+ */
 export function isMajorChange(before: ProgressView | undefined, after: ProgressView): boolean {
-  return !before || before.state !== after.state;
+  return !before || (before.state !== after.state && after.state !== "delivering");
 }

@@ -57,7 +57,6 @@ export class JobRunner {
   private readonly live = new Map<string, LiveJob>();
   private readonly running = new Set<Promise<void>>();
   private stopping = false;
-  private readonly sleepers = new Set<() => void>();
 
   private readonly steps: JobSteps;
 
@@ -76,7 +75,6 @@ export class JobRunner {
       repo: this.o.repo,
       log: this.o.log,
       editIntervalMs: this.o.editIntervalMs,
-      onGone: () => this.wakeAll(),
     });
     if (job.state === "submitted" || job.state === "running") this.o.slots.hold(job.id);
     this.live.set(job.id, live);
@@ -107,14 +105,14 @@ export class JobRunner {
     if (!isCancellable(live.job.state)) return isFinal(live.job) ? "finished" : "too_late";
     const outcome = live.requestCancel(by);
     this.o.slots.withdraw(jobId);
-    this.wakeAll();
+    live.interrupt();
     return outcome;
   }
 
   /** Stops polling, lets in-flight steps write their state, and waits up to `timeoutMs`. */
   async stop(timeoutMs: number): Promise<void> {
     this.stopping = true;
-    this.wakeAll();
+    for (const live of this.live.values()) live.interrupt();
     this.o.slots.wakeAll();
     await Promise.race([Promise.allSettled([...this.running]), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
   }
@@ -138,14 +136,14 @@ export class JobRunner {
         }
         try {
           const before = job.state;
-          await this.step(live);
+          await this.step(live, deadline);
           attempt = 0;
-          if (job.state === before && (before === "submitted" || before === "running")) await this.sleep(this.o.pollIntervalMs);
+          if (job.state === before && (before === "submitted" || before === "running")) await this.sleep(live, this.o.pollIntervalMs);
         } catch (err) {
           if (this.stopping || !isTransient(err)) throw err;
           attempt++;
           this.o.log.warn({ job: job.id, state: job.state, attempt, err }, "step failed, will retry");
-          await this.sleep(backoffMs(attempt, Math.max(500, this.o.pollIntervalMs)));
+          await this.sleep(live, backoffMs(attempt, Math.max(500, this.o.pollIntervalMs)));
         }
       }
     } catch (err) {
@@ -166,7 +164,7 @@ export class JobRunner {
     }
   }
 
-  private async step(live: LiveJob): Promise<void> {
+  private async step(live: LiveJob, deadline: number): Promise<void> {
     switch (live.job.state) {
       case "accepted":
         return this.steps.storeImages(live);
@@ -176,7 +174,7 @@ export class JobRunner {
         throw new JobFailure(RESTARTED_WHILE_SUBMITTING);
       case "submitted":
       case "running":
-        return this.steps.watch(live);
+        return this.steps.watch(live, deadline);
       case "delivering":
         return this.steps.deliver(live);
       default:
@@ -230,19 +228,17 @@ export class JobRunner {
     this.o.log.warn({ job: live.job.id, state, channel: live.job.channelId }, `job abandoned (refunded): ${why}`);
   }
 
-  private wakeAll(): void {
-    for (const wake of this.sleepers) wake();
-  }
-
-  private sleep(ms: number): Promise<void> {
+  /** Waits `ms`, or less when the job is interrupted. */
+  private sleep(live: LiveJob, ms: number): Promise<void> {
+    const signal = live.signal;
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
-        this.sleepers.delete(done);
+        signal.removeEventListener("abort", done);
         resolve();
       };
       const timer = setTimeout(done, ms);
-      this.sleepers.add(done);
+      signal.addEventListener("abort", done);
     });
   }
 }

@@ -1,5 +1,6 @@
 import { ApiError } from "@fal-ai/client";
 import { fetchImage } from "../discord/attachments.js";
+import type { FalStatus } from "../seedance/client.js";
 import { describeFalError } from "../seedance/errors.js";
 import { buildSeedanceInput } from "../seedance/input.js";
 import { REGENERATE_EMOJI, resultComponents } from "./controls.js";
@@ -78,17 +79,50 @@ export class JobSteps {
     this.o.log.info({ job: job.id, requestId: queued.requestId }, "submitted to fal");
   }
 
-  /** One status poll; fal's queue is the truth about where the job is. */
-  async watch(live: LiveJob): Promise<void> {
+  /**
+   * Follows the job at fal: on the status stream while it works (one request for the whole
+   * wait, and the end is seen at once), else by one status poll; the runner paces the calls.
+   */
+  async watch(live: LiveJob, deadline: number): Promise<void> {
     const { job } = live;
-    let status;
-    try {
-      status = await this.o.seedance.status(job.falRequestId!);
-    } catch (err) {
-      // status errors never mean the job failed (fal has no FAILED status): wait and ask again
-      const wrapped = new Error(`fal status: ${(err as Error).message}`);
-      throw Object.assign(wrapped, { cause: err });
+    const requestId = job.falRequestId!;
+    if (!live.pollOnly) {
+      const opened = Date.now();
+      let applying = Promise.resolve();
+      let last: FalStatus | undefined;
+      try {
+        const until = AbortSignal.any([live.signal, AbortSignal.timeout(Math.max(1, deadline - Date.now()))]);
+        last = await this.o.seedance.watch(requestId, (s) => (applying = applying.then(() => this.apply(live, s))), until, this.stallMs);
+      } catch (err) {
+        if (isTransient(err)) throw err;
+        live.pollOnly = true; // fal refused the stream: poll this job from now on
+        this.o.log.warn({ job: job.id, err }, "fal status stream refused; polling instead");
+      } finally {
+        await applying;
+      }
+      if (last?.status === "COMPLETED") return this.collect(live);
+      // a stream that keeps ending at once would cost more requests than polling
+      live.shortStreams = Date.now() - opened < this.o.pollIntervalMs ? live.shortStreams + 1 : 0;
+      if (live.shortStreams >= 3) live.pollOnly = true;
+      if (live.signal.aborted) return;
     }
+    let status: FalStatus;
+    try {
+      status = await this.o.seedance.status(requestId);
+    } catch (err) {
+      // status errors never mean the job failed (fal has no FAILED status): ask again later
+      throw Object.assign(new Error(`fal status: ${(err as Error).message}`), { cause: err });
+    }
+    await this.apply(live, status);
+    if (status.status === "COMPLETED") await this.collect(live);
+  }
+
+  private get stallMs(): number {
+    return Math.max(30_000, 15 * this.o.pollIntervalMs);
+  }
+
+  private async apply(live: LiveJob, status: FalStatus): Promise<void> {
+    const { job } = live;
     if (status.status === "IN_QUEUE") {
       if (job.queuePosition !== status.queuePosition) {
         job.queuePosition = status.queuePosition;
@@ -98,8 +132,6 @@ export class JobSteps {
       if (job.state !== "running") await this.transition(live, "running", { runningSince: Date.now(), queuePosition: null });
       if (status.lastLog) job.lastLog = status.lastLog;
       live.refresh();
-    } else {
-      await this.collect(live);
     }
   }
 

@@ -1,4 +1,4 @@
-import { createFalClient, type FalClient } from "@fal-ai/client";
+import { createFalClient, type FalClient, type QueueStatus } from "@fal-ai/client";
 import type { SeedanceInput, SeedanceOutput } from "./input.js";
 import { seedanceOutputSchema } from "./input.js";
 
@@ -13,10 +13,25 @@ export interface Seedance {
   uploadImage(bytes: Buffer, contentType: string, fileName: string): Promise<string>;
   submit(input: SeedanceInput): Promise<{ requestId: string; queuePosition: number }>;
   status(requestId: string): Promise<FalStatus>;
+  /**
+   * Follows the job on fal's status stream, calling `onStatus` for each change, until it is
+   * COMPLETED, the stream ends, nothing arrives for `stallMs`, or `signal` aborts. Resolves
+   * with the last status seen (undefined when none arrived).
+   */
+  watch(requestId: string, onStatus: (status: FalStatus) => void, signal: AbortSignal, stallMs: number): Promise<FalStatus | undefined>;
   /** Throws fal's ApiError/ValidationError when the job failed: fal has no FAILED status. */
   result(requestId: string): Promise<SeedanceOutput>;
   /** True when fal accepted the cancel (only possible while queued). */
   cancel(requestId: string): Promise<boolean>;
+}
+
+function toStatus(s: QueueStatus): FalStatus {
+  if (s.status === "IN_QUEUE") return { status: "IN_QUEUE", queuePosition: s.queue_position ?? 0 };
+  if (s.status === "IN_PROGRESS") {
+    const logs = s.logs ?? [];
+    return { status: "IN_PROGRESS", lastLog: logs.length ? logs[logs.length - 1]!.message : undefined };
+  }
+  return { status: "COMPLETED" };
 }
 
 export interface SeedanceOptions {
@@ -41,13 +56,30 @@ export function createSeedance(options: SeedanceOptions): Seedance {
       return { requestId: queued.request_id, queuePosition: queued.queue_position ?? 0 };
     },
     async status(requestId) {
-      const s = await fal.queue.status(model, { requestId, logs: true });
-      if (s.status === "IN_QUEUE") return { status: "IN_QUEUE", queuePosition: s.queue_position ?? 0 };
-      if (s.status === "IN_PROGRESS") {
-        const logs = s.logs ?? [];
-        return { status: "IN_PROGRESS", lastLog: logs.length ? logs[logs.length - 1]!.message : undefined };
+      return toStatus(await fal.queue.status(model, { requestId, logs: true }));
+    },
+    async watch(requestId, onStatus, signal, stallMs) {
+      if (signal.aborted) return undefined;
+      const stream = await fal.queue.streamStatus(model, { requestId, logs: true });
+      let last: FalStatus | undefined;
+      let lastEventAt = Date.now();
+      const stop = () => stream.abort();
+      stream.on("data", (raw: unknown) => {
+        lastEventAt = Date.now();
+        if (!raw || typeof raw !== "object" || !("status" in raw)) return;
+        last = toStatus(raw as QueueStatus);
+        onStatus(last);
+        if (last.status === "COMPLETED") stop();
+      });
+      signal.addEventListener("abort", stop);
+      const stall = setInterval(() => Date.now() - lastEventAt > stallMs && stop(), Math.max(50, stallMs / 4));
+      try {
+        await stream.done();
+      } finally {
+        clearInterval(stall);
+        signal.removeEventListener("abort", stop);
       }
-      return { status: "COMPLETED" };
+      return last;
     },
     async result(requestId) {
       const r = await fal.queue.result(model, { requestId });
