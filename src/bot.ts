@@ -9,6 +9,7 @@ import { JobRunner } from "./jobs/runner.js";
 import { Slots } from "./jobs/slots.js";
 import { Budget } from "./quota/budget.js";
 import { createLogger, makeRedactor, type Logger } from "./log/logger.js";
+import { startStats } from "./log/stats.js";
 import { createSeedance } from "./seedance/client.js";
 import { tierOf } from "./seedance/pricing.js";
 import type { Services } from "./services.js";
@@ -76,6 +77,7 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
     [...commands.values()].map((cmd) => cmd.definition),
   );
   const resumed = await runner.resumeAll();
+  const stopStats = startStats(log, config.statsIntervalMs, () => runner.activeCount);
   log.info({ user: c.user.tag, commands: [...commands.keys()], registration, resumed, store: store.kind }, "bot ready");
 
   let stopped = false;
@@ -85,6 +87,7 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
       if (stopped) return;
       stopped = true;
       drain();
+      stopStats();
       client.removeAllListeners(Events.MessageReactionAdd);
       await runner.stop(timeoutMs);
       await client.destroy();

@@ -66,6 +66,7 @@ const envSchema = z.object({
     blankToUndefined,
     z.coerce.number({ error: "must be a number of minutes" }).refine((v) => Number.isFinite(v) && v > 0 && v <= 24 * 60, "must be a number of minutes from 0 to 1440").default(30),
   ),
+  STATS_INTERVAL_MS: boundedInt(0, 86_400_000, 300_000),
   FAL_POLL_INTERVAL_MS: boundedInt(50, 60_000, 2_000),
   PROGRESS_EDIT_INTERVAL_MS: boundedInt(100, 60_000, 3_000),
 });
@@ -87,6 +88,8 @@ export interface Config {
   maxJobsPerUser: number;
   maxConcurrentJobs: number;
   jobTimeoutMs: number;
+  /** How often a stats line (memory, event-loop delay, jobs) is logged; 0 turns it off. */
+  statsIntervalMs: number;
   falPollIntervalMs: number;
   progressEditIntervalMs: number;
 }
@@ -121,6 +124,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     spendCapMicros: e.SPEND_CAP_USD === undefined ? null : Math.round(e.SPEND_CAP_USD * 1_000_000),
     maxJobsPerUser: e.MAX_JOBS_PER_USER,
     maxConcurrentJobs: e.MAX_CONCURRENT_JOBS,
+    statsIntervalMs: e.STATS_INTERVAL_MS,
     jobTimeoutMs: Math.round(e.JOB_TIMEOUT_MINUTES * 60_000),
     falPollIntervalMs: e.FAL_POLL_INTERVAL_MS,
     progressEditIntervalMs: e.PROGRESS_EDIT_INTERVAL_MS,

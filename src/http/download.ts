@@ -18,6 +18,12 @@ export async function downloadCapped(url: string, maxBytes: number, timeoutMs = 
     if (!response.ok || !response.body) throw new DownloadError(`HTTP ${response.status}`);
     const declared = Number(response.headers.get("content-length") ?? NaN);
     if (declared > maxBytes) throw new TooLargeError(`${declared} bytes`);
+    if (Number.isFinite(declared)) {
+      // a declared length within the cap: one native read (the cap still holds if the server lies)
+      const body = Buffer.from(await response.arrayBuffer());
+      if (body.length > maxBytes) throw new TooLargeError(`${body.length} bytes`);
+      return body;
+    }
     const chunks: Buffer[] = [];
     let total = 0;
     for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {

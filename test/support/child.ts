@@ -1,15 +1,23 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const MAIN = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const TSX = import.meta.resolve("tsx");
 
+/** `npm start`'s own command line (node, its flags, tsx, src/main.ts), with paths made absolute. */
+function startCommand(): string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: { start: string } };
+  const [node, ...args] = pkg.scripts.start.split(/\s+/);
+  if (node !== "node") throw new Error(`npm start is expected to run node, not ${node}`);
+  return args.map((a) => (a === "tsx" ? TSX : a.endsWith(".ts") || a.endsWith(".js") ? join(ROOT, a) : a));
+}
+
 /**
- * The bot as its own process, started exactly as `npm start` does (tsx running src/main.ts),
- * in an empty working directory so no developer's .env leaks in.
+ * The bot as its own process, started with `npm start`'s own command line, in an empty
+ * working directory so no developer's .env leaks in.
  */
 export class BotProcess {
   private out = "";
@@ -21,9 +29,11 @@ export class BotProcess {
     this.exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
   }
 
-  static async start(env: Record<string, string>): Promise<BotProcess> {
+  /** Starts `npm start`'s command, or another script under tsx (the benchmark's bare bot). */
+  static async start(env: Record<string, string>, script?: string): Promise<BotProcess> {
     const cwd = mkdtempSync(join(tmpdir(), "seedance-bot-cwd-"));
-    const child = spawn(process.execPath, ["--import", TSX, MAIN], {
+    const args = script ? ["--import", TSX, script] : startCommand();
+    const child = spawn(process.execPath, args, {
       cwd,
       env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? cwd, ...env },
       stdio: ["ignore", "pipe", "pipe"],
@@ -31,6 +41,10 @@ export class BotProcess {
     const bot = new BotProcess(child);
     await bot.waitForLog(/"msg":"bot ready"/, 20_000);
     return bot;
+  }
+
+  get pid(): number {
+    return this.child.pid!;
   }
 
   output(): string {

@@ -97,6 +97,7 @@ export class FakeServer {
     const rec = this.record(req, url, path);
     const answer = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       rec.status = status;
+      rec.doneAt = Date.now();
       if (body !== undefined) rec.response = body;
       if (status >= 400 && isApi && isRejection(status, body)) {
         const b = body as { code?: number; message?: string; errors?: unknown };

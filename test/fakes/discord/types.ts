@@ -101,6 +101,8 @@ export interface RecordedRequest {
   files?: RecordedFile[];
   /** Status the fake answered (0 while still in flight). */
   status: number;
+  /** When the fake answered. */
+  doneAt?: number;
   /** Response body the fake answered with (JSON bodies only). */
   response?: unknown;
   at: number;

@@ -39,6 +39,9 @@ export class Job implements FakeJob {
     private readonly storage: FakeStorage,
   ) {
     this.seed = typeof input?.seed === "number" ? input.seed : Math.floor(Math.random() * 2 ** 31);
+    // The output file exists before fal says COMPLETED (as at fal): making it then would
+    // count the fake's own work as the bot's delivery time.
+    if (timeline.outcome.kind === "video") setImmediate(() => this.finish());
   }
 
   /** owner/alias, e.g. "bytedance/seedance-2.0": the app part used by status/result/cancel URLs. */
@@ -70,6 +73,23 @@ export class Job implements FakeJob {
       return { state: "IN_PROGRESS", logCount: Math.min(all, revealed) };
     }
     return { state: "COMPLETED", logCount: all };
+  }
+
+  /** When fal would report this job COMPLETED (undefined while it may never end). */
+  get completedAt(): number | undefined {
+    if (this.cancelledAt !== undefined) return this.cancelledAt;
+    if (this.releasedAt !== undefined) return this.releasedAt;
+    return this.timeline.outcome.kind === "never" ? undefined : this.queueEnd + this.timeline.runMs;
+  }
+
+  /** When the status may next change, so a stream can sleep until then instead of spinning. */
+  nextChangeAt(now = Date.now()): number {
+    const t = this.timeline;
+    if (now < this.queueEnd) return this.submittedAt + (Math.floor((now - this.submittedAt) / t.stepMs) + 1) * t.stepMs;
+    const end = this.completedAt ?? Infinity;
+    const logStep = t.logs.length ? t.runMs / t.logs.length : Infinity;
+    const nextLog = logStep === Infinity ? Infinity : this.queueEnd + (Math.floor((now - this.queueEnd) / logStep) + 1) * logStep;
+    return Math.min(end, nextLog);
   }
 
   get state(): JobState {

@@ -96,7 +96,10 @@ export function handleQueue(ctx: QueueContext, x: Exchange): void | Promise<void
   return sendJson(x, 404, { detail: "Not Found" });
 }
 
-/** SSE: one `data:` event per change of the status object (checked every 10 ms); ends after COMPLETED. */
+/**
+ * SSE: one `data:` event per change of the status object; ends after COMPLETED. It sleeps
+ * until the timeline's next change (at most 100 ms, to notice cancels and releases).
+ */
 async function streamStatus(ctx: QueueContext, x: Exchange, job: Job): Promise<void> {
   const withLogs = x.target.searchParams.get("logs") === "1";
   x.record.status = 200;
@@ -112,7 +115,7 @@ async function streamStatus(ctx: QueueContext, x: Exchange, job: Job): Promise<v
         last = json;
       }
       if (s.body.status === "COMPLETED") break;
-      await sleep(10);
+      await sleep(Math.max(1, Math.min(100, job.nextChangeAt() - Date.now())));
     }
   } finally {
     ctx.streams.delete(x.res);

@@ -63,6 +63,8 @@ export interface FakeJob {
   video?: Buffer;
   videoUrl?: string;
   timeline: JobTimeline;
+  /** When fal reports it COMPLETED (undefined while it may never end). */
+  readonly completedAt: number | undefined;
 }
 
 export interface FailReply {

@@ -1,0 +1,91 @@
+import { writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { fileURLToPath } from "node:url";
+import { benchLedger } from "./ledger.js";
+import { ackLatency, delivery, discordCalls, memory } from "./scenarios.js";
+
+/** Full sizes as the targets state them, and a smoke size that only proves the bench still runs. */
+export const SIZES = {
+  full: { ack: 200, jobs: 100, jobSeconds: 180, scale: 6, inFlight: 1000, holdMs: 15_000, trials: 15, videoBytes: 8 * 1024 * 1024, ledgerPairs: 20_000 },
+  smoke: { ack: 5, jobs: 3, jobSeconds: 30, scale: 10, inFlight: 20, holdMs: 2_500, trials: 1, videoBytes: 256 * 1024, ledgerPairs: 300 },
+};
+
+export type BenchSize = (typeof SIZES)["full"];
+
+export async function runBench(size: BenchSize, redisUrl: string) {
+  const ack = await ackLatency(size.ack);
+  const calls = await discordCalls(size.jobs, size.jobSeconds, size.scale);
+  const mem = await memory(size.inFlight, size.holdMs);
+  const deliver = await delivery(size.trials, size.videoBytes);
+  const ledger = await benchLedger(size.ledgerPairs, redisUrl);
+  return { ack, calls, mem, deliver, ledger };
+}
+
+type Results = Awaited<ReturnType<typeof runBench>>;
+
+const ms = (v: number) => `${v.toFixed(1)} ms`;
+const verdict = (ok: boolean) => (ok ? "✅ met" : "❌ missed");
+
+export function report(r: Results, size: BenchSize): string {
+  const ackOk = r.ack.bot.p99 <= 1.25 * r.ack.bare.p99 && r.ack.bot.p99 < 1000;
+  const rows = [
+    ["figure", "measured", "target", ""],
+    ["---", "---", "---", "---"],
+    [
+      `acknowledgement latency, ${size.ack} /video at once`,
+      `bot p50 ${ms(r.ack.bot.p50)}, p99 ${ms(r.ack.bot.p99)}, max ${ms(r.ack.bot.max)}; bare deferReply() bot p50 ${ms(r.ack.bare.p50)}, p99 ${ms(r.ack.bare.p99)} (ratio ${(r.ack.bot.p99 / r.ack.bare.p99).toFixed(2)})`,
+      "p99 ≤ 1.25× bare, < 1 s",
+      verdict(ackOk),
+    ],
+    [
+      `Discord REST calls per job, ${r.calls.jobs} concurrent ${r.calls.nominalJobSeconds / 60}-minute jobs in one channel`,
+      `${r.calls.restPerJob.toFixed(2)} (${Object.entries(r.calls.byKind)
+        .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+        .join(", ")}); ${r.calls.rateLimited} responses 429`,
+      "≤ 15, 0 × 429",
+      verdict(r.calls.restPerJob <= 15 && r.calls.rateLimited === 0),
+    ],
+    ["fal status requests per job-minute", r.calls.falStatusPerJobMinute.toFixed(2), "≤ 30", verdict(r.calls.falStatusPerJobMinute <= 30)],
+    [
+      `memory, ${r.mem.jobs} jobs in flight`,
+      `peak RSS ${r.mem.peakRssMb.toFixed(0)} MB; event-loop delay p99 ${ms(r.mem.loopP99Ms)} (max ${ms(r.mem.loopMaxMs)}) while in flight, p99 ${ms(r.mem.intakeLoopP99Ms)} during the intake burst`,
+      "RSS < 250 MB, p99 < 20 ms",
+      verdict(r.mem.peakRssMb < 250 && r.mem.loopP99Ms < 20),
+    ],
+    [
+      `delivery overhead, ${(r.deliver.bytes / 1048576).toFixed(1)} MB video`,
+      `fal COMPLETED → posted ${ms(r.deliver.botMs)}; plain download + upload ${ms(r.deliver.plainMs)} (ratio ${r.deliver.ratio.toFixed(2)})`,
+      "≤ 1.5×",
+      verdict(r.deliver.ratio <= 1.5),
+    ],
+    [
+      "budget operations (reserve + settle)",
+      `SQLite ${r.ledger.sqlite.toFixed(0)}/s, Redis ${r.ledger.redis.toFixed(0)}/s`,
+      "≥ 2,000/s SQLite, ≥ 5,000/s Redis",
+      verdict(r.ledger.sqlite >= 2000 && r.ledger.redis >= 5000),
+    ],
+  ];
+  return [
+    `# Benchmark results`,
+    ``,
+    `${new Date().toISOString().slice(0, 10)} · ${cpus().length} cores (${cpus()[0]?.model ?? "unknown"}) · Node ${process.version}`,
+    ``,
+    `The bot runs as its own process through the same entry as \`npm start\`, against the loopback fakes in the`,
+    `benchmark process. The job scenario compresses time ${size.scale}×: the bot's poll and edit intervals, the fake`,
+    `model's queue and render times and the fake Discord's rate-limit windows are all divided by ${size.scale}, so the`,
+    `numbers of calls are those of real time; per-minute figures are per nominal (uncompressed) minute.`,
+    ``,
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+    ``,
+  ].join("\n");
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const smoke = process.argv.includes("--smoke");
+  const size = smoke ? SIZES.smoke : SIZES.full;
+  const results = await runBench(size, process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
+  const text = report(results, size);
+  console.log(text);
+  if (!smoke) writeFileSync(new URL("./results.md", import.meta.url), text);
+  process.exit(0);
+}

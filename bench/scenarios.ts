@@ -1,0 +1,258 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startFakeDiscord, type FakeDiscord, type FakeDiscordOptions } from "../test/fakes/discord/index.js";
+import { startFakeFal, type FakeFal, type JobTimeline } from "../test/fakes/fal/index.js";
+import { BotProcess } from "../test/support/child.js";
+import { FAL_KEY, PNG } from "../test/support/harness.js";
+
+const BARE_BOT = fileURLToPath(new URL("./bare-bot.ts", import.meta.url));
+
+export interface Percentiles {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+export function percentiles(values: number[]): Percentiles {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? NaN;
+  return { p50: at(0.5), p99: at(0.99), max: sorted.at(-1) ?? NaN };
+}
+
+const median = (values: number[]) => percentiles(values).p50;
+
+/** Fakes in this process, the bot (the same entry as `npm start`) in a child process. */
+interface Stage {
+  discord: FakeDiscord;
+  fal: FakeFal;
+  bot: BotProcess;
+  close(): Promise<void>;
+}
+
+async function stage(env: Record<string, string>, discordOptions: FakeDiscordOptions = {}, timeline: Partial<JobTimeline> = {}, script?: string): Promise<Stage> {
+  const discord = await startFakeDiscord(discordOptions);
+  const fal = await startFakeFal({ key: FAL_KEY, timeline });
+  const dir = mkdtempSync(join(tmpdir(), "seedance-bench-"));
+  const bot = await BotProcess.start(
+    {
+      DISCORD_TOKEN: discord.token,
+      FAL_KEY,
+      DISCORD_API_URL: discord.apiUrl,
+      DISCORD_CDN_URL: discord.cdnUrl,
+      FAL_PROXY_URL: fal.proxyUrl,
+      STORE_URL: `sqlite://${join(dir, "bot.sqlite")}`,
+      LOG_LEVEL: "info",
+      DEFAULT_QUOTA_USD: "1000000",
+      MAX_JOBS_PER_USER: "100",
+      ...env,
+    },
+    script,
+  );
+  await discord.waitFor(() => discord.connectedSessions() > 0, 20_000);
+  if (!script?.includes("bare")) await discord.waitFor(() => discord.commands().length > 0, 20_000);
+  return {
+    discord,
+    fal,
+    bot,
+    async close() {
+      await bot.kill("SIGKILL");
+      await discord.close();
+      await fal.close();
+    },
+  };
+}
+
+/** Many members (so per-member limits do not interfere), one channel. */
+function members(discord: FakeDiscord, n: number) {
+  const base = discord.users.requester;
+  return Array.from({ length: n }, (_, i) => ({ ...base, id: (BigInt(base.id) + BigInt(i) * 1000n).toString(), username: `member${i}` }));
+}
+
+async function dispatchVideos(discord: FakeDiscord, n: number, spreadMs = 0): Promise<Array<{ id: string; dispatchedAt: number }>> {
+  const users = members(discord, Math.min(n, 50));
+  const send = (i: number) => {
+    const image = discord.addAttachment(PNG, "cat.png", "image/png", { width: 1, height: 1 });
+    return discord.slashCommand({
+      name: "video",
+      user: users[i % users.length]!,
+      attachments: [image],
+      options: [
+        { name: "image", type: 11, value: image.id },
+        { name: "prompt", type: 3, value: `take ${i}: the cat surfs a wave` },
+        { name: "duration", type: 4, value: 5 },
+        { name: "aspect_ratio", type: 3, value: "16:9" },
+      ],
+    });
+  };
+  if (!spreadMs) return Promise.all(Array.from({ length: n }, (_, i) => send(i)));
+  const out = [];
+  for (let i = 0; i < n; i += 100) {
+    out.push(...(await Promise.all(Array.from({ length: Math.min(100, n - i) }, (_, j) => send(i + j)))));
+    await new Promise((r) => setTimeout(r, spreadMs));
+  }
+  return out;
+}
+
+async function ackTimes(s: Stage, n: number): Promise<number[]> {
+  const callbackOf = (id: string) => s.discord.requests.find((r) => r.path.startsWith(`/interactions/${id}/`) && r.status > 0);
+  // one interaction first, so neither bot is measured loading its REST code
+  const [warm] = await dispatchVideos(s.discord, 1);
+  await s.discord.waitFor(() => callbackOf(warm!.id), 30_000);
+  await new Promise((r) => setTimeout(r, 500));
+  const sent = await dispatchVideos(s.discord, n);
+  await s.discord.waitFor(() => sent.every((i) => callbackOf(i.id)), 30_000);
+  return sent.map((i) => callbackOf(i.id)!.at - i.dispatchedAt);
+}
+
+/** Dispatch → deferred callback at the fake, for the bot and for a bare deferReply() bot. */
+export async function ackLatency(n: number): Promise<{ bot: Percentiles; bare: Percentiles }> {
+  const never: Partial<JobTimeline> = { queuePositions: [1], stepMs: 3_600_000 };
+  const env = { MAX_CONCURRENT_JOBS: "1000" };
+  const bare = await stage(env, { rateLimit: false }, never, BARE_BOT);
+  const bareTimes = await ackTimes(bare, n);
+  await bare.close();
+  const bot = await stage(env, { rateLimit: false }, never);
+  const botTimes = await ackTimes(bot, n);
+  await bot.close();
+  return { bot: percentiles(botTimes), bare: percentiles(bareTimes) };
+}
+
+export interface CallFigures {
+  jobs: number;
+  restPerJob: number;
+  byKind: Record<string, number>;
+  rateLimited: number;
+  falStatusPerJobMinute: number;
+  nominalJobSeconds: number;
+}
+
+/**
+ * `n` concurrent jobs of `jobSeconds` in one channel with Discord-like limits (5 per 5 s per
+ * message route). Time is compressed `scale` times (the bot's intervals, the model's time
+ * and the rate-limit windows alike), which leaves call counts as they would be in real time.
+ */
+export async function discordCalls(n: number, jobSeconds: number, scale: number): Promise<CallFigures> {
+  const realMs = (jobSeconds * 1000) / scale;
+  const queueSteps = 6;
+  const timeline: Partial<JobTimeline> = {
+    queuePositions: [6, 5, 4, 3, 2, 1],
+    stepMs: realMs / 3 / queueSteps,
+    runMs: (realMs * 2) / 3,
+    logs: ["Loading model", "Encoding picture", "Generating frames", "Generating frames", "Adding audio", "Encoding video"],
+  };
+  const s = await stage(
+    {
+      MAX_CONCURRENT_JOBS: String(n),
+      FAL_POLL_INTERVAL_MS: String(Math.round(2000 / scale)),
+      PROGRESS_EDIT_INTERVAL_MS: String(Math.round(3000 / scale)),
+    },
+    { rateLimit: { limit: 5, windowMs: Math.round(5000 / scale) } },
+    timeline,
+  );
+  const startIndex = s.discord.requests.length;
+  await dispatchVideos(s.discord, n);
+  const done = () => s.discord.messages().filter((m) => m.interactionId && m.content.includes("✅ Done")).length;
+  await s.discord.waitFor(() => done() === n, 20 * realMs + 120_000);
+  await new Promise((r) => setTimeout(r, 500)); // the last reactions
+  const calls = s.discord.requests.slice(startIndex).filter((r) => /^\/(interactions|webhooks|channels)\//.test(r.path));
+  const kind = (r: (typeof calls)[number]) =>
+    r.path.startsWith("/interactions/") ? "acknowledgement" : r.path.startsWith("/webhooks/") ? "edit (interaction)" : r.path.includes("/reactions/") ? "reaction" : r.method === "POST" ? "post" : "edit (channel)";
+  const byKind: Record<string, number> = {};
+  for (const r of calls) byKind[kind(r)] = (byKind[kind(r)] ?? 0) + 1 / n;
+  const statusCalls = s.fal.requests.filter((r) => r.target.includes("/status")).length;
+  const jobMinutes = [...s.fal.jobs.values()].reduce((sum, j) => sum + ((j.completedAt ?? Date.now()) - j.submittedAt) / 60_000, 0) * scale;
+  const figures = { jobs: n, restPerJob: calls.length / n, byKind, rateLimited: s.discord.rateLimited, falStatusPerJobMinute: statusCalls / jobMinutes, nominalJobSeconds: jobSeconds };
+  await s.close();
+  return figures;
+}
+
+function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
+}
+
+function statsLines(output: string): Array<{ loopDelayP99Ms: number; loopDelayMaxMs: number; activeJobs: number; rssMb: number }> {
+  return output
+    .split("\n")
+    .filter((l) => l.includes('"msg":"stats"'))
+    .map((l) => JSON.parse(l));
+}
+
+export interface MemoryFigures {
+  jobs: number;
+  peakRssMb: number;
+  loopP99Ms: number;
+  loopMaxMs: number;
+  intakeLoopP99Ms: number;
+}
+
+/** `n` jobs in flight at fal at once: peak RSS of the bot process, event-loop delay while they wait. */
+export async function memory(n: number, holdMs: number): Promise<MemoryFigures> {
+  const s = await stage(
+    { MAX_CONCURRENT_JOBS: String(n), STATS_INTERVAL_MS: "1000" },
+    { rateLimit: false },
+    { queuePositions: [9, 8, 7, 6, 5, 4, 3, 2, 1], stepMs: 20_000, outcome: { kind: "never" } },
+  );
+  await dispatchVideos(s.discord, n, 100);
+  await s.fal.waitFor(() => s.fal.submissions.length === n, 120_000);
+  const intakeStats = statsLines(s.bot.output()).length;
+  await new Promise((r) => setTimeout(r, holdMs));
+  const all = statsLines(s.bot.output());
+  const steady = all.slice(intakeStats + 1).filter((l) => l.activeJobs >= n);
+  const figures = {
+    jobs: n,
+    peakRssMb: peakRssMb(s.bot.pid),
+    loopP99Ms: Math.max(...steady.map((l) => l.loopDelayP99Ms)),
+    loopMaxMs: Math.max(...steady.map((l) => l.loopDelayMaxMs)),
+    intakeLoopP99Ms: Math.max(...all.slice(0, intakeStats + 1).map((l) => l.loopDelayP99Ms)),
+  };
+  await s.close();
+  return figures;
+}
+
+export interface DeliveryFigures {
+  bytes: number;
+  botMs: number;
+  plainMs: number;
+  ratio: number;
+}
+
+/** fal COMPLETED → MP4 posted by the bot, against a plain download + multipart upload of the same bytes. */
+export async function delivery(trials: number, bytes: number): Promise<DeliveryFigures> {
+  const s = await stage({}, { rateLimit: false }, { queuePositions: [0], stepMs: 200, runMs: 300, outcome: { kind: "video", padToBytes: bytes } });
+  const botMs: number[] = [];
+  const plainMs: number[] = [];
+  // trial 0 warms both paths up (connections, code) and is not counted
+  for (let t = 0; t <= trials; t++) {
+    const before = s.discord.requests.length;
+    await dispatchVideos(s.discord, 1);
+    const post = await s.discord.waitFor(
+      () => s.discord.requests.slice(before).find((r) => r.method === "POST" && (r.files?.length ?? 0) > 0 && r.doneAt),
+      30_000,
+    );
+    const job = s.fal.submissions.at(-1)!;
+    botMs.push(post.doneAt! - s.fal.jobs.get(job.requestId)!.completedAt!);
+
+    const videoUrl = s.fal.jobs.get(job.requestId)!.videoUrl!;
+    const started = performance.now();
+    const video = Buffer.from(await (await fetch(videoUrl)).arrayBuffer());
+    const form = new FormData();
+    form.append("files[0]", new Blob([video], { type: "video/mp4" }), "plain.mp4");
+    form.append("payload_json", JSON.stringify({ content: "plain upload", attachments: [{ id: "0", filename: "plain.mp4" }] }));
+    const res = await fetch(`${s.discord.apiUrl}/v10/channels/${s.discord.channelId}/messages`, {
+      method: "POST",
+      headers: { Authorization: `Bot ${s.discord.token}` },
+      body: form,
+    });
+    if (!res.ok) throw new Error(`plain upload failed: ${res.status}`);
+    await res.arrayBuffer();
+    if (t > 0) plainMs.push(performance.now() - started);
+    else botMs.pop();
+  }
+  await s.close();
+  const bot = median(botMs);
+  const plain = median(plainMs);
+  return { bytes, botMs: bot, plainMs: plain, ratio: bot / plain };
+}

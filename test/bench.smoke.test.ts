@@ -1,0 +1,21 @@
+import { describe, expect, it } from "vitest";
+import { report, runBench, SIZES } from "../bench/run.js";
+import { REDIS_URL } from "./support/redis.js";
+
+// The benchmark itself is `npm run bench` (minutes); this runs every scenario at a tiny size so it cannot rot.
+describe("benchmark smoke run", () => {
+  it("measures every figure through the real bot process", async () => {
+    const results = await runBench(SIZES.smoke, REDIS_URL);
+    const text = report(results, SIZES.smoke);
+    for (const figure of ["acknowledgement latency", "Discord REST calls per job", "fal status requests", "memory", "delivery overhead", "budget operations"]) {
+      expect(text).toContain(figure);
+    }
+    expect(results.ack.bot.p99).toBeGreaterThan(0);
+    expect(results.calls.restPerJob).toBeGreaterThanOrEqual(4); // acknowledgement, first edit, post, reaction at least
+    expect(results.calls.falStatusPerJobMinute).toBeGreaterThan(0);
+    expect(results.mem.peakRssMb).toBeGreaterThan(20);
+    expect(results.deliver.ratio).toBeGreaterThan(0);
+    expect(results.ledger.sqlite).toBeGreaterThan(0);
+    expect(results.ledger.redis).toBeGreaterThan(0);
+  }, 120_000);
+});
