@@ -91,6 +91,17 @@ for (const restart of [false, true]) {
       const show = await discord.slashCommand({ name: "quota", user: discord.users.requester, options: [{ name: "show", type: 1, options: [] }] });
       expect(await discord.waitFor(() => ephemeralText(h, show))).toContain("held for running jobs $0.00");
 
+      // ❌ by the requester on the progress message of a queued job cancels it too
+      fal.nextTimeline({ queuePositions: [5, 4, 3, 2, 1, 0], stepMs: 5_000 });
+      const another = await runVideo(h, { duration: 4, resolution: "480p", aspect_ratio: "1:1" });
+      const anotherProgress = await discord.waitFor(
+        () => discord.messages().find((m) => m.interactionId === another.id && m.content.includes("Queued at fal")),
+        10_000,
+      );
+      await discord.react({ messageId: anotherProgress.id, emoji: "❌", user: discord.users.requester });
+      await discord.waitFor(() => fal.cancels.length === 2, 10_000);
+      await discord.waitFor(() => discord.message(anotherProgress.id)?.content.includes("🛑"));
+
       await discord.react({ messageId: resultId, emoji: "❌", user: discord.users.stranger });
       await discord.react({ messageId: resultId, emoji: "❌", user: discord.users.requester });
       await discord.waitFor(() => !discord.message(resultId) || discord.message(resultId)!.deleted);

@@ -18,6 +18,25 @@ export function makeRedactor(secrets: Array<string | undefined>): (text: string)
   };
 }
 
+/**
+ * Errors are logged by their useful fields only: discord.js errors carry the request body
+ * (a whole video, for a failed upload) and fal errors the model's input.
+ */
+function serializeError(err: unknown): Record<string, unknown> {
+  if (!(err instanceof Error)) return { message: String(err) };
+  const e = err as Error & { code?: unknown; status?: unknown; method?: unknown; url?: unknown; cause?: unknown };
+  return {
+    type: e.name,
+    message: e.message,
+    ...(e.code !== undefined ? { code: e.code } : {}),
+    ...(e.status !== undefined ? { status: e.status } : {}),
+    ...(e.method !== undefined ? { method: e.method } : {}),
+    ...(typeof e.url === "string" ? { url: e.url } : {}),
+    ...(e.cause instanceof Error ? { cause: `${e.cause.name}: ${e.cause.message}` } : {}),
+    stack: e.stack,
+  };
+}
+
 export function createLogger(level: string, secrets: Array<string | undefined>, destination?: NodeJS.WritableStream): Logger {
   const redact = makeRedactor(secrets);
   return pino(
@@ -25,6 +44,7 @@ export function createLogger(level: string, secrets: Array<string | undefined>, 
       level,
       base: undefined,
       hooks: { streamWrite: redact },
+      serializers: { err: serializeError },
       redact: { paths: ["token", "*.token", "headers.authorization", "*.headers.authorization"], censor: "[redacted]" },
     },
     (destination ?? process.stdout) as pino.DestinationStream,

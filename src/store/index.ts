@@ -6,9 +6,10 @@ import KeyvRedis from "@keyv/redis";
 import { KeyedLock } from "./lock.js";
 
 /**
- * Records (jobs, message → job links, registration hashes) live in keyv; the few operations
- * that must be atomic across processes (sets of active jobs, budget ledgers) go to Redis
- * natively when the store is Redis, and run under an in-process lock otherwise.
+ * Records (jobs, message → job links, registration hashes) live in keyv. Sets (the active
+ * jobs) and the budget ledger need more than get/set: on Redis they use its own commands
+ * and scripts through the client @keyv/redis holds; on SQLite, tables of their own in the
+ * same file; in memory, plain maps. One process owns an embedded store.
  */
 export interface Store {
   readonly kind: "sqlite" | "redis" | "memory";
@@ -66,7 +67,7 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
   }
   keyv.on("error", () => undefined); // errors surface through the awaited calls
   const lock = new KeyedLock();
-  const setKey = (k: string) => `set:${k}`;
+  const sets = sql ? sqliteSets(sql, namespace) : memorySets();
   return {
     kind,
     redis: undefined,
@@ -75,19 +76,35 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
     get: (key) => keyv.get(key),
     set: async (key, value) => void (await keyv.set(key, value)),
     delete: async (key) => void (await keyv.delete(key)),
-    addToSet: (k, member) =>
-      lock.run(setKey(k), async () => {
-        const list: string[] = (await keyv.get(setKey(k))) ?? [];
-        if (!list.includes(member)) await keyv.set(setKey(k), [...list, member]);
-      }),
-    removeFromSet: (k, member) =>
-      lock.run(setKey(k), async () => {
-        const list: string[] = (await keyv.get(setKey(k))) ?? [];
-        if (list.includes(member)) await keyv.set(setKey(k), list.filter((m) => m !== member));
-      }),
-    members: async (k) => (await keyv.get<string[]>(setKey(k))) ?? [],
+    ...sets,
     exclusive: (key, work) => lock.run(key, work),
     close: async () => keyv.disconnect(),
+  };
+}
+
+type Sets = Pick<Store, "addToSet" | "removeFromSet" | "members">;
+
+/** Sets as rows of a table of their own: adding, removing and listing are one statement each. */
+function sqliteSets(sql: SqlQuery, prefix: string): Sets {
+  const table = `${prefix.replace(/\W/g, "_")}_sets`;
+  const ready = sql(`CREATE TABLE IF NOT EXISTS ${table} (name TEXT NOT NULL, member TEXT NOT NULL, PRIMARY KEY (name, member))`);
+  return {
+    addToSet: async (name, member) => void (await ready, await sql(`INSERT OR IGNORE INTO ${table} (name, member) VALUES (?, ?)`, name, member)),
+    removeFromSet: async (name, member) => void (await ready, await sql(`DELETE FROM ${table} WHERE name = ? AND member = ?`, name, member)),
+    members: async (name) => {
+      await ready;
+      return (await sql(`SELECT member FROM ${table} WHERE name = ?`, name)).map((row) => String(row.member));
+    },
+  };
+}
+
+function memorySets(): Sets {
+  const sets = new Map<string, Set<string>>();
+  const of = (name: string) => sets.get(name) ?? sets.set(name, new Set()).get(name)!;
+  return {
+    addToSet: async (name, member) => void of(name).add(member),
+    removeFromSet: async (name, member) => void of(name).delete(member),
+    members: async (name) => [...of(name)],
   };
 }
 

@@ -65,3 +65,27 @@ describe("configuration", () => {
     expect(out).toContain("/webhooks/123456789012345678/[redacted]/messages/@original");
   });
 });
+
+describe("log lines", () => {
+  it("log an error's useful fields, never its request body, and scrub tokens from its URL", async () => {
+    const { createLogger } = await import("../../src/log/logger.js");
+    const { Writable } = await import("node:stream");
+    let out = "";
+    const sink = new Writable({ write: (c, _e, done) => ((out += c.toString()), done()) });
+    const log = createLogger("info", ["bot-token-secret"], sink);
+    const err = Object.assign(new Error("Missing Permissions"), {
+      code: 50013,
+      status: 403,
+      method: "POST",
+      url: "https://discord.com/api/v10/webhooks/123456789012345678/aW50ZXJhY3Rpb246MTIzNDU2Nzg5MDEyMzQ1Njc4OnRva2Vu",
+      requestBody: { files: [{ data: Buffer.alloc(1000, 1) }], json: { content: "bot-token-secret" } },
+    });
+    log.error({ err }, "post failed");
+    await new Promise((r) => setImmediate(r));
+    const line = JSON.parse(out) as { err: Record<string, unknown> };
+    expect(line.err).toMatchObject({ type: "Error", message: "Missing Permissions", code: 50013, status: 403 });
+    expect(line.err.requestBody).toBeUndefined();
+    expect(out).not.toContain("aW50ZXJhY3Rpb246");
+    expect(out).not.toContain("bot-token-secret");
+  });
+});
