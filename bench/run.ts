@@ -6,8 +6,8 @@ import { ackLatency, delivery, discordCalls, memory } from "./scenarios.js";
 
 /** Full sizes as the targets state them, and a smoke size that only proves the bench still runs. */
 export const SIZES = {
-  full: { ack: 200, jobs: 100, jobSeconds: 180, scale: 6, inFlight: 1000, holdMs: 15_000, trials: 15, videoBytes: 8 * 1024 * 1024, ledgerPairs: 20_000 },
-  smoke: { ack: 5, jobs: 3, jobSeconds: 30, scale: 10, inFlight: 20, holdMs: 2_500, trials: 1, videoBytes: 256 * 1024, ledgerPairs: 300 },
+  full: { ack: 200, jobs: 100, jobSeconds: 180, scale: 6, inFlight: 1000, holdMs: 20_000, trials: 15, videoBytes: 8 * 1024 * 1024, ledgerPairs: 20_000 },
+  smoke: { ack: 5, jobs: 3, jobSeconds: 30, scale: 10, inFlight: 20, holdMs: 4_000, trials: 1, videoBytes: 256 * 1024, ledgerPairs: 300 },
 };
 
 export type BenchSize = (typeof SIZES)["full"];

@@ -1,10 +1,8 @@
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { startFakeDiscord, type FakeDiscord, type FakeDiscordOptions } from "../test/fakes/discord/index.js";
 import { startFakeFal, type FakeFal, type JobTimeline } from "../test/fakes/fal/index.js";
-import { BotProcess } from "../test/support/child.js";
+import { BotProcess, fakeEnv } from "../test/support/child.js";
 import { FAL_KEY, PNG } from "../test/support/harness.js";
 
 const BARE_BOT = fileURLToPath(new URL("./bare-bot.ts", import.meta.url));
@@ -34,16 +32,9 @@ interface Stage {
 async function stage(env: Record<string, string>, discordOptions: FakeDiscordOptions = {}, timeline: Partial<JobTimeline> = {}, script?: string): Promise<Stage> {
   const discord = await startFakeDiscord(discordOptions);
   const fal = await startFakeFal({ key: FAL_KEY, timeline });
-  const dir = mkdtempSync(join(tmpdir(), "seedance-bench-"));
   const bot = await BotProcess.start(
     {
-      DISCORD_TOKEN: discord.token,
-      FAL_KEY,
-      DISCORD_API_URL: discord.apiUrl,
-      DISCORD_CDN_URL: discord.cdnUrl,
-      FAL_PROXY_URL: fal.proxyUrl,
-      STORE_URL: `sqlite://${join(dir, "bot.sqlite")}`,
-      LOG_LEVEL: "info",
+      ...fakeEnv(discord, fal, FAL_KEY),
       DEFAULT_QUOTA_USD: "1000000",
       MAX_JOBS_PER_USER: "100",
       ...env,
@@ -188,10 +179,13 @@ export interface MemoryFigures {
   intakeLoopP99Ms: number;
 }
 
-/** `n` jobs in flight at fal at once: peak RSS of the bot process, event-loop delay while they wait. */
+/**
+ * `n` jobs in flight at fal at once: peak RSS of the bot process, and the event-loop delay
+ * p99 of each stats window (a quarter of the hold) that lies wholly after the intake.
+ */
 export async function memory(n: number, holdMs: number): Promise<MemoryFigures> {
   const s = await stage(
-    { MAX_CONCURRENT_JOBS: String(n), STATS_INTERVAL_MS: "1000" },
+    { MAX_CONCURRENT_JOBS: String(n), STATS_INTERVAL_MS: String(Math.round(holdMs / 4)) },
     { rateLimit: false },
     { queuePositions: [9, 8, 7, 6, 5, 4, 3, 2, 1], stepMs: 20_000, outcome: { kind: "never" } },
   );

@@ -1,10 +1,7 @@
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { startFakeDiscord, type FakeDiscord } from "./fakes/discord/index.js";
 import { startFakeFal, type FakeFal, type JobTimeline } from "./fakes/fal/index.js";
-import { BotProcess } from "./support/child.js";
+import { BotProcess, fakeEnv } from "./support/child.js";
 import { ephemeralText, FAL_KEY, runVideo, type Harness } from "./support/harness.js";
 
 /** Fakes in this process, the bot in a child process it can kill. */
@@ -26,19 +23,12 @@ afterEach(async () => {
 async function startWorld(timeline: Partial<JobTimeline>, env: Record<string, string> = {}): Promise<World> {
   const discord = await startFakeDiscord();
   const fal = await startFakeFal({ key: FAL_KEY, timeline });
-  const dir = mkdtempSync(join(tmpdir(), "seedance-recovery-"));
   world = {
     discord,
     fal,
     bots: [],
     env: {
-      DISCORD_TOKEN: discord.token,
-      FAL_KEY,
-      DISCORD_API_URL: discord.apiUrl,
-      DISCORD_CDN_URL: discord.cdnUrl,
-      FAL_PROXY_URL: fal.proxyUrl,
-      STORE_URL: `sqlite://${join(dir, "bot.sqlite")}`,
-      LOG_LEVEL: "info",
+      ...fakeEnv(discord, fal, FAL_KEY),
       FAL_POLL_INTERVAL_MS: "100",
       PROGRESS_EDIT_INTERVAL_MS: "150",
       ...env,

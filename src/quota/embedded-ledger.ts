@@ -121,16 +121,19 @@ export class EmbeddedLedger implements Ledger {
     return (await this.read<Totals>(key)) ?? { ...ZERO };
   }
 
+  /** What a step reads about a reservation's member and period. */
+  private async balances(r: Reservation) {
+    const userKey = K.user(r.period, r.guildId, r.userId);
+    const globalKey = K.global(r.period);
+    const inFlightKey = K.inFlight(r.guildId, r.userId);
+    const [user, global, inFlight] = await Promise.all([this.totals(userKey), this.totals(globalKey), this.read<number>(inFlightKey)]);
+    return { userKey, globalKey, inFlightKey, user, global, inFlight: inFlight ?? 0 };
+  }
+
   reserve(r: Reservation, limits: ReserveLimits): Promise<ReserveOutcome> {
     return this.step(async (write) => {
       if (await this.read<Held>(K.reservation(r.jobId))) return { ok: true };
-      const userKey = K.user(r.period, r.guildId, r.userId);
-      const globalKey = K.global(r.period);
-      const [user, global, inFlight] = await Promise.all([
-        this.totals(userKey),
-        this.totals(globalKey),
-        this.read<number>(K.inFlight(r.guildId, r.userId)).then((n) => n ?? 0),
-      ]);
+      const { userKey, globalKey, inFlightKey, user, global, inFlight } = await this.balances(r);
       if (inFlight >= limits.maxInFlight) return { ok: false, reason: "in_flight", inFlight };
       const userLeft = limits.userMicros - user.spent - user.reserved;
       if (r.micros > userLeft) return { ok: false, reason: "budget", remainingMicros: Math.max(0, userLeft) };
@@ -142,7 +145,7 @@ export class EmbeddedLedger implements Ledger {
         [K.reservation(r.jobId), { micros: r.micros, state: "held" } satisfies Held],
         [userKey, { spent: user.spent, reserved: user.reserved + r.micros }],
         [globalKey, { spent: global.spent, reserved: global.reserved + r.micros }],
-        [K.inFlight(r.guildId, r.userId), inFlight + 1],
+        [inFlightKey, inFlight + 1],
       ]);
       return { ok: true };
     });
@@ -153,18 +156,12 @@ export class EmbeddedLedger implements Ledger {
       const held = await this.read<Held>(K.reservation(r.jobId));
       if (!held || held.state !== "held") return false;
       const charge = Math.min(actual, held.micros);
-      const userKey = K.user(r.period, r.guildId, r.userId);
-      const globalKey = K.global(r.period);
-      const [user, global, inFlight] = await Promise.all([
-        this.totals(userKey),
-        this.totals(globalKey),
-        this.read<number>(K.inFlight(r.guildId, r.userId)).then((n) => n ?? 0),
-      ]);
+      const { userKey, globalKey, inFlightKey, user, global, inFlight } = await this.balances(r);
       write([
         [K.reservation(r.jobId), { ...held, state, actual: charge } satisfies Held],
         [userKey, { spent: user.spent + charge, reserved: Math.max(0, user.reserved - held.micros) }],
         [globalKey, { spent: global.spent + charge, reserved: Math.max(0, global.reserved - held.micros) }],
-        [K.inFlight(r.guildId, r.userId), Math.max(0, inFlight - 1)],
+        [inFlightKey, Math.max(0, inFlight - 1)],
       ]);
       return true;
     });

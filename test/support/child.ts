@@ -15,6 +15,20 @@ function startCommand(): string[] {
   return args.map((a) => (a === "tsx" ? TSX : a.endsWith(".ts") || a.endsWith(".js") ? join(ROOT, a) : a));
 }
 
+/** The environment of a bot process pointed at the fakes, with its own SQLite file. */
+export function fakeEnv(discord: { token: string; apiUrl: string; cdnUrl: string }, fal: { proxyUrl: string }, falKey: string): Record<string, string> {
+  const dir = mkdtempSync(join(tmpdir(), "seedance-store-"));
+  return {
+    DISCORD_TOKEN: discord.token,
+    FAL_KEY: falKey,
+    DISCORD_API_URL: discord.apiUrl,
+    DISCORD_CDN_URL: discord.cdnUrl,
+    FAL_PROXY_URL: fal.proxyUrl,
+    STORE_URL: `sqlite://${join(dir, "bot.sqlite")}`,
+    LOG_LEVEL: "info",
+  };
+}
+
 /**
  * The bot as its own process, started with `npm start`'s own command line, in an empty
  * working directory so no developer's .env leaks in.
