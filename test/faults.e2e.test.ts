@@ -69,6 +69,20 @@ describe("faults on the way", () => {
     expect(await budgetText(h)).toContain("Spent $1.51");
   });
 
+  it("delivers through the interaction's own webhook where the bot may not post in the channel", async () => {
+    h = await startHarness({ discord: { botPermissions: (DEFAULT_BOT_PERMISSIONS & ~P.SEND_MESSAGES).toString() } });
+    const { discord } = h;
+    await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
+    const followUp = await discord.waitFor(
+      () => discord.requests.find((r) => r.method === "POST" && r.path.startsWith("/webhooks/") && r.status === 200 && (r.files?.length ?? 0) > 0),
+      10_000,
+    );
+    expect((followUp.json as any).content).toContain("your video is ready");
+    expect(followUp.files![0]!.bytes.equals([...h.fal.jobs.values()][0]!.video!)).toBe(true);
+    await discord.waitFor(() => discord.messages().find((m) => m.content.includes("✅ Done")), 5_000);
+    expect(await budgetText(h)).toContain("Spent $1.51");
+  });
+
   it("ends a job whose progress message was deleted, with a refund and a log line", async () => {
     // the bot learns of the deletion at its next edit: the queue moves every second here
     h = await startHarness({ fal: { timeline: { queuePositions: [9, 8, 7, 6, 5, 4, 3, 2, 1], stepMs: 1_000 } } });

@@ -67,6 +67,17 @@ export class DiscordMessages {
     return message.id;
   }
 
+  /** A message through the interaction's webhook: needs no channel permission, lives 15 minutes. */
+  async followUp(webhook: InteractionWebhook, body: MessageBody, files: UploadFile[] = []): Promise<string> {
+    const message = (await this.rest.post(Routes.webhook(webhook.applicationId, webhook.token), {
+      body: files.length ? { ...body, attachments: files.map((f, i) => ({ id: String(i), filename: f.name })) } : body,
+      files: files.map((f) => ({ name: f.name, data: f.data, contentType: f.contentType })),
+      query: new URLSearchParams({ wait: "true" }),
+      auth: false,
+    })) as { id: string };
+    return message.id;
+  }
+
   async react(channelId: string, messageId: string, emoji: string): Promise<void> {
     await this.rest.put(Routes.channelMessageOwnReaction(channelId, messageId, encodeURIComponent(emoji)));
   }

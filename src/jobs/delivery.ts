@@ -3,7 +3,7 @@ import { DiscordAPIError, RESTJSONErrorCodes } from "discord.js";
 import { downloadCapped } from "../http/download.js";
 import { readMp4Info } from "../seedance/mp4.js";
 import { isMissingPermissions } from "./faults.js";
-import type { DiscordMessages } from "../discord/messages.js";
+import { isDiscordError, type DiscordMessages, type InteractionWebhook, type UploadFile } from "../discord/messages.js";
 import { costMicros, formatUsd, type Tier } from "../seedance/pricing.js";
 import type { Job } from "./job.js";
 import { quotePrompt } from "./progress.js";
@@ -57,7 +57,8 @@ export async function downloadVideo(url: string): Promise<Buffer> {
 
 /**
  * Posts the finished video in the channel, mentioning only the requester: as an attachment
- * when it fits the upload limit, otherwise as a link to fal's copy.
+ * when it fits the upload limit, otherwise as a link to fal's copy. Where the bot may not
+ * post in the channel at all, the interaction's own webhook still can while it lives.
  */
 export async function postVideo(
   messages: DiscordMessages,
@@ -65,24 +66,35 @@ export async function postVideo(
   video: Buffer,
   facts: Omit<ResultFacts, "link">,
   components: unknown[] = [],
+  webhook: InteractionWebhook | null = null,
 ): Promise<string> {
   const base = {
-    allowed_mentions: { parse: [], users: [job.userId] },
-    nonce: deliveryNonce(job.id),
-    enforce_nonce: true,
+    allowed_mentions: { parse: [] as [], users: [job.userId] },
     ...(components.length ? { components } : {}),
-  } as unknown as RESTPostAPIChannelMessageJSONBody;
-  if (video.length <= job.uploadLimitBytes) {
-    try {
-      return await messages.post(job.channelId, { ...base, content: renderResult(job, facts) }, [
-        { name: `seedance-${job.id.slice(0, 8)}.mp4`, data: video, contentType: "video/mp4" },
-      ]);
-    } catch (err) {
-      // The bot's own upload limit can be lower than the member's (Nitro), or it may not be
-      // allowed to attach files in this channel: a link still delivers the video.
-      const tooLarge = err instanceof DiscordAPIError && (err.code === RESTJSONErrorCodes.RequestEntityTooLarge || err.status === 413);
-      if (!tooLarge && !isMissingPermissions(err)) throw err;
-    }
+  };
+  const file = { name: `seedance-${job.id.slice(0, 8)}.mp4`, data: video, contentType: "video/mp4" };
+  const withFile = { ...base, content: renderResult(job, facts) };
+  const withLink = { ...base, content: renderResult(job, { ...facts, link: job.videoUrl! }) };
+  const fits = video.length <= job.uploadLimitBytes;
+  // the nonce makes a repeated post after a crash return the first message instead
+  const nonce = { nonce: deliveryNonce(job.id), enforce_nonce: true };
+  const inChannel = (body: object, files: UploadFile[]) => messages.post(job.channelId, { ...body, ...nonce } as RESTPostAPIChannelMessageJSONBody, files);
+  try {
+    if (fits) return await inChannel(withFile, [file]);
+  } catch (err) {
+    // The bot's upload limit can be lower than the member's (Nitro), or it may not attach
+    // files here: a link still delivers the video.
+    if (!isTooLarge(err) && !isMissingPermissions(err) && !isDiscordError(err, RESTJSONErrorCodes.MissingAccess)) throw err;
   }
-  return messages.post(job.channelId, { ...base, content: renderResult(job, { ...facts, link: job.videoUrl! }) });
+  try {
+    return await inChannel(withLink, []);
+  } catch (err) {
+    const barred = isMissingPermissions(err) || isDiscordError(err, RESTJSONErrorCodes.MissingAccess);
+    if (!barred || !webhook || Date.now() >= webhook.expiresAt) throw err;
+  }
+  return messages.followUp(webhook!, fits ? withFile : withLink, fits ? [file] : []);
+}
+
+function isTooLarge(err: unknown): boolean {
+  return err instanceof DiscordAPIError && (err.code === RESTJSONErrorCodes.RequestEntityTooLarge || err.status === 413);
 }

@@ -160,6 +160,7 @@ export class JobSteps {
       video,
       { seed: job.resultSeed, seconds: cost.seconds, costMicros: cost.micros },
       resultComponents(job.id),
+      live.target.webhook,
     );
     job.resultMessageId = resultMessageId;
     await this.o.repo.save(job);
