@@ -84,6 +84,7 @@ describe("fake fal with the real @fal-ai/client (proxyUrl, when: always)", () =>
     const { fake, fal } = await setup();
     const image_url = await uploadPng(fal);
     const input = { prompt: "a cat surfing", image_url, resolution: "480p", aspect_ratio: "9:16", duration: "6", seed: 42 };
+    fake.nextTimeline({ stepMs: 150, runMs: 450 }); // roomy: every step must be seen even on a busy machine
     const queued = await fal.queue.submit(ENDPOINT, { input });
     expect(queued).toMatchObject({ status: "IN_QUEUE", queue_position: 2 });
     const id = queued.request_id;
