@@ -109,3 +109,21 @@ for (const restart of [false, true]) {
     });
   });
 }
+
+describe("a regenerate the budget cannot cover", () => {
+  it("is refused like /video: ephemerally for the button, in a reply for 🔁, and nothing reaches fal", async () => {
+    h = await startHarness({ env: { DEFAULT_QUOTA_USD: "2" } });
+    const { discord, fal } = h;
+    const { resultId } = await deliveredVideo(h);
+    const button = (discord.message(resultId)!.components[0] as any).components[0];
+    const click = await discord.clickButton({ messageId: resultId, customId: button.custom_id, user: discord.users.requester });
+    expect(await discord.waitFor(() => ephemeralText(h, click))).toMatch(/would cost \$1\.51, but you have \$0\.49 left of your \$2\.00 budget\. It resets <t:\d+:R>/);
+    expect(discord.message(resultId)?.deleted).toBeFalsy();
+
+    await discord.react({ messageId: resultId, emoji: "🔁", user: discord.users.requester });
+    const reply = await discord.waitFor(() => discord.messages().find((m) => m.message_reference?.message_id === resultId && m.content.includes("would cost")));
+    expect(reply.content).toContain(`<@${discord.users.requester.id}>`);
+    expect(fal.submissions).toHaveLength(1);
+    expect(discord.rejections).toEqual([]);
+  });
+});

@@ -2,7 +2,7 @@ import { MessageFlags, type RepliableInteraction } from "discord.js";
 
 /**
  * Answers only the caller. Before the acknowledgement that is an ephemeral reply; after a
- * public defer, the public "thinking" message is removed and an ephemeral follow-up says why.
+ * command's public defer, its "thinking" message is removed and an ephemeral follow-up says why.
  */
 export async function refuse(interaction: RepliableInteraction, text: string): Promise<void> {
   const body = { content: text, flags: MessageFlags.Ephemeral as const, allowedMentions: { parse: [] } };
@@ -10,7 +10,9 @@ export async function refuse(interaction: RepliableInteraction, text: string): P
     await interaction.reply(body);
     return;
   }
-  if (interaction.deferred && !interaction.ephemeral) {
+  // Only a command's own "thinking" message goes: after a button's deferUpdate, the "reply"
+  // is the message the button sits on (a result), which must stay.
+  if (interaction.isChatInputCommand() && interaction.deferred && !interaction.ephemeral) {
     await interaction.deleteReply().catch(() => undefined);
   }
   await interaction.followUp(body);
