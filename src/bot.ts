@@ -14,6 +14,8 @@ import { createSeedance } from "./seedance/client.js";
 import { tierOf } from "./seedance/pricing.js";
 import type { Services } from "./services.js";
 import { openStore } from "./store/index.js";
+import { createLeases } from "./store/leases.js";
+import { randomUUID } from "node:crypto";
 
 export interface BotHandle {
   services: Services;
@@ -54,6 +56,7 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
     pollIntervalMs: config.falPollIntervalMs,
     editIntervalMs: config.progressEditIntervalMs,
     jobTimeoutMs: config.jobTimeoutMs,
+    leases: createLeases(store, randomUUID()),
   });
   const services: Services = { config, log, client, store, repo, seedance, tier, messages, runner, budget };
   const drain = routeCommands(client, commands, services);

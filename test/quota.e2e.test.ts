@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { FakeUser } from "./fakes/discord/index.js";
 import { ephemeralText, runVideo, startHarness, type Harness } from "./support/harness.js";
+import { REDIS_URL, redisAnswers } from "./support/redis.js";
 
 let h: Harness;
 afterEach(async () => h?.close());
@@ -83,5 +84,15 @@ describe("budgets end to end", () => {
     const refused = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
     expect(await h.discord.waitFor(() => ephemeralText(h, refused))).toMatch(/bot's overall budget for this period is used up \(\$1\.00 left, this video needs \$1\.51\)\. It resets <t:\d+:R>/);
     expect(h.fal.requests).toEqual([]);
+  });
+
+  it("works the same on a Redis store (several bot processes share it)", async () => {
+    expect(await redisAnswers(), `Redis must answer at ${REDIS_URL}`).toBe(true);
+    h = await startHarness({ storeUrl: REDIS_URL, env: { DEFAULT_QUOTA_USD: "2" } });
+    const first = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
+    await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === first.id && m.content.includes("✅ Done")), 10_000);
+    const refused = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
+    expect(await h.discord.waitFor(() => ephemeralText(h, refused))).toMatch(/would cost \$1\.51, but you have \$0\.49 left/);
+    expect(h.fal.submissions).toHaveLength(1);
   });
 });

@@ -31,6 +31,8 @@ export class LiveJob {
   cancel: { by: string; resolve: (outcome: CancelOutcome) => void; outcome: Promise<CancelOutcome> } | null = null;
   /** The progress message or channel was deleted: the job cannot reach its member. */
   gone = false;
+  /** Another process holds this job's lease now: this one stops driving it. */
+  lost = false;
   /** fal's status stream did not work for this job: poll instead. */
   pollOnly = false;
   shortStreams = 0;

@@ -32,9 +32,8 @@ export class JobRepository {
     return id ? this.get(id) : undefined;
   }
 
-  async active(): Promise<Job[]> {
-    const ids = await this.store.members(ACTIVE);
-    const jobs = await Promise.all(ids.map((id) => this.get(id)));
-    return jobs.filter((j): j is Job => j !== undefined && !isFinal(j));
+  /** Ids of the jobs that have not finished yet. */
+  activeIds(): Promise<string[]> {
+    return this.store.members(ACTIVE);
   }
 }

@@ -11,6 +11,7 @@ import { LiveJob, type CancelOutcome } from "./live.js";
 import type { JobRepository } from "./repository.js";
 import type { Slots } from "./slots.js";
 import { JobSteps } from "./steps.js";
+import type { Leases } from "../store/leases.js";
 
 export type { CancelOutcome };
 
@@ -33,6 +34,8 @@ export interface RunnerOptions {
   editIntervalMs: number;
   /** The watchdog: a job older than this is ended and refunded. */
   jobTimeoutMs: number;
+  /** Which process drives which job (several processes may share a Redis store). */
+  leases: Leases;
 }
 
 type Image = { bytes: Buffer; type: string; fileName: string };
@@ -59,17 +62,36 @@ export class JobRunner {
   private stopping = false;
 
   private readonly steps: JobSteps;
+  private readonly upkeep: NodeJS.Timeout;
 
   constructor(private readonly o: RunnerOptions) {
     this.steps = new JobSteps(o, this.transition, () => this.stopping);
+    // Renew the leases of the jobs this process drives, and take over jobs whose process died.
+    this.upkeep = setInterval(() => void this.renewAndAdopt(), o.leases.ttlMs / 3);
+    this.upkeep.unref();
+  }
+
+  private async renewAndAdopt(): Promise<void> {
+    try {
+      for (const live of this.live.values()) {
+        if (!(await this.o.leases.acquire(live.job.id))) {
+          live.lost = true; // another process took it over: stop here, leave the state as it is
+          live.interrupt();
+        }
+      }
+      await this.resumeAll();
+    } catch (err) {
+      this.o.log.warn({ err }, "lease upkeep failed");
+    }
   }
 
   get activeCount(): number {
     return this.live.size;
   }
 
-  start(job: Job, extras: JobStartExtras = {}): void {
+  start(job: Job, extras: JobStartExtras = {}, leased = false): void {
     if (this.live.has(job.id) || isFinal(job) || this.stopping) return;
+    if (!leased) this.o.leases.acquire(job.id).catch(() => undefined); // a new job: nobody else knows it yet
     const live = new LiveJob(job, extras, {
       messages: this.o.messages,
       repo: this.o.repo,
@@ -78,18 +100,25 @@ export class JobRunner {
     });
     if (job.state === "submitted" || job.state === "running") this.o.slots.hold(job.id);
     this.live.set(job.id, live);
-    const run = this.drive(live).finally(() => {
+    const run = this.drive(live).finally(async () => {
       this.live.delete(job.id);
       this.running.delete(run);
+      await this.o.leases.release(job.id).catch(() => undefined);
     });
     this.running.add(run);
   }
 
-  /** Picks up every unfinished job in the store (after a restart). */
+  /** Picks up every unfinished job in the store that no other process drives (after a restart). */
   async resumeAll(): Promise<number> {
-    const jobs = await this.o.repo.active();
-    for (const job of jobs) this.start(job);
-    return jobs.length;
+    let started = 0;
+    for (const id of await this.o.repo.activeIds()) {
+      if (this.live.has(id) || this.stopping) continue;
+      const job = await this.o.repo.get(id);
+      if (!job || isFinal(job) || !(await this.o.leases.acquire(id))) continue;
+      this.start(job, {}, true);
+      started++;
+    }
+    return started;
   }
 
   /**
@@ -112,6 +141,7 @@ export class JobRunner {
   /** Stops polling, lets in-flight steps write their state, and waits up to `timeoutMs`. */
   async stop(timeoutMs: number): Promise<void> {
     this.stopping = true;
+    clearInterval(this.upkeep);
     for (const live of this.live.values()) live.interrupt();
     this.o.slots.wakeAll();
     await Promise.race([Promise.allSettled([...this.running]), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
@@ -124,7 +154,7 @@ export class JobRunner {
     try {
       live.refresh();
       await this.steps.ensureReservation(live);
-      while (!isFinal(job) && !this.stopping) {
+      while (!isFinal(job) && !this.stopping && !live.lost) {
         if (live.cancel && (await this.handleCancel(live))) break;
         if (live.gone) {
           await this.abandon(live, "its progress message or channel was deleted");
@@ -147,7 +177,7 @@ export class JobRunner {
         }
       }
     } catch (err) {
-      if (this.stopping && !(err instanceof JobFailure)) return;
+      if ((this.stopping || live.lost) && !(err instanceof JobFailure)) return;
       if (isGone(err)) return void (await this.abandon(live, "its channel is gone or no longer visible to the bot"));
       const message =
         err instanceof JobFailure
