@@ -17,6 +17,9 @@ import { openStore } from "./store/index.js";
 import { createLeases } from "./store/leases.js";
 import { randomUUID } from "node:crypto";
 
+/** Pictures downloaded but not yet in fal storage, at most (each up to 30 MB). */
+const INTAKE_PLACES = 6;
+
 export interface BotHandle {
   services: Services;
   /** Stops taking commands, lets running steps write their state, closes connections. */
@@ -58,7 +61,7 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
     jobTimeoutMs: config.jobTimeoutMs,
     leases: createLeases(store, randomUUID()),
   });
-  const services: Services = { config, log, client, store, repo, seedance, tier, messages, runner, budget };
+  const services: Services = { config, log, client, store, repo, seedance, tier, messages, runner, budget, intake: new Slots(INTAKE_PLACES) };
   const drain = routeCommands(client, commands, services);
   routeReactions(client, services);
   client.on(Events.Error, (err) => log.error({ err }, "discord client error"));

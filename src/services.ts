@@ -4,6 +4,7 @@ import type { DiscordMessages } from "./discord/messages.js";
 import type { JobRepository } from "./jobs/repository.js";
 import type { JobRunner } from "./jobs/runner.js";
 import type { Budget } from "./quota/budget.js";
+import type { Slots } from "./jobs/slots.js";
 import type { Logger } from "./log/logger.js";
 import type { Seedance } from "./seedance/client.js";
 import type { Tier } from "./seedance/pricing.js";
@@ -21,4 +22,6 @@ export interface Services {
   messages: DiscordMessages;
   runner: JobRunner;
   budget: Budget;
+  /** Places for pictures between download and fal storage. */
+  intake: Slots;
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import type { FakeUser } from "./fakes/discord/index.js";
 import { ephemeralText, runVideo, startHarness, type Harness } from "./support/harness.js";
@@ -88,7 +89,7 @@ describe("budgets end to end", () => {
 
   it("works the same on a Redis store (several bot processes share it)", async () => {
     expect(await redisAnswers(), `Redis must answer at ${REDIS_URL}`).toBe(true);
-    h = await startHarness({ storeUrl: REDIS_URL, env: { DEFAULT_QUOTA_USD: "2" } });
+    h = await startHarness({ storeUrl: `${REDIS_URL}?namespace=test-${randomUUID()}`, env: { DEFAULT_QUOTA_USD: "2" } });
     const first = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
     await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === first.id && m.content.includes("✅ Done")), 10_000);
     const refused = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });

@@ -64,12 +64,17 @@ export async function requestVideo(interaction: ChatInputCommandInteraction, req
 
   await interaction.deferReply();
 
+  // A place in the intake bounds how many pictures are in memory at once (up to 30 MB each);
+  // it is held until the pictures are in fal storage.
+  await s.intake.acquire(interaction.id);
+  const release = () => s.intake.release(interaction.id);
   let image: FetchedImage;
   let endImage: FetchedImage | undefined;
   try {
     image = await fetchImage(req.image, "picture");
     if (req.endImage) endImage = await fetchImage(req.endImage, "end picture");
   } catch (err) {
+    release();
     if (err instanceof AttachmentRefusal) return refuse(interaction, err.message);
     throw err;
   }
@@ -93,5 +98,10 @@ export async function requestVideo(interaction: ChatInputCommandInteraction, req
     state: "accepted",
     sourceUrls: { image: req.image.url, endImage: req.endImage?.url },
   });
-  await launchJob(s, job, interactionPresenter(interaction), { image, endImage });
+  try {
+    await launchJob(s, job, interactionPresenter(interaction), { image, endImage, release });
+  } catch (err) {
+    release();
+    throw err;
+  }
 }

@@ -71,9 +71,21 @@ export async function refusalText(outcome: Exclude<ReserveOutcome, { ok: true }>
  * between is found and finished on restart.
  */
 export async function launchJob(s: Services, job: Job, presenter: Presenter, images?: JobStartExtras["images"]): Promise<boolean> {
+  await s.runner.claim(job.id);
+  try {
+    return await recordAndStart(s, job, presenter, images);
+  } catch (err) {
+    await s.runner.unclaim(job.id);
+    throw err;
+  }
+}
+
+async function recordAndStart(s: Services, job: Job, presenter: Presenter, images?: JobStartExtras["images"]): Promise<boolean> {
   await s.repo.save(job);
   const held = await s.budget.reserve(job);
   if (!held.ok) {
+    images?.release?.();
+    await s.runner.unclaim(job.id);
     await s.repo.save(Object.assign(job, { state: "failed", error: "refused by the budget" }));
     await presenter.refuse(await refusalText(held, job, s));
     return false;

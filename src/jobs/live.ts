@@ -60,6 +60,13 @@ export class LiveJob {
     this.controller.abort();
   }
 
+  /** Lets go of the pictures (uploaded, or the job ended) and of the intake place they held. */
+  dropImages(): void {
+    const release = this.extras.images?.release;
+    this.extras.images = undefined;
+    release?.();
+  }
+
   requestCancel(by: string): Promise<CancelOutcome> {
     if (this.cancel) return this.cancel.outcome;
     let resolve!: (outcome: CancelOutcome) => void;

@@ -43,7 +43,8 @@ type Image = { bytes: Buffer; type: string; fileName: string };
 /** Pictures already in memory from the command, so they need not be fetched twice. */
 export interface JobStartExtras {
   webhook?: InteractionWebhook | null;
-  images?: { image: Image; endImage?: Image | undefined };
+  /** `release` frees the intake place these pictures hold (bounded memory), once they are at fal. */
+  images?: { image: Image; endImage?: Image | undefined; release?: () => void };
   shownContent?: string;
 }
 
@@ -58,6 +59,8 @@ const RESTARTED_WHILE_SUBMITTING =
  */
 export class JobRunner {
   private readonly live = new Map<string, LiveJob>();
+  /** Jobs this process is creating right now: not yet started, never to be adopted. */
+  private readonly claimed = new Set<string>();
   private readonly running = new Set<Promise<void>>();
   private stopping = false;
 
@@ -89,9 +92,27 @@ export class JobRunner {
     return this.live.size;
   }
 
-  start(job: Job, extras: JobStartExtras = {}, leased = false): void {
-    if (this.live.has(job.id) || isFinal(job) || this.stopping) return;
-    if (!leased) this.o.leases.acquire(job.id).catch(() => undefined); // a new job: nobody else knows it yet
+  /**
+   * Marks a job this process is about to create as its own, before it is first saved, so
+   * neither this process's adoption of unfinished jobs nor another process takes it.
+   */
+  async claim(jobId: string): Promise<void> {
+    this.claimed.add(jobId);
+    await this.o.leases.acquire(jobId);
+  }
+
+  /** A claimed job that will not run after all (refused). */
+  async unclaim(jobId: string): Promise<void> {
+    this.claimed.delete(jobId);
+    await this.o.leases.release(jobId).catch(() => undefined);
+  }
+
+  start(job: Job, extras: JobStartExtras = {}): void {
+    this.claimed.delete(job.id);
+    if (this.live.has(job.id) || isFinal(job) || this.stopping) {
+      extras.images?.release?.(); // not ours to run: let go of what the caller held for it
+      return;
+    }
     const live = new LiveJob(job, extras, {
       messages: this.o.messages,
       repo: this.o.repo,
@@ -112,10 +133,10 @@ export class JobRunner {
   async resumeAll(): Promise<number> {
     let started = 0;
     for (const id of await this.o.repo.activeIds()) {
-      if (this.live.has(id) || this.stopping) continue;
+      if (this.live.has(id) || this.claimed.has(id) || this.stopping) continue;
       const job = await this.o.repo.get(id);
       if (!job || isFinal(job) || !(await this.o.leases.acquire(id))) continue;
-      this.start(job, {}, true);
+      this.start(job);
       started++;
     }
     return started;
@@ -188,6 +209,7 @@ export class JobRunner {
       if (!(err instanceof JobFailure)) this.o.log.error({ job: job.id, state: job.state, err }, "job failed");
       await this.finish(live, "failed", message);
     } finally {
+      live.dropImages();
       this.o.slots.release(job.id);
       if (isFinal(job) && !live.gone) await live.editor.flush();
       live.editor.close();

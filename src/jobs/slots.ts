@@ -1,16 +1,24 @@
 /**
- * The bot's own queue in front of fal: at most `capacity` jobs are at fal at once, the rest
- * wait in arrival order and can ask for their place.
+ * A first-come queue in front of a limited resource (jobs at fal, pictures in memory): at
+ * most `capacity` holders, the rest wait in arrival order and can hear their place.
  */
+interface Waiter {
+  id: string;
+  grant: () => void;
+  withdraw: () => void;
+  onPlace: ((place: number) => void) | undefined;
+  lastPlace: number;
+}
+
 export class Slots {
   private readonly holders = new Set<string>();
-  private readonly waiting: Array<{ id: string; grant: () => void; withdraw: () => void }> = [];
+  private waiting: Waiter[] = [];
 
   constructor(private readonly capacity: number) {}
 
   /**
-   * Resolves true when the job may go to fal, false when it was withdrawn while waiting;
-   * `onPlace` hears its place while it waits.
+   * Resolves true when the holder may go on, false when it was withdrawn while waiting;
+   * `onPlace` hears its place whenever it changes.
    */
   acquire(id: string, onPlace?: (place: number) => void): Promise<boolean> {
     if (this.holders.has(id)) return Promise.resolve(true);
@@ -19,16 +27,18 @@ export class Slots {
       return Promise.resolve(true);
     }
     return new Promise((resolve) => {
-      this.waiting.push({
+      const waiter: Waiter = {
         id,
         grant: () => {
           this.holders.add(id);
           resolve(true);
         },
         withdraw: () => resolve(false),
-      });
-      this.places = this.places.filter((p) => p.id !== id).concat({ id, onPlace });
-      this.announce();
+        onPlace,
+        lastPlace: 0,
+      };
+      this.waiting.push(waiter);
+      this.tell(waiter, this.waiting.length);
     });
   }
 
@@ -38,24 +48,28 @@ export class Slots {
   }
 
   release(id: string): void {
-    const idx = this.waiting.findIndex((w) => w.id === id);
-    if (idx >= 0) this.waiting.splice(idx, 1);
-    if (!this.holders.delete(id) && idx < 0) return;
-    while (this.holders.size < this.capacity && this.waiting.length) this.waiting.shift()!.grant();
-    this.announce();
+    if (!this.holders.delete(id)) return this.withdraw(id);
+    let granted = 0;
+    while (this.holders.size < this.capacity && granted < this.waiting.length) this.waiting[granted++]!.grant();
+    if (granted) {
+      this.waiting = this.waiting.slice(granted);
+      this.announce();
+    }
   }
 
-  /** Takes a waiting job out of the queue (it was cancelled); its acquire resolves false. */
+  /** Takes a waiting holder out of the queue (it was cancelled); its acquire resolves false. */
   withdraw(id: string): void {
     const idx = this.waiting.findIndex((w) => w.id === id);
     if (idx < 0) return;
     this.waiting.splice(idx, 1)[0]!.withdraw();
-    this.announce();
+    this.announce(idx);
   }
 
   /** On shutdown: every waiter gives up its place (it resumes from the store next start). */
   wakeAll(): void {
-    while (this.waiting.length) this.waiting.shift()!.withdraw();
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const w of waiting) w.withdraw();
   }
 
   placeOf(id: string): number | null {
@@ -63,10 +77,15 @@ export class Slots {
     return idx < 0 ? null : idx + 1;
   }
 
-  private places: Array<{ id: string; onPlace: ((place: number) => void) | undefined }> = [];
+  /** Tells waiters from index `from` on their new place: one pass, not one per waiter. */
+  private announce(from = 0): void {
+    for (let i = from; i < this.waiting.length; i++) this.tell(this.waiting[i]!, i + 1);
+  }
 
-  private announce(): void {
-    this.places = this.places.filter((p) => this.waiting.some((w) => w.id === p.id));
-    for (const p of this.places) p.onPlace?.(this.placeOf(p.id)!);
+  private tell(w: Waiter, place: number): void {
+    if (w.onPlace && w.lastPlace !== place) {
+      w.lastPlace = place;
+      w.onPlace(place);
+    }
   }
 }

@@ -38,7 +38,7 @@ export class JobSteps {
     live.extras.images = images; // kept for a retry if the upload fails for a passing reason
     const imageUrl = await this.o.seedance.uploadImage(images.image.bytes, images.image.type, images.image.fileName);
     const endImageUrl = images.endImage ? await this.o.seedance.uploadImage(images.endImage.bytes, images.endImage.type, images.endImage.fileName) : undefined;
-    live.extras.images = undefined;
+    live.dropImages();
     await this.transition(live, "image_stored", { params: { ...job.params, imageUrl, endImageUrl }, sourceUrls: null });
   }
 

@@ -94,7 +94,7 @@ export class EmbeddedLedger implements Ledger {
       this.pending.set(key, value);
     }
     const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
-    this.flushing ??= this.flush().finally(() => (this.flushing = null));
+    this.flushing ??= this.flush();
     return done;
   }
 
@@ -115,6 +115,8 @@ export class EmbeddedLedger implements Ledger {
         for (const w of dropped) w.reject(err);
       }
     }
+    // In the same tick as the last look at `pending`: a write arriving later starts a new flush.
+    this.flushing = null;
   }
 
   private async totals(key: string): Promise<Totals> {

@@ -46,8 +46,14 @@ export interface StoreOptions {
 }
 
 export async function openStore(url: string, options: StoreOptions = {}): Promise<Store> {
+  if (url.startsWith("redis://") || url.startsWith("rediss://")) {
+    // redis://host:port?namespace=name keeps several deployments apart on one server
+    const parsed = new URL(url);
+    const namespace = options.namespace ?? parsed.searchParams.get("namespace") ?? NAMESPACE;
+    parsed.searchParams.delete("namespace");
+    return openRedisStore(parsed.toString(), namespace);
+  }
   const namespace = options.namespace ?? NAMESPACE;
-  if (url.startsWith("redis://") || url.startsWith("rediss://")) return openRedisStore(url, namespace);
   let kind: Store["kind"] = "memory";
   let keyv: Keyv;
   let sql: SqlQuery | undefined;
