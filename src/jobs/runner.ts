@@ -134,8 +134,10 @@ export class JobRunner {
     let started = 0;
     for (const id of await this.o.repo.activeIds()) {
       if (this.live.has(id) || this.claimed.has(id) || this.stopping) continue;
+      if (!(await this.o.leases.acquire(id))) continue;
+      // read after taking the lease: a job that just finished here is final by now
       const job = await this.o.repo.get(id);
-      if (!job || isFinal(job) || !(await this.o.leases.acquire(id))) continue;
+      if (!job || isFinal(job) || this.live.has(id)) continue;
       this.start(job);
       started++;
     }
