@@ -31,6 +31,14 @@ export function isDiscordError(err: unknown, ...codes: Array<number | string>): 
   return err instanceof DiscordAPIError && codes.includes(err.code);
 }
 
+/** A message body with its uploads: each file is named in `attachments` by its part index. */
+function withFiles(body: object, files: UploadFile[]) {
+  return {
+    body: files.length ? { ...body, attachments: files.map((f, i) => ({ id: String(i), filename: f.name })) } : body,
+    files: files.map((f) => ({ name: f.name, data: f.data, contentType: f.contentType })),
+  };
+}
+
 /** Message traffic by REST, so it works for messages and channels no cache has seen. */
 export class DiscordMessages {
   constructor(private readonly rest: REST) {}
@@ -60,18 +68,14 @@ export class DiscordMessages {
   }
 
   async post(channelId: string, body: RESTPostAPIChannelMessageJSONBody, files: UploadFile[] = []): Promise<string> {
-    const message = (await this.rest.post(Routes.channelMessages(channelId), {
-      body: files.length ? { ...body, attachments: files.map((f, i) => ({ id: String(i), filename: f.name })) } : body,
-      files: files.map((f) => ({ name: f.name, data: f.data, contentType: f.contentType })),
-    })) as { id: string };
+    const message = (await this.rest.post(Routes.channelMessages(channelId), withFiles(body, files))) as { id: string };
     return message.id;
   }
 
   /** A message through the interaction's webhook: needs no channel permission, lives 15 minutes. */
   async followUp(webhook: InteractionWebhook, body: MessageBody, files: UploadFile[] = []): Promise<string> {
     const message = (await this.rest.post(Routes.webhook(webhook.applicationId, webhook.token), {
-      body: files.length ? { ...body, attachments: files.map((f, i) => ({ id: String(i), filename: f.name })) } : body,
-      files: files.map((f) => ({ name: f.name, data: f.data, contentType: f.contentType })),
+      ...withFiles(body, files),
       query: new URLSearchParams({ wait: "true" }),
       auth: false,
     })) as { id: string };

@@ -2,8 +2,8 @@ import type { RESTPostAPIChannelMessageJSONBody } from "discord.js";
 import { DiscordAPIError, RESTJSONErrorCodes } from "discord.js";
 import { downloadCapped } from "../http/download.js";
 import { readMp4Info } from "../seedance/mp4.js";
-import { isMissingPermissions } from "./faults.js";
-import { isDiscordError, type DiscordMessages, type InteractionWebhook, type UploadFile } from "../discord/messages.js";
+import { isBarred } from "./faults.js";
+import { type DiscordMessages, type InteractionWebhook, type UploadFile } from "../discord/messages.js";
 import { costMicros, formatUsd, type Tier } from "../seedance/pricing.js";
 import type { Job } from "./job.js";
 import { quotePrompt } from "./progress.js";
@@ -84,13 +84,12 @@ export async function postVideo(
   } catch (err) {
     // The bot's upload limit can be lower than the member's (Nitro), or it may not attach
     // files here: a link still delivers the video.
-    if (!isTooLarge(err) && !isMissingPermissions(err) && !isDiscordError(err, RESTJSONErrorCodes.MissingAccess)) throw err;
+    if (!isTooLarge(err) && !isBarred(err)) throw err;
   }
   try {
     return await inChannel(withLink, []);
   } catch (err) {
-    const barred = isMissingPermissions(err) || isDiscordError(err, RESTJSONErrorCodes.MissingAccess);
-    if (!barred || !webhook || Date.now() >= webhook.expiresAt) throw err;
+    if (!isBarred(err) || !webhook || Date.now() >= webhook.expiresAt) throw err;
   }
   return messages.followUp(webhook!, fits ? withFile : withLink, fits ? [file] : []);
 }

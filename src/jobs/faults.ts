@@ -1,6 +1,7 @@
 import { ApiError } from "@fal-ai/client";
 import { DiscordAPIError, RESTJSONErrorCodes } from "discord.js";
 import { ZodError } from "zod";
+import { isDiscordError } from "../discord/messages.js";
 import { TooLargeError } from "../http/download.js";
 
 /** A failure to tell the member about, in plain words; never retried. */
@@ -27,14 +28,12 @@ export function isTransient(err: unknown): boolean {
 
 /** The Discord channel or message a job talks through no longer exists (or the bot lost access). */
 export function isGone(err: unknown): boolean {
-  return (
-    err instanceof DiscordAPIError &&
-    [RESTJSONErrorCodes.UnknownChannel, RESTJSONErrorCodes.UnknownMessage, RESTJSONErrorCodes.MissingAccess].includes(err.code as number)
-  );
+  return isDiscordError(err, RESTJSONErrorCodes.UnknownChannel, RESTJSONErrorCodes.UnknownMessage, RESTJSONErrorCodes.MissingAccess);
 }
 
-export function isMissingPermissions(err: unknown): boolean {
-  return err instanceof DiscordAPIError && err.code === RESTJSONErrorCodes.MissingPermissions;
+/** The bot may not do this here (a permission, or the channel is hidden from it). */
+export function isBarred(err: unknown): boolean {
+  return isDiscordError(err, RESTJSONErrorCodes.MissingPermissions, RESTJSONErrorCodes.MissingAccess);
 }
 
 /** Exponential pause with jitter, from `baseMs` up to a minute. */

@@ -1,6 +1,6 @@
-import type { Attachment, ChatInputCommandInteraction, ButtonInteraction } from "discord.js";
+import type { Attachment, ChatInputCommandInteraction } from "discord.js";
 import { AttachmentRefusal, checkAttachment, fetchImage, type FetchedImage } from "../discord/attachments.js";
-import type { InteractionWebhook, MessageBody } from "../discord/messages.js";
+import type { MessageBody } from "../discord/messages.js";
 import { refuse } from "../discord/replies.js";
 import { MAX_PROMPT_LENGTH, type VideoParams } from "../seedance/input.js";
 import { MAX_SECONDS, MIN_SECONDS, type AspectRatio, type Duration, type Resolution } from "../seedance/pricing.js";
@@ -22,21 +22,13 @@ export interface VideoRequest {
 const TOKEN_LIFETIME_MS = 14 * 60 * 1000;
 const DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024;
 
-export function interactionWebhook(interaction: ChatInputCommandInteraction | ButtonInteraction): InteractionWebhook {
-  return { applicationId: interaction.applicationId, token: interaction.token, expiresAt: interaction.createdTimestamp + TOKEN_LIFETIME_MS };
-}
-
 /** Shows progress as the interaction's (public, deferred) reply; refusals go to the caller alone. */
-export function interactionPresenter(interaction: ChatInputCommandInteraction | ButtonInteraction): Presenter {
+function interactionPresenter(interaction: ChatInputCommandInteraction): Presenter {
   return {
     refuse: (text) => refuse(interaction, text),
     show: async (body: MessageBody) => (await interaction.editReply({ content: body.content, allowedMentions: body.allowed_mentions, components: body.components as never })).id,
-    webhook: interactionWebhook(interaction),
+    webhook: { applicationId: interaction.applicationId, token: interaction.token, expiresAt: interaction.createdTimestamp + TOKEN_LIFETIME_MS },
   };
-}
-
-export function uploadLimitOf(interaction: ChatInputCommandInteraction | ButtonInteraction): number {
-  return interaction.attachmentSizeLimit || DEFAULT_UPLOAD_LIMIT;
 }
 
 /**
@@ -94,7 +86,7 @@ export async function requestVideo(interaction: ChatInputCommandInteraction, req
     channelId: interaction.channelId,
     userId: interaction.user.id,
     params,
-    uploadLimitBytes: uploadLimitOf(interaction),
+    uploadLimitBytes: interaction.attachmentSizeLimit || DEFAULT_UPLOAD_LIMIT,
     state: "accepted",
     sourceUrls: { image: req.image.url, endImage: req.endImage?.url },
   });
