@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { startFakeDiscord, type FakeDiscord, type FakeDiscordOptions } from "../test/fakes/discord/index.js";
 import { startFakeFal, type FakeFal, type JobTimeline } from "../test/fakes/fal/index.js";
 import { BotProcess, fakeEnv } from "../test/support/child.js";
-import { FAL_KEY, PNG } from "../test/support/harness.js";
+import { FAL_KEY, PICTURE, PNG } from "../test/support/harness.js";
 
 const BARE_BOT = fileURLToPath(new URL("./bare-bot.ts", import.meta.url));
 
@@ -64,7 +64,7 @@ function members(discord: FakeDiscord, n: number) {
 async function dispatchVideos(discord: FakeDiscord, n: number, spreadMs = 0): Promise<Array<{ id: string; dispatchedAt: number }>> {
   const users = members(discord, Math.min(n, 50));
   const send = (i: number) => {
-    const image = discord.addAttachment(PNG, "cat.png", "image/png", { width: 1, height: 1 });
+    const image = discord.addAttachment(PNG, "cat.png", "image/png", PICTURE);
     return discord.slashCommand({
       name: "video",
       user: users[i % users.length]!,

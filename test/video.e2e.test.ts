@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { readMp4Info } from "../src/seedance/mp4.js";
-import { answersTo, ephemeralText, FAL_KEY, PNG, runVideo, startHarness, type Harness } from "./support/harness.js";
+import { answersTo, ephemeralText, FAL_KEY, PICTURE, PNG, runVideo, startHarness, type Harness } from "./support/harness.js";
 
 let h: Harness;
 afterEach(async () => h?.close());
@@ -77,8 +77,8 @@ describe("/video end to end", () => {
     const { discord, fal } = h;
     const pdf = discord.addAttachment(Buffer.from("%PDF-1.7 not a picture"), "doc.pdf", "application/pdf");
     const huge = discord.addAttachment(Buffer.concat([PNG, Buffer.alloc(31 * 1024 * 1024)]), "huge.png", "image/png", { width: 8000, height: 8000 });
-    const elsewhere = discord.addAttachment(PNG, "cat.png", "image/png", { width: 1, height: 1, url: "http://127.0.0.1:9/cat.png" });
-    const liar = discord.addAttachment(Buffer.from("just some text pretending"), "fake.png", "image/png", { width: 1, height: 1 });
+    const elsewhere = discord.addAttachment(PNG, "cat.png", "image/png", { ...PICTURE, url: "http://127.0.0.1:9/cat.png" });
+    const liar = discord.addAttachment(Buffer.from("just some text pretending"), "fake.png", "image/png", PICTURE);
 
     const cases: Array<[typeof pdf, RegExp]> = [
       [pdf, /application\/pdf, not a picture/],

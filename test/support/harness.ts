@@ -6,14 +6,13 @@ import { startBot, type BotHandle } from "../../src/bot.js";
 import { parseConfig } from "../../src/config/env.js";
 import { startFakeDiscord, type FakeDiscord, type FakeDiscordOptions, type FakeUser, type InteractionHandle, type APIAttachmentLike } from "../fakes/discord/index.js";
 import { startFakeFal, type FakeFal, type FakeFalOptions } from "../fakes/fal/index.js";
+import { makePng } from "./picture.js";
 
 export const FAL_KEY = "fal-test-key-0123456789abcdef";
 
-/** A 1×1 PNG: real picture bytes for the fakes to check. */
-export const PNG = Buffer.from(
-  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==",
-  "base64",
-);
+/** A 640×480 PNG: real picture bytes, within the model's size limits, for the fakes to check. */
+export const PICTURE = { width: 640, height: 480 } as const;
+export const PNG = makePng(PICTURE.width, PICTURE.height);
 
 export interface Harness {
   discord: FakeDiscord;
@@ -98,7 +97,7 @@ export async function runVideo(
   h: Harness,
   opts: VideoOptions & { image?: APIAttachmentLike; user?: FakeUser } = {},
 ): Promise<InteractionHandle> {
-  const image = opts.image ?? h.discord.addAttachment(PNG, "cat.png", "image/png", { width: 1, height: 1 });
+  const image = opts.image ?? h.discord.addAttachment(PNG, "cat.png", "image/png", PICTURE);
   const options: Array<{ name: string; type: number; value: unknown }> = [
     { name: "image", type: 11, value: image.id },
     { name: "prompt", type: 3, value: opts.prompt ?? "the cat surfs a wave" },
