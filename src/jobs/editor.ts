@@ -9,6 +9,8 @@ export class CoalescingEditor {
   private pending: string | null = null;
   private pendingMajor = false;
   private timer: NodeJS.Timeout | null = null;
+  /** Whether the pending timer was set for the short (major) gap. */
+  private timerMajor = false;
   private inFlight: Promise<void> | null = null;
   private closed = false;
 
@@ -30,6 +32,8 @@ export class CoalescingEditor {
     if (content === this.lastSent && this.pending === null) return;
     this.pending = content;
     this.pendingMajor ||= major;
+    // A major change must not wait out a minor change's longer timer.
+    if (this.pendingMajor && this.timer && !this.timerMajor) this.clearTimer();
     this.schedule();
   }
 
@@ -39,8 +43,7 @@ export class CoalescingEditor {
     for (;;) {
       if (this.inFlight) await this.inFlight;
       if (this.pending === null || this.pending === this.lastSent) return;
-      if (this.timer) clearTimeout(this.timer);
-      this.timer = null;
+      this.clearTimer();
       const wait = this.lastSentAt + this.minIntervalMs - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       if (!this.inFlight) this.fire();
@@ -49,6 +52,10 @@ export class CoalescingEditor {
 
   close(): void {
     this.closed = true;
+    this.clearTimer();
+  }
+
+  private clearTimer(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }
@@ -57,6 +64,7 @@ export class CoalescingEditor {
     if (this.timer || this.inFlight || this.pending === null) return;
     const gap = this.pendingMajor ? this.minIntervalMs : this.minorIntervalMs;
     const delay = Math.max(0, this.lastSentAt + gap - Date.now());
+    this.timerMajor = this.pendingMajor;
     this.timer = setTimeout(() => {
       this.timer = null;
       this.fire();

@@ -58,3 +58,21 @@ describe("coalescing editor", () => {
     expect(sent).toEqual(["y"]);
   });
 });
+
+describe("coalescing editor: a major change after a minor one", () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it("goes out after the short interval, not the minor change's long one", async () => {
+    const sent: string[] = [];
+    const editor = new CoalescingEditor(async (c) => void sent.push(c), 3000, 30_000, () => undefined);
+    editor.markSent("queued 3");
+    editor.update("queued 2", false);
+    await vi.advanceTimersByTimeAsync(1000);
+    editor.update("rendering", true);
+    await vi.advanceTimersByTimeAsync(1999);
+    expect(sent).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(sent).toEqual(["rendering"]);
+  });
+});
