@@ -85,6 +85,21 @@ for (const backend of backends) {
       expect(await ledger.usage("g", userId, "2026-11-24")).toEqual({ spentMicros: 1_000_000, reservedMicros: 0, inFlight: 0 });
     });
 
+    it("refuses to hold a job again once its reservation was refunded or settled, and holds a held one once", async () => {
+      const userId = randomUUID();
+      const limits = { userMicros: 10 * JOB, ...unlimited };
+      const refunded = reservation({ userId });
+      const settled = reservation({ userId });
+      expect((await ledger.reserve(refunded, limits)).ok).toBe(true);
+      expect((await ledger.reserve(refunded, limits)).ok).toBe(true); // the same hold, not a second one
+      expect(await ledger.refund(refunded)).toBe(true);
+      expect(await ledger.reserve(refunded, limits)).toEqual({ ok: false, reason: "released" });
+      expect((await ledger.reserve(settled, limits)).ok).toBe(true);
+      expect(await ledger.settle(settled, JOB)).toBe(true);
+      expect(await ledger.reserve(settled, limits)).toEqual({ ok: false, reason: "released" });
+      expect(await ledger.usage("g", userId, "2026-11-24")).toEqual({ spentMicros: JOB, reservedMicros: 0, inFlight: 0 });
+    });
+
     it("never charges more than was held", async () => {
       const r = reservation();
       await ledger.reserve(r, { userMicros: 5_000_000, ...unlimited });

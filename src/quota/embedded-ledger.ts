@@ -134,7 +134,8 @@ export class EmbeddedLedger implements Ledger {
 
   reserve(r: Reservation, limits: ReserveLimits): Promise<ReserveOutcome> {
     return this.step(async (write) => {
-      if (await this.read<Held>(K.reservation(r.jobId))) return { ok: true };
+      const existing = await this.read<Held>(K.reservation(r.jobId));
+      if (existing) return existing.state === "held" ? { ok: true } : { ok: false, reason: "released" };
       const { userKey, globalKey, inFlightKey, user, global, inFlight } = await this.balances(r);
       if (inFlight >= limits.maxInFlight) return { ok: false, reason: "in_flight", inFlight };
       const userLeft = limits.userMicros - user.spent - user.reserved;

@@ -22,7 +22,9 @@ export type ReserveOutcome =
   | { ok: true }
   | { ok: false; reason: "budget"; remainingMicros: number }
   | { ok: false; reason: "spend_cap"; remainingMicros: number }
-  | { ok: false; reason: "in_flight"; inFlight: number };
+  | { ok: false; reason: "in_flight"; inFlight: number }
+  /** The job's reservation was already settled or refunded: a job is held once, never again. */
+  | { ok: false; reason: "released" };
 
 export interface Usage {
   spentMicros: number;
@@ -31,6 +33,7 @@ export interface Usage {
 }
 
 export interface Ledger {
+  /** Holds `r.micros` for the job; holding a job that is already held answers ok (idempotent). */
   reserve(r: Reservation, limits: ReserveLimits): Promise<ReserveOutcome>;
   /** Turns the hold into the actual cost (≤ the hold); false when already settled or refunded. */
   settle(r: Reservation, actualMicros: number): Promise<boolean>;

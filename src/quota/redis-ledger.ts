@@ -10,7 +10,9 @@ import { ledgerKeys as K, type Ledger, type Reservation, type ReserveLimits, typ
 const KEEP_SECONDS = 60 * 86_400; // totals outlive the longest period (a month) comfortably
 
 const RESERVE = `
-if redis.call('EXISTS', KEYS[4]) == 1 then return {1, 0} end
+local existing = redis.call('HGET', KEYS[4], 'state')
+if existing == 'held' then return {1, 0} end
+if existing then return {0, 4} end
 local amount = tonumber(ARGV[1])
 local inflight = tonumber(redis.call('GET', KEYS[3]) or '0')
 if inflight >= tonumber(ARGV[4]) then return {0, 3, inflight} end
@@ -102,6 +104,7 @@ export class RedisLedger implements Ledger {
     ])) as [number, number, number?];
     if (ok === 1) return { ok: true };
     if (reason === 3) return { ok: false, reason: "in_flight", inFlight: Number(value) };
+    if (reason === 4) return { ok: false, reason: "released" };
     return { ok: false, reason: reason === 2 ? "spend_cap" : "budget", remainingMicros: Math.max(0, Number(value)) };
   }
 
