@@ -1,5 +1,7 @@
-import type { Attachment } from "discord.js";
+import { escapeMarkdown, type Attachment } from "discord.js";
+import { imageSize } from "image-size";
 import { downloadCapped, TooLargeError } from "../http/download.js";
+import { pictureSizeProblem } from "../seedance/input.js";
 
 export const MAX_IMAGE_BYTES = 30 * 1024 * 1024;
 const ACCEPTED_TYPES = new Set(["image/png", "image/jpeg", "image/webp"]);
@@ -19,10 +21,16 @@ export class AttachmentRefusal extends Error {
   override name = "AttachmentRefusal";
 }
 
-const label = (what: string, a: Pick<Attachment, "name">) => `The ${what} (${a.name.slice(0, 80)})`;
+// A file name is the member's text: shown inert, never as markdown.
+const label = (what: string, a: Pick<Attachment, "name">) => `The ${what} (${escapeMarkdown(a.name.slice(0, 80), { maskedLink: true, heading: true, bulletedList: true, numberedList: true })})`;
 
-/** Checks that need no I/O: where it lives, what it claims to be, how big it says it is. */
-export function checkAttachment(a: Pick<Attachment, "url" | "name" | "size" | "contentType">, what: string, allowedOrigins: string[]): void {
+type Checked = Pick<Attachment, "url" | "name" | "size" | "contentType"> & { width?: number | null; height?: number | null };
+
+/**
+ * Checks that need no I/O: where it lives, what it claims to be, how big it says it is, and
+ * the width and height Discord measured (the bytes are measured again after download).
+ */
+export function checkAttachment(a: Checked, what: string, allowedOrigins: string[]): void {
   let origin: string;
   try {
     origin = new URL(a.url).origin;
@@ -39,15 +47,24 @@ export function checkAttachment(a: Pick<Attachment, "url" | "name" | "size" | "c
   if (a.size > MAX_IMAGE_BYTES) {
     throw new AttachmentRefusal(`${label(what, a)} is ${(a.size / 1024 / 1024).toFixed(1)} MB; the model accepts pictures up to 30 MB.`);
   }
+  if (a.width && a.height) {
+    const problem = pictureSizeProblem(a.width, a.height);
+    if (problem) throw new AttachmentRefusal(`${label(what, a)} ${problem}.`);
+  }
 }
 
 export interface FetchedImage {
   bytes: Buffer;
   type: ImageType;
   fileName: string;
+  width: number;
+  height: number;
 }
 
-/** Downloads an already checked attachment and verifies its bytes really are PNG, JPEG or WebP. */
+/**
+ * Downloads an already checked attachment and verifies its bytes: PNG, JPEG or WebP, with a
+ * width and height (read from the file's header) that the model accepts.
+ */
 export async function fetchImage(a: Pick<Attachment, "url" | "name">, what: string): Promise<FetchedImage> {
   let bytes: Buffer;
   try {
@@ -58,6 +75,14 @@ export async function fetchImage(a: Pick<Attachment, "url" | "name">, what: stri
   }
   const type = sniffImageType(bytes);
   if (!type) throw new AttachmentRefusal(`${label(what, a)} is not a PNG, JPEG or WebP picture (its contents say otherwise). Please attach one of those.`);
+  let size: { width: number; height: number };
+  try {
+    size = imageSize(bytes);
+  } catch {
+    throw new AttachmentRefusal(`${label(what, a)} could not be read as a picture (its header is damaged). Please save it again as PNG or JPEG.`);
+  }
+  const problem = pictureSizeProblem(size.width, size.height);
+  if (problem) throw new AttachmentRefusal(`${label(what, a)} ${problem}.`);
   const ext = type === "image/jpeg" ? "jpg" : type.slice("image/".length);
-  return { bytes, type, fileName: `${what.replace(/\W+/g, "-")}.${ext}` };
+  return { bytes, type, fileName: `${what.replace(/\W+/g, "-")}.${ext}`, width: size.width, height: size.height };
 }

@@ -9,21 +9,20 @@ export class DownloadError extends Error {
 /**
  * Downloads at most `maxBytes` (a longer body aborts with TooLargeError), refuses redirects
  * (an allowed origin must not bounce us elsewhere) and gives up after `timeoutMs`.
+ *
+ * The cap is counted on the bytes as they arrive, after fetch has decoded any
+ * Content-Encoding: a declared length says nothing about a compressed body's real size, so
+ * the body is never read in one piece.
  */
 export async function downloadCapped(url: string, maxBytes: number, timeoutMs = 60_000): Promise<Buffer> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
-    const response = await fetch(url, { redirect: "error", signal: controller.signal });
+    // ask for the bytes as they are; a server that compresses anyway is still capped below
+    const response = await fetch(url, { redirect: "error", signal: controller.signal, headers: { "accept-encoding": "identity" } });
     if (!response.ok || !response.body) throw new DownloadError(`HTTP ${response.status}`);
     const declared = Number(response.headers.get("content-length") ?? NaN);
-    if (declared > maxBytes) throw new TooLargeError(`${declared} bytes`);
-    if (Number.isFinite(declared)) {
-      // a declared length within the cap: one native read (the cap still holds if the server lies)
-      const body = Buffer.from(await response.arrayBuffer());
-      if (body.length > maxBytes) throw new TooLargeError(`${body.length} bytes`);
-      return body;
-    }
+    if (declared > maxBytes && !response.headers.get("content-encoding")) throw new TooLargeError(`${declared} bytes`);
     const chunks: Buffer[] = [];
     let total = 0;
     for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
@@ -32,7 +31,7 @@ export async function downloadCapped(url: string, maxBytes: number, timeoutMs = 
         controller.abort();
         throw new TooLargeError(`more than ${maxBytes} bytes`);
       }
-      chunks.push(Buffer.from(chunk));
+      chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
     }
     return Buffer.concat(chunks, total);
   } catch (err) {

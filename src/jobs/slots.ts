@@ -14,32 +14,50 @@ export class Slots {
   private readonly holders = new Set<string>();
   private waiting: Waiter[] = [];
 
-  constructor(private readonly capacity: number) {}
+  /** `maxWaiting` bounds the queue: beyond it, `acquire` answers false at once. */
+  constructor(
+    private readonly capacity: number,
+    private readonly maxWaiting = Infinity,
+  ) {}
 
   /**
-   * Resolves true when the holder may go on, false when it was withdrawn while waiting;
-   * `onPlace` hears its place whenever it changes.
+   * Resolves true when the holder may go on, false when it was withdrawn while waiting, the
+   * queue is full, or `timeoutMs` passed first; `onPlace` hears its place whenever it changes.
    */
-  acquire(id: string, onPlace?: (place: number) => void): Promise<boolean> {
+  acquire(id: string, onPlace?: (place: number) => void, timeoutMs?: number): Promise<boolean> {
     if (this.holders.has(id)) return Promise.resolve(true);
     if (this.holders.size < this.capacity && this.waiting.length === 0) {
       this.holders.add(id);
       return Promise.resolve(true);
     }
+    if (this.waiting.length >= this.maxWaiting || (timeoutMs !== undefined && timeoutMs <= 0)) return Promise.resolve(false);
     return new Promise((resolve) => {
+      const timer = timeoutMs === undefined ? undefined : setTimeout(() => this.withdraw(id), timeoutMs);
       const waiter: Waiter = {
         id,
         grant: () => {
+          clearTimeout(timer);
           this.holders.add(id);
           resolve(true);
         },
-        withdraw: () => resolve(false),
+        withdraw: () => {
+          clearTimeout(timer);
+          resolve(false);
+        },
         onPlace,
         lastPlace: 0,
       };
       this.waiting.push(waiter);
       this.tell(waiter, this.waiting.length);
     });
+  }
+
+  get holding(): number {
+    return this.holders.size;
+  }
+
+  get queued(): number {
+    return this.waiting.length;
   }
 
   /** A job that is already at fal (found after a restart) holds a slot whatever the count. */

@@ -5,6 +5,22 @@ export const DURATIONS = ["auto", "4", "5", "6", "7", "8", "9", "10", "11", "12"
 export const MAX_PROMPT_LENGTH = 2500;
 export const MAX_SEED = 2_147_483_647;
 
+/** ByteDance's documented Seedance 2.0 limits for input pictures. */
+export const PICTURE_LIMITS = { minSide: 300, maxSide: 6000, minRatio: 0.4, maxRatio: 2.5 } as const;
+
+/** Why the model would refuse a picture of this size, in words with the numbers; null when it fits. */
+export function pictureSizeProblem(width: number, height: number): string | null {
+  const { minSide, maxSide, minRatio, maxRatio } = PICTURE_LIMITS;
+  const size = `${width}×${height} pixels`;
+  if (Math.min(width, height) < minSide) return `is ${size}; the model needs at least ${minSide} pixels on each side`;
+  if (Math.max(width, height) > maxSide) return `is ${size}; the model accepts at most ${maxSide} pixels on a side`;
+  const ratio = width / height;
+  if (ratio < minRatio || ratio > maxRatio) {
+    return `is ${size} (width/height ${ratio.toFixed(2)}); the model accepts shapes from ${minRatio} (tall) to ${maxRatio} (wide)`;
+  }
+  return null;
+}
+
 /** What a member asked for, in the bot's own words. */
 export interface VideoParams {
   prompt: string;

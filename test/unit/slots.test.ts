@@ -33,3 +33,17 @@ describe("the bot's own queue", () => {
     expect(granted).toBe(true);
   });
 });
+
+describe("a bounded queue with waits that time out", () => {
+  it("answers false at once when the queue is full, and when a wait outlasts its timeout", async () => {
+    const slots = new Slots(1, 1);
+    expect(await slots.acquire("a")).toBe(true);
+    const b = slots.acquire("b", undefined, 50);
+    expect(await slots.acquire("c")).toBe(false); // one waiting already: full
+    expect(await b).toBe(false); // timed out
+    expect(slots.placeOf("b")).toBeNull();
+    const d = slots.acquire("d", undefined, 5_000);
+    slots.release("a");
+    expect(await d).toBe(true);
+  });
+});
