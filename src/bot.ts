@@ -1,5 +1,6 @@
-import { Client, Events, GatewayIntentBits, Partials } from "discord.js";
+import { Client, Events, GatewayIntentBits, Options, Partials } from "discord.js";
 import type { Config } from "./config/env.js";
+import { Cooldown } from "./discord/cooldown.js";
 import { loadCommands } from "./discord/loader.js";
 import { DiscordMessages } from "./discord/messages.js";
 import { registerCommands } from "./discord/register.js";
@@ -17,8 +18,24 @@ import { openStore } from "./store/index.js";
 import { createLeases } from "./store/leases.js";
 import { randomUUID } from "node:crypto";
 
-/** Pictures downloaded but not yet in fal storage, at most (each up to 30 MB). */
+/** Pictures downloaded but not yet in fal storage, at most (each up to 30 MB), and commands waiting for a place. */
 const INTAKE_PLACES = 6;
+const INTAKE_QUEUE = 200;
+
+/**
+ * The bot reads messages, users and members only by REST or from reactions: its caches stay
+ * small and bounded (everything the bot needs is in its own store), whatever a year brings.
+ */
+function boundedCaches() {
+  return Options.cacheWithLimits({
+    ...Options.DefaultMakeCacheSettings,
+    MessageManager: 50,
+    ReactionManager: 20,
+    ReactionUserManager: 20,
+    UserManager: { maxSize: 1_000, keepOverLimit: (user) => user.id === user.client.user.id },
+    GuildMemberManager: { maxSize: 1_000, keepOverLimit: (member) => member.id === member.client.user.id },
+  });
+}
 
 export interface BotHandle {
   services: Services;
@@ -42,6 +59,7 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
   const client = new Client({
     intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessageReactions],
     partials: [Partials.Message, Partials.Reaction, Partials.User],
+    makeCache: boundedCaches(),
     rest: { api: config.discordApiUrl },
     allowedMentions: { parse: [] },
   });
@@ -61,7 +79,7 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
     jobTimeoutMs: config.jobTimeoutMs,
     leases: createLeases(store, randomUUID()),
   });
-  const services: Services = { config, log, client, store, repo, seedance, tier, messages, runner, budget, intake: new Slots(INTAKE_PLACES) };
+  const services: Services = { config, log, client, store, repo, seedance, tier, messages, runner, budget, intake: new Slots(INTAKE_PLACES, INTAKE_QUEUE), reactionReplies: new Cooldown(10 * 60_000) };
   const drain = routeCommands(client, commands, services);
   routeReactions(client, services);
   client.on(Events.Error, (err) => log.error({ err }, "discord client error"));

@@ -1,5 +1,6 @@
 import type { Client } from "discord.js";
 import type { Config } from "./config/env.js";
+import type { Cooldown } from "./discord/cooldown.js";
 import type { DiscordMessages } from "./discord/messages.js";
 import type { JobRepository } from "./jobs/repository.js";
 import type { JobRunner } from "./jobs/runner.js";
@@ -24,4 +25,6 @@ export interface Services {
   budget: Budget;
   /** Places for pictures between download and fal storage. */
   intake: Slots;
+  /** Refusals already answered for a reaction (message and member), for 10 minutes. */
+  reactionReplies: Cooldown;
 }

@@ -52,7 +52,7 @@ async function regenerate(s: Services, source: Job, presenter: Presenter): Promi
 export async function onReaction(s: Services, e: ReactionEvent): Promise<void> {
   if (e.userId === s.client.user?.id || (e.emoji !== REGENERATE_EMOJI && e.emoji !== DELETE_EMOJI)) return;
   const job = await s.repo.byMessage(e.messageId);
-  if (!job) return;
+  if (!job || (job.guildId ?? null) !== (e.guildId ?? null)) return;
   const onResult = job.resultMessageId === e.messageId;
   const isRequester = e.userId === job.userId;
   // Removing someone else's reaction needs Manage Messages: try only when the bot has it.
@@ -64,8 +64,13 @@ export async function onReaction(s: Services, e: ReactionEvent): Promise<void> {
   };
 
   if (e.emoji === REGENERATE_EMOJI && onResult) {
-    if (!isRequester) return void (await removeReaction()); // needs Manage Messages; otherwise ignored
+    if (!isRequester) {
+      s.log.debug({ job: job.id, by: e.userId }, "🔁 from someone other than the requester ignored");
+      return void (await removeReaction()); // needs Manage Messages; otherwise ignored
+    }
     const presenter = replyPresenter(s, job, async (text) => {
+      // one answer per result and member per 10 minutes: toggling 🔁 must not spam the channel
+      if (!s.reactionReplies.take(`${e.messageId}:${e.userId}`)) return void s.log.debug({ job: job.id }, "repeated 🔁 refusal not posted");
       await s.messages.post(job.channelId, {
         content: `<@${job.userId}> ${text}`,
         allowed_mentions: { parse: [], users: [job.userId] },
@@ -75,7 +80,10 @@ export async function onReaction(s: Services, e: ReactionEvent): Promise<void> {
     return regenerate(s, job, presenter);
   }
   if (e.emoji !== DELETE_EMOJI) return;
-  if (!isRequester && !(await isAdmin(s.client, e.guildId, e.userId))) return void (await removeReaction());
+  if (!isRequester && !(await isAdmin(s.client, e.guildId, e.userId))) {
+    s.log.debug({ job: job.id, by: e.userId }, "❌ from someone who is neither the requester nor an admin ignored");
+    return void (await removeReaction());
+  }
   if (onResult) {
     await s.client.rest.delete(Routes.channelMessage(e.channelId, e.messageId));
     s.log.info({ job: job.id, by: e.userId }, "result deleted");
@@ -88,6 +96,12 @@ export async function onButton(s: Services, interaction: ButtonInteraction): Pro
   const control = parseControlId(interaction.customId);
   const job = control ? await s.repo.get(control.jobId) : undefined;
   if (!control || !job) return refuse(interaction, "This button belongs to a job the bot no longer knows.");
+  // A button acts only on the job of the message it sits on, in that message's server.
+  const home = control.action === "regen" ? job.resultMessageId : job.progressMessageId;
+  if (interaction.message.id !== home || (interaction.guildId ?? null) !== (job.guildId ?? null)) {
+    s.log.warn({ job: job.id, message: interaction.message.id, by: interaction.user.id }, "button refused: it does not belong to this message");
+    return refuse(interaction, "This button does not belong to this message, so it does nothing here.");
+  }
   const isRequester = interaction.user.id === job.userId;
   const ephemeral = (content: string) => interaction.followUp({ content, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
 

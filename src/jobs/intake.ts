@@ -2,10 +2,12 @@ import type { Attachment, ChatInputCommandInteraction } from "discord.js";
 import { AttachmentRefusal, checkAttachment, fetchImage, type FetchedImage } from "../discord/attachments.js";
 import type { MessageBody } from "../discord/messages.js";
 import { refuse } from "../discord/replies.js";
+import type { ReserveOutcome } from "../quota/ledger.js";
 import { MAX_PROMPT_LENGTH, type VideoParams } from "../seedance/input.js";
 import { MAX_SECONDS, MIN_SECONDS, type AspectRatio, type Duration, type Resolution } from "../seedance/pricing.js";
 import type { Services } from "../services.js";
-import { launchJob, newJob, type Presenter } from "./launch.js";
+import type { Job } from "./job.js";
+import { admitJob, newJob, refusalText, showAndStart, type Presenter } from "./launch.js";
 
 export interface VideoRequest {
   image: Attachment;
@@ -20,7 +22,13 @@ export interface VideoRequest {
 
 /** Interaction tokens live 15 minutes; stop using one a minute early. */
 const TOKEN_LIFETIME_MS = 14 * 60 * 1000;
-const DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024;
+/** Discord's per-file limit for bots since 2026-09-03, when an interaction reports none. */
+export const DEFAULT_UPLOAD_LIMIT = 20 * 1024 * 1024;
+/** The budget check before the acknowledgement may take this long; after it, the atomic hold decides. */
+const PRECHECK_MS = 1_000;
+/** How long a command waits for a place to download its picture before it gives up politely. */
+export const INTAKE_WAIT_MS = 60_000;
+const INTAKE_BUSY = "The bot is busy fetching other members' pictures right now. Please try again in a minute; nothing was charged.";
 
 /** Shows progress as the interaction's (public, deferred) reply; refusals go to the caller alone. */
 function interactionPresenter(interaction: ChatInputCommandInteraction): Presenter {
@@ -31,45 +39,45 @@ function interactionPresenter(interaction: ChatInputCommandInteraction): Present
   };
 }
 
-/**
- * From a /video interaction to an accepted job: cheap checks first (answered ephemerally),
- * then the public acknowledgement, then the picture's bytes, then the job.
- */
-export async function requestVideo(interaction: ChatInputCommandInteraction, req: VideoRequest, s: Services): Promise<void> {
-  const resolution = req.resolution ?? "720p";
-  const prompt = req.prompt.trim();
-  if (!prompt) return refuse(interaction, "Please describe what should happen in the video: the prompt is empty.");
-  if (prompt.length > MAX_PROMPT_LENGTH) return refuse(interaction, `The prompt is ${prompt.length} characters; the model accepts up to ${MAX_PROMPT_LENGTH}.`);
-  if (!s.tier.resolutions.includes(resolution)) {
-    return refuse(interaction, `This bot's model (${s.seedance.model}) renders ${s.tier.resolutions.join(" or ")} only. Please pick one of those.`);
-  }
+/** Refusals that need no I/O, in the member's words; null when the request is fine. */
+function checkRequest(req: VideoRequest, prompt: string, resolution: Resolution, s: Services): string | null {
+  if (!prompt) return "Please describe what should happen in the video: the prompt is empty.";
+  if (prompt.length > MAX_PROMPT_LENGTH) return `The prompt is ${prompt.length} characters; the model accepts up to ${MAX_PROMPT_LENGTH}.`;
+  if (!s.tier.resolutions.includes(resolution)) return `This bot's model (${s.seedance.model}) renders ${s.tier.resolutions.join(" or ")} only. Please pick one of those.`;
   if (req.duration !== undefined && (!Number.isInteger(req.duration) || req.duration < MIN_SECONDS || req.duration > MAX_SECONDS)) {
-    return refuse(interaction, `The duration must be a whole number of seconds from ${MIN_SECONDS} to ${MAX_SECONDS}.`);
+    return `The duration must be a whole number of seconds from ${MIN_SECONDS} to ${MAX_SECONDS}.`;
   }
   try {
     checkAttachment(req.image, "picture", s.config.attachmentOrigins);
     if (req.endImage) checkAttachment(req.endImage, "end picture", s.config.attachmentOrigins);
   } catch (err) {
-    if (err instanceof AttachmentRefusal) return refuse(interaction, err.message);
+    if (err instanceof AttachmentRefusal) return err.message;
     throw err;
   }
+  return null;
+}
 
-  await interaction.deferReply();
+/** The budget's likely answer, read only and quickly; on a slow or failing store, "ok" (the hold decides). */
+async function precheck(s: Services, job: Job): Promise<ReserveOutcome> {
+  const check = s.budget.precheck(job.guildId ?? "dm", job.userId, job.estimate.micros).catch((err) => {
+    s.log.warn({ err }, "budget precheck failed; the hold decides");
+    return { ok: true } as const;
+  });
+  const late = new Promise<ReserveOutcome>((resolve) => setTimeout(() => resolve({ ok: true }), PRECHECK_MS).unref());
+  return Promise.race([check, late]);
+}
 
-  // A place in the intake bounds how many pictures are in memory at once (up to 30 MB each);
-  // it is held until the pictures are in fal storage.
-  await s.intake.acquire(interaction.id);
-  const release = () => s.intake.release(interaction.id);
-  let image: FetchedImage;
-  let endImage: FetchedImage | undefined;
-  try {
-    image = await fetchImage(req.image, "picture");
-    if (req.endImage) endImage = await fetchImage(req.endImage, "end picture");
-  } catch (err) {
-    release();
-    if (err instanceof AttachmentRefusal) return refuse(interaction, err.message);
-    throw err;
-  }
+/**
+ * From a /video interaction to a running job, cheapest checks first: the request itself and
+ * the member's budget answered ephemerally before anything else; then the public
+ * acknowledgement; then the atomic budget hold; only then a place to download the picture,
+ * and the picture's own bytes. Every way out after the hold ends the job and refunds it.
+ */
+export async function requestVideo(interaction: ChatInputCommandInteraction, req: VideoRequest, s: Services): Promise<void> {
+  const resolution = req.resolution ?? "720p";
+  const prompt = req.prompt.trim();
+  const refusal = checkRequest(req, prompt, resolution, s);
+  if (refusal) return refuse(interaction, refusal);
 
   const params: VideoParams = {
     prompt,
@@ -90,10 +98,30 @@ export async function requestVideo(interaction: ChatInputCommandInteraction, req
     state: "accepted",
     sourceUrls: { image: req.image.url, endImage: req.endImage?.url },
   });
+  const likely = await precheck(s, job);
+  if (!likely.ok) return refuse(interaction, await refusalText(likely, job, s));
+
+  await interaction.deferReply();
+  const presenter = interactionPresenter(interaction);
+  if (!(await admitJob(s, job, presenter))) return;
+
+  // A place in the intake bounds how many pictures are in memory at once (up to 30 MB each);
+  // it is held until the pictures are in fal storage.
+  if (!(await s.intake.acquire(job.id, undefined, INTAKE_WAIT_MS))) {
+    await s.runner.endUnstarted(job, "the intake was busy");
+    return refuse(interaction, INTAKE_BUSY);
+  }
+  const release = () => s.intake.release(job.id);
+  let image: FetchedImage;
+  let endImage: FetchedImage | undefined;
   try {
-    await launchJob(s, job, interactionPresenter(interaction), { image, endImage, release });
+    image = await fetchImage(req.image, "picture");
+    if (req.endImage) endImage = await fetchImage(req.endImage, "end picture");
   } catch (err) {
     release();
+    await s.runner.endUnstarted(job, err instanceof AttachmentRefusal ? err.message : "the picture could not be fetched");
+    if (err instanceof AttachmentRefusal) return refuse(interaction, `${err.message} Nothing was charged.`);
     throw err;
   }
+  await showAndStart(s, job, presenter, { image, endImage, release });
 }

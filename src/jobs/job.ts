@@ -25,8 +25,12 @@ export interface Job {
   sourceUrls: { image: string; endImage?: string | undefined } | null;
   params: VideoParams;
   estimate: Estimate;
-  /** The budget hold for this job (period and amount), once reserved. */
-  reservation: { period: string; micros: number } | null;
+  /** The budget hold: planned before the job is first saved, then held, then closed (settled or refunded). */
+  reservation: Reservation | null;
+  /** What the member is charged for the delivered video (settled after `delivered` is written). */
+  chargeMicros?: number | null;
+  /** fal still renders (and bills) this job although the bot ended it: it keeps its fal slot until fal is done. */
+  falPending?: boolean;
   /** Largest upload the interaction allowed; bigger videos are posted as a link. */
   uploadLimitBytes: number;
   falRequestId: string | null;
@@ -42,6 +46,27 @@ export interface Job {
   parentJobId: string | null;
 }
 
+/**
+ * "planned": written with the job before the ledger is asked, so a crash between the two is
+ * found; "held": the ledger holds it; "closed": settled or refunded. Records written before
+ * the status existed were held.
+ */
+export interface Reservation {
+  period: string;
+  micros: number;
+  status?: "planned" | "held" | "closed";
+}
+
 export function isFinal(job: Pick<Job, "state">): boolean {
   return FINAL_STATES.has(job.state);
+}
+
+export function reservationStatus(job: Pick<Job, "reservation">): "none" | "planned" | "held" | "closed" {
+  return job.reservation ? (job.reservation.status ?? "held") : "none";
+}
+
+/** Money or fal work still to settle: the job stays on the books (and in the active set) until then. */
+export function hasOpenEnds(job: Pick<Job, "state" | "reservation" | "falPending">): boolean {
+  const books = reservationStatus(job);
+  return !isFinal(job) || books === "planned" || books === "held" || job.falPending === true;
 }

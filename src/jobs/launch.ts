@@ -55,43 +55,47 @@ export function newJob(s: Services, fields: NewJob): Job {
 export async function refusalText(outcome: Exclude<ReserveOutcome, { ok: true }>, job: Job, s: Services): Promise<string> {
   const resets = `<t:${Math.floor(s.budget.period().end / 1000)}:R>`;
   const cost = `${job.estimate.upTo ? "up to " : ""}${formatUsd(job.estimate.micros)}`;
-  if (outcome.reason === "in_flight") {
-    return `You already have ${outcome.inFlight} ${outcome.inFlight === 1 ? "video" : "videos"} in progress, the most this server allows at once. Please wait for one to finish; nothing was charged.`;
+  switch (outcome.reason) {
+    case "in_flight":
+      return `You already have ${outcome.inFlight} ${outcome.inFlight === 1 ? "video" : "videos"} in progress, the most this server allows at once. Please wait for one to finish; nothing was charged.`;
+    case "spend_cap":
+      return `The bot's overall budget for this period is used up (${formatUsd(outcome.remainingMicros)} left, this video needs ${cost}). It resets ${resets}. Nothing was charged.`;
+    case "released":
+      return "This job was already ended, so it will not start again. Nothing was charged; please run the command again.";
+    case "budget": {
+      const status = await s.budget.status(job.guildId ?? "dm", job.userId);
+      return `This video would cost ${cost}, but you have ${formatUsd(outcome.remainingMicros)} left of your ${formatUsd(status.limitMicros)} budget. It resets ${resets}. Nothing was charged.`;
+    }
   }
-  if (outcome.reason === "spend_cap") {
-    return `The bot's overall budget for this period is used up (${formatUsd(outcome.remainingMicros)} left, this video needs ${cost}). It resets ${resets}. Nothing was charged.`;
-  }
-  const status = await s.budget.status(job.guildId ?? "dm", job.userId);
-  return `This video would cost ${cost}, but you have ${formatUsd(outcome.remainingMicros)} left of your ${formatUsd(status.limitMicros)} budget. It resets ${resets}. Nothing was charged.`;
 }
 
 /**
- * Records the job, holds its budget (refusing when it cannot), shows the first progress
- * message and hands the job to the runner. The job exists before its hold, so a crash in
- * between is found and finished on restart.
+ * Records the job and holds its budget, refusing when the budget cannot: the job is saved
+ * with its planned hold before the ledger is asked (a crash in between is found and refunded
+ * on restart). A job that will not run is final in the store before its claim is let go.
  */
-export async function launchJob(s: Services, job: Job, presenter: Presenter, images?: JobStartExtras["images"]): Promise<boolean> {
+export async function admitJob(s: Services, job: Job, presenter: Presenter): Promise<boolean> {
   await s.runner.claim(job.id);
+  s.budget.plan(job);
+  let held: ReserveOutcome;
   try {
-    return await recordAndStart(s, job, presenter, images);
+    await s.repo.save(job);
+    held = await s.budget.reserve(job);
+    if (held.ok) await s.repo.save(job);
   } catch (err) {
-    await s.runner.unclaim(job.id);
+    await s.runner.endUnstarted(job, "The bot could not record this job.");
     throw err;
   }
-}
-
-async function recordAndStart(s: Services, job: Job, presenter: Presenter, images?: JobStartExtras["images"]): Promise<boolean> {
-  await s.repo.save(job);
-  const held = await s.budget.reserve(job);
   if (!held.ok) {
-    images?.release?.();
-    await s.runner.unclaim(job.id);
-    await s.repo.save(Object.assign(job, { state: "failed", error: "refused by the budget" }));
+    await s.runner.endUnstarted(job, "refused by the budget");
     await presenter.refuse(await refusalText(held, job, s));
     return false;
   }
-  await s.repo.save(job);
+  return true;
+}
 
+/** Shows the first progress message of an admitted job and hands the job to the runner. */
+export async function showAndStart(s: Services, job: Job, presenter: Presenter, images?: JobStartExtras["images"]): Promise<void> {
   const content = renderProgress({ ...job, now: Date.now() });
   let shown: string | undefined;
   try {
@@ -104,5 +108,11 @@ async function recordAndStart(s: Services, job: Job, presenter: Presenter, image
     s.log.warn({ job: job.id, err }, "could not show the estimate; the runner will retry");
   }
   s.runner.start(job, { webhook: presenter.webhook, ...(images ? { images } : {}), ...(shown ? { shownContent: shown } : {}) });
+}
+
+/** Admits a job whose picture is already at fal (a regeneration) and starts it. */
+export async function launchJob(s: Services, job: Job, presenter: Presenter): Promise<boolean> {
+  if (!(await admitJob(s, job, presenter))) return false;
+  await showAndStart(s, job, presenter);
   return true;
 }

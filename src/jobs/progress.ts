@@ -1,3 +1,4 @@
+import { escapeMarkdown } from "discord.js";
 import { formatUsd, type Estimate } from "../seedance/pricing.js";
 import type { VideoParams } from "../seedance/input.js";
 import type { JobState } from "./job.js";
@@ -35,10 +36,15 @@ export function progressBar(fraction: number): string {
   return `${"▰".repeat(filled)}${"▱".repeat(BAR_CELLS - filled)} ${filled * 10}%`;
 }
 
+/** A member's text shown inert: no markdown, so no disguised links, headings or spoilers. */
+export function inert(text: string): string {
+  return escapeMarkdown(text, { heading: true, bulletedList: true, numberedList: true, maskedLink: true });
+}
+
 export function quotePrompt(prompt: string, max = PROMPT_PREVIEW): string {
   const oneLine = prompt.replace(/\s+/g, " ").trim();
   const cut = oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
-  return `> ${cut}`;
+  return `> ${inert(cut)}`;
 }
 
 export function describeParams(params: VideoParams): string {

@@ -1,6 +1,6 @@
 import type { Store } from "../store/index.js";
 import type { Job } from "./job.js";
-import { isFinal } from "./job.js";
+import { hasOpenEnds } from "./job.js";
 
 const ACTIVE = "jobs:active";
 const jobKey = (id: string) => `job:${id}`;
@@ -13,8 +13,8 @@ export class JobRepository {
   async save(job: Job): Promise<Job> {
     job.updatedAt = Date.now();
     await this.store.set(jobKey(job.id), job);
-    if (isFinal(job)) await this.store.removeFromSet(ACTIVE, job.id);
-    else await this.store.addToSet(ACTIVE, job.id);
+    if (hasOpenEnds(job)) await this.store.addToSet(ACTIVE, job.id);
+    else await this.store.removeFromSet(ACTIVE, job.id);
     return job;
   }
 
@@ -32,7 +32,7 @@ export class JobRepository {
     return id ? this.get(id) : undefined;
   }
 
-  /** Ids of the jobs that have not finished yet. */
+  /** Ids of the jobs that have not finished yet, or whose money or fal work is not settled. */
   activeIds(): Promise<string[]> {
     return this.store.members(ACTIVE);
   }

@@ -5,8 +5,9 @@ import type { Seedance } from "../seedance/client.js";
 import { describeFalError } from "../seedance/errors.js";
 import type { Tier } from "../seedance/pricing.js";
 import { isCancellable } from "./controls.js";
+import { JobEndings } from "./endings.js";
 import { backoffMs, isGone, isTransient, JobFailure } from "./faults.js";
-import { isFinal, type Job, type JobState } from "./job.js";
+import { hasOpenEnds, isFinal, reservationStatus, type Job, type JobState } from "./job.js";
 import { LiveJob, type CancelOutcome } from "./live.js";
 import type { JobRepository } from "./repository.js";
 import type { Slots } from "./slots.js";
@@ -15,11 +16,10 @@ import type { Leases } from "../store/leases.js";
 
 export type { CancelOutcome };
 
-/** The budget's part in a job: hold before fal, settle on delivery, refund otherwise. */
+/** The budget's part in a job: hold before fal, settle on delivery, refund otherwise (both idempotent). */
 export interface JobAccounting {
-  reserve(job: Job): Promise<{ ok: boolean }>;
-  settle(job: Job, micros: number): Promise<void>;
-  refund(job: Job): Promise<void>;
+  settle(job: Job, micros: number): Promise<boolean>;
+  refund(job: Job): Promise<boolean>;
 }
 
 export interface RunnerOptions {
@@ -32,7 +32,7 @@ export interface RunnerOptions {
   slots: Slots;
   pollIntervalMs: number;
   editIntervalMs: number;
-  /** The watchdog: a job older than this is ended and refunded. */
+  /** The watchdog: a job older than this is ended and refunded (except while it is delivered). */
   jobTimeoutMs: number;
   /** Which process drives which job (several processes may share a Redis store). */
   leases: Leases;
@@ -50,12 +50,14 @@ export interface JobStartExtras {
 
 const RESTARTED_WHILE_SUBMITTING =
   "The bot restarted while sending this job to the model, so it could not tell whether fal received it. To be safe it was not sent again. Nothing was charged; please run the command again.";
+const RESTARTED_BEFORE_HOLD = "The bot restarted before your budget was checked, so this video was not started. Nothing was charged; please run the command again.";
+const UNEXPECTED = "Something went wrong on the bot's side while handling this video. Nothing was charged.";
 
 /**
- * Drives each job from its stored state to delivered, failed or cancelled. Every state is
- * written before the step that talks to the outside, so a new process resumes a job from
- * where the last one stopped; a step that fails for a passing reason is tried again with
- * backoff until the job's deadline.
+ * Drives each job from its stored state to delivered, failed or cancelled, then closes its
+ * books. Every state is written before the step that talks to the outside, so a new process
+ * resumes a job from where the last one stopped; a step that fails for a passing reason is
+ * tried again with backoff until the job's deadline.
  */
 export class JobRunner {
   private readonly live = new Map<string, LiveJob>();
@@ -65,10 +67,12 @@ export class JobRunner {
   private stopping = false;
 
   private readonly steps: JobSteps;
+  private readonly endings: JobEndings;
   private readonly upkeep: NodeJS.Timeout;
 
   constructor(private readonly o: RunnerOptions) {
-    this.steps = new JobSteps(o, this.transition, () => this.stopping);
+    this.endings = new JobEndings(o, this.transition, (live) => this.stopping || live.lost, (live, ms) => this.sleep(live, ms));
+    this.steps = new JobSteps(o, this.transition, () => this.stopping, (job) => this.endings.closeBooks(job));
     // Renew the leases of the jobs this process drives, and take over jobs whose process died.
     this.upkeep = setInterval(() => void this.renewAndAdopt(), o.leases.ttlMs / 3);
     this.upkeep.unref();
@@ -76,6 +80,7 @@ export class JobRunner {
 
   private async renewAndAdopt(): Promise<void> {
     try {
+      for (const id of this.claimed) await this.o.leases.acquire(id);
       for (const live of this.live.values()) {
         if (!(await this.o.leases.acquire(live.job.id))) {
           live.lost = true; // another process took it over: stop here, leave the state as it is
@@ -101,15 +106,39 @@ export class JobRunner {
     await this.o.leases.acquire(jobId);
   }
 
-  /** A claimed job that will not run after all (refused). */
-  async unclaim(jobId: string): Promise<void> {
+  private async unclaim(jobId: string): Promise<void> {
     this.claimed.delete(jobId);
     await this.o.leases.release(jobId).catch(() => undefined);
   }
 
+  /**
+   * Ends a claimed job that will not run (refused, or its intake failed): final in the store
+   * and refunded before the claim is let go, so nothing adopts and charges it later. When the
+   * store fails, the job stays claimed and the end is retried in the background.
+   */
+  async endUnstarted(job: Job, reason: string): Promise<void> {
+    const attempt = async () => {
+      Object.assign(job, { state: "failed", error: reason });
+      await this.o.repo.save(job);
+      await this.endings.closeBooks(job);
+      await this.unclaim(job.id);
+    };
+    try {
+      await attempt();
+    } catch (err) {
+      this.o.log.error({ job: job.id, err }, "could not record the end of a job that never started; it stays claimed and is retried");
+      void (async () => {
+        for (let n = 1; n <= 8 && !this.stopping; n++) {
+          await new Promise((r) => setTimeout(r, backoffMs(n, 1_000)).unref());
+          if (await attempt().then(() => true, () => false)) return;
+        }
+      })();
+    }
+  }
+
   start(job: Job, extras: JobStartExtras = {}): void {
     this.claimed.delete(job.id);
-    if (this.live.has(job.id) || isFinal(job) || this.stopping) {
+    if (this.live.has(job.id) || !hasOpenEnds(job) || this.stopping) {
       extras.images?.release?.(); // not ours to run: let go of what the caller held for it
       return;
     }
@@ -119,7 +148,8 @@ export class JobRunner {
       log: this.o.log,
       editIntervalMs: this.o.editIntervalMs,
     });
-    if (job.state === "submitted" || job.state === "running") this.o.slots.hold(job.id);
+    // A job fal works on holds a fal slot, whatever the count (it was sent before a restart).
+    if (job.state === "submitted" || job.state === "running" || job.falPending) this.o.slots.hold(job.id);
     this.live.set(job.id, live);
     const run = this.drive(live).finally(async () => {
       this.live.delete(job.id);
@@ -129,15 +159,19 @@ export class JobRunner {
     this.running.add(run);
   }
 
-  /** Picks up every unfinished job in the store that no other process drives (after a restart). */
+  /** Picks up every job with open ends in the store that no other process drives (after a restart). */
   async resumeAll(): Promise<number> {
     let started = 0;
     for (const id of await this.o.repo.activeIds()) {
       if (this.live.has(id) || this.claimed.has(id) || this.stopping) continue;
       if (!(await this.o.leases.acquire(id))) continue;
-      // read after taking the lease: a job that just finished here is final by now
+      // read after taking the lease: a job that just finished here has no open ends by now
       const job = await this.o.repo.get(id);
-      if (!job || isFinal(job) || this.live.has(id)) continue;
+      if (!job || !hasOpenEnds(job) || this.live.has(id)) {
+        if (job && !hasOpenEnds(job)) await this.o.repo.save(job); // drops it from the active set
+        await this.o.leases.release(id).catch(() => undefined);
+        continue;
+      }
       this.start(job);
       started++;
     }
@@ -170,21 +204,51 @@ export class JobRunner {
     await Promise.race([Promise.allSettled([...this.running]), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
   }
 
+  /**
+   * A job's whole run in this process. Nothing escapes it: an unexpected error (the store
+   * failing while a state is written) is logged and the job is left as stored, to be resumed.
+   */
   private async drive(live: LiveJob): Promise<void> {
+    const { job } = live;
+    try {
+      live.refresh();
+      if (!isFinal(job)) await this.runToEnd(live);
+      if (!live.lost) {
+        await this.endings.closeBooks(job);
+        await this.endings.followFalToEnd(live);
+      }
+    } catch (err) {
+      this.o.log.error({ job: job.id, state: job.state, err }, "job interrupted by an unexpected error; it resumes from the store");
+    } finally {
+      live.dropImages();
+      this.o.slots.release(job.id);
+      try {
+        if (isFinal(job) && !live.gone) await live.editor.flush();
+      } finally {
+        live.editor.close();
+      }
+    }
+  }
+
+  /** Steps the job until it is final, or this process stops or loses it. */
+  private async runToEnd(live: LiveJob): Promise<void> {
     const { job } = live;
     const deadline = job.createdAt + this.o.jobTimeoutMs;
     let attempt = 0;
     try {
-      live.refresh();
-      await this.steps.ensureReservation(live);
+      // Its hold was never confirmed (a crash right after the job was saved): the member saw
+      // no estimate, so it does not start now; any hold that landed unseen is refunded.
+      const books = reservationStatus(job);
+      if (books === "planned" || books === "none") return await this.endings.finish(live, "failed", RESTARTED_BEFORE_HOLD);
       while (!isFinal(job) && !this.stopping && !live.lost) {
-        if (live.cancel && (await this.handleCancel(live))) break;
+        if (live.cancel && (await this.endings.handleCancel(live))) break;
         if (live.gone) {
-          await this.abandon(live, "its progress message or channel was deleted");
+          await this.endings.abandon(live, "its progress message or channel was deleted");
           break;
         }
-        if (Date.now() > deadline) {
-          await this.timeOut(live);
+        // a job being delivered has a video that exists and is paid for: it is never timed out
+        if (Date.now() > deadline && job.state !== "delivering") {
+          await this.endings.timeOut(live);
           break;
         }
         try {
@@ -201,20 +265,10 @@ export class JobRunner {
       }
     } catch (err) {
       if ((this.stopping || live.lost) && !(err instanceof JobFailure)) return;
-      if (isGone(err)) return void (await this.abandon(live, "its channel is gone or no longer visible to the bot"));
-      const message =
-        err instanceof JobFailure
-          ? err.message
-          : err instanceof ApiError
-            ? describeFalError(err).message
-            : "Something went wrong on the bot's side while handling this video. Nothing was charged.";
+      if (isGone(err)) return void (await this.endings.abandon(live, "its channel is gone or no longer visible to the bot"));
+      const message = err instanceof JobFailure ? err.message : err instanceof ApiError ? describeFalError(err).message : UNEXPECTED;
       if (!(err instanceof JobFailure)) this.o.log.error({ job: job.id, state: job.state, err }, "job failed");
-      await this.finish(live, "failed", message);
-    } finally {
-      live.dropImages();
-      this.o.slots.release(job.id);
-      if (isFinal(job) && !live.gone) await live.editor.flush();
-      live.editor.close();
+      await this.endings.finish(live, "failed", message);
     }
   }
 
@@ -223,8 +277,9 @@ export class JobRunner {
       case "accepted":
         return this.steps.storeImages(live);
       case "image_stored":
-        return this.steps.submit(live);
+        return this.steps.submit(live, deadline);
       case "submitting":
+        this.o.log.error({ job: live.job.id }, "found in 'submitting' after a restart: fal may have queued and billed it; it is not sent again");
         throw new JobFailure(RESTARTED_WHILE_SUBMITTING);
       case "submitted":
       case "running":
@@ -241,46 +296,6 @@ export class JobRunner {
     await this.o.repo.save(live.job);
     live.refresh();
   };
-
-  private async finish(live: LiveJob, state: "failed" | "cancelled", message: string): Promise<void> {
-    await this.o.accounting.refund(live.job);
-    await this.transition(live, state, { error: message });
-  }
-
-  /** Cancels at fal when still possible (a job that is ending anyway should not render). */
-  private async cancelAtFal(job: Job): Promise<boolean> {
-    return job.state === "submitted" && job.falRequestId ? this.o.seedance.cancel(job.falRequestId) : false;
-  }
-
-  /** Runs a requested cancel inside the job's own loop, so it never races a state change. */
-  private async handleCancel(live: LiveJob): Promise<boolean> {
-    const { job } = live;
-    const request = live.cancel!;
-    live.cancel = null;
-    const atFal = job.state === "submitted";
-    if (!isCancellable(job.state) || (atFal && !(await this.cancelAtFal(job)))) {
-      request.resolve("too_late");
-      return false;
-    }
-    await this.finish(live, "cancelled", `Cancelled by <@${request.by}>. Nothing was charged.`);
-    this.o.log.info({ job: job.id, by: request.by, atFal }, "job cancelled");
-    request.resolve("cancelled");
-    return true;
-  }
-
-  private async timeOut(live: LiveJob): Promise<void> {
-    const limit = this.o.jobTimeoutMs >= 60_000 ? `${Math.round(this.o.jobTimeoutMs / 60_000)} minutes` : `${Math.round(this.o.jobTimeoutMs / 1000)} seconds`;
-    const cancelled = await this.cancelAtFal(live.job);
-    this.o.log.warn({ job: live.job.id, state: live.job.state, cancelledAtFal: cancelled }, "job timed out");
-    await this.finish(live, "failed", `This video took longer than ${limit}, so the bot gave up on it. Nothing was charged; please try again.`);
-  }
-
-  private async abandon(live: LiveJob, why: string): Promise<void> {
-    const state = live.job.state;
-    await this.cancelAtFal(live.job);
-    await this.finish(live, "failed", `Not delivered: ${why}. Nothing was charged.`);
-    this.o.log.warn({ job: live.job.id, state, channel: live.job.channelId }, `job abandoned (refunded): ${why}`);
-  }
 
   /** Waits `ms`, or less when the job is interrupted. */
   private sleep(live: LiveJob, ms: number): Promise<void> {

@@ -3,10 +3,11 @@ import { fetchImage } from "../discord/attachments.js";
 import type { FalStatus } from "../seedance/client.js";
 import { describeFalError } from "../seedance/errors.js";
 import { buildSeedanceInput } from "../seedance/input.js";
+import { SubmitOutcomeUnknown } from "../seedance/submit.js";
 import { REGENERATE_EMOJI, resultComponents } from "./controls.js";
 import { actualCost, downloadVideo, postVideo } from "./delivery.js";
 import { isTransient, JobFailure } from "./faults.js";
-import type { Job, JobState } from "./job.js";
+import { reservationStatus, type Job, type JobState } from "./job.js";
 import type { LiveJob } from "./live.js";
 import type { JobStartExtras, RunnerOptions } from "./runner.js";
 
@@ -22,15 +23,8 @@ export class JobSteps {
     private readonly o: RunnerOptions,
     private readonly transition: Transition,
     private readonly stopping: () => boolean,
+    private readonly closeBooks: (job: Job) => Promise<void>,
   ) {}
-
-  /** A restart between saving a job and holding its budget: the hold is idempotent per job. */
-  async ensureReservation(live: LiveJob): Promise<void> {
-    const { job } = live;
-    if (job.reservation || (job.state !== "accepted" && job.state !== "image_stored")) return;
-    if (!(await this.o.accounting.reserve(job)).ok) throw new JobFailure("Your budget no longer covers this video. Nothing was charged.");
-    await this.o.repo.save(job);
-  }
 
   async storeImages(live: LiveJob): Promise<void> {
     const { job } = live;
@@ -55,23 +49,36 @@ export class JobSteps {
     }
   }
 
-  async submit(live: LiveJob): Promise<void> {
+  async submit(live: LiveJob, deadline: number): Promise<void> {
     const { job } = live;
     const input = buildSeedanceInput(job.params, job.userId);
-    if (!job.reservation) throw new JobFailure("This job has no budget reservation, so it was not sent. Nothing was charged.");
-    const granted = await this.o.slots.acquire(job.id, (place) => {
-      live.waitingPosition = place;
-      live.refresh();
-    });
+    if (reservationStatus(job) !== "held") throw new JobFailure("This job has no budget reservation, so it was not sent. Nothing was charged.");
+    // The wait for a slot ends at the job's deadline: the runner then times the job out.
+    const granted = await this.o.slots.acquire(
+      job.id,
+      (place) => {
+        live.waitingPosition = place;
+        live.refresh();
+      },
+      deadline - Date.now(),
+    );
     live.waitingPosition = null;
     if (!granted || this.stopping() || live.cancel) return;
+    if (Date.now() > deadline) return this.o.slots.release(job.id); // never sent after its deadline
     // Written first: a crash during the call leaves "submitting", which is never sent twice.
     await this.transition(live, "submitting");
     let queued;
     try {
       queued = await this.o.seedance.submit(input);
     } catch (err) {
-      // fal's client has retried already; an error here means fal did not queue the job
+      if (err instanceof SubmitOutcomeUnknown) {
+        // fal may have queued (and will bill) it; without its request id it cannot be followed
+        this.o.log.error({ job: job.id, err }, "fal submit outcome unknown: fal may have queued and billed this job; it is not sent again");
+        throw new JobFailure(
+          "The connection to fal broke while this job was being sent, so the bot cannot tell whether fal started it. To be safe it was not sent again. Nothing was charged; please run the command again.",
+        );
+      }
+      // fal's answer proves it did not queue the job: a passing refusal may be tried again
       await this.transition(live, "image_stored");
       throw err;
     }
@@ -165,8 +172,8 @@ export class JobSteps {
     job.resultMessageId = resultMessageId;
     await this.o.repo.save(job);
     await this.o.repo.linkMessage(resultMessageId, job.id);
-    await this.o.accounting.settle(job, cost.micros);
-    await this.transition(live, "delivered");
+    await this.transition(live, "delivered", { chargeMicros: cost.micros });
+    await this.closeBooks(job);
     try {
       await this.o.messages.react(job.channelId, resultMessageId, REGENERATE_EMOJI);
     } catch (err) {

@@ -63,17 +63,40 @@ export class Budget implements JobAccounting {
     await this.ledger.resetSpent(guildId, userId, this.period().key);
   }
 
-  /** Holds the job's estimate; on success the job carries its reservation. */
+  /** Writes down what the job will hold (before it is first saved): the period and the estimate. */
+  plan(job: Job): void {
+    job.reservation = { period: this.period().key, micros: job.estimate.micros, status: "planned" };
+  }
+
+  /** Holds the planned amount in one atomic step; on success the reservation is "held". */
   async reserve(job: Job): Promise<ReserveOutcome> {
+    if (!job.reservation) this.plan(job);
+    const planned = job.reservation!;
     const guildId = job.guildId ?? "dm";
-    const period = this.period().key;
     const limit = await this.limitFor(guildId, job.userId);
     const outcome = await this.ledger.reserve(
-      { jobId: job.id, guildId, userId: job.userId, period, micros: job.estimate.micros },
+      { jobId: job.id, guildId, userId: job.userId, period: planned.period, micros: planned.micros },
       { userMicros: limit.micros, capMicros: this.settings.spendCapMicros, maxInFlight: this.settings.maxJobsPerUser },
     );
-    if (outcome.ok) job.reservation = { period, micros: job.estimate.micros };
+    if (outcome.ok) planned.status = "held";
     return outcome;
+  }
+
+  /**
+   * The same checks as `reserve`, read only: answers the common refusals at once, before a
+   * member's command is acknowledged. Not atomic; `reserve` decides.
+   */
+  async precheck(guildId: string, userId: string, micros: number): Promise<ReserveOutcome> {
+    const p = this.period().key;
+    const [limit, usage, global] = await Promise.all([this.limitFor(guildId, userId), this.ledger.usage(guildId, userId, p), this.ledger.globalUsage(p)]);
+    if (usage.inFlight >= this.settings.maxJobsPerUser) return { ok: false, reason: "in_flight", inFlight: usage.inFlight };
+    const left = limit.micros - usage.spentMicros - usage.reservedMicros;
+    if (micros > left) return { ok: false, reason: "budget", remainingMicros: Math.max(0, left) };
+    const cap = this.settings.spendCapMicros;
+    if (cap !== null && micros > cap - global.spentMicros - global.reservedMicros) {
+      return { ok: false, reason: "spend_cap", remainingMicros: Math.max(0, cap - global.spentMicros - global.reservedMicros) };
+    }
+    return { ok: true };
   }
 
   private reservationOf(job: Job): Reservation | null {
@@ -81,14 +104,20 @@ export class Budget implements JobAccounting {
     return { jobId: job.id, guildId: job.guildId ?? "dm", userId: job.userId, period: job.reservation.period, micros: job.reservation.micros };
   }
 
-  async settle(job: Job, micros: number): Promise<void> {
+  /** Charges `micros` (never more than held); false when the reservation was already released. */
+  async settle(job: Job, micros: number): Promise<boolean> {
     const r = this.reservationOf(job);
-    if (r && (await this.ledger.settle(r, micros))) this.log.info({ job: job.id, micros, held: r.micros }, "budget settled");
+    const done = r !== null && (await this.ledger.settle(r, micros));
+    if (done) this.log.info({ job: job.id, micros, held: r!.micros }, "budget settled");
+    return done;
   }
 
-  async refund(job: Job): Promise<void> {
+  /** Releases the whole hold (a planned one too: its hold may have landed unseen); idempotent. */
+  async refund(job: Job): Promise<boolean> {
     const r = this.reservationOf(job);
-    if (r && (await this.ledger.refund(r))) this.log.info({ job: job.id, micros: r.micros }, "budget refunded");
+    const done = r !== null && (await this.ledger.refund(r));
+    if (done) this.log.info({ job: job.id, micros: r!.micros }, "budget refunded");
+    return done;
   }
 
   async status(guildId: string, userId: string): Promise<BudgetStatus> {

@@ -1,6 +1,7 @@
 import { createFalClient, type FalClient, type QueueStatus } from "@fal-ai/client";
 import type { SeedanceInput, SeedanceOutput } from "./input.js";
 import { seedanceOutputSchema } from "./input.js";
+import { submitOnce } from "./submit.js";
 
 export type FalStatus =
   | { status: "IN_QUEUE"; queuePosition: number }
@@ -11,6 +12,7 @@ export type FalStatus =
 export interface Seedance {
   readonly model: string;
   uploadImage(bytes: Buffer, contentType: string, fileName: string): Promise<string>;
+  /** Sends the job once: throws SubmitNotSent (safe to send again), fal's 4xx, or SubmitOutcomeUnknown (never again). */
   submit(input: SeedanceInput): Promise<{ requestId: string; queuePosition: number }>;
   status(requestId: string): Promise<FalStatus>;
   /**
@@ -51,10 +53,8 @@ export function createSeedance(options: SeedanceOptions): Seedance {
     async uploadImage(bytes, contentType, fileName) {
       return fal.storage.upload(new File([new Uint8Array(bytes)], fileName, { type: contentType }));
     },
-    async submit(input) {
-      const queued = await fal.queue.submit(model, { input });
-      return { requestId: queued.request_id, queuePosition: queued.queue_position ?? 0 };
-    },
+    // sent once through a path of its own: see submit.ts
+    submit: (input) => submitOnce({ model, falKey: options.falKey, proxyUrl: options.proxyUrl }, input),
     async status(requestId) {
       return toStatus(await fal.queue.status(model, { requestId, logs: true }));
     },

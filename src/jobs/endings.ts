@@ -1,0 +1,113 @@
+import { ApiError } from "@fal-ai/client";
+import { isCancellable } from "./controls.js";
+import { backoffMs } from "./faults.js";
+import { isFinal, reservationStatus, type Job, type JobState } from "./job.js";
+import type { LiveJob } from "./live.js";
+import type { RunnerOptions } from "./runner.js";
+
+type Transition = (live: LiveJob, state: JobState, patch?: Partial<Job>) => Promise<void>;
+
+/** How long the bot keeps following fal's work on a job it gave up on, at most. */
+const FOLLOW_FAL_LIMIT_MS = 6 * 3_600_000;
+
+/**
+ * How jobs end. The final state is written first, and the money follows it: a crash in
+ * between leaves a final job whose books are open, which the next start closes (settling and
+ * refunding are idempotent). A job fal still renders after the bot ended it keeps its fal
+ * slot until fal is done, so fal never runs more of this bot's jobs than it may.
+ */
+export class JobEndings {
+  constructor(
+    private readonly o: RunnerOptions,
+    private readonly transition: Transition,
+    private readonly halted: (live: LiveJob) => boolean,
+    private readonly sleep: (live: LiveJob, ms: number) => Promise<void>,
+  ) {}
+
+  /** Writes the final state (with `patch`), then refunds: in that order. */
+  async finish(live: LiveJob, state: "failed" | "cancelled", message: string, patch: Partial<Job> = {}): Promise<void> {
+    await this.transition(live, state, { ...patch, error: message });
+    await this.closeBooks(live.job);
+  }
+
+  /** Settles a delivered job's charge or refunds any other final job, once; then marks the books closed. */
+  async closeBooks(job: Job): Promise<void> {
+    const books = reservationStatus(job);
+    if (!isFinal(job) || books === "closed" || books === "none") return;
+    if (job.state === "delivered") await this.o.accounting.settle(job, job.chargeMicros ?? job.reservation!.micros);
+    else await this.o.accounting.refund(job);
+    job.reservation!.status = "closed";
+    await this.o.repo.save(job);
+  }
+
+  /** Cancels at fal when still possible (a job that is ending anyway should not render). */
+  async cancelAtFal(job: Job): Promise<boolean> {
+    return job.state === "submitted" && job.falRequestId ? this.o.seedance.cancel(job.falRequestId) : false;
+  }
+
+  /** Whether fal still works on the job after `cancelAtFal` said `cancelled`. */
+  private stillAtFal(job: Job, cancelled: boolean): boolean {
+    return (job.state === "submitted" || job.state === "running") && job.falRequestId !== null && !cancelled;
+  }
+
+  /** Runs a requested cancel inside the job's own loop, so it never races a state change. */
+  async handleCancel(live: LiveJob): Promise<boolean> {
+    const { job } = live;
+    const request = live.cancel!;
+    live.cancel = null;
+    const atFal = job.state === "submitted";
+    if (!isCancellable(job.state) || (atFal && !(await this.cancelAtFal(job)))) {
+      request.resolve("too_late");
+      return false;
+    }
+    await this.finish(live, "cancelled", `Cancelled by <@${request.by}>. Nothing was charged.`);
+    this.o.log.info({ job: job.id, by: request.by, atFal }, "job cancelled");
+    request.resolve("cancelled");
+    return true;
+  }
+
+  async timeOut(live: LiveJob): Promise<void> {
+    const { job } = live;
+    const limit = this.o.jobTimeoutMs >= 60_000 ? `${Math.round(this.o.jobTimeoutMs / 60_000)} minutes` : `${Math.round(this.o.jobTimeoutMs / 1000)} seconds`;
+    const cancelled = await this.cancelAtFal(job);
+    const falPending = this.stillAtFal(job, cancelled);
+    this.o.log.warn({ job: job.id, state: job.state, cancelledAtFal: cancelled, falPending }, "job timed out");
+    await this.finish(live, "failed", `This video took longer than ${limit}, so the bot gave up on it. Nothing was charged; please try again.`, { falPending });
+  }
+
+  async abandon(live: LiveJob, why: string): Promise<void> {
+    const { job } = live;
+    const state = job.state;
+    const cancelled = await this.cancelAtFal(job);
+    await this.finish(live, "failed", `Not delivered: ${why}. Nothing was charged.`, { falPending: this.stillAtFal(job, cancelled) });
+    this.o.log.warn({ job: job.id, state, channel: job.channelId }, `job abandoned (refunded): ${why}`);
+  }
+
+  /**
+   * For a job the bot ended while fal renders it: asks fal now and then until it reports the
+   * job done, holding the job's fal slot meanwhile. Survives restarts through `falPending`.
+   */
+  async followFalToEnd(live: LiveJob): Promise<void> {
+    const { job } = live;
+    let attempt = 0;
+    while (job.falPending && !this.halted(live)) {
+      let done = !job.falRequestId || Date.now() - job.createdAt > this.o.jobTimeoutMs + FOLLOW_FAL_LIMIT_MS;
+      if (!done) {
+        try {
+          done = (await this.o.seedance.status(job.falRequestId!)).status === "COMPLETED";
+          attempt = 0;
+        } catch (err) {
+          done = err instanceof ApiError && err.status === 404; // fal no longer knows it
+          if (!done) this.o.log.warn({ job: job.id, err, attempt: ++attempt }, "fal status failed while waiting for an ended job's render");
+        }
+      }
+      if (done) {
+        job.falPending = false;
+        await this.o.repo.save(job);
+        this.o.log.info({ job: job.id, requestId: job.falRequestId }, "fal finished a job the bot had ended; its fal slot is free");
+        return;
+      }
+      await this.sleep(live, attempt ? backoffMs(attempt, this.o.pollIntervalMs) : Math.max(this.o.pollIntervalMs, 1_000));
+    }
+  }
+}
