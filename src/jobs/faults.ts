@@ -3,6 +3,7 @@ import { DiscordAPIError, RESTJSONErrorCodes } from "discord.js";
 import { ZodError } from "zod";
 import { isDiscordError } from "../discord/messages.js";
 import { TooLargeError } from "../http/download.js";
+import { SubmitOutcomeUnknown } from "../seedance/submit.js";
 
 /** A failure to tell the member about, in plain words; never retried. */
 export class JobFailure extends Error {
@@ -18,6 +19,7 @@ const hasDetail = (body: unknown) => Array.isArray((body as { detail?: unknown }
  */
 export function isTransient(err: unknown): boolean {
   if (err instanceof JobFailure || err instanceof ZodError || err instanceof TooLargeError) return false;
+  if (err instanceof SubmitOutcomeUnknown) return false; // fal may have queued it: never sent again
   if (err instanceof DiscordAPIError) return false;
   if (err instanceof ApiError) {
     if ([408, 429, 502, 503, 504].includes(err.status)) return true;

@@ -75,7 +75,7 @@ export class JobSteps {
         // fal may have queued (and will bill) it; without its request id it cannot be followed
         this.o.log.error({ job: job.id, err }, "fal submit outcome unknown: fal may have queued and billed this job; it is not sent again");
         throw new JobFailure(
-          "The connection to fal broke while this job was being sent, so the bot cannot tell whether fal started it. To be safe it was not sent again. Nothing was charged; please run the command again.",
+          "fal's answer to this job was lost on the way, so the bot cannot tell whether fal started it. To be safe it was not sent again. Nothing was charged; please run the command again.",
         );
       }
       // fal's answer proves it did not queue the job: a passing refusal may be tried again

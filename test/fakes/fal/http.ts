@@ -14,6 +14,11 @@ export interface Exchange {
   /** True when the body was sent as JSON but failed to parse. */
   badJson: boolean;
   record: RecordedRequest;
+  /**
+   * Set by a "lose the answer" fault: the request is handled as usual (a job is queued), but
+   * this runs instead of sending the handler's answer.
+   */
+  loseAnswer?: () => void;
 }
 
 export function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -32,6 +37,11 @@ export function send(
   headers: Record<string, string | number> = {},
 ): void {
   x.record.status = status;
+  if (x.loseAnswer) {
+    const lose = x.loseAnswer;
+    x.loseAnswer = undefined;
+    return lose();
+  }
   if (x.res.headersSent || x.res.destroyed) return;
   const payload = body === undefined ? undefined : typeof body === "string" ? Buffer.from(body) : body;
   x.res.writeHead(status, { ...headers, "Content-Length": payload?.length ?? 0 });

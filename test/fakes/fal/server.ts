@@ -32,6 +32,21 @@ interface FailRule {
   remaining: number;
 }
 
+interface Rule<T> {
+  method?: string;
+  target: RegExp;
+  what: T;
+  remaining: number;
+}
+
+/** Takes one use of the first rule matching this request, if any. */
+function take<T>(rules: Array<Rule<T>>, method: string, href: string): T | undefined {
+  const rule = rules.find((r) => r.remaining > 0 && (!r.method || r.method.toUpperCase() === method) && r.target.test(href));
+  if (!rule) return undefined;
+  rule.remaining--;
+  return rule.what;
+}
+
 export async function startFakeFal(opts: FakeFalOptions = {}): Promise<FakeFal> {
   const requests: RecordedRequest[] = [];
   const submissions: Submission[] = [];
@@ -39,6 +54,8 @@ export async function startFakeFal(opts: FakeFalOptions = {}): Promise<FakeFal> 
   const jobs = new Map<string, Job>();
   const pendingTimelines: Array<Partial<JobTimeline>> = [];
   const failRules: FailRule[] = [];
+  const loseRules: Array<Rule<"reset" | FailReply>> = [];
+  const holdRules: Array<Rule<number>> = [];
   const streams = new Set<ServerResponse>();
   let closed = false;
 
@@ -119,6 +136,18 @@ export async function startFakeFal(opts: FakeFalOptions = {}): Promise<FakeFal> 
       rule.remaining--;
       return sendInjected(x, rule.reply);
     }
+    const hold = take(holdRules, method, target.href);
+    if (hold !== undefined) await sleep(hold);
+    const lost = take(loseRules, method, target.href);
+    if (lost !== undefined) {
+      x.loseAnswer = () => {
+        if (lost === "reset") {
+          x.record.status = 0;
+          x.res.socket?.destroy();
+          x.res.destroy();
+        } else sendInjected({ ...x, loseAnswer: undefined }, lost);
+      };
+    }
 
     if (target.origin === baseUrl) {
       if (!storage.handleLocal(x)) sendJson(x, 404, { detail: "Not Found" });
@@ -149,6 +178,12 @@ export async function startFakeFal(opts: FakeFalOptions = {}): Promise<FakeFal> 
     },
     failNext(match, reply, times = 1) {
       failRules.push({ ...(match.method ? { method: match.method } : {}), target: match.target, reply, remaining: times });
+    },
+    loseAnswerNext(match, lost, times = 1) {
+      loseRules.push({ ...(match.method ? { method: match.method } : {}), target: match.target, what: lost, remaining: times });
+    },
+    holdNext(match, ms, times = 1) {
+      holdRules.push({ ...(match.method ? { method: match.method } : {}), target: match.target, what: ms, remaining: times });
     },
     release(requestId) {
       const job = jobs.get(requestId);

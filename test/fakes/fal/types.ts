@@ -84,7 +84,15 @@ export interface FakeFal {
   uploads: Upload[];
   jobs: Map<string, FakeJob>;
   nextTimeline(t: Partial<JobTimeline>): void;
+  /** Answers the next matching requests with `reply` instead of handling them (nothing is queued). */
   failNext(match: { method?: string; target: RegExp }, reply: FailReply, times?: number): void;
+  /**
+   * Handles the next matching requests as usual (a submit queues its job) but loses the answer:
+   * `"reset"` cuts the connection, a reply is sent instead of the real one (a gateway error).
+   */
+  loseAnswerNext(match: { method?: string; target: RegExp }, lost: "reset" | FailReply, times?: number): void;
+  /** Holds the next matching requests `ms` before handling them. */
+  holdNext(match: { method?: string; target: RegExp }, ms: number, times?: number): void;
   release(requestId: string): void;
   waitFor<T>(fn: () => T | undefined | false | null, timeoutMs?: number): Promise<T>;
   close(): Promise<void>;
