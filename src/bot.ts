@@ -39,8 +39,12 @@ function boundedCaches() {
 
 export interface BotHandle {
   services: Services;
-  /** Stops taking commands, lets running steps write their state, closes connections. */
-  stop(timeoutMs?: number): Promise<void>;
+  /**
+   * Stops taking commands (answering "restarting" for at least `drainMs`, so members who
+   * press enter meanwhile are told rather than left without an answer), lets running steps
+   * write their state, closes connections.
+   */
+  stop(timeoutMs?: number, drainMs?: number): Promise<void>;
 }
 
 export interface BotOptions {
@@ -107,13 +111,15 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
   let stopped = false;
   return {
     services,
-    async stop(timeoutMs = 8_000) {
+    async stop(timeoutMs = 8_000, drainMs = 1_500) {
       if (stopped) return;
       stopped = true;
+      const drainedAt = Date.now() + drainMs;
       drain();
       stopStats();
       client.removeAllListeners(Events.MessageReactionAdd);
       await runner.stop(timeoutMs);
+      if (drainedAt > Date.now()) await new Promise((r) => setTimeout(r, drainedAt - Date.now()));
       await client.destroy();
       await store.close();
       log.info("bot stopped");

@@ -42,6 +42,19 @@ describe("at most one fal submit per job, even when fal's answer is lost", () =>
   });
 });
 
+describe("the member is charged what was rendered", () => {
+  it("an auto-length job whose video is shorter than the estimate is settled to the shorter length", async () => {
+    h = await startHarness({ fal: { timeline: { queuePositions: [0], stepMs: 50, runMs: 100, outcome: { kind: "video", durationSec: 6 } } } });
+    const interaction = await runVideo(h, { resolution: "720p", aspect_ratio: "16:9" }); // duration: auto
+    const progress = await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === interaction.id && m.content.includes("Estimated cost")), 10_000);
+    expect(progress.content).toContain("Estimated cost: up to $4.54"); // 15 s, the longest auto can be
+    await h.discord.waitFor(() => videoPosts(h).length === 1, 10_000);
+    expect(videoPosts(h)[0]!.content).toMatch(/6 s · 720p · 16:9 · cost \$1\.81/);
+    await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === interaction.id && m.content.includes("✅ Done")), 5_000);
+    expect(await budgetText(h)).toMatch(/Spent \$1\.81 · held for running jobs \$0\.00/);
+  });
+});
+
 describe("what the member reads stays true", () => {
   it("a failure while holding the budget says 'nothing was charged', and the job is never adopted and charged later", async () => {
     h = await startHarness();

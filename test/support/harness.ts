@@ -71,11 +71,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     env,
     logs: () => captured,
     async restart() {
-      await bots.at(-1)!.stop(2_000);
+      await bots.at(-1)!.stop(2_000, 0);
       return boot();
     },
     async close() {
-      for (const b of bots) await b.stop(2_000);
+      for (const b of bots) await b.stop(2_000, 0);
       await discord.close();
       await fal.close();
     },
