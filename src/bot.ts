@@ -6,6 +6,7 @@ import { DiscordMessages } from "./discord/messages.js";
 import { registerCommands } from "./discord/register.js";
 import { routeCommands, routeReactions } from "./discord/router.js";
 import { JobRepository } from "./jobs/repository.js";
+import { startRetention } from "./jobs/retention.js";
 import { JobRunner } from "./jobs/runner.js";
 import { Slots } from "./jobs/slots.js";
 import { Budget } from "./quota/budget.js";
@@ -106,6 +107,7 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
   );
   const resumed = await runner.resumeAll();
   const stopStats = startStats(log, config.statsIntervalMs, () => runner.activeCount);
+  const stopRetention = startRetention({ repo, ledger: budget.ledger, log, retentionDays: config.jobRetentionDays });
   log.info({ user: c.user.tag, commands: [...commands.keys()], registration, resumed, store: store.kind }, "bot ready");
 
   let stopped = false;
@@ -117,6 +119,7 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
       const drainedAt = Date.now() + drainMs;
       drain();
       stopStats();
+      stopRetention();
       client.removeAllListeners(Events.MessageReactionAdd);
       await runner.stop(timeoutMs);
       if (drainedAt > Date.now()) await new Promise((r) => setTimeout(r, drainedAt - Date.now()));

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import type { InteractionHandle } from "./fakes/discord/index.js";
 import { makePng } from "./support/picture.js";
 import { answersTo, ephemeralText, PICTURE, runVideo, startHarness, type Harness } from "./support/harness.js";
 
@@ -6,7 +7,7 @@ let h: Harness;
 afterEach(async () => h?.close());
 
 const downloads = (h: Harness) => h.discord.requests.filter((r) => r.method === "GET" && /^\/(ephemeral-)?attachments\//.test(r.path));
-const deferred = (h: Harness, i: { id: string; token: string }) => answersTo(h, i).some((r) => r.path.endsWith("/callback") && (r.json as any)?.type === 5);
+const deferred = (h: Harness, i: InteractionHandle) => answersTo(h, i).some((r) => r.path.endsWith("/callback") && (r.json as any)?.type === 5);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function budgetText(h: Harness): Promise<string> {

@@ -67,6 +67,7 @@ const envSchema = z.object({
     z.coerce.number({ error: "must be a number of minutes" }).refine((v) => Number.isFinite(v) && v > 0 && v <= 24 * 60, "must be a number of minutes from 0 to 1440").default(30),
   ),
   STATS_INTERVAL_MS: boundedInt(0, 86_400_000, 300_000),
+  JOB_RETENTION_DAYS: boundedInt(1, 3650, 90),
   FAL_POLL_INTERVAL_MS: boundedInt(50, 60_000, 2_000),
   PROGRESS_EDIT_INTERVAL_MS: boundedInt(100, 60_000, 3_000),
 });
@@ -88,6 +89,8 @@ export interface Config {
   maxJobsPerUser: number;
   maxConcurrentJobs: number;
   jobTimeoutMs: number;
+  /** Finished jobs (and their message links and ledger records) are deleted this long after they ended. */
+  jobRetentionDays: number;
   /** How often a stats line (memory, event-loop delay, jobs) is logged; 0 turns it off. */
   statsIntervalMs: number;
   falPollIntervalMs: number;
@@ -126,6 +129,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     maxConcurrentJobs: e.MAX_CONCURRENT_JOBS,
     statsIntervalMs: e.STATS_INTERVAL_MS,
     jobTimeoutMs: Math.round(e.JOB_TIMEOUT_MINUTES * 60_000),
+    jobRetentionDays: e.JOB_RETENTION_DAYS,
     falPollIntervalMs: e.FAL_POLL_INTERVAL_MS,
     progressEditIntervalMs: e.PROGRESS_EDIT_INTERVAL_MS,
   };

@@ -3,18 +3,27 @@ import type { Job } from "./job.js";
 import { hasOpenEnds } from "./job.js";
 
 const ACTIVE = "jobs:active";
+/** Jobs with nothing left to do, by when they ended: what retention prunes, oldest first. */
+const DONE = "jobs:done";
 const jobKey = (id: string) => `job:${id}`;
 const messageKey = (messageId: string) => `message:${messageId}`;
 
 /** Jobs in the store: the source of truth a restarted process resumes from. */
 export class JobRepository {
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   async save(job: Job): Promise<Job> {
-    job.updatedAt = Date.now();
+    job.updatedAt = this.now();
     await this.store.set(jobKey(job.id), job);
-    if (hasOpenEnds(job)) await this.store.addToSet(ACTIVE, job.id);
-    else await this.store.removeFromSet(ACTIVE, job.id);
+    if (hasOpenEnds(job)) {
+      await this.store.addToSet(ACTIVE, job.id);
+    } else {
+      await this.store.removeFromSet(ACTIVE, job.id);
+      await this.store.indexAdd(DONE, job.id, job.updatedAt);
+    }
     return job;
   }
 
@@ -35,5 +44,21 @@ export class JobRepository {
   /** Ids of the jobs that have not finished yet, or whose money or fal work is not settled. */
   activeIds(): Promise<string[]> {
     return this.store.members(ACTIVE);
+  }
+
+  /**
+   * Deletes up to `limit` jobs that ended before `before`, with their message links; returns
+   * their ids (the caller forgets their ledger records too).
+   */
+  async pruneEnded(before: number, limit = 500): Promise<string[]> {
+    const ids = await this.store.indexRange(DONE, before, limit);
+    for (const id of ids) {
+      const job = await this.get(id);
+      if (job && hasOpenEnds(job)) continue; // it came back to life: not ours to delete
+      for (const messageId of [job?.progressMessageId, job?.resultMessageId]) if (messageId) await this.store.delete(messageKey(messageId));
+      await this.store.delete(jobKey(id));
+    }
+    await this.store.indexRemove(DONE, ids);
+    return ids;
   }
 }

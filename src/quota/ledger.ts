@@ -43,6 +43,10 @@ export interface Ledger {
   globalUsage(period: string): Promise<Omit<Usage, "inFlight">>;
   /** Forgets the period's spending (not what is reserved for jobs still running). */
   resetSpent(guildId: string, userId: string, period: string): Promise<void>;
+  /** Drops the reservation records of jobs that are gone (pruned after their retention). */
+  forget(jobIds: string[]): Promise<void>;
+  /** Drops records untouched since `beforeMs` (old periods' totals); returns how many. */
+  prune(beforeMs: number): Promise<number>;
 }
 
 export const ledgerKeys = {

@@ -131,6 +131,15 @@ export class RedisLedger implements Ledger {
     return { spentMicros: Number(t.spent ?? 0), reservedMicros: Number(t.reserved ?? 0) };
   }
 
+  async forget(jobIds: string[]): Promise<void> {
+    if (jobIds.length) await this.client.del(jobIds.map((id) => this.key(K.reservation(id))));
+  }
+
+  /** Every ledger key on Redis expires by itself (KEEP_SECONDS after its last change). */
+  async prune(): Promise<number> {
+    return 0;
+  }
+
   async resetSpent(guildId: string, userId: string, period: string): Promise<void> {
     await this.run(RESET, [this.key(K.user(period, guildId, userId))], []);
   }

@@ -19,6 +19,11 @@ export interface Store {
   addToSet(setKey: string, member: string): Promise<void>;
   removeFromSet(setKey: string, member: string): Promise<void>;
   members(setKey: string): Promise<string[]>;
+  /** A sorted index (member → score, e.g. a time): adds the member or moves it. */
+  indexAdd(name: string, member: string, score: number): Promise<void>;
+  /** Up to `limit` members whose score is at most `maxScore`, lowest first. */
+  indexRange(name: string, maxScore: number, limit: number): Promise<string[]>;
+  indexRemove(name: string, members: string[]): Promise<void>;
   /** Runs `work` exclusively for `key` (in this process; Redis callers use scripts instead). */
   exclusive<T>(key: string, work: () => Promise<T>): Promise<T>;
   /** The Redis client @keyv/redis holds, for server-side scripts; undefined when embedded. */
@@ -36,6 +41,10 @@ export interface RedisLike {
   sAdd(key: string, member: string): Promise<unknown>;
   sRem(key: string, member: string): Promise<unknown>;
   sMembers(key: string): Promise<string[]>;
+  zAdd(key: string, member: { score: number; value: string }): Promise<unknown>;
+  zRangeByScore(key: string, min: number | string, max: number | string, options: { LIMIT: { offset: number; count: number } }): Promise<string[]>;
+  zRem(key: string, members: string[]): Promise<unknown>;
+  del(keys: string[]): Promise<unknown>;
 }
 
 const NAMESPACE = "seedance";
@@ -74,6 +83,7 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
   keyv.on("error", () => undefined); // errors surface through the awaited calls
   const lock = new KeyedLock();
   const sets = sql ? sqliteSets(sql, namespace) : memorySets();
+  const indexes = sql ? sqliteIndexes(sql, namespace) : memoryIndexes();
   return {
     kind,
     redis: undefined,
@@ -83,8 +93,49 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
     set: async (key, value) => void (await keyv.set(key, value)),
     delete: async (key) => void (await keyv.delete(key)),
     ...sets,
+    ...indexes,
     exclusive: (key, work) => lock.run(key, work),
     close: async () => keyv.disconnect(),
+  };
+}
+
+type Indexes = Pick<Store, "indexAdd" | "indexRange" | "indexRemove">;
+
+function sqliteIndexes(sql: SqlQuery, prefix: string): Indexes {
+  const table = `${prefix.replace(/\W/g, "_")}_index`;
+  const ready = (async () => {
+    await sql(`CREATE TABLE IF NOT EXISTS ${table} (name TEXT NOT NULL, member TEXT NOT NULL, score REAL NOT NULL, PRIMARY KEY (name, member))`);
+    await sql(`CREATE INDEX IF NOT EXISTS ${table}_by_score ON ${table} (name, score)`);
+  })();
+  return {
+    indexAdd: async (name, member, score) =>
+      void (await ready, await sql(`INSERT INTO ${table} (name, member, score) VALUES (?, ?, ?) ON CONFLICT(name, member) DO UPDATE SET score = excluded.score`, name, member, score)),
+    indexRange: async (name, maxScore, limit) => {
+      await ready;
+      return (await sql(`SELECT member FROM ${table} WHERE name = ? AND score <= ? ORDER BY score LIMIT ?`, name, maxScore, limit)).map((r) => String(r.member));
+    },
+    indexRemove: async (name, members) => {
+      await ready;
+      for (let i = 0; i < members.length; i += 500) {
+        const chunk = members.slice(i, i + 500);
+        await sql(`DELETE FROM ${table} WHERE name = ? AND member IN (${chunk.map(() => "?").join(", ")})`, name, ...chunk);
+      }
+    },
+  };
+}
+
+function memoryIndexes(): Indexes {
+  const indexes = new Map<string, Map<string, number>>();
+  const of = (name: string) => indexes.get(name) ?? indexes.set(name, new Map()).get(name)!;
+  return {
+    indexAdd: async (name, member, score) => void of(name).set(member, score),
+    indexRange: async (name, maxScore, limit) =>
+      [...of(name)]
+        .filter(([, score]) => score <= maxScore)
+        .sort((a, b) => a[1] - b[1])
+        .slice(0, limit)
+        .map(([member]) => member),
+    indexRemove: async (name, members) => members.forEach((m) => of(name).delete(m)),
   };
 }
 
@@ -132,6 +183,9 @@ async function openRedisStore(url: string, namespace: string): Promise<Store> {
     addToSet: async (k, m) => void (await client.sAdd(native(k), m)),
     removeFromSet: async (k, m) => void (await client.sRem(native(k), m)),
     members: (k) => client.sMembers(native(k)),
+    indexAdd: async (k, member, score) => void (await client.zAdd(`${namespace}:index:${k}`, { score, value: member })),
+    indexRange: (k, maxScore, limit) => client.zRangeByScore(`${namespace}:index:${k}`, "-inf", maxScore, { LIMIT: { offset: 0, count: limit } }),
+    indexRemove: async (k, members) => void (members.length && (await client.zRem(`${namespace}:index:${k}`, members))),
     exclusive: (key, work) => lock.run(key, work),
     close: async () => keyv.disconnect(),
   };
