@@ -51,7 +51,7 @@ export class JobRepository {
    * their ids (the caller forgets their ledger records too).
    */
   async pruneEnded(before: number, limit = 500): Promise<string[]> {
-    const ids = await this.store.indexRange(DONE, before, limit);
+    const ids = await this.store.indexRange(DONE, before - 1, limit);
     for (const id of ids) {
       const job = await this.get(id);
       if (job && hasOpenEnds(job)) continue; // it came back to life: not ours to delete
