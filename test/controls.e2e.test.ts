@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ephemeralText, runVideo, startHarness, type Harness } from "./support/harness.js";
+import { INVITE_PERMISSIONS, P } from "./fakes/discord/index.js";
 
 let h: Harness;
 afterEach(async () => h?.close());
@@ -25,7 +26,8 @@ async function spent(h: Harness): Promise<number> {
 for (const restart of [false, true]) {
   describe(`regenerate, cancel and delete${restart ? " after a restart (nothing cached)" : ""}`, () => {
     it("🔁 by the requester runs the same job again with a new seed and charges again; a stranger's 🔁 does nothing", async () => {
-      h = await startHarness();
+      // Granted on purpose (the invite's 117824 lacks it): the bot removes a stranger's 🔁 only with Manage Messages.
+      h = await startHarness({ discord: { botPermissions: (INVITE_PERMISSIONS | P.MANAGE_MESSAGES).toString() } });
       const { discord, fal } = h;
       const { resultId } = await deliveredVideo(h);
       if (restart) await h.restart();

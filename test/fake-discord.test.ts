@@ -11,13 +11,23 @@ import {
   MessageFlags,
   Partials,
   PermissionFlagsBits,
+  REST,
   Routes,
   SlashCommandBuilder,
   type ChatInputCommandInteraction,
   type Interaction,
 } from "discord.js";
 import { WebSocket } from "ws";
-import { startFakeDiscord, type FakeDiscord } from "./fakes/discord/index.js";
+import {
+  DEFAULT_ATTACHMENT_SIZE_LIMIT,
+  INVITE_PERMISSIONS,
+  P,
+  snowflake,
+  startFakeDiscord,
+  type FakeDiscord,
+  type FakeDiscordOptions,
+  type PingSet,
+} from "./fakes/discord/index.js";
 
 // 1x1 PNG
 const PNG = Buffer.from(
@@ -58,7 +68,7 @@ function nextCommand(client: Client, handler: (i: ChatInputCommandInteraction) =
 let fake: FakeDiscord;
 
 beforeAll(async () => {
-  // Short buckets and a 1 MiB upload limit keep this file fast (the defaults are 5/5 s and 10 MiB).
+  // Short buckets and a 1 MiB upload limit keep this file fast (the defaults are 5/5 s and 20 MiB).
   fake = await startFakeDiscord({ rateLimit: { limit: 5, windowMs: 100 }, defaultAttachmentSizeLimit: 1024 * 1024 });
 });
 afterEach(async () => {
@@ -289,4 +299,307 @@ describe("fake Discord vs discord.js 14", () => {
     expect(await got).toBe(posted.id);
     expect(fake.connectedSessions()).toBe(1);
   });
+});
+
+/** The message JSON the fake answers with (the fields these tests read). */
+interface Msg {
+  id: string;
+  mentions: Array<{ id: string }>;
+  mention_roles: string[];
+  mention_everyone: boolean;
+  attachments: Array<{ size: number }>;
+}
+
+const pingsOf = (m: Msg): PingSet => ({ users: m.mentions.map((u) => u.id), roles: m.mention_roles, everyone: m.mention_everyone });
+const NONE: PingSet = { users: [], roles: [], everyone: false };
+const JSON_HEADERS = { "Content-Type": "application/json" };
+
+/** A fake of its own (for other permissions or limits), closed with its clients afterwards. */
+async function withFake(opts: FakeDiscordOptions, fn: (f: FakeDiscord) => Promise<void>): Promise<void> {
+  const f = await startFakeDiscord({ rateLimit: false, ...opts });
+  try {
+    await fn(f);
+  } finally {
+    await Promise.all(clients.splice(0).map((c) => c.destroy()));
+    await f.close();
+  }
+}
+
+const restFor = (f: FakeDiscord) => new REST({ api: f.apiUrl }).setToken(f.token);
+const withoutPermission = (p: bigint): FakeDiscordOptions => ({ botPermissions: (INVITE_PERMISSIONS & ~p).toString() });
+const missing = { code: 50013, status: 403 };
+
+describe("fake Discord is as strict as Discord: mentions, permissions, upload limit", () => {
+  it("computes whom a channel message pings from content and allowed_mentions", async () => {
+    const client = await connect(fake);
+    const { requester, stranger, admin } = fake.users;
+    const { pingable, admin: adminRole } = fake.roles;
+    const route = Routes.channelMessages(fake.channelId);
+    const content = `@everyone @here <@&${pingable}> <@&${adminRole}> <@${requester.id}> <@!${stranger.id}>`;
+    const cases: Array<[Record<string, unknown>, PingSet]> = [
+      // No allowed_mentions: every user, a role only when mentionable, @everyone only with MENTION_EVERYONE.
+      [{}, { users: [requester.id, stranger.id], roles: [pingable], everyone: false }],
+      // Listed ids ping only when the content mentions them too (no phantom ping of admin).
+      [{ allowed_mentions: { parse: [], users: [requester.id, admin.id] } }, { users: [requester.id], roles: [], everyone: false }],
+      [{ allowed_mentions: { parse: ["users"] } }, { users: [requester.id, stranger.id], roles: [], everyone: false }],
+      [{ allowed_mentions: { parse: ["roles", "everyone"] } }, { users: [], roles: [pingable], everyone: false }],
+      [{ allowed_mentions: { roles: [adminRole, pingable] } }, { users: [], roles: [pingable], everyone: false }],
+      [{ allowed_mentions: {} }, NONE],
+    ];
+    for (const [extra, want] of cases) {
+      const sent = (await client.rest.post(route, { body: { content, ...extra } })) as Msg;
+      const label = JSON.stringify(extra);
+      expect(pingsOf(sent), label).toEqual(want);
+      expect(fake.message(sent.id)!.mentions, label).toEqual(want);
+      expect(fake.requests.find((r) => (r.response as Msg | undefined)?.id === sent.id)?.mentions, label).toEqual(want);
+    }
+    expect(fake.pings().slice(-cases.length).map((p) => p.mentions)).toEqual(cases.map(([, want]) => want));
+
+    // discord.js reads the same from the message it gets back.
+    const channel = await client.channels.fetch(fake.channelId);
+    if (!channel?.isSendable()) throw new Error("channel not sendable");
+    const msg = await channel.send({ content, allowedMentions: { users: [stranger.id], roles: [pingable, adminRole] } });
+    expect([...msg.mentions.users.keys()]).toEqual([stranger.id]);
+    expect([...msg.mentions.roles.keys()]).toEqual([pingable]);
+    expect(msg.mentions.everyone).toBe(false);
+    expect(fake.rejections).toEqual([]);
+  });
+
+  it("pings @everyone/@here and roles that are not mentionable only with MENTION_EVERYONE", async () => {
+    await withFake({ botPermissions: (INVITE_PERMISSIONS | P.MENTION_EVERYONE).toString() }, async (f) => {
+      const rest = restFor(f);
+      const route = Routes.channelMessages(f.channelId);
+      const content = `@here <@&${f.roles.admin}> <@${f.users.admin.id}>`;
+      const post = async (extra: Record<string, unknown> = {}) => pingsOf((await rest.post(route, { body: { content, ...extra } })) as Msg);
+      expect(await post()).toEqual({ users: [f.users.admin.id], roles: [f.roles.admin], everyone: true });
+      expect(await post({ allowed_mentions: { parse: ["users"] } })).toEqual({ users: [f.users.admin.id], roles: [], everyone: false });
+      expect(await post({ allowed_mentions: { parse: ["everyone"], roles: [f.roles.admin] } })).toEqual({ users: [], roles: [f.roles.admin], everyone: true });
+      expect(f.pings().map((p) => p.mentions.everyone)).toEqual([true, false, true]);
+      expect(f.rejections).toEqual([]);
+    });
+  });
+
+  it("rejects allowed_mentions that Discord rejects, on channel, callback, follow-up and edit routes", async () => {
+    const client = await connect(fake);
+    const { requester } = fake.users;
+    const route = Routes.channelMessages(fake.channelId);
+    const bad = [
+      { parse: ["users"], users: [requester.id] },
+      { parse: ["roles"], roles: [fake.roles.pingable] },
+      { parse: [], users: Array.from({ length: 101 }, (_, n) => snowflake(Date.UTC(2022, 0, 1) + n)) },
+    ];
+    for (const allowed_mentions of bad) {
+      await expect(client.rest.post(route, { body: { content: "x", allowed_mentions } })).rejects.toMatchObject({ code: 50035, status: 400 });
+    }
+    const handled = nextCommand(client, async (i) => {
+      const cb = await fetch(`${fake.apiUrl}/v10/interactions/${i.id}/${i.token}/callback`, {
+        method: "POST", headers: JSON_HEADERS, body: JSON.stringify({ type: 4, data: { content: "x", allowed_mentions: bad[0] } }),
+      });
+      expect(cb.status).toBe(400);
+      expect(await cb.json()).toMatchObject({ code: 50035, errors: { data: { allowed_mentions: { users: { _errors: [{ code: "ALLOWED_MENTIONS_PARSE_EXCLUSIVE" }] } } } } });
+      await i.reply({ content: "ok" });
+      await expect(i.followUp({ content: "x", allowedMentions: { parse: ["roles"], roles: [fake.roles.pingable] } })).rejects.toMatchObject({ code: 50035 });
+      await expect(i.editReply({ content: "x", allowedMentions: { parse: ["users"], users: [requester.id] } })).rejects.toMatchObject({ code: 50035 });
+    });
+    await fake.slashCommand({ name: "anything", options: [] });
+    await handled;
+    expect(fake.rejections.map((r) => r.code)).toEqual([50035, 50035, 50035, 50035, 50035, 50035]);
+    fake.rejections.length = 0;
+  });
+
+  it("records the pings of interaction responses, follow-ups and edits; an edit without allowed_mentions uses the defaults", async () => {
+    const client = await connect(fake);
+    const { requester, stranger } = fake.users;
+    const { pingable } = fake.roles;
+    const before = fake.pings().length;
+    const handled = nextCommand(client, async (i) => {
+      await i.reply({ content: `<@${requester.id}> <@${stranger.id}>`, allowedMentions: { users: [requester.id] } });
+      // As Discord documents for edits: no allowed_mentions in the edit means the default allowances,
+      // not the allowed_mentions the message was created with.
+      await i.editReply({ content: `<@${stranger.id}> edited` });
+      await i.editReply({ content: `<@${stranger.id}> again`, allowedMentions: { parse: [] } });
+      await i.editReply({ components: [] }); // content untouched: mentions unchanged
+      await i.followUp({ content: `@everyone <@${stranger.id}>`, flags: MessageFlags.Ephemeral });
+    });
+    const { id } = await fake.slashCommand({ name: "anything", options: [] });
+    await handled;
+    const route = (path: string) => (path.endsWith("/callback") ? "callback" : path.endsWith("/@original") ? "@original" : "follow-up");
+    expect(fake.pings().slice(before).map((p) => [p.request.method, route(p.request.path), p.kind, p.mentions, p.ephemeral])).toEqual([
+      ["POST", "callback", "create", { users: [requester.id], roles: [], everyone: false }, false],
+      ["PATCH", "@original", "edit", { users: [stranger.id], roles: [], everyone: false }, false],
+      ["PATCH", "@original", "edit", NONE, false],
+      ["PATCH", "@original", "edit", NONE, false],
+      ["POST", "follow-up", "create", { users: [stranger.id], roles: [], everyone: false }, true],
+    ]);
+    expect(fake.messages().find((m) => m.interactionId === id && !(m.flags & 64))!.mentions).toEqual(NONE);
+
+    // Deferred (callback 5, nothing to ping yet); the first follow-up replaces the "thinking" message.
+    const deferredAt = fake.pings().length;
+    const deferred = nextCommand(client, async (i) => {
+      await i.deferReply();
+      await i.followUp({ content: `<@${requester.id}> done` });
+    });
+    await fake.slashCommand({ name: "anything", options: [] });
+    await deferred;
+    expect(fake.pings().slice(deferredAt).map((p) => [route(p.request.path), p.kind, p.mentions])).toEqual([
+      ["callback", "create", NONE],
+      ["follow-up", "edit", { users: [requester.id], roles: [], everyone: false }],
+    ]);
+
+    // A button's update (callback type 7) edits the message the button is on.
+    const row = { type: 1, components: [{ type: 2, style: 2, custom_id: "pick:1", label: "Pick" }] };
+    const posted = (await client.rest.post(Routes.channelMessages(fake.channelId), { body: { content: "pick", components: [row] } })) as Msg;
+    const updated = new Promise<void>((resolve, reject) =>
+      client.once(Events.InteractionCreate, (i) => {
+        if (i.isButton()) i.update({ content: `<@${stranger.id}> <@&${pingable}>`, allowedMentions: { parse: ["users"] } }).then(() => resolve(), reject);
+      }),
+    );
+    await fake.clickButton({ messageId: posted.id, customId: "pick:1" });
+    await updated;
+    const last = fake.pings().at(-1)!;
+    expect(last.request.path).toMatch(/\/callback$/);
+    expect(last.messageId).toBe(posted.id);
+    expect(last.kind).toBe("edit");
+    expect(last.mentions).toEqual({ users: [stranger.id], roles: [], everyone: false });
+    expect(fake.message(posted.id)!.mentions).toEqual(last.mentions);
+    // The channel-route edit follows the same rule.
+    const edited = (await client.rest.patch(Routes.channelMessage(fake.channelId, posted.id), { body: { content: `<@&${pingable}> later` } })) as Msg;
+    expect(pingsOf(edited)).toEqual({ users: [], roles: [pingable], everyone: false });
+    expect(fake.pings().at(-1)!.mentions).toEqual(pingsOf(edited));
+    expect(fake.rejections).toEqual([]);
+  });
+
+  it("pings the author of the replied-to message only when allowed_mentions lets it (replied_user)", async () => {
+    const client = await connect(fake);
+    const { stranger } = fake.users;
+    const theirs = fake.userMessage({ content: `hey <@${fake.botUserId}>, make me a video`, user: stranger });
+    expect(theirs.mentions).toEqual({ users: [fake.botUserId], roles: [], everyone: false });
+    const route = Routes.channelMessages(fake.channelId);
+    const reply = async (allowed?: unknown) =>
+      pingsOf((await client.rest.post(route, { body: { content: "on it", message_reference: { message_id: theirs.id }, ...(allowed ? { allowed_mentions: allowed } : {}) } })) as Msg);
+    expect(await reply()).toEqual({ users: [stranger.id], roles: [], everyone: false }); // no allowed_mentions: Discord pings
+    expect(await reply({ parse: ["users"] })).toEqual(NONE); // replied_user defaults to false
+    expect(await reply({ parse: [], replied_user: true })).toEqual({ users: [stranger.id], roles: [], everyone: false });
+
+    const channel = await client.channels.fetch(fake.channelId);
+    if (!channel?.isTextBased()) throw new Error("not a text channel");
+    const original = await channel.messages.fetch(theirs.id);
+    expect((await original.reply({ content: "quietly", allowedMentions: { repliedUser: false } })).mentions.users.size).toBe(0);
+    expect([...(await original.reply({ content: "loudly" })).mentions.users.keys()]).toEqual([stranger.id]);
+    expect(fake.rejections).toEqual([]);
+  });
+
+  it("gives the bot exactly the invite's permissions (117824) while members keep theirs", async () => {
+    expect(INVITE_PERMISSIONS).toBe(117824n);
+    const client = await connect(fake);
+    const channel = await client.channels.fetch(fake.channelId);
+    if (!channel || !("permissionsFor" in channel)) throw new Error("not a guild channel");
+    expect(channel.permissionsFor(client.user!)!.bitfield).toBe(117824n);
+    expect(channel.guild.members.cache.get(fake.users.admin.id)!.permissions.has(PermissionFlagsBits.ManageGuild)).toBe(true);
+    const handled = nextCommand(client, async (i) => {
+      expect(i.appPermissions.bitfield).toBe(117824n);
+      expect(i.memberPermissions!.has(PermissionFlagsBits.UseApplicationCommands)).toBe(true);
+      expect(i.memberPermissions!.has(PermissionFlagsBits.ManageGuild)).toBe(false);
+      await i.reply({ content: "ok" });
+    });
+    await fake.slashCommand({ name: "anything", options: [] });
+    await handled;
+  });
+
+  it("needs MANAGE_MESSAGES to remove a member's reaction, delete a member's message or change its flags", async () => {
+    for (const granted of [false, true]) {
+      await withFake({ botPermissions: (INVITE_PERMISSIONS | (granted ? P.MANAGE_MESSAGES : 0n)).toString() }, async (f) => {
+        const client = await connect(f);
+        const { stranger } = f.users;
+        const mine = (await client.rest.post(Routes.channelMessages(f.channelId), { body: { content: "result" } })) as Msg;
+        const emoji = encodeURIComponent("🔁");
+        await f.react({ messageId: mine.id, emoji: "🔁", user: stranger });
+        await client.rest.put(Routes.channelMessageOwnReaction(f.channelId, mine.id, emoji));
+        await client.rest.delete(Routes.channelMessageOwnReaction(f.channelId, mine.id, emoji)); // its own: always
+        const theirs = f.userMessage({ content: "https://example.com", user: stranger });
+        const attempts = [
+          () => client.rest.delete(Routes.channelMessageUserReaction(f.channelId, mine.id, emoji, stranger.id)),
+          () => client.rest.patch(Routes.channelMessage(f.channelId, theirs.id), { body: { flags: MessageFlags.SuppressEmbeds } }),
+          () => client.rest.delete(Routes.channelMessage(f.channelId, theirs.id)),
+        ];
+        for (const attempt of attempts) {
+          if (granted) await attempt();
+          else await expect(attempt()).rejects.toMatchObject(missing);
+        }
+        expect(f.reactions(mine.id)).toEqual(granted ? [] : [{ emoji: "🔁", userId: stranger.id }]);
+        expect(f.message(theirs.id)!.deleted ?? false).toBe(granted);
+        expect(f.message(theirs.id)!.flags).toBe(granted ? MessageFlags.SuppressEmbeds : 0);
+        await client.rest.delete(Routes.channelMessage(f.channelId, mine.id)); // its own message: always
+        expect(f.rejections.map((r) => r.code)).toEqual(granted ? [] : [50013, 50013, 50013]);
+      });
+    }
+  });
+
+  it("checks ADD_REACTIONS, READ_MESSAGE_HISTORY, ATTACH_FILES and EMBED_LINKS like Discord", async () => {
+    // ADD_REACTIONS: only for an emoji nobody has reacted with yet.
+    await withFake(withoutPermission(P.ADD_REACTIONS), async (f) => {
+      const client = await connect(f);
+      const m = (await client.rest.post(Routes.channelMessages(f.channelId), { body: { content: "react" } })) as Msg;
+      const own = Routes.channelMessageOwnReaction(f.channelId, m.id, encodeURIComponent("🔁"));
+      await expect(client.rest.put(own)).rejects.toMatchObject(missing);
+      await f.react({ messageId: m.id, emoji: "🔁" });
+      await client.rest.put(own);
+      expect(f.reactions(m.id).map((r) => r.userId)).toEqual([f.users.requester.id, f.botUserId]);
+      expect(f.rejections.map((r) => r.code)).toEqual([50013]);
+    });
+    // READ_MESSAGE_HISTORY: reactions, replies and reading messages; the history reads as empty.
+    await withFake(withoutPermission(P.READ_MESSAGE_HISTORY), async (f) => {
+      const rest = restFor(f);
+      const route = Routes.channelMessages(f.channelId);
+      const m = (await rest.post(route, { body: { content: "hello" } })) as Msg;
+      await expect(rest.put(Routes.channelMessageOwnReaction(f.channelId, m.id, encodeURIComponent("🔁")))).rejects.toMatchObject(missing);
+      await expect(rest.post(route, { body: { content: "re", message_reference: { message_id: m.id } } })).rejects.toMatchObject(missing);
+      await expect(rest.get(Routes.channelMessage(f.channelId, m.id))).rejects.toMatchObject(missing);
+      await expect(rest.get(Routes.channelMessageReaction(f.channelId, m.id, encodeURIComponent("🔁")))).rejects.toMatchObject(missing);
+      expect(await rest.get(route)).toEqual([]);
+      expect(f.rejections.map((r) => r.code)).toEqual([50013, 50013, 50013, 50013]);
+    });
+    // ATTACH_FILES and EMBED_LINKS, on create and on edit; interaction responses need neither.
+    await withFake(withoutPermission(P.ATTACH_FILES | P.EMBED_LINKS), async (f) => {
+      const client = await connect(f);
+      const route = Routes.channelMessages(f.channelId);
+      const m = (await client.rest.post(route, { body: { content: "text only" } })) as Msg;
+      const files = [{ name: "a.png", data: PNG }];
+      await expect(client.rest.post(route, { body: { content: "file" }, files })).rejects.toMatchObject(missing);
+      await expect(client.rest.patch(Routes.channelMessage(f.channelId, m.id), { body: { content: "file" }, files })).rejects.toMatchObject(missing);
+      await expect(client.rest.post(route, { body: { embeds: [{ title: "t" }] } })).rejects.toMatchObject(missing);
+      await expect(client.rest.patch(Routes.channelMessage(f.channelId, m.id), { body: { embeds: [{ title: "t" }] } })).rejects.toMatchObject(missing);
+      expect(f.rejections.map((r) => r.code)).toEqual([50013, 50013, 50013, 50013]);
+      const handled = nextCommand(client, async (i) => {
+        await i.reply({ content: "file", files: [{ attachment: PNG, name: "b.png" }], embeds: [{ title: "t" }] });
+      });
+      await f.slashCommand({ name: "anything", options: [] });
+      await handled;
+      expect(f.rejections).toHaveLength(4);
+    });
+  });
+
+  it("allows 20 MiB per file by default (Discord since 2026-09-03) and 25 MiB per request", async () => {
+    const MiB = 1024 * 1024;
+    expect(DEFAULT_ATTACHMENT_SIZE_LIMIT).toBe(20 * MiB);
+    await withFake({}, async (f) => {
+      const client = await connect(f);
+      let limit: number | undefined;
+      const handled = nextCommand(client, async (i) => {
+        limit = i.attachmentSizeLimit;
+        await i.reply({ content: "ok" });
+      });
+      await f.slashCommand({ name: "anything", options: [] });
+      await handled;
+      expect(limit).toBe(20971520);
+
+      const route = Routes.channelMessages(f.channelId);
+      const sent = (await client.rest.post(route, { body: { content: "big" }, files: [{ name: "a.bin", data: Buffer.alloc(20 * MiB) }] })) as Msg;
+      expect(sent.attachments[0]!.size).toBe(20 * MiB);
+      await expect(client.rest.post(route, { body: { content: "x" }, files: [{ name: "b.bin", data: Buffer.alloc(20 * MiB + 1) }] })).rejects.toMatchObject({ code: 40005, status: 413 });
+      const twoFiles = [{ name: "c.bin", data: Buffer.alloc(13 * MiB) }, { name: "d.bin", data: Buffer.alloc(13 * MiB) }];
+      await expect(client.rest.post(route, { body: { content: "x" }, files: twoFiles })).rejects.toMatchObject({ code: 40005, status: 413 });
+      expect(f.rejections.map((r) => r.code)).toEqual([40005, 40005]);
+    });
+  }, 60_000);
 });

@@ -1,7 +1,8 @@
 // Test-side actions: users invoking slash commands, clicking buttons, reacting.
 import { interactionToken, snowflake } from "./ids.js";
 import { channelJson, memberJson, memberPermissions, userJson } from "./payloads.js";
-import { reactionEvent } from "./messages.js";
+import { MAX_CONTENT } from "./limits.js";
+import { announce, mentionsOf, reactionEvent } from "./messages.js";
 import { parseEmoji } from "./rest-routes.js";
 import { emojiJson, type InteractionState, type State } from "./state.js";
 import type { APIAttachmentLike, FakeMessage, FakeUser, InteractionHandle, SlashCommandArgs, SlashOption } from "./types.js";
@@ -173,6 +174,19 @@ export class Driver {
     if (at < 0) return;
     list.splice(at, 1);
     reactionEvent(this.state, false, m, emojiJson(e), user);
+  }
+
+  /** A member posts a plain text message in the channel (as the Discord client sends it: no allowed_mentions). */
+  userMessage(args: { content: string; user?: FakeUser }): FakeMessage {
+    const user = args.user ?? this.state.world.users.requester;
+    if (args.content.length === 0 || args.content.length > MAX_CONTENT) {
+      throw new Error(`fake Discord: userMessage: content must be 1..${MAX_CONTENT} characters`);
+    }
+    const m = this.state.newMessage(this.state.world.channelId, user, { content: args.content, editHistory: [args.content] });
+    m.mentions = mentionsOf(this.state, m, undefined);
+    this.state.addMessage(m);
+    announce(this.state, "create", m);
+    return m;
   }
 }
 

@@ -6,8 +6,16 @@
 //   const { id } = await fake.slashCommand({ name: "video", options: [...] });
 //   await fake.waitFor(() => fake.messages().find((m) => m.content.includes("done")));
 //
-// Requests that real Discord would reject are rejected too (OpenAPI schema + plain limits) and
-// listed in `fake.rejections`; assert `expect(fake.rejections).toEqual([])` at the end of a test.
+// Requests that real Discord would reject are rejected too (OpenAPI schema + plain limits +
+// permissions) and listed in `fake.rejections`; assert `expect(fake.rejections).toEqual([])` at the
+// end of a test.
+//
+// The bot has exactly the invite's permissions (INVITE_PERMISSIONS = 117824: no Manage Messages, no
+// Mention Everyone) unless `botPermissions` grants more, e.g.
+//   startFakeDiscord({ botPermissions: (INVITE_PERMISSIONS | P.MANAGE_MESSAGES).toString() })
+//
+// Every message the bot creates or edits records whom it pings (Discord's allowed_mentions rules):
+//   expect(fake.pings().filter((p) => p.mentions.everyone || p.mentions.roles.length)).toEqual([]);
 import { Driver } from "./driver.js";
 import { FakeServer } from "./server.js";
 import { State, resolveOptions } from "./state.js";
@@ -20,13 +28,15 @@ import type {
   FakeReaction,
   FakeUser,
   InteractionHandle,
+  Ping,
   RecordedRequest,
   Rejection,
   SlashCommandArgs,
 } from "./types.js";
 
 export type * from "./types.js";
-export { MessageFlags } from "./limits.js";
+export { MessageFlags, DEFAULT_ATTACHMENT_SIZE_LIMIT, MAX_REQUEST_BYTES } from "./limits.js";
+export { P, INVITE_PERMISSIONS, DEFAULT_BOT_PERMISSIONS, DEFAULT_EVERYONE_PERMISSIONS } from "./payloads.js";
 export { snowflake, snowflakeTime } from "./ids.js";
 
 class FakeDiscordImpl implements FakeDiscord {
@@ -39,6 +49,7 @@ class FakeDiscordImpl implements FakeDiscord {
   readonly channelId: string;
   readonly ownerUserId: string;
   readonly users: { requester: FakeUser; stranger: FakeUser; admin: FakeUser };
+  readonly roles: { everyone: string; bot: string; admin: string; pingable: string };
   readonly botUser: FakeUser;
   private readonly driver: Driver;
   private closed = false;
@@ -57,6 +68,7 @@ class FakeDiscordImpl implements FakeDiscord {
     this.channelId = w.channelId;
     this.ownerUserId = w.owner.id;
     this.users = w.users;
+    this.roles = { ...w.roles };
     this.botUser = w.botUser;
     this.driver = new Driver(state, () => server.gateway.connectedSessions());
   }
@@ -97,6 +109,14 @@ class FakeDiscordImpl implements FakeDiscord {
   }
   unreact(args: { messageId: string; emoji: string; user?: FakeUser }): Promise<void> {
     return this.driver.unreact(args);
+  }
+
+  userMessage(args: { content: string; user?: FakeUser }): FakeMessage {
+    return this.driver.userMessage(args);
+  }
+
+  pings(): Ping[] {
+    return [...this.state.pings];
   }
 
   messages(channelId?: string): FakeMessage[] {

@@ -22,6 +22,10 @@ export const MAX_CONTENT = 2000;
 export const MAX_EMBEDS = 10;
 export const MAX_EMBED_TOTAL = 6000;
 export const MAX_ACTION_ROWS = 5;
+/** Maximum size of a whole message request (files + payload), Create Message docs. */
+export const MAX_REQUEST_BYTES = 25 * 1024 * 1024;
+/** Default per-file upload limit since 2026-09-03 (was 10 MiB). */
+export const DEFAULT_ATTACHMENT_SIZE_LIMIT = 20 * 1024 * 1024;
 
 function embedChars(e: Json): number {
   const s = (v: unknown) => (typeof v === "string" ? v.length : 0);

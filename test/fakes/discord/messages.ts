@@ -1,8 +1,9 @@
 // Building and editing stored messages from request bodies + uploaded files (shared by all routes).
 import { Errors, FormErrors, formError } from "./http-util.js";
-import { CREATE_FLAGS, EDIT_FLAGS, MessageFlags, checkMessageLimits } from "./limits.js";
+import { CREATE_FLAGS, EDIT_FLAGS, MAX_REQUEST_BYTES, MessageFlags, checkMessageLimits } from "./limits.js";
+import { canMentionEveryone, computeMentions, repliedUserId } from "./mentions.js";
 import { Intents, type State } from "./state.js";
-import type { FakeAttachment, FakeMessage, FakeUser, RecordedFile } from "./types.js";
+import type { FakeAttachment, FakeMessage, FakeUser, PingSet, RecordedFile } from "./types.js";
 import { memberJson } from "./payloads.js";
 
 type Json = Record<string, any>;
@@ -29,6 +30,8 @@ export interface AttachmentContext {
   state: State;
   channelId: string;
   sizeLimit: number;
+  /** Size of the whole request body; over max(25 MiB, sizeLimit) it answers 413 like Discord. */
+  requestBytes?: number;
   ephemeral: boolean;
   /** Path prefix for errors, e.g. ["data"] for interaction callbacks. */
   base?: Array<string | number>;
@@ -52,6 +55,7 @@ export function resolveAttachments(
   const base = ctx.base ?? [];
   if (files.length > 10) throw formError([...base, "files"], "BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length.");
   for (const f of files) if (f.bytes.length > ctx.sizeLimit) throw Errors.tooLarge();
+  if ((ctx.requestBytes ?? 0) > Math.max(MAX_REQUEST_BYTES, ctx.sizeLimit)) throw Errors.tooLarge();
   const uploads = new Map<number, RecordedFile>();
   files.forEach((f, i) => uploads.set(fileIndex(f, i), f));
   const used = new Set<number>();
@@ -114,6 +118,18 @@ export function assertNotEmpty(m: Pick<FakeMessage, "content" | "embeds" | "atta
   if (empty) throw Errors.emptyMessage();
 }
 
+/** Whom `m` pings with its current content, given the allowed_mentions of the request that set it. */
+export function mentionsOf(state: State, m: FakeMessage, allowedMentions: unknown): PingSet {
+  const w = state.world;
+  const replied = repliedUserId(state.messages, m);
+  return computeMentions(w, {
+    content: m.content,
+    allowedMentions,
+    canMentionEveryone: canMentionEveryone(w, m.author),
+    ...(replied ? { repliedUserId: replied } : {}),
+  });
+}
+
 export interface CreateArgs {
   ctx: AttachmentContext;
   body: Json;
@@ -143,6 +159,7 @@ export function buildMessage({ ctx, body, files, author, allowedFlags = CREATE_F
   // Flags a client may not set (e.g. EPHEMERAL on a channel message) are dropped, as Discord does.
   m.flags = ((typeof body.flags === "number" ? body.flags : 0) & allowedFlags) | (extra.flags ?? 0);
   assertNotEmpty(m, body);
+  m.mentions = mentionsOf(ctx.state, m, body.allowed_mentions);
   return m;
 }
 
@@ -161,6 +178,9 @@ export function editMessage(ctx: AttachmentContext, m: FakeMessage, body: Json, 
   if (typeof body.flags === "number") flags = (flags & ~EDIT_FLAGS) | (body.flags & EDIT_FLAGS);
   next.flags = flags;
   assertNotEmpty(next, body);
+  // Discord rebuilds the mentions when the content is edited, with the edit's allowed_mentions or,
+  // if it has none, the default allowances (whatever the message was created with).
+  if ("content" in body || "allowed_mentions" in body) next.mentions = mentionsOf(ctx.state, next, body.allowed_mentions);
   next.edited_timestamp = new Date().toISOString();
   next.editHistory = [...m.editHistory, next.content];
   Object.assign(m, next);

@@ -1,6 +1,6 @@
 // Static world (guild, channel, users, roles) and the JSON shapes Discord sends for them.
 import { snowflake } from "./ids.js";
-import type { FakeAttachment, FakeMessage, FakeUser } from "./types.js";
+import type { FakeAttachment, FakeMessage, FakeUser, PingSet } from "./types.js";
 
 export const P = {
   CREATE_INSTANT_INVITE: 1n << 0n,
@@ -29,7 +29,19 @@ export const DEFAULT_EVERYONE_PERMISSIONS =
   P.ATTACH_FILES | P.READ_MESSAGE_HISTORY | P.USE_EXTERNAL_EMOJIS | P.CONNECT | P.SPEAK | P.CHANGE_NICKNAME |
   P.USE_APPLICATION_COMMANDS | P.CREATE_PUBLIC_THREADS | P.SEND_MESSAGES_IN_THREADS;
 
-export const DEFAULT_BOT_PERMISSIONS = DEFAULT_EVERYONE_PERMISSIONS | P.MANAGE_MESSAGES;
+/**
+ * What the README's invite link grants (permissions=117824): View Channel, Send Messages, Embed Links,
+ * Attach Files, Add Reactions, Read Message History. Nothing else, in particular no Manage Messages
+ * and no Mention Everyone.
+ */
+export const INVITE_PERMISSIONS =
+  P.VIEW_CHANNEL | P.SEND_MESSAGES | P.EMBED_LINKS | P.ATTACH_FILES | P.ADD_REACTIONS | P.READ_MESSAGE_HISTORY;
+
+/** The bot's effective permissions in the channel unless `botPermissions` says otherwise. */
+export const DEFAULT_BOT_PERMISSIONS = INVITE_PERMISSIONS;
+
+/** Everything (the owner's implicit permissions). */
+export const ALL_PERMISSIONS = (1n << 53n) - 1n;
 
 export interface World {
   applicationId: string;
@@ -38,8 +50,10 @@ export interface World {
   botUser: FakeUser;
   owner: FakeUser;
   users: { requester: FakeUser; stranger: FakeUser; admin: FakeUser };
-  roles: { everyone: string; bot: string; admin: string };
+  roles: { everyone: string; bot: string; admin: string; pingable: string };
+  /** Permissions of the @everyone role (Discord's defaults for a new server). */
   everyonePermissions: bigint;
+  /** The bot's effective permissions in the channel (also its managed role's permissions). */
   botPermissions: bigint;
   joinedAt: string;
 }
@@ -65,8 +79,8 @@ export function createWorld(botPermissions?: string): World {
       stranger: user(snowflake(t + 5000), "stranger"),
       admin: user(snowflake(t + 6000), "admin"),
     },
-    roles: { everyone: guildId, bot: snowflake(t + 7000), admin: snowflake(t + 8000) },
-    everyonePermissions: DEFAULT_EVERYONE_PERMISSIONS & bot,
+    roles: { everyone: guildId, bot: snowflake(t + 7000), admin: snowflake(t + 8000), pingable: snowflake(t + 8500) },
+    everyonePermissions: DEFAULT_EVERYONE_PERMISSIONS,
     botPermissions: bot,
     joinedAt: new Date(t + 9000).toISOString(),
   };
@@ -87,7 +101,7 @@ export function memberRoles(w: World, u: FakeUser): string[] {
 }
 
 export function memberPermissions(w: World, u: FakeUser): bigint {
-  if (u.id === w.owner.id) return (1n << 53n) - 1n;
+  if (u.id === w.owner.id) return ALL_PERMISSIONS;
   if (u.id === w.botUser.id) return w.botPermissions;
   if (u.id === w.users.admin.id) return w.everyonePermissions | P.MANAGE_GUILD;
   return w.everyonePermissions;
@@ -105,9 +119,20 @@ export function knownUsers(w: World): FakeUser[] {
   return [w.botUser, w.owner, w.users.requester, w.users.stranger, w.users.admin];
 }
 
+/**
+ * The channel's overwrites: the @everyone role grants Discord's defaults, which include more than the
+ * bot was invited with, so the channel denies the bot (member overwrite) whatever its own role lacks.
+ * discord.js's `channel.permissionsFor(botUser)` thus equals `botPermissions` exactly.
+ */
+export function permissionOverwrites(w: World): Array<Record<string, unknown>> {
+  if (w.botPermissions & P.ADMINISTRATOR) return [];
+  const deny = (w.everyonePermissions | w.botPermissions) & ~w.botPermissions;
+  return deny ? [{ id: w.botUser.id, type: 1, allow: "0", deny: deny.toString() }] : [];
+}
+
 export function channelJson(w: World): Record<string, unknown> {
   return {
-    id: w.channelId, type: 0, guild_id: w.guildId, name: "general", position: 0, permission_overwrites: [],
+    id: w.channelId, type: 0, guild_id: w.guildId, name: "general", position: 0, permission_overwrites: permissionOverwrites(w),
     topic: null, nsfw: false, last_message_id: null, rate_limit_per_user: 0, parent_id: null, flags: 0,
     last_pin_timestamp: null,
   };
@@ -133,8 +158,9 @@ export function guildJson(w: World): Record<string, unknown> {
     safety_alerts_channel_id: null, incidents_data: null,
     roles: [
       role(w.roles.everyone, "@everyone", 0, w.everyonePermissions),
-      role(w.roles.admin, "Admin", 1, P.MANAGE_GUILD),
-      role(w.roles.bot, "FakeBot", 2, w.botPermissions, { managed: true, tags: { bot_id: w.botUser.id } }),
+      role(w.roles.pingable, "Pingable", 1, 0n, { mentionable: true }),
+      role(w.roles.admin, "Admin", 2, P.MANAGE_GUILD),
+      role(w.roles.bot, "FakeBot", 3, w.botPermissions, { managed: true, tags: { bot_id: w.botUser.id } }),
     ],
     emojis: [],
     stickers: [],
@@ -176,16 +202,24 @@ export function attachmentJson(a: FakeAttachment): Record<string, unknown> {
   return rest;
 }
 
-const MENTION_RE = /<@!?(\d{17,20})>/g;
+/** Ids of the guild's roles that can appear in mention_roles (not @everyone). */
+export function guildRoles(w: World): Array<{ id: string; mentionable: boolean }> {
+  return [
+    { id: w.roles.pingable, mentionable: true },
+    { id: w.roles.admin, mentionable: false },
+    { id: w.roles.bot, mentionable: false },
+  ];
+}
 
 export function messageJson(w: World, m: FakeMessage, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const mentioned = new Set([...m.content.matchAll(MENTION_RE)].map((x) => x[1]));
+  const pings: PingSet = m.mentions ?? { users: [], roles: [], everyone: false };
+  const users = knownUsers(w);
   return {
     id: m.id, channel_id: m.channel_id, guild_id: m.guild_id, type: m.type, content: m.content,
     author: userJson(m.author), timestamp: m.timestamp, edited_timestamp: m.edited_timestamp, tts: m.tts,
-    mention_everyone: false,
-    mentions: knownUsers(w).filter((u) => mentioned.has(u.id)).map(userJson),
-    mention_roles: [], mention_channels: [],
+    mention_everyone: pings.everyone,
+    mentions: pings.users.map((id) => users.find((u) => u.id === id)).filter((u): u is FakeUser => Boolean(u)).map(userJson),
+    mention_roles: [...pings.roles], mention_channels: [],
     attachments: m.attachments.map(attachmentJson), embeds: m.embeds, components: m.components,
     pinned: false, flags: m.flags,
     ...(m.webhook_id ? { webhook_id: m.webhook_id } : {}),

@@ -10,8 +10,8 @@ type Json = Record<string, any>;
 
 const ALLOWED_CALLBACKS: Record<number, number[]> = { 2: [4, 5, 9], 3: [4, 5, 6, 7, 9] };
 
-function attCtx(state: State, i: InteractionState, ephemeral: boolean, base: string[] = []): AttachmentContext {
-  return { state, channelId: state.world.channelId, sizeLimit: i.attachmentSizeLimit, ephemeral, base };
+function attCtx(ctx: Ctx, i: InteractionState, ephemeral: boolean, base: string[] = []): AttachmentContext {
+  return { state: ctx.state, channelId: ctx.state.world.channelId, sizeLimit: i.attachmentSizeLimit, requestBytes: ctx.bodyBytes, ephemeral, base };
 }
 
 function responseFields(state: State, i: InteractionState): Partial<FakeMessage> {
@@ -38,7 +38,7 @@ function callback(ctx: Ctx): Reply {
   let message: FakeMessage | undefined;
   if (type === 4 || type === 5) {
     const ephemeral = ((data.flags ?? 0) & MessageFlags.EPHEMERAL) !== 0;
-    const ctxA = attCtx(state, i, ephemeral, ["data"]);
+    const ctxA = attCtx(ctx, i, ephemeral, ["data"]);
     message =
       type === 4
         ? buildMessage({ ctx: ctxA, body: data, files: ctx.files, author: bot, allowedFlags: CREATE_FLAGS | MessageFlags.EPHEMERAL, extra: responseFields(state, i) })
@@ -53,7 +53,7 @@ function callback(ctx: Ctx): Reply {
     const m = state.liveMessage(i.componentMessageId ?? "");
     if (!m) throw Errors.unknownMessage();
     if (type === 7) {
-      editMessage(attCtx(state, i, isEphemeral(m), ["data"]), m, data, ctx.files);
+      editMessage(attCtx(ctx, i, isEphemeral(m), ["data"]), m, data, ctx.files);
       announce(state, "update", m);
     }
     i.originalMessageId = m.id;
@@ -63,8 +63,10 @@ function callback(ctx: Ctx): Reply {
   }
   i.ackType = type;
   i.ackedAt = Date.now();
-  if (!/^(true|1)$/i.test(ctx.query.with_response ?? "")) return { status: 204 };
+  const made = message ? { made: { message, kind: type === 7 ? ("edit" as const) : ("create" as const) } } : {};
+  if (!/^(true|1)$/i.test(ctx.query.with_response ?? "")) return { status: 204, ...made };
   return {
+    ...made,
     status: 200,
     body: {
       interaction: {
@@ -101,21 +103,24 @@ function execute(ctx: Ctx): Reply {
   const wait = /^(true|1)$/i.test(ctx.query.wait ?? "");
   const original = i.originalMessageId ? state.liveMessage(i.originalMessageId) : undefined;
   let m: FakeMessage;
+  let kind: "create" | "edit" = "create";
   if (i.ackType === 5 && original && original.flags & MessageFlags.LOADING) {
     // Discord (deprecated behaviour): the first follow-up after a deferral replaces the "thinking" message.
-    m = editMessage(attCtx(state, i, isEphemeral(original)), original, body, ctx.files);
+    m = editMessage(attCtx(ctx, i, isEphemeral(original)), original, body, ctx.files);
+    kind = "edit";
     announce(state, "update", m);
   } else {
     const ephemeral = ((body.flags ?? 0) & MessageFlags.EPHEMERAL) !== 0;
     m = buildMessage({
-      ctx: attCtx(state, i, ephemeral), body, files: ctx.files, author: state.world.botUser,
+      ctx: attCtx(ctx, i, ephemeral), body, files: ctx.files, author: state.world.botUser,
       allowedFlags: CREATE_FLAGS | MessageFlags.EPHEMERAL, extra: responseFields(state, i),
     });
     state.addMessage(m);
     i.followUpIds.push(m.id);
     announce(state, "create", m);
   }
-  return wait ? { status: 200, body: state.messageJson(m) } : { status: 204 };
+  const made = { message: m, kind };
+  return wait ? { status: 200, body: state.messageJson(m), made } : { status: 204, made };
 }
 
 function getHookMessage(ctx: Ctx): Reply {
@@ -126,9 +131,9 @@ function getHookMessage(ctx: Ctx): Reply {
 function patchHookMessage(ctx: Ctx): Reply {
   const i = hook(ctx);
   const m = hookMessage(ctx, i);
-  editMessage(attCtx(ctx.state, i, isEphemeral(m)), m, (ctx.json ?? {}) as Json, ctx.files);
+  editMessage(attCtx(ctx, i, isEphemeral(m)), m, (ctx.json ?? {}) as Json, ctx.files);
   announce(ctx.state, "update", m);
-  return { status: 200, body: ctx.state.messageJson(m) };
+  return { status: 200, body: ctx.state.messageJson(m), made: { message: m, kind: "edit" } };
 }
 
 function deleteHookMessage(ctx: Ctx): Reply {

@@ -1,5 +1,6 @@
 // Bot-token routes: gateway info, users, guild, channel, messages, reactions.
 import { Errors, formError } from "./http-util.js";
+import { hasPermission } from "./mentions.js";
 import { buildMessage, editMessage, announce, isEphemeral, reactionEvent } from "./messages.js";
 import { P, channelJson, guildJson, knownUsers, memberJson, userJson } from "./payloads.js";
 import type { Ctx, Reply, RouteDef } from "./router.js";
@@ -12,15 +13,25 @@ const NONCE_WINDOW_MS = 5 * 60_000;
 const ok = (body: unknown): Reply => ({ status: 200, body });
 const noContent = (): Reply => ({ status: 204 });
 
+// What each route needs, as Discord documents it (resources/message, topics/permissions):
+//   send a message: VIEW_CHANNEL + SEND_MESSAGES; files: ATTACH_FILES; embeds: EMBED_LINKS;
+//   a reply (message_reference): READ_MESSAGE_HISTORY; read messages / reactions: READ_MESSAGE_HISTORY
+//   (listing without it answers an empty list); add a reaction: READ_MESSAGE_HISTORY, and
+//   ADD_REACTIONS when nobody reacted with that emoji yet; remove someone else's reaction, delete
+//   someone else's message, edit the flags of someone else's message: MANAGE_MESSAGES.
+//   Interaction callbacks and webhooks need no channel permission (MENTION_EVERYONE still applies).
+function has(state: State, perm: bigint): boolean {
+  return hasPermission(state.world.botPermissions, perm);
+}
+
 function need(state: State, perm: bigint): void {
-  const have = state.world.botPermissions;
-  if ((have & P.VIEW_CHANNEL) === 0n) throw Errors.missingAccess();
-  if ((have & perm) !== perm) throw Errors.missingPermissions();
+  if (!has(state, P.VIEW_CHANNEL)) throw Errors.missingAccess();
+  if (!has(state, perm)) throw Errors.missingPermissions();
 }
 
 function channel(ctx: Ctx): string {
   if (ctx.params.channel_id !== ctx.state.world.channelId) throw Errors.unknownChannel();
-  if ((ctx.state.world.botPermissions & P.VIEW_CHANNEL) === 0n) throw Errors.missingAccess();
+  if (!has(ctx.state, P.VIEW_CHANNEL)) throw Errors.missingAccess();
   return ctx.params.channel_id;
 }
 
@@ -76,19 +87,21 @@ function createMessage(ctx: Ctx): Reply {
     }
   }
   const m = buildMessage({
-    ctx: { state, channelId: ch, sizeLimit: state.opts.defaultAttachmentSizeLimit, ephemeral: false },
+    ctx: { state, channelId: ch, sizeLimit: state.opts.defaultAttachmentSizeLimit, requestBytes: ctx.bodyBytes, ephemeral: false },
     body, files: ctx.files, author: bot,
     extra: { type, ...(reference ? { message_reference: reference } : {}), ...(body.nonce != null ? { nonce: body.nonce } : {}) },
   });
   state.addMessage(m);
   if (nonceKey) state.nonces.set(nonceKey, { messageId: m.id, at: Date.now() });
   announce(state, "create", m);
-  return ok(state.messageJson(m));
+  return { ...ok(state.messageJson(m)), made: { message: m, kind: "create" } };
 }
 
 function listMessages(ctx: Ctx): Reply {
   const ch = channel(ctx);
-  need(ctx.state, P.READ_MESSAGE_HISTORY);
+  // "If the current user is missing the READ_MESSAGE_HISTORY permission in the channel, then no
+  // messages will be returned."
+  if (!has(ctx.state, P.READ_MESSAGE_HISTORY)) return ok([]);
   const limit = Math.min(100, Math.max(1, Number(ctx.query.limit ?? 50)));
   let list = ctx.state.listMessages(ch).filter((m) => !isEphemeral(m)).reverse(); // newest first
   const { before, after, around } = ctx.query;
@@ -106,11 +119,16 @@ function patchMessage(ctx: Ctx): Reply {
   const m = channelMessage(ctx);
   const body = (ctx.json ?? {}) as Json;
   const onlyFlags = Object.keys(body).every((k) => k === "flags") && ctx.files.length === 0;
-  if (m.author.id !== state.world.botUser.id && !onlyFlags) throw Errors.cannotEditOthers();
+  if (m.author.id !== state.world.botUser.id) {
+    // Others' messages: only their flags (e.g. SUPPRESS_EMBEDS), and only with MANAGE_MESSAGES.
+    if (!onlyFlags) throw Errors.cannotEditOthers();
+    need(state, P.MANAGE_MESSAGES);
+  }
   if (ctx.files.length) need(state, P.ATTACH_FILES);
-  editMessage({ state, channelId: m.channel_id, sizeLimit: state.opts.defaultAttachmentSizeLimit, ephemeral: false }, m, body, ctx.files);
+  if (Array.isArray(body.embeds) && body.embeds.length) need(state, P.EMBED_LINKS);
+  editMessage({ state, channelId: m.channel_id, sizeLimit: state.opts.defaultAttachmentSizeLimit, requestBytes: ctx.bodyBytes, ephemeral: false }, m, body, ctx.files);
   announce(state, "update", m);
-  return ok(state.messageJson(m));
+  return { ...ok(state.messageJson(m)), made: { message: m, kind: "edit" } };
 }
 
 function deleteMessage(ctx: Ctx): Reply {
@@ -188,12 +206,21 @@ export function botRoutes(state: State): RouteDef[] {
     { method: "POST", template: "/channels/{channel_id}/typing", auth: true, handler: (ctx) => (channel(ctx), need(state, P.SEND_MESSAGES), noContent()) },
     { method: "GET", template: "/channels/{channel_id}/messages", auth: true, handler: listMessages },
     { method: "POST", template: "/channels/{channel_id}/messages", auth: true, limited: true, handler: createMessage },
-    { method: "GET", template: "/channels/{channel_id}/messages/{message_id}", auth: true, handler: (ctx) => (need(state, P.READ_MESSAGE_HISTORY), ok(state.messageJson(channelMessage(ctx)))) },
+    {
+      method: "GET", template: "/channels/{channel_id}/messages/{message_id}", auth: true,
+      handler: (ctx) => {
+        channel(ctx);
+        need(state, P.READ_MESSAGE_HISTORY);
+        return ok(state.messageJson(channelMessage(ctx)));
+      },
+    },
     { method: "PATCH", template: "/channels/{channel_id}/messages/{message_id}", auth: true, limited: true, handler: patchMessage },
     { method: "DELETE", template: "/channels/{channel_id}/messages/{message_id}", auth: true, limited: true, handler: deleteMessage },
     {
       method: "GET", template: "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}", auth: true,
       handler: (ctx) => {
+        channel(ctx);
+        need(state, P.READ_MESSAGE_HISTORY);
         const m = channelMessage(ctx);
         const emoji = parseEmoji(ctx.params.emoji_name ?? "");
         const ids = (state.reactionsByMessage.get(m.id) ?? []).filter((r) => r.emoji === emoji).map((r) => r.userId);

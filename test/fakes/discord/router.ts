@@ -2,7 +2,7 @@
 import { ApiError, invalidForm } from "./http-util.js";
 import type { RateLimiter } from "./ratelimit.js";
 import type { State } from "./state.js";
-import type { RecordedFile } from "./types.js";
+import type { FakeMessage, RecordedFile } from "./types.js";
 import type { SpecValidator } from "./validation.js";
 
 export interface Ctx {
@@ -14,6 +14,8 @@ export interface Ctx {
   json: unknown;
   files: RecordedFile[];
   multipart: boolean;
+  /** Size of the raw request body in bytes. */
+  bodyBytes: number;
   auth: string | undefined;
 }
 
@@ -21,6 +23,8 @@ export interface Reply {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** The message this request created or edited (its pings are recorded on the request). */
+  made?: { message: FakeMessage; kind: "create" | "edit" };
 }
 
 export interface RouteDef {

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { Gateway } from "./gateway.js";
 import { ApiError, parseBody, readBody, send, type ParsedBody } from "./http-util.js";
+import { MessageFlags } from "./limits.js";
 import { RateLimiter } from "./ratelimit.js";
 import { commandRoutes } from "./rest-commands.js";
 import { interactionRoutes } from "./rest-interactions.js";
@@ -108,8 +109,11 @@ export class FakeServer {
     };
 
     let parsed: ParsedBody = { multipart: false };
+    let bodyBytes = 0;
     try {
-      parsed = await parseBody(await readBody(req), req.headers["content-type"]);
+      const raw = await readBody(req);
+      bodyBytes = raw.length;
+      parsed = await parseBody(raw, req.headers["content-type"]);
     } catch (err) {
       if (err instanceof ApiError) return answer(err.status, err.body, err.headers);
       throw err;
@@ -137,9 +141,16 @@ export class FakeServer {
     }
     const reply = await runPipeline(
       { state: this.state, routes: this.routes, limiter: this.limiter, validator: this.validator },
-      { state: this.state, method: rec.method, path, query: rec.query, json: parsed.json, files: parsed.files ?? [], multipart: parsed.multipart, auth: rec.auth },
+      { state: this.state, method: rec.method, path, query: rec.query, json: parsed.json, files: parsed.files ?? [], multipart: parsed.multipart, bodyBytes, auth: rec.auth },
       apiSegs,
     );
+    // Snapshot now: the message may change again while a held answer waits.
+    if (reply.made && reply.status < 300) {
+      const { message: m, kind } = reply.made;
+      const mentions = { users: [...m.mentions.users], roles: [...m.mentions.roles], everyone: m.mentions.everyone };
+      rec.mentions = mentions;
+      this.state.pings.push({ mentions, request: rec, messageId: m.id, kind, ephemeral: (m.flags & MessageFlags.EPHEMERAL) !== 0 });
+    }
     const hold = this.holds.find((h) => (!h.method || h.method.toUpperCase() === rec.method) && h.path.test(path));
     if (hold) {
       if (--hold.times <= 0) this.holds.splice(this.holds.indexOf(hold), 1);

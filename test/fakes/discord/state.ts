@@ -1,5 +1,7 @@
 // In-memory state of the fake Discord.
 import { snowflake, UrlSigner } from "./ids.js";
+import { DEFAULT_ATTACHMENT_SIZE_LIMIT } from "./limits.js";
+import { emptyPings } from "./mentions.js";
 import { createWorld, messageJson, type World } from "./payloads.js";
 import type {
   FakeAttachment,
@@ -7,6 +9,7 @@ import type {
   FakeMessage,
   FakeReaction,
   FakeUser,
+  Ping,
   RecordedRequest,
   Rejection,
 } from "./types.js";
@@ -38,7 +41,7 @@ export function resolveOptions(o: FakeDiscordOptions = {}): ResolvedOptions {
     interactionTokenTtlMs: o.interactionTokenTtlMs ?? 15 * 60_000,
     ackDeadlineMs: o.ackDeadlineMs ?? 3000,
     rateLimit: o.rateLimit === undefined ? { limit: 5, windowMs: 5000 } : o.rateLimit,
-    defaultAttachmentSizeLimit: o.defaultAttachmentSizeLimit ?? 10 * 1024 * 1024,
+    defaultAttachmentSizeLimit: o.defaultAttachmentSizeLimit ?? DEFAULT_ATTACHMENT_SIZE_LIMIT,
     heartbeatIntervalMs: o.heartbeatIntervalMs ?? 41_250,
     privilegedIntents: o.privilegedIntents ?? 0,
     cdnUrlTtlMs: o.cdnUrlTtlMs ?? 24 * 3600_000,
@@ -71,6 +74,8 @@ export class State {
   readonly signer: UrlSigner;
   readonly requests: RecordedRequest[] = [];
   readonly rejections: Rejection[] = [];
+  /** Message creates/edits the fake served, with whom each pinged. */
+  readonly pings: Ping[] = [];
   rateLimited = 0;
   tokenTtlMs: number;
   cdnUrl = "";
@@ -128,7 +133,7 @@ export class State {
     return {
       id, channel_id: channelId, guild_id: this.world.guildId, type: 0, content: "", embeds: [], components: [],
       attachments: [], flags: 0, author, tts: false, timestamp: new Date(now).toISOString(), edited_timestamp: null,
-      editHistory: [], ...fields,
+      editHistory: [], mentions: emptyPings(), ...fields,
     };
   }
 

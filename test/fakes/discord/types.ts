@@ -12,13 +12,20 @@ export interface FakeDiscordOptions {
    * routes (default {limit:5, windowMs:5000}). `false` disables all 429s (headers are still sent).
    */
   rateLimit?: { limit: number; windowMs: number } | false;
-  /** Per-file upload limit on channel routes and default interaction attachment_size_limit (10 MiB). */
+  /**
+   * Per-file upload limit on channel routes and default interaction attachment_size_limit
+   * (default 20 MiB, Discord's default since 2026-09-03). A request may not exceed 25 MiB in all
+   * (or this limit, where it is higher).
+   */
   defaultAttachmentSizeLimit?: number;
   /** Gateway heartbeat interval sent in HELLO (default 41250 ms). */
   heartbeatIntervalMs?: number;
   /** Privileged intents the fake application has enabled (bitfield; default 0 → IDENTIFY with them closes 4014). */
   privilegedIntents?: number;
-  /** Permissions of the bot in the guild/channel (decimal string; default: a normal bot role). */
+  /**
+   * The bot's effective permissions in the channel (decimal string). Default: exactly what the
+   * README's invite link grants, `INVITE_PERMISSIONS` = 117824 (no Manage Messages, no Mention Everyone).
+   */
   botPermissions?: string;
   /** Lifetime of signed CDN URLs (default 24 h); expired URLs answer 404 like Discord's CDN. */
   cdnUrlTtlMs?: number;
@@ -57,6 +64,29 @@ export interface FakeAttachment extends APIAttachmentLike {
   bytes: Buffer;
 }
 
+/** Whom a message pings, computed from its content and allowed_mentions as Discord does. */
+export interface PingSet {
+  /** User ids, in order of appearance (the replied-to author last, when pinged). */
+  users: string[];
+  roles: string[];
+  /** @everyone or @here. */
+  everyone: boolean;
+}
+
+/** One message create/edit the fake served, with whom it pinged. */
+export interface Ping {
+  mentions: PingSet;
+  request: RecordedRequest;
+  messageId: string;
+  /**
+   * "create": a new message (channel post, callback 4/5, follow-up); "edit": an edit (channel or
+   * webhook PATCH, callback 7, the follow-up that replaces a deferred "thinking" message).
+   */
+  kind: "create" | "edit";
+  /** Ephemeral messages are seen by the invoking user only. */
+  ephemeral: boolean;
+}
+
 export interface FakeMessage {
   id: string;
   channel_id: string;
@@ -81,6 +111,8 @@ export interface FakeMessage {
   deleted?: boolean;
   /** Every content the message has had, oldest first; the last entry is the current content. */
   editHistory: string[];
+  /** Whom the message pings now (the latest create/edit). */
+  mentions: PingSet;
 }
 
 export interface RecordedFile {
@@ -105,6 +137,8 @@ export interface RecordedRequest {
   doneAt?: number;
   /** Response body the fake answered with (JSON bodies only). */
   response?: unknown;
+  /** For a request that created or edited a message: whom the message pings afterwards. */
+  mentions?: PingSet;
   at: number;
 }
 
@@ -160,6 +194,8 @@ export interface FakeDiscord {
   /** Guild owner (not one of `users`; has every permission). */
   ownerUserId: string;
   users: { requester: FakeUser; stranger: FakeUser; admin: FakeUser };
+  /** Guild roles: `everyone` (= guildId), the bot's managed role, `Admin` (Manage Guild) and `Pingable` (mentionable). */
+  roles: { everyone: string; bot: string; admin: string; pingable: string };
   botUser: FakeUser;
   requests: RecordedRequest[];
   rejections: Rejection[];
@@ -175,12 +211,20 @@ export interface FakeDiscord {
   /** `values` is sent for select menus. */
   clickButton(args: { messageId: string; customId: string; user?: FakeUser; values?: string[] }): Promise<InteractionHandle>;
   react(args: { messageId: string; emoji: string; user?: FakeUser }): Promise<void>;
+  /** A member (default: requester) posts a plain message in the channel (MESSAGE_CREATE). */
+  userMessage(args: { content: string; user?: FakeUser }): FakeMessage;
   unreact(args: { messageId: string; emoji: string; user?: FakeUser }): Promise<void>;
   messages(channelId?: string): FakeMessage[];
   /** Every message ever created, including deleted ones. */
   allMessages(): FakeMessage[];
   message(id: string): FakeMessage | undefined;
   reactions(messageId: string): FakeReaction[];
+  /**
+   * Every message create/edit the bot made (channel routes, interaction callbacks 4/5/7, webhook
+   * execute and edits), oldest first, with whom it pinged. E.g. nobody but the requester:
+   * `fake.pings().every((p) => !p.mentions.everyone && !p.mentions.roles.length && p.mentions.users.every((u) => u === requester.id))`.
+   */
+  pings(): Ping[];
   commands(scope?: { guildId?: string }): unknown[];
   waitFor<T>(fn: () => T | undefined | false | null, timeoutMs?: number): Promise<T>;
   failNext(match: { method?: string; path: RegExp }, reply: FailReply, times?: number): void;
