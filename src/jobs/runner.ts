@@ -161,7 +161,7 @@ export class JobRunner {
 
   /** Picks up every job with open ends in the store that no other process drives (after a restart). */
   async resumeAll(): Promise<number> {
-    let started = 0;
+    const found: Job[] = [];
     for (const id of await this.o.repo.activeIds()) {
       if (this.live.has(id) || this.claimed.has(id) || this.stopping) continue;
       if (!(await this.o.leases.acquire(id))) continue;
@@ -172,10 +172,12 @@ export class JobRunner {
         await this.o.leases.release(id).catch(() => undefined);
         continue;
       }
-      this.start(job);
-      started++;
+      found.push(job);
     }
-    return started;
+    // Jobs fal works on take their slots before any waiting job could take one.
+    const atFal = (j: Job) => j.state === "submitted" || j.state === "running" || j.falPending === true;
+    for (const job of [...found.filter(atFal), ...found.filter((j) => !atFal(j))]) this.start(job);
+    return found.length;
   }
 
   /**
