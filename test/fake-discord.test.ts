@@ -1,4 +1,5 @@
 // Proves the fake Discord against the real, unmodified discord.js Client over loopback.
+import { readFileSync } from "node:fs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   ActionRowBuilder,
@@ -491,6 +492,9 @@ describe("fake Discord is as strict as Discord: mentions, permissions, upload li
 
   it("gives the bot exactly the invite's permissions (117824) while members keep theirs", async () => {
     expect(INVITE_PERMISSIONS).toBe(117824n);
+    // the same integer as the README's invite link, so the two cannot drift apart
+    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+    expect([...readme.matchAll(/permissions=(\d+)/g)].map((m) => BigInt(m[1]!))).toEqual([INVITE_PERMISSIONS]);
     const client = await connect(fake);
     const channel = await client.channels.fetch(fake.channelId);
     if (!channel || !("permissionsFor" in channel)) throw new Error("not a guild channel");

@@ -5,7 +5,7 @@ import { MAX_CONTENT } from "./limits.js";
 import { announce, mentionsOf, reactionEvent } from "./messages.js";
 import { parseEmoji } from "./rest-routes.js";
 import { emojiJson, type InteractionState, type State } from "./state.js";
-import type { APIAttachmentLike, FakeMessage, FakeUser, InteractionHandle, SlashCommandArgs, SlashOption } from "./types.js";
+import type { APIAttachmentLike, ClickArgs, FakeMessage, FakeUser, InteractionHandle, SlashCommandArgs, SlashOption } from "./types.js";
 
 type Json = Record<string, any>;
 
@@ -64,7 +64,7 @@ export class Driver {
     const resolved: Json = {};
     const given = args.attachments ?? [];
     const options = this.options(args.options, cmd?.options as Json[] | undefined, `/${args.name}`, resolved, given, cmd !== undefined);
-    const i = this.register(2, user, args.attachmentSizeLimit, { commandName: args.name });
+    const i = this.register(2, user, args.attachmentSizeLimit ?? undefined, { commandName: args.name });
     const cmdId = (cmd?.id as string | undefined) ?? this.commandIds.get(args.name) ?? snowflake();
     this.commandIds.set(args.name, cmdId);
     const payload = {
@@ -75,6 +75,8 @@ export class Driver {
         ...(options.length ? { options } : {}), ...(Object.keys(resolved).length ? { resolved } : {}),
       },
     };
+    // an interaction may carry no attachment_size_limit at all (the bot must assume Discord's default)
+    if (args.attachmentSizeLimit === null) delete (payload as Json).attachment_size_limit;
     this.state.dispatch("INTERACTION_CREATE", payload);
     return { id: i.id, token: i.token, dispatchedAt: i.dispatchedAt };
   }
@@ -122,7 +124,7 @@ export class Driver {
     return out;
   }
 
-  async clickButton(args: { messageId: string; customId: string; user?: FakeUser; values?: string[] }): Promise<InteractionHandle> {
+  async clickButton(args: ClickArgs): Promise<InteractionHandle> {
     this.requireSession("clickButton()");
     const m = this.state.liveMessage(args.messageId);
     if (!m) throw new Error(`fake Discord: clickButton: message ${args.messageId} does not exist (or was deleted)`);
@@ -130,7 +132,8 @@ export class Driver {
     const owner = m.interactionId ? this.state.interactions.get(m.interactionId)?.user : undefined;
     if (m.flags & 64 && owner && owner.id !== user.id) throw new Error(`fake Discord: message ${m.id} is ephemeral; only ${owner.username} can see it`);
     const all = collect(m.components);
-    const comp = all.find((c) => c.custom_id === args.customId);
+    // `unchecked`: the click names a custom_id the message does not carry (see ClickArgs)
+    const comp = all.find((c) => c.custom_id === args.customId) ?? (args.unchecked ? { type: 2, custom_id: args.customId } : undefined);
     if (!comp) throw new Error(`fake Discord: message ${m.id} has no component "${args.customId}" (has: ${all.map((c) => c.custom_id).filter(Boolean).join(", ") || "none"})`);
     if (comp.disabled) throw new Error(`fake Discord: component "${args.customId}" is disabled`);
     const i = this.register(3, user, undefined, { componentMessageId: m.id });

@@ -21,6 +21,7 @@ import { FakeServer } from "./server.js";
 import { State, resolveOptions } from "./state.js";
 import type {
   APIAttachmentLike,
+  ClickArgs,
   FailReply,
   FakeDiscord,
   FakeDiscordOptions,
@@ -101,7 +102,7 @@ class FakeDiscordImpl implements FakeDiscord {
   slashCommand(args: SlashCommandArgs): Promise<InteractionHandle> {
     return this.driver.slashCommand(args);
   }
-  clickButton(args: { messageId: string; customId: string; user?: FakeUser; values?: string[] }): Promise<InteractionHandle> {
+  clickButton(args: ClickArgs): Promise<InteractionHandle> {
     return this.driver.clickButton(args);
   }
   react(args: { messageId: string; emoji: string; user?: FakeUser }): Promise<void> {

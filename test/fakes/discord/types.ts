@@ -173,8 +173,23 @@ export interface SlashCommandArgs {
   options: SlashOption[];
   attachments?: APIAttachmentLike[];
   user?: FakeUser;
-  attachmentSizeLimit?: number;
+  /** The interaction's attachment_size_limit; `null` leaves the field out of the payload. */
+  attachmentSizeLimit?: number | null;
   appPermissions?: string;
+}
+
+export interface ClickArgs {
+  messageId: string;
+  customId: string;
+  user?: FakeUser;
+  /** Sent for select menus. */
+  values?: string[];
+  /**
+   * Sends the click even though the message does not carry this custom_id: what a message the
+   * bot has since replaced, or a tampered client, would send. Without it the fake refuses, as
+   * Discord does.
+   */
+  unchecked?: boolean;
 }
 
 export interface FailReply {
@@ -208,8 +223,7 @@ export interface FakeDiscord {
     opts?: { width?: number; height?: number; url?: string },
   ): APIAttachmentLike;
   slashCommand(args: SlashCommandArgs): Promise<InteractionHandle>;
-  /** `values` is sent for select menus. */
-  clickButton(args: { messageId: string; customId: string; user?: FakeUser; values?: string[] }): Promise<InteractionHandle>;
+  clickButton(args: ClickArgs): Promise<InteractionHandle>;
   react(args: { messageId: string; emoji: string; user?: FakeUser }): Promise<void>;
   /** A member (default: requester) posts a plain message in the channel (MESSAGE_CREATE). */
   userMessage(args: { content: string; user?: FakeUser }): FakeMessage;
