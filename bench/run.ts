@@ -2,12 +2,14 @@ import { writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { benchLedger } from "./ledger.js";
-import { ackLatency, delivery, discordCalls, memory } from "./scenarios.js";
+import { benchStorage } from "./storage.js";
+import { buildBot } from "../test/support/global-setup.js";
+import { ackLatency, delivery, discordCalls, memory, oneJobMemory, type OneJobRun } from "./scenarios.js";
 
 /** Full sizes as the targets state them, and a smoke size that only proves the bench still runs. */
 export const SIZES = {
-  full: { ack: 200, jobs: 100, jobSeconds: 180, scale: 6, inFlight: 1000, holdMs: 20_000, trials: 15, videoBytes: 8 * 1024 * 1024, ledgerPairs: 20_000 },
-  smoke: { ack: 5, jobs: 3, jobSeconds: 30, scale: 10, inFlight: 20, holdMs: 4_000, trials: 1, videoBytes: 256 * 1024, ledgerPairs: 300 },
+  full: { ack: 200, jobs: 100, jobSeconds: 180, scale: 6, inFlight: 1000, holdMs: 20_000, trials: 15, videoBytes: 8 * 1024 * 1024, ledgerPairs: 20_000, storageJobs: 3_000 },
+  smoke: { ack: 5, jobs: 3, jobSeconds: 30, scale: 10, inFlight: 20, holdMs: 4_000, trials: 1, videoBytes: 256 * 1024, ledgerPairs: 300, storageJobs: 100 },
 };
 
 export type BenchSize = (typeof SIZES)["full"];
@@ -16,15 +18,24 @@ export async function runBench(size: BenchSize, redisUrl: string) {
   const ack = await ackLatency(size.ack);
   const calls = await discordCalls(size.jobs, size.jobSeconds, size.scale);
   const mem = await memory(size.inFlight, size.holdMs);
+  const oneJob = await oneJobMemory(size.videoBytes);
   const deliver = await delivery(size.trials, size.videoBytes);
   const ledger = await benchLedger(size.ledgerPairs, redisUrl);
-  return { ack, calls, mem, deliver, ledger };
+  const storage = await benchStorage(size.storageJobs, redisUrl);
+  return { ack, calls, mem, oneJob, deliver, ledger, storage };
 }
 
 type Results = Awaited<ReturnType<typeof runBench>>;
 
 const ms = (v: number) => `${v.toFixed(1)} ms`;
 const verdict = (ok: boolean) => (ok ? "✅ met" : "❌ missed");
+const sec = (v: number) => `${(v / 1000).toFixed(1)} s`;
+const mib = (run: OneJobRun) => `${run.mib.toFixed(0)} MiB`;
+const parts = (run: OneJobRun) =>
+  Object.entries(run.parts)
+    .sort(([, a], [, b]) => b - a)
+    .map(([name, v]) => `${name} ${v.toFixed(0)}`)
+    .join(" + ");
 
 export function report(r: Results, size: BenchSize): string {
   const ackOk = r.ack.bot.p99 <= 1.25 * r.ack.bare.p99 && r.ack.bot.p99 < 1000;
@@ -53,6 +64,17 @@ export function report(r: Results, size: BenchSize): string {
       verdict(r.mem.peakRssMb < 250 && r.mem.loopP99Ms < 20),
     ],
     [
+      `memory of one job, /video end to end with a ${(r.oneJob.videoBytes / 1048576).toFixed(1)} MB video: peak summed RSS of what was started`,
+      [
+        `\`npm start\` ${mib(r.oneJob.npmStart)} (${parts(r.oneJob.npmStart)}), ready in ${sec(r.oneJob.npmStart.readyMs)}`,
+        `compiled bot alone ${mib(r.oneJob.compiled)} (${sec(r.oneJob.compiled.readyMs)})`,
+        `bot under tsx alone ${mib(r.oneJob.tsx)} (${sec(r.oneJob.tsx.readyMs)})`,
+        `old \`npm start\` under tsx ${mib(r.oneJob.oldNpmStart)} (${parts(r.oneJob.oldNpmStart)}; ${sec(r.oneJob.oldNpmStart.readyMs)})`,
+      ].join("; "),
+      "`npm start` below the old one",
+      verdict(r.oneJob.npmStart.mib < r.oneJob.oldNpmStart.mib),
+    ],
+    [
       `delivery overhead, ${(r.deliver.bytes / 1048576).toFixed(1)} MB video`,
       `fal COMPLETED → posted ${ms(r.deliver.botMs)}; plain download + upload ${ms(r.deliver.plainMs)} (ratio ${r.deliver.ratio.toFixed(2)})`,
       "≤ 1.5×",
@@ -63,6 +85,15 @@ export function report(r: Results, size: BenchSize): string {
       `SQLite ${r.ledger.sqlite.toFixed(0)}/s, Redis ${r.ledger.redis.toFixed(0)}/s`,
       "≥ 2,000/s SQLite, ≥ 5,000/s Redis",
       verdict(r.ledger.sqlite >= 2000 && r.ledger.redis >= 5000),
+    ],
+    [
+      `store per job (record, message links, index, ledger), measured on ${size.storageJobs} delivered jobs; a year at 1,000 jobs a day`,
+      `SQLite ${(r.storage.sqliteBytesPerJob / 1024).toFixed(2)} KiB/job, Redis ${(r.storage.redisBytesPerJob / 1024).toFixed(2)} KiB/job; ` +
+        `with ${r.storage.retentionDays}-day retention the store levels off at about ${r.storage.yearSqliteMb.toFixed(0)} MB (SQLite file) or ` +
+        `${r.storage.yearRedisMb.toFixed(0)} MB (Redis memory), against ${r.storage.yearSqliteUnprunedMb.toFixed(0)} MB a year unpruned; ` +
+        `a sweep after ${r.storage.retentionDays + 10} simulated days kept ${r.storage.retainedAfterSweep} of the last ${r.storage.expectedRetained} jobs`,
+      "bounded by the retention",
+      verdict(r.storage.retainedAfterSweep === r.storage.expectedRetained),
     ],
   ];
   return [
@@ -75,6 +106,14 @@ export function report(r: Results, size: BenchSize): string {
     `model's queue and render times and the fake Discord's rate-limit windows are all divided by ${size.scale}, so the`,
     `numbers of calls are those of real time; per-minute figures are per nominal (uncompressed) minute.`,
     ``,
+    `"Memory of one job" samples the VmRSS of every process in the started tree every 50 ms, from the spawn to`,
+    `the posted video, and keeps the highest sum (MiB; pages shared between processes count in each, as RSS`,
+    `does). \`npm start\` is run in the repository as a user runs it (npm, sh, its prestart's no-op build check,`,
+    `then \`node --max-old-space-size=256 dist/src/main.js\`); "compiled bot alone" is that node command by itself;`,
+    `"bot under tsx" is the command \`npm start\` ran before, \`node --max-old-space-size=256 --import tsx src/main.ts\`,`,
+    `by itself and under npm ("old \`npm start\`"). "Ready" is the time from the spawn until the bot is connected with its`,
+    `commands registered.`,
+    ``,
     ...rows.map((r) => `| ${r.join(" | ")} |`),
     ``,
   ].join("\n");
@@ -83,6 +122,7 @@ export function report(r: Results, size: BenchSize): string {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const smoke = process.argv.includes("--smoke");
   const size = smoke ? SIZES.smoke : SIZES.full;
+  buildBot(); // dist/, which every scenario's bot runs, as `npm start`'s prestart builds it
   const results = await runBench(size, process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
   const text = report(results, size);
   console.log(text);

@@ -1,8 +1,10 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startFakeDiscord, type FakeDiscord, type FakeDiscordOptions } from "../test/fakes/discord/index.js";
 import { startFakeFal, type FakeFal, type JobTimeline } from "../test/fakes/fal/index.js";
-import { BotProcess, fakeEnv } from "../test/support/child.js";
+import { BotProcess, fakeEnv, ROOT, TSX, type Launch } from "../test/support/child.js";
 import { FAL_KEY, PICTURE, PNG } from "../test/support/harness.js";
 
 const BARE_BOT = fileURLToPath(new URL("./bare-bot.ts", import.meta.url));
@@ -29,7 +31,7 @@ interface Stage {
   close(): Promise<void>;
 }
 
-async function stage(env: Record<string, string>, discordOptions: FakeDiscordOptions = {}, timeline: Partial<JobTimeline> = {}, script?: string): Promise<Stage> {
+async function stage(env: Record<string, string>, discordOptions: FakeDiscordOptions = {}, timeline: Partial<JobTimeline> = {}, launch: string | Launch = {}): Promise<Stage> {
   const discord = await startFakeDiscord(discordOptions);
   const fal = await startFakeFal({ key: FAL_KEY, timeline });
   const bot = await BotProcess.start(
@@ -39,10 +41,10 @@ async function stage(env: Record<string, string>, discordOptions: FakeDiscordOpt
       MAX_JOBS_PER_USER: "100",
       ...env,
     },
-    script,
+    launch,
   );
   await discord.waitFor(() => discord.connectedSessions() > 0, 20_000);
-  if (!script?.includes("bare")) await discord.waitFor(() => discord.commands().length > 0, 20_000);
+  if (launch !== BARE_BOT) await discord.waitFor(() => discord.commands().length > 0, 20_000);
   return {
     discord,
     fal,
@@ -249,4 +251,146 @@ export async function delivery(trials: number, bytes: number): Promise<DeliveryF
   const bot = median(botMs);
   const plain = median(plainMs);
   return { bytes, botMs: bot, plainMs: plain, ratio: bot / plain };
+}
+
+/** Every process in the tree under `root`, itself included, from the parent ids in /proc. */
+function processTree(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue; // ended meanwhile
+    }
+    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+  }
+  const tree = [root];
+  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i]!) ?? []));
+  return tree;
+}
+
+/** VmRSS in KiB and a short name ("npm", "sh", "node main.js", "node tsc"); undefined once it ended. */
+function processRss(pid: number): { name: string; kb: number } | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
+    const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
+    const program = basename(argv[0] ?? "?");
+    const name = program === "node" ? `node ${basename(argv.slice(1).find((a) => !a.startsWith("-") && !a.startsWith("file:")) ?? "")}`.trim() : program.split(" ")[0]!;
+    return { name, kb };
+  } catch {
+    return undefined;
+  }
+}
+
+export interface TreePeak {
+  /** The highest sum of VmRSS over the tree, MiB. */
+  mib: number;
+  /** What that sum was made of, MiB per process name. */
+  parts: Record<string, number>;
+}
+
+/** Samples the summed VmRSS of the process tree under `root` every `everyMs` until stopped. */
+function sampleTree(root: number, everyMs = 50): { stop(): TreePeak } {
+  let peak: TreePeak = { mib: 0, parts: {} };
+  let stopped = false;
+  const sample = () => {
+    const parts: Record<string, number> = {};
+    let kb = 0;
+    for (const pid of processTree(root)) {
+      const p = processRss(pid);
+      if (!p) continue;
+      kb += p.kb;
+      parts[p.name] = (parts[p.name] ?? 0) + p.kb / 1024;
+    }
+    if (kb / 1024 > peak.mib) peak = { mib: kb / 1024, parts };
+  };
+  sample();
+  const timer = setInterval(sample, everyMs);
+  return {
+    stop() {
+      if (!stopped) {
+        clearInterval(timer);
+        sample();
+        stopped = true;
+      }
+      return peak;
+    },
+  };
+}
+
+export interface OneJobRun extends TreePeak {
+  /** Spawn → the bot connected to the gateway with its commands registered, ms. */
+  readyMs: number;
+}
+
+export interface OneJobFigures {
+  videoBytes: number;
+  /** `npm start` as a user runs it, in the repository: npm, its sh, the prestart's tsc (a no-op check), the bot. */
+  npmStart: OneJobRun;
+  /** The compiled bot alone: `npm start`'s command line without npm. */
+  compiled: OneJobRun;
+  /** The bot as `npm start` ran it before it was compiled, alone: node --max-old-space-size=256 --import tsx src/main.ts. */
+  tsx: OneJobRun;
+  /** The same under npm, as the old `npm start` ran it: npm, its sh, the bot under tsx. */
+  oldNpmStart: OneJobRun;
+}
+
+/** One /video job end to end (acknowledged, rendered, posted, settled); peak summed RSS of the started process tree from its spawn. */
+async function oneJobPeak(launch: Launch, videoBytes: number): Promise<OneJobRun> {
+  let sampler: { stop(): TreePeak } | undefined;
+  let spawnedAt = NaN;
+  let s: Stage | undefined;
+  try {
+    s = await stage(
+      {},
+      { rateLimit: false },
+      { queuePositions: [1, 0], stepMs: 300, runMs: 1500, logs: ["Loading model", "Generating frames", "Encoding video"], outcome: { kind: "video", padToBytes: videoBytes } },
+      {
+        ...launch,
+        onSpawn: (pid) => {
+          spawnedAt = performance.now();
+          sampler = sampleTree(pid);
+        },
+      },
+    );
+    const readyMs = performance.now() - spawnedAt;
+    const { discord } = s;
+    await dispatchVideos(discord, 1);
+    await discord.waitFor(() => discord.messages().find((m) => m.interactionId && m.content.includes("✅ Done")), 60_000);
+    await discord.waitFor(() => discord.allMessages().find((m) => m.attachments.some((a) => a.filename.endsWith(".mp4"))), 10_000);
+    return { ...sampler!.stop(), readyMs };
+  } finally {
+    sampler?.stop();
+    await s?.close();
+  }
+}
+
+/** The command line `npm start` had before the bot was compiled, with absolute paths. */
+const OLD_START = ["--max-old-space-size=256", "--import", TSX, join(ROOT, "src", "main.ts")];
+
+/** A package whose `npm start` is the old one, so npm runs the bot under tsx as it used to. */
+function oldStartPackage(): string {
+  const dir = mkdtempSync(join(tmpdir(), "seedance-old-start-"));
+  const start = ["node", ...OLD_START].map((a) => `'${a}'`).join(" ");
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "old-start", private: true, scripts: { start } }));
+  return dir;
+}
+
+/**
+ * Memory of one job: `npm start` exactly as a user runs it (the whole process tree, in the
+ * repository, so its prestart build check runs too; a .env there would be read as well), the
+ * compiled bot process alone, the bot under tsx alone, and that under npm as the old `npm start`.
+ * dist/ must be built (buildBot()) beforehand, as for every scenario.
+ */
+export async function oneJobMemory(videoBytes: number): Promise<OneJobFigures> {
+  const npm = { command: "npm", args: ["start"], group: true, readyTimeoutMs: 120_000 };
+  const compiled = await oneJobPeak({}, videoBytes);
+  const tsx = await oneJobPeak({ command: process.execPath, args: OLD_START }, videoBytes);
+  const npmStart = await oneJobPeak({ ...npm, cwd: ROOT }, videoBytes);
+  const oldNpmStart = await oneJobPeak({ ...npm, cwd: oldStartPackage() }, videoBytes);
+  return { videoBytes, npmStart, compiled, tsx, oldNpmStart };
 }

@@ -7,15 +7,23 @@ describe("benchmark smoke run", () => {
   it("measures every figure through the real bot process", async () => {
     const results = await runBench(SIZES.smoke, REDIS_URL);
     const text = report(results, SIZES.smoke);
-    for (const figure of ["acknowledgement latency", "Discord REST calls per job", "fal status requests", "memory", "delivery overhead", "budget operations"]) {
+    for (const figure of ["acknowledgement latency", "Discord REST calls per job", "fal status requests", "memory", "memory of one job", "delivery overhead", "budget operations", "store per job"]) {
       expect(text).toContain(figure);
     }
     expect(results.ack.bot.p99).toBeGreaterThan(0);
     expect(results.calls.restPerJob).toBeGreaterThanOrEqual(4); // acknowledgement, first edit, post, reaction at least
     expect(results.calls.falStatusPerJobMinute).toBeGreaterThan(0);
     expect(results.mem.peakRssMb).toBeGreaterThan(20);
+    for (const run of [results.oneJob.npmStart, results.oneJob.compiled, results.oneJob.tsx, results.oneJob.oldNpmStart]) {
+      expect(run.mib).toBeGreaterThan(20);
+      expect(text).toContain(`${run.mib.toFixed(0)} MiB`);
+    }
+    // npm start is the whole tree: npm itself and the bot under it
+    expect(Object.keys(results.oneJob.npmStart.parts)).toEqual(expect.arrayContaining(["npm", "node main.js"]));
     expect(results.deliver.ratio).toBeGreaterThan(0);
     expect(results.ledger.sqlite).toBeGreaterThan(0);
     expect(results.ledger.redis).toBeGreaterThan(0);
-  }, 120_000);
+    expect(results.storage.sqliteBytesPerJob).toBeGreaterThan(500);
+    expect(results.storage.retainedAfterSweep).toBe(results.storage.expectedRetained);
+  }, 180_000); // every scenario, and four more bot starts for the memory of one job
 });
