@@ -105,6 +105,7 @@ describe("SIGTERM", () => {
     await runVideo(asHarness(w), { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
     await w.fal.waitFor(() => w.fal.submissions.length === 1, 10_000);
     const exited = bot.kill("SIGTERM");
+    await bot.waitForLog(/SIGTERM received/); // commands from here on reach a bot that is stopping
     const sent = [];
     // keep sending commands until the gateway closes under them
     for (let i = 0; i < 50 && w.discord.connectedSessions() > 0; i++) {

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { z } from "zod";
 import type { Command } from "./command.js";
@@ -15,9 +16,20 @@ const commandModule = z.object({
 });
 
 const COMMANDS_DIR = new URL("../../commands/", import.meta.url);
+// Compiled (dist/src/discord/loader.js): the sources, when they are beside dist/ (not in the image).
+const SOURCES_DIR = new URL("../../../commands/", import.meta.url);
+
+/**
+ * A compiled command whose source was deleted or renamed: the build does not remove its old
+ * output, and it must not be registered again.
+ */
+function isLeftover(dir: URL, file: string): boolean {
+  if (!file.endsWith(".js") || dir.href !== COMMANDS_DIR.href || !existsSync(SOURCES_DIR)) return false;
+  return !existsSync(new URL(file.replace(/\.js$/, ".ts"), SOURCES_DIR));
+}
 
 export async function loadCommands(dir: URL = COMMANDS_DIR): Promise<Map<string, Command>> {
-  const files = (await readdir(dir)).filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith(".d.ts")).sort();
+  const files = (await readdir(dir)).filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith(".d.ts") && !isLeftover(dir, f)).sort();
   const commands = new Map<string, Command>();
   for (const file of files) {
     const parsed = commandModule.safeParse(await import(new URL(file, dir).href));

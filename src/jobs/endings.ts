@@ -27,7 +27,13 @@ export class JobEndings {
   /** Writes the final state (with `patch`), then refunds: in that order. */
   async finish(live: LiveJob, state: "failed" | "cancelled", message: string, patch: Partial<Job> = {}): Promise<void> {
     await this.transition(live, state, { ...patch, error: message });
+    await this.closeBooksAndShow(live);
+  }
+
+  /** Closes a final job's books, then shows its end: the member never reads "done" before the money is. */
+  async closeBooksAndShow(live: LiveJob): Promise<void> {
     await this.closeBooks(live.job);
+    live.refresh();
   }
 
   /** Settles a delivered job's charge or refunds any other final job, once; then marks the books closed. */

@@ -72,7 +72,7 @@ export class JobRunner {
 
   constructor(private readonly o: RunnerOptions) {
     this.endings = new JobEndings(o, this.transition, (live) => this.stopping || live.lost, (live, ms) => this.sleep(live, ms));
-    this.steps = new JobSteps(o, this.transition, () => this.stopping, (job) => this.endings.closeBooks(job));
+    this.steps = new JobSteps(o, this.transition, () => this.stopping, (live) => this.endings.closeBooksAndShow(live));
     // Renew the leases of the jobs this process drives, and take over jobs whose process died.
     this.upkeep = setInterval(() => void this.renewAndAdopt(), o.leases.ttlMs / 3);
     this.upkeep.unref();
@@ -216,7 +216,7 @@ export class JobRunner {
       live.refresh();
       if (!isFinal(job)) await this.runToEnd(live);
       if (!live.lost) {
-        await this.endings.closeBooks(job);
+        await this.endings.closeBooksAndShow(live);
         await this.endings.followFalToEnd(live);
       }
     } catch (err) {
@@ -296,7 +296,7 @@ export class JobRunner {
   private readonly transition = async (live: LiveJob, state: JobState, patch: Partial<Job> = {}): Promise<void> => {
     Object.assign(live.job, patch, { state });
     await this.o.repo.save(live.job);
-    live.refresh();
+    if (!isFinal(live.job)) live.refresh(); // a final state is shown once its books are closed
   };
 
   /** Waits `ms`, or less when the job is interrupted. */

@@ -23,7 +23,7 @@ export class JobSteps {
     private readonly o: RunnerOptions,
     private readonly transition: Transition,
     private readonly stopping: () => boolean,
-    private readonly closeBooks: (job: Job) => Promise<void>,
+    private readonly closeBooks: (live: LiveJob) => Promise<void>,
   ) {}
 
   async storeImages(live: LiveJob): Promise<void> {
@@ -173,7 +173,7 @@ export class JobSteps {
     await this.o.repo.save(job);
     await this.o.repo.linkMessage(resultMessageId, job.id);
     await this.transition(live, "delivered", { chargeMicros: cost.micros });
-    await this.closeBooks(job);
+    await this.closeBooks(live);
     try {
       await this.o.messages.react(job.channelId, resultMessageId, REGENERATE_EMOJI);
     } catch (err) {
