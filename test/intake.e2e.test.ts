@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { InteractionHandle } from "./fakes/discord/index.js";
 import { makePng } from "./support/picture.js";
-import { answersTo, ephemeralText, PICTURE, runVideo, startHarness, type Harness } from "./support/harness.js";
+import { answersTo, ephemeralText, PICTURE, quotaText, runVideo, startHarness, type Harness } from "./support/harness.js";
 
 let h: Harness;
 afterEach(async () => h?.close());
@@ -10,10 +10,6 @@ const downloads = (h: Harness) => h.discord.requests.filter((r) => r.method === 
 const deferred = (h: Harness, i: InteractionHandle) => answersTo(h, i).some((r) => r.path.endsWith("/callback") && (r.json as any)?.type === 5);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function budgetText(h: Harness): Promise<string> {
-  const show = await h.discord.slashCommand({ name: "quota", user: h.discord.users.requester, options: [{ name: "show", type: 1, options: [] }] });
-  return h.discord.waitFor(() => ephemeralText(h, show));
-}
 
 /** Would Discord render a masked link ([text](url)) or a heading from this content? */
 function rendersMarkdownTricks(content: string): boolean {
@@ -70,7 +66,7 @@ describe("pictures the model refuses are refused before money moves", () => {
     const interaction = await runVideo(h, { image: liar, duration: 5, resolution: "720p", aspect_ratio: "16:9" });
     expect(await h.discord.waitFor(() => ephemeralText(h, interaction))).toMatch(/6400×400 pixels; the model accepts at most 6000 pixels on a side\. Nothing was charged\./);
     expect(h.fal.requests).toEqual([]);
-    expect(await budgetText(h)).toMatch(/Spent \$0\.00 · held for running jobs \$0\.00 · jobs in progress 0/);
+    expect(await quotaText(h)).toMatch(/Spent \$0\.00 · held for running jobs \$0\.00 · jobs in progress 0/);
     // the public "thinking" message is gone; nothing else was said in the channel
     await h.discord.waitFor(() => h.discord.messages().every((m) => m.flags & 64 || !m.interactionId), 5_000);
   });

@@ -1,17 +1,12 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { ephemeralText, runVideo, startHarness, type Harness } from "./support/harness.js";
+import { ephemeralText, quotaText, runVideo, startHarness, videoMessages, type Harness } from "./support/harness.js";
 
 let h: Harness;
 afterEach(async () => h?.close());
 
 const SUBMIT = { method: "POST", target: /\/image-to-video$/ };
-const videoPosts = (h: Harness) => h.discord.allMessages().filter((m) => m.attachments.some((a) => a.filename.endsWith(".mp4")));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function budgetText(h: Harness): Promise<string> {
-  const show = await h.discord.slashCommand({ name: "quota", user: h.discord.users.requester, options: [{ name: "show", type: 1, options: [] }] });
-  return h.discord.waitFor(() => ephemeralText(h, show));
-}
 
 const NOTHING_HELD = /Spent \$0\.00 · held for running jobs \$0\.00 · jobs in progress 0/;
 
@@ -27,8 +22,8 @@ describe("at most one fal submit per job, even when fal's answer is lost", () =>
       await sleep(2_500); // longer than @fal-ai/client's first retry would wait
       expect(h.fal.submissions).toHaveLength(1);
       expect(h.logs()).toMatch(/fal may have queued and billed this job/);
-      expect(await budgetText(h)).toMatch(NOTHING_HELD);
-      expect(videoPosts(h)).toHaveLength(0);
+      expect(await quotaText(h)).toMatch(NOTHING_HELD);
+      expect(videoMessages(h)).toHaveLength(0);
     });
   }
 
@@ -36,7 +31,7 @@ describe("at most one fal submit per job, even when fal's answer is lost", () =>
     h = await startHarness();
     h.fal.failNext(SUBMIT, { status: 429, body: { detail: "Too many requests in queue" } });
     await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
-    await h.discord.waitFor(() => videoPosts(h).length === 1, 15_000);
+    await h.discord.waitFor(() => videoMessages(h).length === 1, 15_000);
     expect(h.fal.requests.filter((r) => r.method === "POST" && /image-to-video$/.test(r.path)).map((r) => r.status)).toEqual([429, 200]);
     expect(h.fal.submissions).toHaveLength(1);
   });
@@ -48,10 +43,10 @@ describe("the member is charged what was rendered", () => {
     const interaction = await runVideo(h, { resolution: "720p", aspect_ratio: "16:9" }); // duration: auto
     const progress = await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === interaction.id && m.content.includes("Estimated cost")), 10_000);
     expect(progress.content).toContain("Estimated cost: up to $4.54"); // 15 s, the longest auto can be
-    await h.discord.waitFor(() => videoPosts(h).length === 1, 10_000);
-    expect(videoPosts(h)[0]!.content).toMatch(/6 s · 720p · 16:9 · cost \$1\.81/);
+    await h.discord.waitFor(() => videoMessages(h).length === 1, 10_000);
+    expect(videoMessages(h)[0]!.content).toMatch(/6 s · 720p · 16:9 · cost \$1\.81/);
     await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === interaction.id && m.content.includes("✅ Done")), 5_000);
-    expect(await budgetText(h)).toMatch(/Spent \$1\.81 · held for running jobs \$0\.00/);
+    expect(await quotaText(h)).toMatch(/Spent \$1\.81 · held for running jobs \$0\.00/);
   });
 });
 
@@ -70,7 +65,7 @@ describe("what the member reads stays true", () => {
     await runner.resumeAll(); // what the lease upkeep does every few seconds
     await sleep(1_500);
     expect(h.fal.requests.filter((r) => r.method === "POST")).toEqual([]);
-    expect(await budgetText(h)).toMatch(NOTHING_HELD);
+    expect(await quotaText(h)).toMatch(NOTHING_HELD);
     expect(await h.bot.services.repo.activeIds()).toEqual([]); // final in the store: nothing left to adopt
   });
 
@@ -102,7 +97,7 @@ describe("what the member reads stays true", () => {
       await runner.resumeAll();
       const ended = await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === interaction.id && m.content.includes("safety filter")), 10_000);
       expect(ended.content).toContain("❌");
-      expect(await budgetText(h)).toMatch(NOTHING_HELD);
+      expect(await quotaText(h)).toMatch(NOTHING_HELD);
       expect(h.fal.submissions).toHaveLength(1);
     } finally {
       process.off("unhandledRejection", onUnhandled);
@@ -133,11 +128,11 @@ describe("what the member reads stays true", () => {
     await h.discord.waitFor(() => /budget refunded/.test(h.logs()), 10_000);
     await h.restart();
 
-    await h.discord.waitFor(() => videoPosts(h).length === 1, 15_000); // the first job is delivered
+    await h.discord.waitFor(() => videoMessages(h).length === 1, 15_000); // the first job is delivered
     await sleep(1_500);
     expect(h.fal.submissions.map((s) => s.input.prompt)).toEqual(["first"]);
-    expect(videoPosts(h)).toHaveLength(1);
-    expect(await budgetText(h)).toMatch(/Spent \$1\.51 · held for running jobs \$0\.00 · jobs in progress 0/);
+    expect(videoMessages(h)).toHaveLength(1);
+    expect(await quotaText(h)).toMatch(/Spent \$1\.51 · held for running jobs \$0\.00 · jobs in progress 0/);
     expect(h.logs().match(/budget refunded/g)).toHaveLength(1);
   });
 });
@@ -168,9 +163,9 @@ describe("deadlines", () => {
     // Discord fails the upload for a while (after discord.js's own retries), past the deadline
     h.discord.failNext({ method: "POST", path: /^\/channels\/\d+\/messages$/ }, { status: 502, body: { code: 0, message: "Bad Gateway" } }, 8);
     const interaction = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
-    await h.discord.waitFor(() => videoPosts(h).length === 1, 20_000);
+    await h.discord.waitFor(() => videoMessages(h).length === 1, 20_000);
     const done = await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === interaction.id && m.content.includes("✅ Done")), 10_000);
     expect(done.content).not.toContain("took longer");
-    expect(await budgetText(h)).toMatch(/Spent \$1\.51 · held for running jobs \$0\.00/);
+    expect(await quotaText(h)).toMatch(/Spent \$1\.51 · held for running jobs \$0\.00/);
   });
 });

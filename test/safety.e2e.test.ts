@@ -1,10 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { ephemeralText, PICTURE, PNG, runVideo, startHarness, type Harness } from "./support/harness.js";
+import { ephemeralText, PICTURE, PNG, runVideo, startHarness, videoMessages, type Harness } from "./support/harness.js";
 
 let h: Harness;
 afterEach(async () => h?.close());
 
-const videoPosts = (h: Harness) => h.discord.allMessages().filter((m) => m.attachments.some((a) => a.filename.endsWith(".mp4")));
 const done = (h: Harness, interactionId: string) => h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === interactionId && m.content.includes("✅ Done")), 10_000);
 
 describe("mention safety", () => {
@@ -16,10 +15,10 @@ describe("mention safety", () => {
 
     const first = await runVideo(h, { prompt, duration: 5, resolution: "720p", aspect_ratio: "16:9" });
     await done(h, first.id);
-    const result = videoPosts(h)[0]!;
+    const result = videoMessages(h)[0]!;
     // regenerate by reaction and by button (the second is refused by the budget, in a channel reply)
     await discord.react({ messageId: result.id, emoji: "🔁", user: requester });
-    await discord.waitFor(() => videoPosts(h).length === 2, 15_000);
+    await discord.waitFor(() => videoMessages(h).length === 2, 15_000);
     const regenerate = (discord.message(result.id)!.components[0] as any).components[0];
     const refused = await discord.clickButton({ messageId: result.id, customId: regenerate.custom_id, user: requester });
     await discord.waitFor(() => ephemeralText(h, refused), 10_000);
@@ -49,7 +48,7 @@ describe("buttons belong to their message", () => {
     const { discord, fal } = h;
     const first = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
     await done(h, first.id);
-    const result = videoPosts(h)[0]!;
+    const result = videoMessages(h)[0]!;
     const regenerate = (result.components[0] as any).components[0];
     fal.nextTimeline({ queuePositions: [5, 4, 3, 2, 1, 0], stepMs: 5_000 });
     const second = await runVideo(h, { duration: 4, resolution: "480p", aspect_ratio: "1:1" });
@@ -83,7 +82,7 @@ describe("upload limit", () => {
       ],
     });
     await done(h, interaction.id);
-    const post = videoPosts(h)[0]!;
+    const post = videoMessages(h)[0]!;
     expect(post.attachments[0]!.size).toBe(15 * 1024 * 1024);
     expect(post.content).not.toContain("here is a link");
   });

@@ -131,3 +131,14 @@ export function ephemeralText(h: Harness, interaction: InteractionHandle): strin
   }
   return undefined;
 }
+
+/** What `/quota show` tells a member (default: the requester) about their budget. */
+export async function quotaText(h: Harness, user = h.discord.users.requester): Promise<string> {
+  const show = await h.discord.slashCommand({ name: "quota", user, options: [{ name: "show", type: 1, options: [] }] });
+  return h.discord.waitFor(() => ephemeralText(h, show), 10_000);
+}
+
+/** Every message that carries an MP4, deleted ones included. */
+export function videoMessages(h: Pick<Harness, "discord">) {
+  return h.discord.allMessages().filter((m) => m.attachments.some((a) => a.filename.endsWith(".mp4")));
+}

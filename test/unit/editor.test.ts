@@ -57,13 +57,8 @@ describe("coalescing editor", () => {
     expect(errors).toHaveLength(1);
     expect(sent).toEqual(["y"]);
   });
-});
 
-describe("coalescing editor: a major change after a minor one", () => {
-  beforeEach(() => vi.useFakeTimers());
-  afterEach(() => vi.useRealTimers());
-
-  it("goes out after the short interval, not the minor change's long one", async () => {
+  it("sends a major change after a minor one at the short interval, not the minor change's long one", async () => {
     const sent: string[] = [];
     const editor = new CoalescingEditor(async (c) => void sent.push(c), 3000, 30_000, () => undefined);
     editor.markSent("queued 3");
