@@ -6,6 +6,7 @@ import { DiscordMessages } from "./discord/messages.js";
 import { registerCommands } from "./discord/register.js";
 import { routeCommands, routeReactions } from "./discord/router.js";
 import { JobRepository } from "./jobs/repository.js";
+import { Admissions } from "./jobs/admissions.js";
 import { startRetention } from "./jobs/retention.js";
 import { JobRunner } from "./jobs/runner.js";
 import { Slots } from "./jobs/slots.js";
@@ -19,9 +20,12 @@ import { openStore } from "./store/index.js";
 import { createLeases } from "./store/leases.js";
 import { randomUUID } from "node:crypto";
 
-/** Pictures downloaded but not yet in fal storage, at most (each up to 30 MB), and commands waiting for a place. */
+/**
+ * Pictures downloaded but not yet in fal storage, at most (each up to 30 MB), and commands
+ * waiting for a place (a waiting command holds no picture yet; each waits a minute at most).
+ */
 const INTAKE_PLACES = 6;
-const INTAKE_QUEUE = 200;
+const INTAKE_QUEUE = 2_000;
 
 /**
  * The bot reads messages, users and members only by REST or from reactions: its caches stay
@@ -84,7 +88,12 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
     jobTimeoutMs: config.jobTimeoutMs,
     leases: createLeases(store, randomUUID()),
   });
-  const services: Services = { config, log, client, store, repo, seedance, tier, messages, runner, budget, intake: new Slots(INTAKE_PLACES, INTAKE_QUEUE), reactionReplies: new Cooldown(10 * 60_000) };
+  const services: Services = {
+    config, log, client, store, repo, seedance, tier, messages, runner, budget,
+    intake: new Slots(INTAKE_PLACES, INTAKE_QUEUE),
+    admissions: new Admissions(),
+    reactionReplies: new Cooldown(10 * 60_000),
+  };
   const drain = routeCommands(client, commands, services);
   routeReactions(client, services);
   client.on(Events.Error, (err) => log.error({ err }, "discord client error"));

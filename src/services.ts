@@ -1,6 +1,7 @@
 import type { Client } from "discord.js";
 import type { Config } from "./config/env.js";
 import type { Cooldown } from "./discord/cooldown.js";
+import type { Admissions } from "./jobs/admissions.js";
 import type { DiscordMessages } from "./discord/messages.js";
 import type { JobRepository } from "./jobs/repository.js";
 import type { JobRunner } from "./jobs/runner.js";
@@ -25,6 +26,8 @@ export interface Services {
   budget: Budget;
   /** Places for pictures between download and fal storage. */
   intake: Slots;
+  /** Members' commands being admitted right now (for refusing a burst's extras at once). */
+  admissions: Admissions;
   /** Refusals already answered for a reaction (message and member), for 10 minutes. */
   reactionReplies: Cooldown;
 }

@@ -17,25 +17,28 @@ function rendersMarkdownTricks(content: string): boolean {
 }
 
 describe("cheap checks before expensive ones", () => {
-  it("one member firing many /video at once gets fast refusals for the extras, before any download", async () => {
+  it("one member firing many /video at once gets private refusals for the extras at once, before anything is acknowledged or fetched", async () => {
     h = await startHarness({ env: { MAX_JOBS_PER_USER: "2" }, fal: { timeline: { queuePositions: [1, 0], stepMs: 1_000, runMs: 500 } } });
     const burst = await Promise.all(Array.from({ length: 6 }, (_, i) => runVideo(h, { duration: 5, resolution: "480p", prompt: `take ${i}` })));
     const answers = await Promise.all(burst.map((i) => h.discord.waitFor(() => ephemeralText(h, i) ?? (h.discord.messages().some((m) => m.interactionId === i.id && m.content.includes("Estimated cost")) && "started"), 10_000)));
     expect(answers.filter((a) => a === "started")).toHaveLength(2);
     expect(answers.filter((a) => /already have 2 videos in progress/.test(a))).toHaveLength(4);
     expect(downloads(h)).toHaveLength(2); // the extras never took an intake place nor fetched their picture
+    const extras = burst.filter((i) => /already have 2 videos/.test(ephemeralText(h, i) ?? ""));
+    expect(extras.filter((i) => deferred(h, i))).toEqual([]); // refused before the acknowledgement
     // another member is not held up
     const other = await runVideo(h, { duration: 5, resolution: "480p", user: h.discord.users.stranger });
     await h.discord.waitFor(() => h.discord.messages().some((m) => m.interactionId === other.id && m.content.includes("Estimated cost")), 10_000);
   });
 
-  it("a member whose budget cannot cover the video is answered before the acknowledgement, with nothing fetched", async () => {
+  it("a member whose budget cannot cover the video is refused before anything is fetched, and only privately", async () => {
     h = await startHarness({ env: { DEFAULT_QUOTA_USD: "1" } });
     const refused = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
     expect(await h.discord.waitFor(() => ephemeralText(h, refused))).toMatch(/would cost \$1\.51, but you have \$1\.00 left/);
-    expect(deferred(h, refused)).toBe(false);
     expect(downloads(h)).toEqual([]);
     expect(h.fal.requests).toEqual([]);
+    // the public "thinking" message is gone; nothing else was said in the channel
+    await h.discord.waitFor(() => h.discord.messages().every((m) => m.flags & 64 || !m.interactionId), 5_000);
   });
 });
 

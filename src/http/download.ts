@@ -10,9 +10,8 @@ export class DownloadError extends Error {
  * Downloads at most `maxBytes` (a longer body aborts with TooLargeError), refuses redirects
  * (an allowed origin must not bounce us elsewhere) and gives up after `timeoutMs`.
  *
- * The cap is counted on the bytes as they arrive, after fetch has decoded any
- * Content-Encoding: a declared length says nothing about a compressed body's real size, so
- * the body is never read in one piece.
+ * A compressed body is counted as its bytes arrive, after fetch has decoded them: its declared
+ * length says nothing about its real size, so it is never read in one piece.
  */
 export async function downloadCapped(url: string, maxBytes: number, timeoutMs = 60_000): Promise<Buffer> {
   const controller = new AbortController();
@@ -22,7 +21,12 @@ export async function downloadCapped(url: string, maxBytes: number, timeoutMs = 
     const response = await fetch(url, { redirect: "error", signal: controller.signal, headers: { "accept-encoding": "identity" } });
     if (!response.ok || !response.body) throw new DownloadError(`HTTP ${response.status}`);
     const declared = Number(response.headers.get("content-length") ?? NaN);
-    if (declared > maxBytes && !response.headers.get("content-encoding")) throw new TooLargeError(`${declared} bytes`);
+    const encoding = response.headers.get("content-encoding");
+    if (!encoding || encoding === "identity") {
+      if (declared > maxBytes) throw new TooLargeError(`${declared} bytes`);
+      // plain bytes of a declared length: HTTP's framing stops the body there, so one native read
+      if (Number.isFinite(declared)) return Buffer.from(await response.arrayBuffer());
+    }
     const chunks: Buffer[] = [];
     let total = 0;
     for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {

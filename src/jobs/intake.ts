@@ -2,12 +2,10 @@ import type { Attachment, ChatInputCommandInteraction } from "discord.js";
 import { AttachmentRefusal, checkAttachment, fetchImage, type FetchedImage } from "../discord/attachments.js";
 import type { MessageBody } from "../discord/messages.js";
 import { refuse } from "../discord/replies.js";
-import type { ReserveOutcome } from "../quota/ledger.js";
 import { MAX_PROMPT_LENGTH, type VideoParams } from "../seedance/input.js";
 import { MAX_SECONDS, MIN_SECONDS, type AspectRatio, type Duration, type Resolution } from "../seedance/pricing.js";
 import type { Services } from "../services.js";
-import type { Job } from "./job.js";
-import { admitJob, newJob, refusalText, showAndStart, type Presenter } from "./launch.js";
+import { admitJob, inFlightRefusal, newJob, showAndStart, type Presenter } from "./launch.js";
 
 export interface VideoRequest {
   image: Attachment;
@@ -24,8 +22,6 @@ export interface VideoRequest {
 const TOKEN_LIFETIME_MS = 14 * 60 * 1000;
 /** Discord's per-file limit for bots since 2026-09-03, when an interaction reports none. */
 export const DEFAULT_UPLOAD_LIMIT = 20 * 1024 * 1024;
-/** The budget check before the acknowledgement may take this long; after it, the atomic hold decides. */
-const PRECHECK_MS = 1_000;
 /** How long a command waits for a place to download its picture before it gives up politely. */
 export const INTAKE_WAIT_MS = 60_000;
 const INTAKE_BUSY = "The bot is busy fetching other members' pictures right now. Please try again in a minute; nothing was charged.";
@@ -57,28 +53,32 @@ function checkRequest(req: VideoRequest, prompt: string, resolution: Resolution,
   return null;
 }
 
-/** The budget's likely answer, read only and quickly; on a slow or failing store, "ok" (the hold decides). */
-async function precheck(s: Services, job: Job): Promise<ReserveOutcome> {
-  const check = s.budget.precheck(job.guildId ?? "dm", job.userId, job.estimate.micros).catch((err) => {
-    s.log.warn({ err }, "budget precheck failed; the hold decides");
-    return { ok: true } as const;
-  });
-  const late = new Promise<ReserveOutcome>((resolve) => setTimeout(() => resolve({ ok: true }), PRECHECK_MS).unref());
-  return Promise.race([check, late]);
-}
-
 /**
- * From a /video interaction to a running job, cheapest checks first: the request itself and
- * the member's budget answered ephemerally before anything else; then the public
- * acknowledgement; then the atomic budget hold; only then a place to download the picture,
- * and the picture's own bytes. Every way out after the hold ends the job and refunds it.
+ * From a /video interaction to a running job, cheapest checks first: the request itself, and
+ * the member's jobs in progress as this process knows them, answered ephemerally before
+ * anything else (synchronously, so a burst of commands sees itself and the acknowledgement is
+ * not delayed); then the public acknowledgement; then the atomic budget hold (every limit,
+ * exactly); only then a place to download the picture, and the picture's own bytes. Every
+ * way out after the hold ends the job and refunds it.
  */
 export async function requestVideo(interaction: ChatInputCommandInteraction, req: VideoRequest, s: Services): Promise<void> {
   const resolution = req.resolution ?? "720p";
   const prompt = req.prompt.trim();
   const refusal = checkRequest(req, prompt, resolution, s);
   if (refusal) return refuse(interaction, refusal);
+  const member = `${interaction.guildId}:${interaction.user.id}`;
+  const inProgress = s.admissions.count(member) + s.runner.unfinishedJobsOf(interaction.guildId, interaction.user.id);
+  if (inProgress >= s.config.maxJobsPerUser) return refuse(interaction, inFlightRefusal(inProgress));
+  const leave = s.admissions.enter(member);
+  try {
+    await admitAndStart(interaction, req, { prompt, resolution }, s);
+  } finally {
+    leave();
+  }
+}
 
+async function admitAndStart(interaction: ChatInputCommandInteraction, req: VideoRequest, checked: { prompt: string; resolution: Resolution }, s: Services): Promise<void> {
+  const { prompt, resolution } = checked;
   const params: VideoParams = {
     prompt,
     imageUrl: req.image.url,
@@ -98,9 +98,6 @@ export async function requestVideo(interaction: ChatInputCommandInteraction, req
     state: "accepted",
     sourceUrls: { image: req.image.url, endImage: req.endImage?.url },
   });
-  const likely = await precheck(s, job);
-  if (!likely.ok) return refuse(interaction, await refusalText(likely, job, s));
-
   await interaction.deferReply();
   const presenter = interactionPresenter(interaction);
   if (!(await admitJob(s, job, presenter))) return;

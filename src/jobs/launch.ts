@@ -52,12 +52,16 @@ export function newJob(s: Services, fields: NewJob): Job {
   };
 }
 
+export function inFlightRefusal(inFlight: number): string {
+  return `You already have ${inFlight} ${inFlight === 1 ? "video" : "videos"} in progress, the most this server allows at once. Please wait for one to finish; nothing was charged.`;
+}
+
 export async function refusalText(outcome: Exclude<ReserveOutcome, { ok: true }>, job: Job, s: Services): Promise<string> {
   const resets = `<t:${Math.floor(s.budget.period().end / 1000)}:R>`;
   const cost = `${job.estimate.upTo ? "up to " : ""}${formatUsd(job.estimate.micros)}`;
   switch (outcome.reason) {
     case "in_flight":
-      return `You already have ${outcome.inFlight} ${outcome.inFlight === 1 ? "video" : "videos"} in progress, the most this server allows at once. Please wait for one to finish; nothing was charged.`;
+      return inFlightRefusal(outcome.inFlight);
     case "spend_cap":
       return `The bot's overall budget for this period is used up (${formatUsd(outcome.remainingMicros)} left, this video needs ${cost}). It resets ${resets}. Nothing was charged.`;
     case "released":

@@ -97,6 +97,13 @@ export class JobRunner {
     return this.live.size;
   }
 
+  /** A member's unfinished jobs that this process drives (what it knows without asking the store). */
+  unfinishedJobsOf(guildId: string | null, userId: string): number {
+    let n = 0;
+    for (const { job } of this.live.values()) if (job.userId === userId && job.guildId === guildId && !isFinal(job)) n++;
+    return n;
+  }
+
   /**
    * Marks a job this process is about to create as its own, before it is first saved, so
    * neither this process's adoption of unfinished jobs nor another process takes it.

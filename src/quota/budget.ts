@@ -82,23 +82,6 @@ export class Budget implements JobAccounting {
     return outcome;
   }
 
-  /**
-   * The same checks as `reserve`, read only: answers the common refusals at once, before a
-   * member's command is acknowledged. Not atomic; `reserve` decides.
-   */
-  async precheck(guildId: string, userId: string, micros: number): Promise<ReserveOutcome> {
-    const p = this.period().key;
-    const [limit, usage, global] = await Promise.all([this.limitFor(guildId, userId), this.ledger.usage(guildId, userId, p), this.ledger.globalUsage(p)]);
-    if (usage.inFlight >= this.settings.maxJobsPerUser) return { ok: false, reason: "in_flight", inFlight: usage.inFlight };
-    const left = limit.micros - usage.spentMicros - usage.reservedMicros;
-    if (micros > left) return { ok: false, reason: "budget", remainingMicros: Math.max(0, left) };
-    const cap = this.settings.spendCapMicros;
-    if (cap !== null && micros > cap - global.spentMicros - global.reservedMicros) {
-      return { ok: false, reason: "spend_cap", remainingMicros: Math.max(0, cap - global.spentMicros - global.reservedMicros) };
-    }
-    return { ok: true };
-  }
-
   private reservationOf(job: Job): Reservation | null {
     if (!job.reservation) return null;
     return { jobId: job.id, guildId: job.guildId ?? "dm", userId: job.userId, period: job.reservation.period, micros: job.reservation.micros };

@@ -19,6 +19,7 @@ describe("configuration", () => {
       maxJobsPerUser: 2,
       maxConcurrentJobs: 10,
       jobTimeoutMs: 30 * 60_000,
+      jobRetentionDays: 90,
       falPollIntervalMs: 2000,
       progressEditIntervalMs: 3000,
     });
@@ -35,6 +36,7 @@ describe("configuration", () => {
       [{ ...base, SPEND_CAP_USD: "-3" }, /^Configuration error: SPEND_CAP_USD must be an amount/],
       [{ ...base, MAX_JOBS_PER_USER: "0" }, /^Configuration error: MAX_JOBS_PER_USER must be a whole number from 1/],
       [{ ...base, DISCORD_GUILD_ID: "abc" }, /^Configuration error: DISCORD_GUILD_ID must be a guild id/],
+      [{ ...base, JOB_RETENTION_DAYS: "0" }, /^Configuration error: JOB_RETENTION_DAYS must be a whole number from 1 to 3650/],
       [{ ...base, DISCORD_TOKEN: "has space secret" }, /^Configuration error: DISCORD_TOKEN must be a bot token without spaces/],
     ];
     for (const [env, message] of cases) {
