@@ -18,7 +18,7 @@ async function pairsPerSecond(ledger: Ledger, pairs: number, concurrency: number
     while (next < pairs) {
       next++;
       const r = { jobId: randomUUID(), guildId: "bench", userId, period: "p", micros: JOB };
-      const held = await ledger.reserve(r, { userMicros: 1e15, capMicros: 1e15, maxInFlight: 1_000 });
+      const held = await ledger.reserve(r, { userMicros: 1e15, guildCapMicros: null, capMicros: 1e15, maxInFlight: 1_000 });
       if (!held.ok) throw new Error("reservation refused in bench");
       await ledger.settle(r, JOB);
     }

@@ -38,6 +38,7 @@ async function stage(env: Record<string, string>, discordOptions: FakeDiscordOpt
     {
       ...fakeEnv(discord, fal, FAL_KEY),
       DEFAULT_QUOTA_USD: "1000000",
+      SPEND_CAP_USD: "none",
       MAX_JOBS_PER_USER: "100",
       ...env,
     },

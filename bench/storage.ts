@@ -33,7 +33,7 @@ function deliveredJob(userId: string, at: number): Job {
 
 /** Writes `jobs` delivered jobs the way the bot does (records, links, ledger), `perDay` a day from `start`. */
 async function writeJobs(store: Store, ledger: Ledger, jobs: number, perDay: number, start: number, members = 200): Promise<void> {
-  const limits = { userMicros: 1e15, capMicros: null, maxInFlight: 1_000 };
+  const limits = { userMicros: 1e15, guildCapMicros: null, capMicros: null, maxInFlight: 1_000 };
   for (let i = 0; i < jobs; i++) {
     const at = start + Math.floor(i / perDay) * DAY + (i % perDay) * Math.floor(DAY / perDay);
     const job = deliveredJob(`member${i % members}`, at);

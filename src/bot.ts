@@ -7,6 +7,8 @@ import { registerCommands } from "./discord/register.js";
 import { routeCommands, routeReactions } from "./discord/router.js";
 import { JobRepository } from "./jobs/repository.js";
 import { Admissions } from "./jobs/admissions.js";
+import { Operator } from "./operator/operator.js";
+import { formatUsd } from "./seedance/pricing.js";
 import { startRetention } from "./jobs/retention.js";
 import { JobRunner } from "./jobs/runner.js";
 import { Slots } from "./jobs/slots.js";
@@ -14,7 +16,7 @@ import { Budget } from "./quota/budget.js";
 import { createLogger, makeRedactor, type Logger } from "./log/logger.js";
 import { startStats } from "./log/stats.js";
 import { createSeedance } from "./seedance/client.js";
-import { tierOf } from "./seedance/pricing.js";
+import { tierOf, unitPriceMicros } from "./seedance/pricing.js";
 import type { Services } from "./services.js";
 import { openStore } from "./store/index.js";
 import { createLeases } from "./store/leases.js";
@@ -40,6 +42,27 @@ function boundedCaches() {
     UserManager: { maxSize: 1_000, keepOverLimit: (user) => user.id === user.client.user.id },
     GuildMemberManager: { maxSize: 1_000, keepOverLimit: (member) => member.id === member.client.user.id },
   });
+}
+
+/** One line with the caps in force and who may spend; a warning when any server may. */
+function logOperatorControls(s: Services): void {
+  const usd = (micros: number | null) => (micros === null ? "none" : formatUsd(micros));
+  const { config, operator, log } = s;
+  const paused = operator.paused();
+  void paused.then((p) =>
+    log.info(
+      {
+        spendCap: usd(config.spendCapMicros),
+        guildSpendCap: usd(config.guildSpendCapMicros),
+        period: config.quotaPeriod,
+        servers: config.allowedGuildIds ?? "every server",
+        owners: operator.ownerCount,
+        paused: p !== null,
+      },
+      "operator controls",
+    ),
+  );
+  if (operator.serverListOpen) log.warn("ALLOWED_GUILD_IDS is not set: any server that invites the bot may spend, within the caps");
 }
 
 export interface BotHandle {
@@ -87,12 +110,14 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
     editIntervalMs: config.progressEditIntervalMs,
     jobTimeoutMs: config.jobTimeoutMs,
     leases: createLeases(store, randomUUID()),
+    unitPriceMicros: config.falUnitPriceUsd === null ? unitPriceMicros(tier) : Math.round(config.falUnitPriceUsd * 1_000_000),
   });
   const services: Services = {
     config, log, client, store, repo, seedance, tier, messages, runner, budget,
     intake: new Slots(INTAKE_PLACES, INTAKE_QUEUE),
     admissions: new Admissions(),
     reactionReplies: new Cooldown(10 * 60_000),
+    operator: new Operator(config, store, log),
   };
   const drain = routeCommands(client, commands, services);
   routeReactions(client, services);
@@ -107,6 +132,8 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
     throw new Error(`Could not log in to Discord (${reason}). Check DISCORD_TOKEN and DISCORD_API_URL.`);
   }
   const c = await ready;
+  await services.operator.resolveOwners(c);
+  logOperatorControls(services);
   const registration = await registerCommands(
     c.rest,
     store,

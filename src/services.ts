@@ -8,6 +8,7 @@ import type { JobRunner } from "./jobs/runner.js";
 import type { Budget } from "./quota/budget.js";
 import type { Slots } from "./jobs/slots.js";
 import type { Logger } from "./log/logger.js";
+import type { Operator } from "./operator/operator.js";
 import type { Seedance } from "./seedance/client.js";
 import type { Tier } from "./seedance/pricing.js";
 import type { Store } from "./store/index.js";
@@ -30,4 +31,6 @@ export interface Services {
   admissions: Admissions;
   /** Refusals already answered for a reaction (message and member), for 10 minutes. */
   reactionReplies: Cooldown;
+  /** The operator: owners, the servers served, the pause. */
+  operator: Operator;
 }

@@ -58,9 +58,11 @@ describe("faults on the way", () => {
     expect(fal.requests.filter((r) => r.target.includes("/status") && r.status === 500)).toHaveLength(2);
   });
 
-  it("posts a link where the bot may not attach files", async () => {
-    h = await startHarness({ discord: { botPermissions: (DEFAULT_BOT_PERMISSIONS & ~P.ATTACH_FILES).toString() } });
+  it("posts a link where the bot may no longer attach files (the permission went away while the job ran)", async () => {
+    h = await startHarness({ fal: { timeline: { queuePositions: [1, 0], stepMs: 300, runMs: 300 } } });
     await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
+    await h.fal.waitFor(() => h.fal.submissions.length === 1, 10_000);
+    h.discord.setBotPermissions(DEFAULT_BOT_PERMISSIONS & ~P.ATTACH_FILES);
     const post = await h.discord.waitFor(() => videoPosts(h)[0], 10_000);
     expect(post.files ?? []).toHaveLength(0);
     const job = [...h.fal.jobs.values()][0]!;
@@ -69,8 +71,8 @@ describe("faults on the way", () => {
     expect(await budgetText(h)).toContain("Spent $1.51");
   });
 
-  it("delivers through the interaction's own webhook where the bot may not post in the channel", async () => {
-    h = await startHarness({ discord: { botPermissions: (DEFAULT_BOT_PERMISSIONS & ~P.SEND_MESSAGES).toString() } });
+  it("delivers through the interaction's own webhook where the bot may not post in the channel, when no job outlives it", async () => {
+    h = await startHarness({ env: { JOB_TIMEOUT_MINUTES: "10" }, discord: { botPermissions: (DEFAULT_BOT_PERMISSIONS & ~P.SEND_MESSAGES).toString() } });
     const { discord } = h;
     await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
     const followUp = await discord.waitFor(
@@ -81,6 +83,14 @@ describe("faults on the way", () => {
     expect(followUp.files![0]!.bytes.equals([...h.fal.jobs.values()][0]!.video!)).toBe(true);
     await discord.waitFor(() => discord.messages().find((m) => m.content.includes("✅ Done")), 5_000);
     expect(await budgetText(h)).toContain("Spent $1.51");
+  });
+
+  it("refuses, naming what is missing, where the bot could not deliver a job that may outlive its interaction", async () => {
+    h = await startHarness({ discord: { botPermissions: (DEFAULT_BOT_PERMISSIONS & ~P.SEND_MESSAGES & ~P.ATTACH_FILES).toString() } });
+    const interaction = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
+    expect(await h.discord.waitFor(() => ephemeralText(h, interaction))).toMatch(/missing the Send Messages and Attach Files permissions here.*Nothing was charged/);
+    expect(h.fal.requests).toEqual([]);
+    expect(h.discord.requests.filter((r) => /attachments\//.test(r.path))).toEqual([]);
   });
 
   it("ends a job whose progress message was deleted, with a refund and a log line", async () => {

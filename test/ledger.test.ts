@@ -13,7 +13,7 @@ import { REDIS_URL, redisAnswers } from "./support/redis.js";
 
 const run = promisify(execFile);
 const JOB = 1_512_000; // a 5 s 720p 16:9 video
-const unlimited = { capMicros: null, maxInFlight: 1_000_000 };
+const unlimited = { guildCapMicros: null, capMicros: null, maxInFlight: 1_000_000 };
 
 interface Backend {
   name: string;
@@ -109,13 +109,13 @@ for (const backend of backends) {
 
     it("holds the deployment's spend cap in the same step and limits jobs in flight", async () => {
       const period = `cap-${randomUUID()}`;
-      const first = await ledger.reserve(reservation({ period }), { userMicros: 100_000_000, capMicros: 2 * JOB, maxInFlight: 10 });
-      const second = await ledger.reserve(reservation({ period }), { userMicros: 100_000_000, capMicros: 2 * JOB, maxInFlight: 10 });
-      const third = await ledger.reserve(reservation({ period }), { userMicros: 100_000_000, capMicros: 2 * JOB, maxInFlight: 10 });
+      const first = await ledger.reserve(reservation({ period }), { userMicros: 100_000_000, guildCapMicros: null, capMicros: 2 * JOB, maxInFlight: 10 });
+      const second = await ledger.reserve(reservation({ period }), { userMicros: 100_000_000, guildCapMicros: null, capMicros: 2 * JOB, maxInFlight: 10 });
+      const third = await ledger.reserve(reservation({ period }), { userMicros: 100_000_000, guildCapMicros: null, capMicros: 2 * JOB, maxInFlight: 10 });
       expect([first.ok, second.ok]).toEqual([true, true]);
       expect(third).toEqual({ ok: false, reason: "spend_cap", remainingMicros: 0 });
       const userId = randomUUID();
-      const limits = { userMicros: 100_000_000, capMicros: null, maxInFlight: 2 };
+      const limits = { userMicros: 100_000_000, guildCapMicros: null, capMicros: null, maxInFlight: 2 };
       const held = [reservation({ userId }), reservation({ userId })];
       for (const r of held) expect((await ledger.reserve(r, limits)).ok).toBe(true);
       expect(await ledger.reserve(reservation({ userId }), limits)).toEqual({ ok: false, reason: "in_flight", inFlight: 2 });

@@ -48,7 +48,7 @@ for (const backend of backends) {
       const now = Date.UTC(2026, 10, 30);
       const old = new JobRepository(store, () => now - 100 * DAY);
       const recent = new JobRepository(store, () => now - 10 * DAY);
-      const limits = { userMicros: 100_000_000, capMicros: null, maxInFlight: 100 };
+      const limits = { userMicros: 100_000_000, guildCapMicros: null, capMicros: null, maxInFlight: 100 };
       const ended = [job(), job({ state: "failed" }), job({ state: "cancelled" })];
       for (const j of ended) {
         const r = { jobId: j.id, guildId: "g", userId: "u", period: "2026-08-01", micros: 1_512_000 };
@@ -87,7 +87,7 @@ describe("the embedded ledger's memory and old periods", () => {
   it("keeps a bounded cache and answers the same after evictions", async () => {
     const store = await openStore(`sqlite://${join(mkdtempSync(join(tmpdir(), "ledger-cache-")), "bot.sqlite")}`);
     const ledger = new EmbeddedLedger(store, 50);
-    const limits = { userMicros: 10 ** 12, capMicros: 10 ** 13, maxInFlight: 10_000 };
+    const limits = { userMicros: 10 ** 12, guildCapMicros: null, capMicros: 10 ** 13, maxInFlight: 10_000 };
     const users = Array.from({ length: 40 }, () => randomUUID());
     await Promise.all(
       Array.from({ length: 400 }, async (_, i) => {
@@ -98,7 +98,7 @@ describe("the embedded ledger's memory and old periods", () => {
     );
     expect(ledger.cachedRecords).toBeLessThanOrEqual(50);
     for (const u of users) expect(await ledger.usage("g", u, "2026-11-30")).toEqual({ spentMicros: 6_000, reservedMicros: 0, inFlight: 0 });
-    expect(await ledger.globalUsage("2026-11-30")).toEqual({ spentMicros: 240_000, reservedMicros: 0 });
+    expect((await ledger.operatorBooks("2026-11-30")).total).toEqual({ reservedMicros: 0, billedMicros: 240_000, chargedMicros: 240_000, refundedMicros: 0 });
     await store.close();
   });
 
@@ -106,7 +106,7 @@ describe("the embedded ledger's memory and old periods", () => {
     const path = join(mkdtempSync(join(tmpdir(), "ledger-prune-")), "bot.sqlite");
     const store = await openStore(`sqlite://${path}`);
     const ledger = new EmbeddedLedger(store);
-    const limits = { userMicros: 10 ** 9, capMicros: null, maxInFlight: 100 };
+    const limits = { userMicros: 10 ** 9, guildCapMicros: null, capMicros: null, maxInFlight: 100 };
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(Date.UTC(2026, 5, 1));
     const june = { jobId: randomUUID(), guildId: "g", userId: "u", period: "2026-06-01", micros: 5 };

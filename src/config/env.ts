@@ -30,6 +30,13 @@ const boundedInt = (min: number, max: number, fallback: number) =>
 
 const blankToUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
 
+/** A comma list of Discord ids (snowflakes); blank means unset. */
+const idList = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.split(",").map((id) => id.trim()).filter(Boolean)))
+  .refine((ids) => ids === undefined || (ids.length > 0 && ids.every((id) => /^\d{17,20}$/.test(id))), "must be a comma list of Discord ids (17-20 digits each)");
+
 /** Dollars as typed by an operator ("5", "12.50"); stored later as micro-dollars. */
 const usdAmount = z.coerce
   .number({ error: "must be an amount in US dollars, such as 5 or 12.50" })
@@ -59,7 +66,18 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], { error: "must be one of fatal, error, warn, info, debug, trace, silent" }).default("info"),
   QUOTA_PERIOD: z.enum(["day", "week", "month"], { error: "must be day, week or month" }).default("day"),
   DEFAULT_QUOTA_USD: z.preprocess(blankToUndefined, usdAmount.default(5)),
-  SPEND_CAP_USD: z.preprocess(blankToUndefined, usdAmount.optional()),
+  // the operator pays for every second of video: a cap is on unless turned off in words
+  SPEND_CAP_USD: z.preprocess(
+    blankToUndefined,
+    z.union([z.literal("none"), usdAmount], { error: "must be an amount in US dollars, such as 20, or none to turn the cap off" }).default(20),
+  ),
+  GUILD_SPEND_CAP_USD: z.preprocess(blankToUndefined, usdAmount.optional()),
+  ALLOWED_GUILD_IDS: idList,
+  OWNER_IDS: idList,
+  FAL_UNIT_PRICE_USD: z.preprocess(
+    blankToUndefined,
+    z.coerce.number({ error: "must be a price in US dollars, such as 0.014" }).refine((v) => Number.isFinite(v) && v > 0 && v <= 1_000, "must be a price in US dollars above 0").optional(),
+  ),
   MAX_JOBS_PER_USER: boundedInt(1, 100, 2),
   MAX_CONCURRENT_JOBS: boundedInt(1, 1000, 10),
   JOB_TIMEOUT_MINUTES: z.preprocess(
@@ -85,7 +103,16 @@ export interface Config {
   logLevel: string;
   quotaPeriod: "day" | "week" | "month";
   defaultQuotaMicros: number;
+  /** The whole deployment's spending per period (what fal billed plus holds), or null for none. */
   spendCapMicros: number | null;
+  /** One server's spending per period unless the operator set its own, or null for none. */
+  guildSpendCapMicros: number | null;
+  /** The servers the bot serves; null: every server. */
+  allowedGuildIds: string[] | null;
+  /** The operator's Discord user ids; null: the application's owner or team, from Discord. */
+  ownerIds: string[] | null;
+  /** fal's price per billed unit (x-fal-billable-units), or null for the published price of the tier. */
+  falUnitPriceUsd: number | null;
   maxJobsPerUser: number;
   maxConcurrentJobs: number;
   jobTimeoutMs: number;
@@ -124,7 +151,11 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     logLevel: e.LOG_LEVEL,
     quotaPeriod: e.QUOTA_PERIOD,
     defaultQuotaMicros: Math.round(e.DEFAULT_QUOTA_USD * 1_000_000),
-    spendCapMicros: e.SPEND_CAP_USD === undefined ? null : Math.round(e.SPEND_CAP_USD * 1_000_000),
+    spendCapMicros: e.SPEND_CAP_USD === "none" ? null : Math.round(e.SPEND_CAP_USD * 1_000_000),
+    guildSpendCapMicros: e.GUILD_SPEND_CAP_USD === undefined ? null : Math.round(e.GUILD_SPEND_CAP_USD * 1_000_000),
+    allowedGuildIds: e.ALLOWED_GUILD_IDS ?? null,
+    ownerIds: e.OWNER_IDS ?? null,
+    falUnitPriceUsd: e.FAL_UNIT_PRICE_USD ?? null,
     maxJobsPerUser: e.MAX_JOBS_PER_USER,
     maxConcurrentJobs: e.MAX_CONCURRENT_JOBS,
     statsIntervalMs: e.STATS_INTERVAL_MS,

@@ -6,6 +6,9 @@ import { onButton, onReaction } from "../jobs/actions.js";
 
 const OOPS = "Something went wrong on the bot's side. Nothing was charged; please try again in a moment.";
 const RESTARTING = "The bot is restarting. Nothing was started or charged; please try again in a minute.";
+const NOT_ENABLED = "This bot is not enabled in this server. Nothing was started or charged.";
+/** The operator's own command works wherever an owner runs it. */
+const OPERATOR_COMMAND = "operator";
 
 /**
  * Hands each slash command to its module; a failure still gets an answer, never silence.
@@ -16,6 +19,12 @@ export function routeCommands(client: Client, commands: Map<string, Command>, se
   client.on(Events.InteractionCreate, async (interaction) => {
     if (draining) {
       if (interaction.isRepliable()) await refuse(interaction, RESTARTING).catch(() => undefined);
+      return;
+    }
+    // a server the operator does not serve gets this and nothing else (no download, no fal call)
+    const ownersCommand = interaction.isChatInputCommand() && interaction.commandName === OPERATOR_COMMAND && services.operator.isOwner(interaction.user.id);
+    if (!services.operator.serves(interaction.guildId) && !ownersCommand) {
+      if (interaction.isRepliable()) await refuse(interaction, NOT_ENABLED).catch(() => undefined);
       return;
     }
     if (interaction.isButton()) {
@@ -42,6 +51,7 @@ export function routeCommands(client: Client, commands: Map<string, Command>, se
 /** Reactions on any message, cached or not (partials): looked up in the store by message id. */
 export function routeReactions(client: Client, services: Services): void {
   client.on(Events.MessageReactionAdd, (reaction, user) => {
+    if (!services.operator.serves(reaction.message.guildId)) return; // no answer is possible to a reaction; nothing happens
     const event = {
       messageId: reaction.message.id,
       channelId: reaction.message.channelId,

@@ -1,5 +1,6 @@
 import { randomInt } from "node:crypto";
 import { MessageFlags, PermissionFlagsBits, Routes, type ButtonInteraction, type Client } from "discord.js";
+import { botPermissionsIn, listNames, missingPermissions, REPLY_DELIVERY } from "../discord/permissions.js";
 import { refuse } from "../discord/replies.js";
 import { MAX_SEED } from "../seedance/input.js";
 import type { Services } from "../services.js";
@@ -24,9 +25,10 @@ async function isAdmin(client: Client, guildId: string | null, userId: string): 
 }
 
 /** Progress for a regenerated take: a new channel message replying to the result. */
-function replyPresenter(s: Services, job: Job, refuseTo: (text: string) => Promise<void>): Presenter {
+function replyPresenter(s: Services, job: Job, refuseTo: (text: string) => Promise<void>, refusesPrivately: boolean): Presenter {
   return {
     refuse: refuseTo,
+    refusesPrivately,
     show: (body) =>
       s.messages.post(job.channelId, { ...body, message_reference: { message_id: job.resultMessageId!, fail_if_not_exists: false } } as never),
     webhook: null,
@@ -35,6 +37,15 @@ function replyPresenter(s: Services, job: Job, refuseTo: (text: string) => Promi
 
 /** Another take of a delivered job: same picture (from fal storage), same options, a new seed. */
 async function regenerate(s: Services, source: Job, presenter: Presenter): Promise<void> {
+  // never render what cannot be delivered: the bot must still be able to post there (now)
+  const have = botPermissionsIn(s.client, source.channelId);
+  const missing = have ? missingPermissions(have, REPLY_DELIVERY) : [];
+  if (missing.length) {
+    s.log.warn({ job: source.id, channel: source.channelId, missing }, "regeneration refused: the bot can no longer post there");
+    // a reaction's refusal is a channel message, which could not be posted either
+    if (!presenter.refusesPrivately && (missing.includes("View Channel") || missing.includes("Send Messages"))) return;
+    return presenter.refuse(`I can no longer post videos in this channel: I'm missing the ${listNames(missing)} permission${missing.length > 1 ? "s" : ""} here. Nothing was charged.`);
+  }
   const job = newJob(s, {
     guildId: source.guildId,
     channelId: source.channelId,
@@ -76,7 +87,7 @@ export async function onReaction(s: Services, e: ReactionEvent): Promise<void> {
         allowed_mentions: { parse: [], users: [job.userId] },
         message_reference: { message_id: e.messageId, fail_if_not_exists: false },
       });
-    });
+    }, false);
     return regenerate(s, job, presenter);
   }
   if (e.emoji !== DELETE_EMOJI) return;
@@ -109,7 +120,7 @@ export async function onButton(s: Services, interaction: ButtonInteraction): Pro
     if (!isRequester) return refuse(interaction, `Only <@${job.userId}>, who asked for this video, can regenerate it.`);
     if (!job.resultMessageId) return refuse(interaction, "This video is not finished yet.");
     await interaction.deferUpdate();
-    return regenerate(s, job, replyPresenter(s, job, async (text) => void (await ephemeral(text))));
+    return regenerate(s, job, replyPresenter(s, job, async (text) => void (await ephemeral(text)), true));
   }
   if (!isRequester && !interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild)) {
     return refuse(interaction, "Only the member who asked for this video, or an admin, can cancel it.");

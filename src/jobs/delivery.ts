@@ -41,14 +41,16 @@ export function renderResult(job: Pick<Job, "userId" | "params">, facts: ResultF
 
 export const MAX_VIDEO_BYTES = 512 * 1024 * 1024;
 
-/** What the delivered video really costs: its own frame and length, never more than reserved. */
-export function actualCost(job: Pick<Job, "params" | "estimate">, tier: Tier, video: Buffer): { micros: number; seconds: number } {
+/**
+ * What the delivered video costs at fal's price, from its own frame and length (fal bills the
+ * requested length; for `auto` the model's choice, in whole seconds). The member is charged
+ * this or fal's reported bill, never more than was held.
+ */
+export function videoCost(job: Pick<Job, "params" | "estimate">, tier: Tier, video: Buffer): { micros: number; seconds: number } {
   const info = readMp4Info(video);
   if (!info) return { micros: job.estimate.micros, seconds: job.estimate.seconds };
-  // fal bills the requested length; for `auto` the model's choice, in whole seconds
   const seconds = job.params.duration === "auto" ? Math.max(1, Math.round(info.durationSec)) : Number(job.params.duration);
-  const micros = costMicros(tier, { width: info.width, height: info.height }, seconds);
-  return { micros: Math.min(micros, job.estimate.micros), seconds };
+  return { micros: costMicros(tier, { width: info.width, height: info.height }, seconds), seconds };
 }
 
 export async function downloadVideo(url: string): Promise<Buffer> {

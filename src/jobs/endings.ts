@@ -1,7 +1,8 @@
 import { ApiError } from "@fal-ai/client";
 import { isCancellable } from "./controls.js";
 import { backoffMs } from "./faults.js";
-import { isFinal, reservationStatus, type Job, type JobState } from "./job.js";
+import { costFromUnits, inferFalCost } from "./fal-cost.js";
+import { isFinal, reservationStatus, type FalCost, type Job, type JobState } from "./job.js";
 import type { LiveJob } from "./live.js";
 import type { RunnerOptions } from "./runner.js";
 
@@ -24,9 +25,10 @@ export class JobEndings {
     private readonly sleep: (live: LiveJob, ms: number) => Promise<void>,
   ) {}
 
-  /** Writes the final state (with `patch`), then refunds: in that order. */
+  /** Writes the final state (with `patch` and what fal billed, as far as known), then refunds: in that order. */
   async finish(live: LiveJob, state: "failed" | "cancelled", message: string, patch: Partial<Job> = {}): Promise<void> {
-    await this.transition(live, state, { ...patch, error: message });
+    const falCost = inferFalCost(live.job, live.job.state, patch.falPending ?? live.job.falPending ?? false);
+    await this.transition(live, state, { ...patch, falCost, error: message });
     await this.closeBooksAndShow(live);
   }
 
@@ -36,12 +38,19 @@ export class JobEndings {
     live.refresh();
   }
 
-  /** Settles a delivered job's charge or refunds any other final job, once; then marks the books closed. */
+  /**
+   * Settles a delivered job's charge or refunds any other final job, once, booking what fal
+   * billed (left open while fal still renders it); then marks the books closed.
+   */
   async closeBooks(job: Job): Promise<void> {
     const books = reservationStatus(job);
     if (!isFinal(job) || books === "closed" || books === "none") return;
-    if (job.state === "delivered") await this.o.accounting.settle(job, job.chargeMicros ?? job.reservation!.micros);
-    else await this.o.accounting.refund(job);
+    if (job.state === "delivered") {
+      const charge = job.chargeMicros ?? job.reservation!.micros;
+      await this.o.accounting.settle(job, charge, job.falCost?.micros ?? charge);
+    } else {
+      await this.o.accounting.refund(job, job.falPending ? null : (job.falCost?.micros ?? 0));
+    }
     job.reservation!.status = "closed";
     await this.o.repo.save(job);
   }
@@ -91,29 +100,37 @@ export class JobEndings {
 
   /**
    * For a job the bot ended while fal renders it: asks fal now and then until it reports the
-   * job done, holding the job's fal slot meanwhile. Survives restarts through `falPending`.
+   * job done, holding the job's fal slot meanwhile, then books what fal billed for it.
+   * Survives restarts through `falPending`.
    */
   async followFalToEnd(live: LiveJob): Promise<void> {
     const { job } = live;
     let attempt = 0;
     while (job.falPending && !this.halted(live)) {
-      let done = !job.falRequestId || Date.now() - job.createdAt > this.o.jobTimeoutMs + FOLLOW_FAL_LIMIT_MS;
+      let done: "completed" | "unknown" | null = !job.falRequestId || Date.now() - job.createdAt > this.o.jobTimeoutMs + FOLLOW_FAL_LIMIT_MS ? "unknown" : null;
       if (!done) {
         try {
-          done = (await this.o.seedance.status(job.falRequestId!)).status === "COMPLETED";
+          done = (await this.o.seedance.status(job.falRequestId!)).status === "COMPLETED" ? "completed" : null;
           attempt = 0;
         } catch (err) {
-          done = err instanceof ApiError && err.status === 404; // fal no longer knows it
-          if (!done) this.o.log.warn({ job: job.id, err, attempt: ++attempt }, "fal status failed while waiting for an ended job's render");
+          if (err instanceof ApiError && err.status === 404) done = "unknown"; // fal no longer knows it
+          else this.o.log.warn({ job: job.id, err, attempt: ++attempt }, "fal status failed while waiting for an ended job's render");
         }
       }
-      if (done) {
-        job.falPending = false;
-        await this.o.repo.save(job);
-        this.o.log.info({ job: job.id, requestId: job.falRequestId }, "fal finished a job the bot had ended; its fal slot is free");
-        return;
-      }
+      if (done) return this.bookEndedRender(job, done);
       await this.sleep(live, attempt ? backoffMs(attempt, this.o.pollIntervalMs) : Math.max(this.o.pollIntervalMs, 1_000));
     }
+  }
+
+  /** fal is done with a job the bot had ended: its bill (from the result's units when fal gives them) is booked, its slot freed. */
+  private async bookEndedRender(job: Job, done: "completed" | "unknown"): Promise<void> {
+    let failed = false;
+    if (done === "completed") await this.o.seedance.result(job.falRequestId!).catch(() => (failed = true));
+    const units = job.falRequestId ? this.o.seedance.billableUnits(job.falRequestId) : null;
+    const falCost: FalCost = costFromUnits(units, this.o.unitPriceMicros) ?? (failed ? { micros: 0, source: "none" } : { micros: job.estimate.micros, source: "assumed" });
+    await this.o.accounting.bill(job, falCost.micros);
+    Object.assign(job, { falCost, falPending: false });
+    await this.o.repo.save(job);
+    this.o.log.info({ job: job.id, requestId: job.falRequestId, falCost }, "fal finished a job the bot had ended; its bill is booked and its fal slot free");
   }
 }

@@ -1,6 +1,7 @@
 import type { Attachment, ChatInputCommandInteraction } from "discord.js";
 import { AttachmentRefusal, checkAttachment, fetchImage, type FetchedImage } from "../discord/attachments.js";
 import type { MessageBody } from "../discord/messages.js";
+import { DELIVERY, listNames, missingPermissions } from "../discord/permissions.js";
 import { refuse } from "../discord/replies.js";
 import { MAX_PROMPT_LENGTH, type VideoParams } from "../seedance/input.js";
 import { MAX_SECONDS, MIN_SECONDS, type AspectRatio, type Duration, type Resolution } from "../seedance/pricing.js";
@@ -30,9 +31,22 @@ const INTAKE_BUSY = "The bot is busy fetching other members' pictures right now.
 function interactionPresenter(interaction: ChatInputCommandInteraction): Presenter {
   return {
     refuse: (text) => refuse(interaction, text),
+    refusesPrivately: true,
     show: async (body: MessageBody) => (await interaction.editReply({ content: body.content, allowedMentions: body.allowed_mentions, components: body.components as never })).id,
     webhook: { applicationId: interaction.applicationId, token: interaction.token, expiresAt: interaction.createdTimestamp + TOKEN_LIFETIME_MS },
   };
+}
+
+/**
+ * Whether the bot can post the video where it was asked for (the interaction says what the bot
+ * may do in the channel): never render what cannot be delivered. Without those permissions the
+ * interaction's own webhook can still deliver, but only while it lives (15 minutes): enough
+ * when no job may run longer.
+ */
+function checkDelivery(interaction: ChatInputCommandInteraction, s: Services): string | null {
+  const missing = missingPermissions(interaction.appPermissions, DELIVERY);
+  if (!missing.length || s.config.jobTimeoutMs <= TOKEN_LIFETIME_MS) return null;
+  return `I can't post videos in this channel: I'm missing the ${listNames(missing)} permission${missing.length > 1 ? "s" : ""} here. Please ask an admin to grant ${missing.length > 1 ? "them" : "it"}, or use another channel. Nothing was charged.`;
 }
 
 /** Refusals that need no I/O, in the member's words; null when the request is fine. */
@@ -64,7 +78,7 @@ function checkRequest(req: VideoRequest, prompt: string, resolution: Resolution,
 export async function requestVideo(interaction: ChatInputCommandInteraction, req: VideoRequest, s: Services): Promise<void> {
   const resolution = req.resolution ?? "720p";
   const prompt = req.prompt.trim();
-  const refusal = checkRequest(req, prompt, resolution, s);
+  const refusal = checkRequest(req, prompt, resolution, s) ?? checkDelivery(interaction, s);
   if (refusal) return refuse(interaction, refusal);
   const member = `${interaction.guildId}:${interaction.user.id}`;
   const inProgress = s.admissions.count(member) + s.runner.unfinishedJobsOf(interaction.guildId, interaction.user.id);

@@ -29,6 +29,8 @@ export interface Job {
   reservation: Reservation | null;
   /** What the member is charged for the delivered video (settled after `delivered` is written). */
   chargeMicros?: number | null;
+  /** What fal billed for this job, once known (the operator's books), and how it was known. */
+  falCost?: FalCost | null;
   /** fal still renders (and bills) this job although the bot ended it: it keeps its fal slot until fal is done. */
   falPending?: boolean;
   /** Largest upload the interaction allowed; bigger videos are posted as a link. */
@@ -44,6 +46,16 @@ export interface Job {
   error: string | null;
   /** The job this one regenerates, if any. */
   parentJobId: string | null;
+}
+
+/**
+ * fal's bill for a job: from the billed units fal reported ("billed_units"), computed from the
+ * delivered video ("video"), assumed to be the estimate when fal may have rendered it but the
+ * bot cannot tell ("assumed"), or nothing: fal never rendered it, or failed it ("none").
+ */
+export interface FalCost {
+  micros: number;
+  source: "billed_units" | "video" | "assumed" | "none";
 }
 
 /**

@@ -13,6 +13,8 @@ import type { JobStartExtras } from "./runner.js";
 export interface Presenter {
   /** Says no to the member only (ephemeral where Discord allows it). */
   refuse(text: string): Promise<void>;
+  /** False when a refusal is a message in the channel (a reaction has no interaction to answer). */
+  refusesPrivately: boolean;
   /** Shows the first progress message and returns its id. */
   show(body: MessageBody): Promise<string>;
   webhook: InteractionWebhook | null;
@@ -64,6 +66,8 @@ export async function refusalText(outcome: Exclude<ReserveOutcome, { ok: true }>
       return inFlightRefusal(outcome.inFlight);
     case "spend_cap":
       return `The bot's overall budget for this period is used up (${formatUsd(outcome.remainingMicros)} left, this video needs ${cost}). It resets ${resets}. Nothing was charged.`;
+    case "guild_cap":
+      return `This server's budget for this period, set by the bot's operator, is used up (${formatUsd(outcome.remainingMicros)} left for everyone here, this video needs ${cost}). It resets ${resets}. Nothing was charged.`;
     case "released":
       return "This job was already ended, so it will not start again. Nothing was charged; please run the command again.";
     case "budget": {
@@ -74,11 +78,17 @@ export async function refusalText(outcome: Exclude<ReserveOutcome, { ok: true }>
 }
 
 /**
- * Records the job and holds its budget, refusing when the budget cannot: the job is saved
- * with its planned hold before the ledger is asked (a crash in between is found and refunded
- * on restart). A job that will not run is final in the store before its claim is let go.
+ * Records the job and holds its budget, refusing when the operator paused new videos or the
+ * budget cannot hold it. The job is saved with its planned hold before the ledger is asked (a
+ * crash in between is found and refunded on restart); a job that will not run is final in the
+ * store before its claim is let go.
  */
 export async function admitJob(s: Services, job: Job, presenter: Presenter): Promise<boolean> {
+  const paused = await s.operator.paused();
+  if (paused) {
+    await presenter.refuse(`New videos are paused by the bot's operator for now (since <t:${Math.floor(paused.at / 1000)}:R>). Videos already being made will still be delivered. Nothing was charged.`);
+    return false;
+  }
   await s.runner.claim(job.id);
   s.budget.plan(job);
   let held: ReserveOutcome;

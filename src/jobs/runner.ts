@@ -16,10 +16,14 @@ import type { Leases } from "../store/leases.js";
 
 export type { CancelOutcome };
 
-/** The budget's part in a job: hold before fal, settle on delivery, refund otherwise (both idempotent). */
+/**
+ * The budget's part in a job: hold before fal, then charge on delivery or refund otherwise,
+ * booking what fal billed (null: not known yet, booked later with `bill`). All idempotent.
+ */
 export interface JobAccounting {
-  settle(job: Job, micros: number): Promise<boolean>;
-  refund(job: Job): Promise<boolean>;
+  settle(job: Job, micros: number, billedMicros: number | null): Promise<boolean>;
+  refund(job: Job, billedMicros: number | null): Promise<boolean>;
+  bill(job: Job, billedMicros: number): Promise<boolean>;
 }
 
 export interface RunnerOptions {
@@ -36,6 +40,8 @@ export interface RunnerOptions {
   jobTimeoutMs: number;
   /** Which process drives which job (several processes may share a Redis store). */
   leases: Leases;
+  /** fal's price per billed unit, in µ$. */
+  unitPriceMicros: number;
 }
 
 type Image = { bytes: Buffer; type: string; fileName: string };

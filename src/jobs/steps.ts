@@ -5,7 +5,8 @@ import { describeFalError } from "../seedance/errors.js";
 import { buildSeedanceInput } from "../seedance/input.js";
 import { SubmitOutcomeUnknown } from "../seedance/submit.js";
 import { REGENERATE_EMOJI, resultComponents } from "./controls.js";
-import { actualCost, downloadVideo, postVideo } from "./delivery.js";
+import { downloadVideo, postVideo, videoCost } from "./delivery.js";
+import { costFromUnits } from "./fal-cost.js";
 import { isTransient, JobFailure } from "./faults.js";
 import { reservationStatus, type Job, type JobState } from "./job.js";
 import type { LiveJob } from "./live.js";
@@ -144,35 +145,41 @@ export class JobSteps {
 
   private async collect(live: LiveJob): Promise<void> {
     const { job } = live;
+    const requestId = job.falRequestId!;
     let output;
     try {
-      output = await this.o.seedance.result(job.falRequestId!);
+      output = await this.o.seedance.result(requestId);
     } catch (err) {
       if (isTransient(err)) throw err;
+      // a failed render: fal's bill is what it reported, else nothing
+      job.falCost = costFromUnits(this.o.seedance.billableUnits(requestId), this.o.unitPriceMicros) ?? { micros: 0, source: "none" };
       const described = describeFalError(err);
       this.o.log.warn({ job: job.id, type: described.type, status: err instanceof ApiError ? err.status : undefined }, "fal result failed");
       throw new JobFailure(described.message);
     }
     this.o.slots.release(job.id);
-    await this.transition(live, "delivering", { videoUrl: output.video.url, resultSeed: output.seed ?? null });
+    const falCost = costFromUnits(this.o.seedance.billableUnits(requestId), this.o.unitPriceMicros); // else measured on delivery
+    await this.transition(live, "delivering", { videoUrl: output.video.url, resultSeed: output.seed ?? null, falCost });
   }
 
   async deliver(live: LiveJob): Promise<void> {
     const { job } = live;
     const video = await downloadVideo(job.videoUrl!);
-    const cost = actualCost(job, this.o.tier, video);
+    const measured = videoCost(job, this.o.tier, video);
+    const falCost = job.falCost ?? { micros: measured.micros, source: "video" as const };
+    const charge = Math.min(falCost.micros, job.reservation!.micros);
     const resultMessageId = await postVideo(
       this.o.messages,
       job,
       video,
-      { seed: job.resultSeed, seconds: cost.seconds, costMicros: cost.micros },
+      { seed: job.resultSeed, seconds: measured.seconds, costMicros: charge },
       resultComponents(job.id),
       live.target.webhook,
     );
     job.resultMessageId = resultMessageId;
     await this.o.repo.save(job);
     await this.o.repo.linkMessage(resultMessageId, job.id);
-    await this.transition(live, "delivered", { chargeMicros: cost.micros });
+    await this.transition(live, "delivered", { chargeMicros: charge, falCost });
     await this.closeBooks(live);
     try {
       await this.o.messages.react(job.channelId, resultMessageId, REGENERATE_EMOJI);

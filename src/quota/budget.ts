@@ -4,29 +4,40 @@ import type { JobAccounting } from "../jobs/runner.js";
 import type { Logger } from "../log/logger.js";
 import type { Store } from "../store/index.js";
 import { EmbeddedLedger } from "./embedded-ledger.js";
-import type { Ledger, Reservation, ReserveOutcome } from "./ledger.js";
+import type { Ledger, OperatorBooks, Reservation, ReserveOutcome } from "./ledger.js";
 import { periodOf, type PeriodWindow } from "./period.js";
 import { RedisLedger } from "./redis-ledger.js";
 
 export const MAX_ADMIN_USD = 10_000;
 
+/** A member's budget in the period, and the caps above it (whichever leaves least binds). */
 export interface BudgetStatus {
   limitMicros: number;
   /** Where the limit comes from: the member's own, the server default, or the bot's default. */
   source: "user" | "guild" | "default";
   spentMicros: number;
   reservedMicros: number;
+  /** What the member may still spend: the least of their budget, the server's cap and the overall cap. */
   remainingMicros: number;
+  /** Which of the three leaves least. */
+  binding: "member" | "guild_cap" | "spend_cap";
   inFlight: number;
   resetAt: number;
 }
 
-export type BudgetSettings = Pick<Config, "quotaPeriod" | "defaultQuotaMicros" | "spendCapMicros" | "maxJobsPerUser">;
+export type BudgetSettings = Pick<Config, "quotaPeriod" | "defaultQuotaMicros" | "spendCapMicros" | "guildSpendCapMicros" | "maxJobsPerUser">;
+
+/** A server's cap as the operator set it: an amount, or explicitly none (the default otherwise). */
+export type GuildCapSetting = number | "none";
 
 const userLimitKey = (guildId: string, userId: string) => `quota:limit:${guildId}:${userId}`;
 const guildDefaultKey = (guildId: string) => `quota:default:${guildId}`;
+const guildCapKey = (guildId: string) => `operator:guildcap:${guildId}`;
 
-/** Members' budgets: limits set by admins, and the ledger that holds, settles and refunds. */
+/**
+ * Members' budgets (limits set by admins), the caps above them (set by the operator), and the
+ * ledger that holds, settles, refunds and books what fal billed.
+ */
 export class Budget implements JobAccounting {
   readonly ledger: Ledger;
 
@@ -41,6 +52,10 @@ export class Budget implements JobAccounting {
 
   period(): PeriodWindow {
     return periodOf(this.settings.quotaPeriod, this.now());
+  }
+
+  get spendCapMicros(): number | null {
+    return this.settings.spendCapMicros;
   }
 
   async limitFor(guildId: string, userId: string): Promise<{ micros: number; source: BudgetStatus["source"] }> {
@@ -59,6 +74,19 @@ export class Budget implements JobAccounting {
     await this.store.set(guildDefaultKey(guildId), micros);
   }
 
+  /** A server's cap: the operator's own for it, else GUILD_SPEND_CAP_USD; null for none. */
+  async guildCapFor(guildId: string): Promise<{ micros: number | null; source: "operator" | "default" }> {
+    const own = await this.store.get<GuildCapSetting>(guildCapKey(guildId));
+    if (own !== undefined) return { micros: own === "none" ? null : own, source: "operator" };
+    return { micros: this.settings.guildSpendCapMicros, source: "default" };
+  }
+
+  /** The operator's cap for one server (`null` goes back to GUILD_SPEND_CAP_USD). */
+  async setGuildCap(guildId: string, cap: GuildCapSetting | null): Promise<void> {
+    if (cap === null) await this.store.delete(guildCapKey(guildId));
+    else await this.store.set(guildCapKey(guildId), cap);
+  }
+
   async resetSpent(guildId: string, userId: string): Promise<void> {
     await this.ledger.resetSpent(guildId, userId, this.period().key);
   }
@@ -68,15 +96,18 @@ export class Budget implements JobAccounting {
     job.reservation = { period: this.period().key, micros: job.estimate.micros, status: "planned" };
   }
 
-  /** Holds the planned amount in one atomic step; on success the reservation is "held". */
+  /**
+   * Holds the planned amount in one atomic step against the member's budget and jobs in
+   * flight, the server's cap and the overall cap; on success the reservation is "held".
+   */
   async reserve(job: Job): Promise<ReserveOutcome> {
     if (!job.reservation) this.plan(job);
     const planned = job.reservation!;
     const guildId = job.guildId ?? "dm";
-    const limit = await this.limitFor(guildId, job.userId);
+    const [limit, guildCap] = await Promise.all([this.limitFor(guildId, job.userId), this.guildCapFor(guildId)]);
     const outcome = await this.ledger.reserve(
       { jobId: job.id, guildId, userId: job.userId, period: planned.period, micros: planned.micros },
-      { userMicros: limit.micros, capMicros: this.settings.spendCapMicros, maxInFlight: this.settings.maxJobsPerUser },
+      { userMicros: limit.micros, maxInFlight: this.settings.maxJobsPerUser, guildCapMicros: guildCap.micros, capMicros: this.settings.spendCapMicros },
     );
     if (outcome.ok) planned.status = "held";
     return outcome;
@@ -87,33 +118,59 @@ export class Budget implements JobAccounting {
     return { jobId: job.id, guildId: job.guildId ?? "dm", userId: job.userId, period: job.reservation.period, micros: job.reservation.micros };
   }
 
-  /** Charges `micros` (never more than held); false when the reservation was already released. */
-  async settle(job: Job, micros: number): Promise<boolean> {
+  /** Charges `micros` (never more than held) and books fal's bill; false when the member's side was already closed. */
+  async settle(job: Job, micros: number, billedMicros: number | null): Promise<boolean> {
     const r = this.reservationOf(job);
-    const done = r !== null && (await this.ledger.settle(r, micros));
-    if (done) this.log.info({ job: job.id, micros, held: r!.micros }, "budget settled");
+    const done = r !== null && (await this.ledger.settle(r, micros, billedMicros));
+    if (done) this.log.info({ job: job.id, micros, held: r!.micros, billed: billedMicros }, "budget settled");
     return done;
   }
 
-  /** Releases the whole hold (a planned one too: its hold may have landed unseen); idempotent. */
-  async refund(job: Job): Promise<boolean> {
+  /** Releases the whole hold (a planned one too: its hold may have landed unseen) and books fal's bill; idempotent. */
+  async refund(job: Job, billedMicros: number | null): Promise<boolean> {
     const r = this.reservationOf(job);
-    const done = r !== null && (await this.ledger.refund(r));
-    if (done) this.log.info({ job: job.id, micros: r!.micros }, "budget refunded");
+    const done = r !== null && (await this.ledger.refund(r, billedMicros));
+    if (done) this.log.info({ job: job.id, micros: r!.micros, billed: billedMicros }, "budget refunded");
+    return done;
+  }
+
+  /** Books fal's bill for a job whose member side is closed already; idempotent. */
+  async bill(job: Job, billedMicros: number): Promise<boolean> {
+    const r = this.reservationOf(job);
+    const done = r !== null && (await this.ledger.bill(r, billedMicros));
+    if (done) this.log.info({ job: job.id, billed: billedMicros }, "fal's bill booked");
     return done;
   }
 
   async status(guildId: string, userId: string): Promise<BudgetStatus> {
     const p = this.period();
-    const [limit, usage] = await Promise.all([this.limitFor(guildId, userId), this.ledger.usage(guildId, userId, p.key)]);
+    const [limit, usage, guildCap, books] = await Promise.all([
+      this.limitFor(guildId, userId),
+      this.ledger.usage(guildId, userId, p.key),
+      this.guildCapFor(guildId),
+      this.ledger.operatorBooks(p.key),
+    ]);
+    const guild = books.guilds.find((g) => g.guildId === guildId);
+    const left = (cap: number | null, used: number) => (cap === null ? Infinity : Math.max(0, cap - used));
+    const candidates: Array<[BudgetStatus["binding"], number]> = [
+      ["member", Math.max(0, limit.micros - usage.spentMicros - usage.reservedMicros)],
+      ["guild_cap", left(guildCap.micros, (guild?.billedMicros ?? 0) + (guild?.reservedMicros ?? 0))],
+      ["spend_cap", left(this.settings.spendCapMicros, books.total.billedMicros + books.total.reservedMicros)],
+    ];
+    const [binding, remainingMicros] = candidates.reduce((a, b) => (b[1] < a[1] ? b : a));
     return {
       limitMicros: limit.micros,
       source: limit.source,
       spentMicros: usage.spentMicros,
       reservedMicros: usage.reservedMicros,
-      remainingMicros: Math.max(0, limit.micros - usage.spentMicros - usage.reservedMicros),
+      remainingMicros,
+      binding,
       inFlight: usage.inFlight,
       resetAt: p.end,
     };
+  }
+
+  operatorBooks(): Promise<OperatorBooks> {
+    return this.ledger.operatorBooks(this.period().key);
   }
 }

@@ -1,275 +1,174 @@
-import type { SqlQuery, Store } from "../store/index.js";
-import { ledgerKeys as K, type Ledger, type Reservation, type ReserveLimits, type ReserveOutcome, type Usage } from "./ledger.js";
+import type { Store } from "../store/index.js";
+import { CachedTable, LEDGER_CACHE_LIMIT, type Write } from "./ledger-table.js";
+import {
+  ledgerKeys as K,
+  NO_TOTALS,
+  type Ledger,
+  type OperatorBooks,
+  type OperatorTotals,
+  type Reservation,
+  type ReserveLimits,
+  type ReserveOutcome,
+  type Usage,
+} from "./ledger.js";
+
+export { LEDGER_CACHE_LIMIT };
 
 interface Totals {
   spent: number;
   reserved: number;
 }
+
+/** A job's record: the member's side (`state`) and the operator's (`ops`; absent on records older than it). */
 interface Held {
   micros: number;
   state: "held" | "settled" | "refunded";
   actual?: number;
+  ops?: "held" | "billed";
+  billed?: number;
 }
 
 const ZERO: Totals = { spent: 0, reserved: 0 };
-
-interface LedgerTable {
-  get(key: string): Promise<unknown>;
-  putMany(entries: Array<[string, unknown]>): Promise<void>;
-  deleteKeys(keys: string[]): Promise<void>;
-  /** Deletes rows untouched since `beforeMs` (an in-flight count above zero is kept); returns how many. */
-  deleteOlderThan(beforeMs: number): Promise<number>;
-}
-
-/** A table of its own in the SQLite file: one multi-row upsert per step (one commit). */
-function sqliteTable(sql: SqlQuery, prefix: string): LedgerTable {
-  const name = `${prefix.replace(/\W/g, "_")}_ledger`;
-  const ready = (async () => {
-    await sql(`CREATE TABLE IF NOT EXISTS ${name} (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at INTEGER)`);
-    // files written before rows carried their time: add it, dated now, so nothing is pruned early
-    const columns = await sql(`PRAGMA table_info(${name})`);
-    if (!columns.some((c) => c.name === "updated_at")) await sql(`ALTER TABLE ${name} ADD COLUMN updated_at INTEGER`);
-    await sql(`UPDATE ${name} SET updated_at = ? WHERE updated_at IS NULL`, Date.now());
-  })();
-  return {
-    async get(key) {
-      await ready;
-      const rows = await sql(`SELECT value FROM ${name} WHERE key = ?`, key);
-      return rows[0] ? JSON.parse(String(rows[0].value)) : undefined;
-    },
-    async putMany(entries) {
-      await ready;
-      const now = Date.now();
-      // one statement per flush in practice (SQLite takes 32766 parameters)
-      for (let i = 0; i < entries.length; i += 8000) {
-        const chunk = entries.slice(i, i + 8000);
-        await sql(
-          `INSERT INTO ${name} (key, value, updated_at) VALUES ${chunk.map(() => "(?, ?, ?)").join(", ")} ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
-          ...chunk.flatMap(([key, value]) => [key, JSON.stringify(value), now]),
-        );
-      }
-    },
-    async deleteKeys(keys) {
-      await ready;
-      for (let i = 0; i < keys.length; i += 500) {
-        const chunk = keys.slice(i, i + 500);
-        await sql(`DELETE FROM ${name} WHERE key IN (${chunk.map(() => "?").join(", ")})`, ...chunk);
-      }
-    },
-    async deleteOlderThan(beforeMs) {
-      await ready;
-      const where = `updated_at < ? AND NOT (key LIKE 'ledger:inflight:%' AND value <> '0')`;
-      const [row] = await sql(`SELECT COUNT(*) AS n FROM ${name} WHERE ${where}`, beforeMs);
-      await sql(`DELETE FROM ${name} WHERE ${where}`, beforeMs);
-      return Number(row?.n ?? 0);
-    },
-  };
-}
-
-/** The in-memory store: plain keyv records (gone when the process ends). */
-function keyvTable(store: Store): LedgerTable {
-  return {
-    get: (key) => store.get(key),
-    putMany: async (entries) => void (await Promise.all(entries.map(([key, value]) => store.set(key, value)))),
-    deleteKeys: async (keys) => void (await Promise.all(keys.map((key) => store.delete(key)))),
-    deleteOlderThan: async () => 0,
-  };
-}
-
-/** Records kept in memory at most; the least recently used go first (they are on disk). */
-export const LEDGER_CACHE_LIMIT = 20_000;
+const used = (t: OperatorTotals) => t.billedMicros + t.reservedMicros;
 
 /**
- * The ledger on the embedded store (SQLite or memory): one process owns the file, so the
- * steps are made atomic by running them one at a time under an in-process lock. Recently
- * used records stay in memory (nobody else writes them); every change is written through
- * before the step answers.
+ * The ledger on the embedded store (SQLite or memory): each step reads, decides and writes
+ * alone (see CachedTable), so the checks and the holds are exact under any concurrency.
  */
 export class EmbeddedLedger implements Ledger {
-  private readonly cache = new Map<string, unknown>();
-  private readonly table: LedgerTable;
-  /** Changes not yet confirmed on disk (queued or being written): read before the cache and the table. */
-  private readonly unflushed = new Map<string, unknown>();
-  private pending = new Map<string, unknown>();
-  private waiters: Array<{ resolve: () => void; reject: (err: unknown) => void }> = [];
-  private flushing: Promise<void> | null = null;
+  private readonly records: CachedTable;
 
-  constructor(
-    private readonly store: Store,
-    private readonly cacheLimit = LEDGER_CACHE_LIMIT,
-  ) {
-    this.table = store.sql ? sqliteTable(store.sql, store.prefix) : keyvTable(store);
+  constructor(store: Store, cacheLimit = LEDGER_CACHE_LIMIT) {
+    this.records = new CachedTable(store, cacheLimit);
   }
 
-  /** How many records are held in memory (bounded by the cache limit, plus unflushed changes). */
   get cachedRecords(): number {
-    return this.cache.size;
-  }
-
-  /** Runs `work` alone (reads and decisions), then waits for its writes outside the lock. */
-  private async step<T>(work: (write: (entries: Array<[string, unknown]>) => void) => Promise<T>): Promise<T> {
-    let written: Promise<void> = Promise.resolve();
-    const result = await this.store.exclusive("ledger", () => work((entries) => (written = this.write(entries))));
-    await written;
-    return result;
-  }
-
-  private async read<T>(key: string): Promise<T | undefined> {
-    if (this.unflushed.has(key)) return this.unflushed.get(key) as T | undefined;
-    if (this.cache.has(key)) {
-      const value = this.cache.get(key);
-      this.remember(key, value); // most recently used last
-      return value as T | undefined;
-    }
-    const value = (await this.table.get(key)) as T | undefined;
-    this.remember(key, value);
-    return value;
-  }
-
-  private remember(key: string, value: unknown): void {
-    this.cache.delete(key);
-    this.cache.set(key, value);
-    while (this.cache.size > this.cacheLimit) this.cache.delete(this.cache.keys().next().value!);
-  }
-
-  /**
-   * Group commit: a step's changes are visible at once (the next step sees them) and are
-   * queued; one writer flushes everything queued in one upsert, and each step answers only
-   * once its changes are on disk. If a flush fails, it and everything queued after it is
-   * dropped and the cache is forgotten, so no step's effect survives half-written.
-   */
-  private write(entries: Array<[string, unknown]>): Promise<void> {
-    for (const [key, value] of entries) {
-      this.remember(key, value);
-      this.unflushed.set(key, value);
-      this.pending.set(key, value);
-    }
-    const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
-    this.flushing ??= this.flush();
-    return done;
-  }
-
-  private async flush(): Promise<void> {
-    while (this.pending.size) {
-      const batch = [...this.pending];
-      const waiters = this.waiters;
-      this.pending = new Map();
-      this.waiters = [];
-      try {
-        await this.table.putMany(batch);
-        // on disk now, unless a later change to the same key is still on its way
-        for (const [key, value] of batch) if (this.unflushed.get(key) === value && !this.pending.has(key)) this.unflushed.delete(key);
-        for (const w of waiters) w.resolve();
-      } catch (err) {
-        const dropped = [...waiters, ...this.waiters];
-        this.pending = new Map();
-        this.waiters = [];
-        this.unflushed.clear();
-        this.cache.clear();
-        for (const w of dropped) w.reject(err);
-      }
-    }
-    // In the same tick as the last look at `pending`: a write arriving later starts a new flush.
-    this.flushing = null;
+    return this.records.cachedRecords;
   }
 
   private async totals(key: string): Promise<Totals> {
-    return (await this.read<Totals>(key)) ?? { ...ZERO };
+    return (await this.records.read<Totals>(key)) ?? { ...ZERO };
   }
 
-  /** What a step reads about a reservation's member and period. */
-  private async balances(r: Reservation) {
-    const userKey = K.user(r.period, r.guildId, r.userId);
-    const globalKey = K.global(r.period);
-    const inFlightKey = K.inFlight(r.guildId, r.userId);
-    const [user, global, inFlight] = await Promise.all([this.totals(userKey), this.totals(globalKey), this.read<number>(inFlightKey)]);
-    return { userKey, globalKey, inFlightKey, user, global, inFlight: inFlight ?? 0 };
+  private async books(key: string): Promise<OperatorTotals> {
+    return (await this.records.read<OperatorTotals>(key)) ?? { ...NO_TOTALS };
   }
 
   reserve(r: Reservation, limits: ReserveLimits): Promise<ReserveOutcome> {
-    return this.step(async (write) => {
-      const existing = await this.read<Held>(K.reservation(r.jobId));
+    return this.records.step(async (write) => {
+      const existing = await this.records.read<Held>(K.reservation(r.jobId));
       if (existing) return existing.state === "held" ? { ok: true } : { ok: false, reason: "released" };
-      const { userKey, globalKey, inFlightKey, user, global, inFlight } = await this.balances(r);
+      const [user, inFlight, guild, total, guilds] = await Promise.all([
+        this.totals(K.user(r.period, r.guildId, r.userId)),
+        this.records.read<number>(K.inFlight(r.guildId, r.userId)).then((n) => n ?? 0),
+        this.books(K.opsGuild(r.period, r.guildId)),
+        this.books(K.opsTotal(r.period)),
+        this.records.read<string[]>(K.opsGuilds(r.period)).then((list) => list ?? []),
+      ]);
       if (inFlight >= limits.maxInFlight) return { ok: false, reason: "in_flight", inFlight };
       const userLeft = limits.userMicros - user.spent - user.reserved;
       if (r.micros > userLeft) return { ok: false, reason: "budget", remainingMicros: Math.max(0, userLeft) };
-      if (limits.capMicros !== null) {
-        const capLeft = limits.capMicros - global.spent - global.reserved;
-        if (r.micros > capLeft) return { ok: false, reason: "spend_cap", remainingMicros: Math.max(0, capLeft) };
+      if (limits.guildCapMicros !== null && r.micros > limits.guildCapMicros - used(guild)) {
+        return { ok: false, reason: "guild_cap", remainingMicros: Math.max(0, limits.guildCapMicros - used(guild)) };
+      }
+      if (limits.capMicros !== null && r.micros > limits.capMicros - used(total)) {
+        return { ok: false, reason: "spend_cap", remainingMicros: Math.max(0, limits.capMicros - used(total)) };
       }
       write([
-        [K.reservation(r.jobId), { micros: r.micros, state: "held" } satisfies Held],
-        [userKey, { spent: user.spent, reserved: user.reserved + r.micros }],
-        [globalKey, { spent: global.spent, reserved: global.reserved + r.micros }],
-        [inFlightKey, inFlight + 1],
+        [K.reservation(r.jobId), { micros: r.micros, state: "held", ops: "held" } satisfies Held],
+        [K.user(r.period, r.guildId, r.userId), { spent: user.spent, reserved: user.reserved + r.micros }],
+        [K.inFlight(r.guildId, r.userId), inFlight + 1],
+        [K.opsGuild(r.period, r.guildId), { ...guild, reservedMicros: guild.reservedMicros + r.micros }],
+        [K.opsTotal(r.period), { ...total, reservedMicros: total.reservedMicros + r.micros }],
+        ...(guilds.includes(r.guildId) ? [] : [[K.opsGuilds(r.period), [...guilds, r.guildId]] as [string, unknown]]),
       ]);
       return { ok: true };
     });
   }
 
-  private release(r: Reservation, actual: number, state: "settled" | "refunded"): Promise<boolean> {
-    return this.step(async (write) => {
-      const held = await this.read<Held>(K.reservation(r.jobId));
-      if (!held || held.state !== "held") return false;
-      const charge = Math.min(actual, held.micros);
-      const { userKey, globalKey, inFlightKey, user, global, inFlight } = await this.balances(r);
-      write([
-        [K.reservation(r.jobId), { ...held, state, actual: charge } satisfies Held],
-        [userKey, { spent: user.spent + charge, reserved: Math.max(0, user.reserved - held.micros) }],
-        [globalKey, { spent: global.spent + charge, reserved: Math.max(0, global.reserved - held.micros) }],
-        [inFlightKey, Math.max(0, inFlight - 1)],
-      ]);
-      return true;
+  /**
+   * Closes the member's side (`member`: charge or refund) and/or books fal's bill (`billed`),
+   * each only if still open. Returns whether the side asked about changed.
+   */
+  private close(r: Reservation, member: { state: "settled" | "refunded"; charge: number } | null, billed: number | null): Promise<boolean> {
+    return this.records.step(async (write: Write) => {
+      const held = await this.records.read<Held>(K.reservation(r.jobId));
+      if (!held) return false;
+      const next: Held = { ...held };
+      const guild = await this.books(K.opsGuild(r.period, r.guildId));
+      const total = await this.books(K.opsTotal(r.period));
+      const entries: Array<[string, unknown]> = [];
+      let changed = false;
+      if (member && held.state === "held") {
+        const charge = Math.min(member.charge, held.micros);
+        const user = await this.totals(K.user(r.period, r.guildId, r.userId));
+        const inFlight = (await this.records.read<number>(K.inFlight(r.guildId, r.userId))) ?? 0;
+        entries.push(
+          [K.user(r.period, r.guildId, r.userId), { spent: user.spent + charge, reserved: Math.max(0, user.reserved - held.micros) }],
+          [K.inFlight(r.guildId, r.userId), Math.max(0, inFlight - 1)],
+        );
+        if (held.ops) {
+          const refunded = member.state === "refunded" ? held.micros : 0;
+          for (const t of [guild, total]) {
+            t.chargedMicros += charge;
+            t.refundedMicros += refunded;
+          }
+        }
+        Object.assign(next, { state: member.state, actual: charge });
+        changed = true;
+      }
+      if (billed !== null && held.ops === "held") {
+        for (const t of [guild, total]) {
+          t.reservedMicros = Math.max(0, t.reservedMicros - held.micros);
+          t.billedMicros += billed;
+        }
+        Object.assign(next, { ops: "billed", billed });
+        changed ||= member === null;
+      }
+      if (next.state === held.state && next.ops === held.ops) return false;
+      entries.push([K.reservation(r.jobId), next]);
+      if (held.ops) entries.push([K.opsGuild(r.period, r.guildId), guild], [K.opsTotal(r.period), total]);
+      write(entries);
+      return changed;
     });
   }
 
-  settle(r: Reservation, actualMicros: number): Promise<boolean> {
-    return this.release(r, actualMicros, "settled");
+  settle(r: Reservation, chargeMicros: number, billedMicros: number | null = chargeMicros): Promise<boolean> {
+    return this.close(r, { state: "settled", charge: chargeMicros }, billedMicros);
   }
 
-  refund(r: Reservation): Promise<boolean> {
-    return this.release(r, 0, "refunded");
+  refund(r: Reservation, billedMicros: number | null = 0): Promise<boolean> {
+    return this.close(r, { state: "refunded", charge: 0 }, billedMicros);
+  }
+
+  bill(r: Reservation, billedMicros: number): Promise<boolean> {
+    return this.close(r, null, billedMicros);
   }
 
   async usage(guildId: string, userId: string, period: string): Promise<Usage> {
-    const [t, inFlight] = await Promise.all([this.totals(K.user(period, guildId, userId)), this.read<number>(K.inFlight(guildId, userId))]);
+    const [t, inFlight] = await Promise.all([this.totals(K.user(period, guildId, userId)), this.records.read<number>(K.inFlight(guildId, userId))]);
     return { spentMicros: t.spent, reservedMicros: t.reserved, inFlight: inFlight ?? 0 };
   }
 
-  async globalUsage(period: string): Promise<Omit<Usage, "inFlight">> {
-    const t = await this.totals(K.global(period));
-    return { spentMicros: t.spent, reservedMicros: t.reserved };
-  }
-
-  forget(jobIds: string[]): Promise<void> {
-    return this.step(async () => {
-      const keys = jobIds.map((id) => K.reservation(id));
-      await this.settled();
-      await this.table.deleteKeys(keys);
-      for (const key of keys) this.cache.delete(key);
-    });
-  }
-
-  prune(beforeMs: number): Promise<number> {
-    return this.step(async () => {
-      await this.settled();
-      const removed = await this.table.deleteOlderThan(beforeMs);
-      this.cache.clear(); // whatever it held may be gone from the table now
-      return removed;
-    });
-  }
-
-  /** Waits until every queued change is on disk (called under the lock: nothing new is queued). */
-  private async settled(): Promise<void> {
-    while (this.flushing) await this.flushing.catch(() => undefined);
+  async operatorBooks(period: string): Promise<OperatorBooks> {
+    const ids = (await this.records.read<string[]>(K.opsGuilds(period))) ?? [];
+    const guilds = await Promise.all(ids.map(async (guildId) => ({ guildId, ...(await this.books(K.opsGuild(period, guildId))) })));
+    return { total: await this.books(K.opsTotal(period)), guilds };
   }
 
   resetSpent(guildId: string, userId: string, period: string): Promise<void> {
-    return this.step(async (write) => {
+    return this.records.step(async (write) => {
       const key = K.user(period, guildId, userId);
       const t = await this.totals(key);
       write([[key, { spent: 0, reserved: t.reserved }]]);
     });
+  }
+
+  forget(jobIds: string[]): Promise<void> {
+    return this.records.step(() => this.records.delete(jobIds.map((id) => K.reservation(id))));
+  }
+
+  prune(beforeMs: number): Promise<number> {
+    return this.records.step(() => this.records.deleteOlderThan(beforeMs));
   }
 }

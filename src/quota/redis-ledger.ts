@@ -1,50 +1,78 @@
 import { createHash } from "node:crypto";
 import type { RedisLike } from "../store/index.js";
-import { ledgerKeys as K, type Ledger, type Reservation, type ReserveLimits, type ReserveOutcome, type Usage } from "./ledger.js";
+import {
+  ledgerKeys as K,
+  type Ledger,
+  type OperatorBooks,
+  type OperatorTotals,
+  type Reservation,
+  type ReserveLimits,
+  type ReserveOutcome,
+  type Usage,
+} from "./ledger.js";
 
 /**
  * The ledger on Redis: each step is one Lua script, run atomically by the server, so any
- * number of bot processes share budgets exactly. Keys: user and global totals are hashes
- * (spent, reserved), in-flight counts are integers, a reservation is a hash (micros, state).
+ * number of bot processes share budgets and caps exactly. Member totals and the operator's
+ * books are hashes, in-flight counts integers, a reservation a hash with the member's side
+ * (`state`) and the operator's (`ops`), the servers of a period a set.
  */
 const KEEP_SECONDS = 60 * 86_400; // totals outlive the longest period (a month) comfortably
 
 const RESERVE = `
-local existing = redis.call('HGET', KEYS[4], 'state')
+local existing = redis.call('HGET', KEYS[5], 'state')
 if existing == 'held' then return {1, 0} end
 if existing then return {0, 4} end
 local amount = tonumber(ARGV[1])
-local inflight = tonumber(redis.call('GET', KEYS[3]) or '0')
-if inflight >= tonumber(ARGV[4]) then return {0, 3, inflight} end
-local us = tonumber(redis.call('HGET', KEYS[1], 'spent') or '0')
-local ur = tonumber(redis.call('HGET', KEYS[1], 'reserved') or '0')
-local left = tonumber(ARGV[2]) - us - ur
+local inflight = tonumber(redis.call('GET', KEYS[4]) or '0')
+if inflight >= tonumber(ARGV[5]) then return {0, 3, inflight} end
+local left = tonumber(ARGV[2]) - tonumber(redis.call('HGET', KEYS[1], 'spent') or '0') - tonumber(redis.call('HGET', KEYS[1], 'reserved') or '0')
 if amount > left then return {0, 1, left} end
-local cap = tonumber(ARGV[3])
-if cap >= 0 then
-  local gs = tonumber(redis.call('HGET', KEYS[2], 'spent') or '0')
-  local gr = tonumber(redis.call('HGET', KEYS[2], 'reserved') or '0')
-  if amount > cap - gs - gr then return {0, 2, cap - gs - gr} end
-end
+local function used(key) return tonumber(redis.call('HGET', key, 'billed') or '0') + tonumber(redis.call('HGET', key, 'reserved') or '0') end
+local guildCap = tonumber(ARGV[3])
+if guildCap >= 0 and amount > guildCap - used(KEYS[2]) then return {0, 5, guildCap - used(KEYS[2])} end
+local cap = tonumber(ARGV[4])
+if cap >= 0 and amount > cap - used(KEYS[3]) then return {0, 2, cap - used(KEYS[3])} end
 redis.call('HINCRBY', KEYS[1], 'reserved', amount)
 redis.call('HINCRBY', KEYS[2], 'reserved', amount)
-redis.call('INCR', KEYS[3])
-redis.call('HSET', KEYS[4], 'micros', amount, 'state', 'held')
-for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ARGV[5]) end
+redis.call('HINCRBY', KEYS[3], 'reserved', amount)
+redis.call('INCR', KEYS[4])
+redis.call('HSET', KEYS[5], 'micros', amount, 'state', 'held', 'ops', 'held')
+redis.call('SADD', KEYS[6], ARGV[7])
+for i = 1, 6 do redis.call('EXPIRE', KEYS[i], ARGV[6]) end
 return {1, 1}
 `;
 
-const RELEASE = `
-if redis.call('HGET', KEYS[1], 'state') ~= 'held' then return 0 end
-local held = tonumber(redis.call('HGET', KEYS[1], 'micros'))
-local charge = math.min(tonumber(ARGV[1]), held)
-redis.call('HINCRBY', KEYS[2], 'reserved', -held)
-redis.call('HINCRBY', KEYS[2], 'spent', charge)
-redis.call('HINCRBY', KEYS[3], 'reserved', -held)
-redis.call('HINCRBY', KEYS[3], 'spent', charge)
-if tonumber(redis.call('GET', KEYS[4]) or '0') > 0 then redis.call('DECR', KEYS[4]) end
-redis.call('HSET', KEYS[1], 'state', ARGV[2], 'actual', charge)
-return 1
+// ARGV[2]: the member's side to close ('settled', 'refunded', or '' to leave it); ARGV[3]: fal's bill (-1: not known yet)
+const CLOSE = `
+local held = tonumber(redis.call('HGET', KEYS[1], 'micros') or '-1')
+if held < 0 then return 0 end
+local ops = redis.call('HGET', KEYS[1], 'ops')
+local changed = 0
+if ARGV[2] ~= '' and redis.call('HGET', KEYS[1], 'state') == 'held' then
+  local charge = math.min(tonumber(ARGV[1]), held)
+  redis.call('HINCRBY', KEYS[2], 'reserved', -held)
+  redis.call('HINCRBY', KEYS[2], 'spent', charge)
+  if tonumber(redis.call('GET', KEYS[5]) or '0') > 0 then redis.call('DECR', KEYS[5]) end
+  if ops then
+    for i = 3, 4 do
+      redis.call('HINCRBY', KEYS[i], 'charged', charge)
+      if ARGV[2] == 'refunded' then redis.call('HINCRBY', KEYS[i], 'refunded', held) end
+    end
+  end
+  redis.call('HSET', KEYS[1], 'state', ARGV[2], 'actual', charge)
+  changed = 1
+end
+local billed = tonumber(ARGV[3])
+if billed >= 0 and ops == 'held' then
+  for i = 3, 4 do
+    redis.call('HINCRBY', KEYS[i], 'reserved', -held)
+    redis.call('HINCRBY', KEYS[i], 'billed', billed)
+  end
+  redis.call('HSET', KEYS[1], 'ops', 'billed', 'billed', billed)
+  if ARGV[2] == '' then changed = 1 end
+end
+return changed
 `;
 
 const RESET = `
@@ -52,20 +80,28 @@ if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'spent', 
 return 1
 `;
 
-interface EvalShaClient extends RedisLike {
+interface RedisClient extends RedisLike {
   evalSha(sha: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
   hGetAll(key: string): Promise<Record<string, string>>;
   get(key: string): Promise<string | null>;
+  sMembers(key: string): Promise<string[]>;
 }
 
+const toTotals = (h: Record<string, string>): OperatorTotals => ({
+  reservedMicros: Number(h.reserved ?? 0),
+  billedMicros: Number(h.billed ?? 0),
+  chargedMicros: Number(h.charged ?? 0),
+  refundedMicros: Number(h.refunded ?? 0),
+});
+
 export class RedisLedger implements Ledger {
-  private readonly client: EvalShaClient;
+  private readonly client: RedisClient;
 
   constructor(
     client: RedisLike,
     private readonly prefix: string,
   ) {
-    this.client = client as EvalShaClient;
+    this.client = client as RedisClient;
   }
 
   private key(k: string): string {
@@ -84,41 +120,39 @@ export class RedisLedger implements Ledger {
     }
   }
 
-  private keysFor(r: Reservation): { user: string; global: string; inFlight: string; reservation: string } {
-    return {
-      user: this.key(K.user(r.period, r.guildId, r.userId)),
-      global: this.key(K.global(r.period)),
-      inFlight: this.key(K.inFlight(r.guildId, r.userId)),
-      reservation: this.key(K.reservation(r.jobId)),
-    };
-  }
-
   async reserve(r: Reservation, limits: ReserveLimits): Promise<ReserveOutcome> {
-    const k = this.keysFor(r);
-    const [ok, reason, value] = (await this.run(RESERVE, [k.user, k.global, k.inFlight, k.reservation], [
+    const keys = [K.user(r.period, r.guildId, r.userId), K.opsGuild(r.period, r.guildId), K.opsTotal(r.period), K.inFlight(r.guildId, r.userId), K.reservation(r.jobId), K.opsGuilds(r.period)];
+    const [ok, reason, value] = (await this.run(RESERVE, keys.map((k) => this.key(k)), [
       r.micros,
       limits.userMicros,
+      limits.guildCapMicros ?? -1,
       limits.capMicros ?? -1,
       limits.maxInFlight,
       KEEP_SECONDS,
+      r.guildId,
     ])) as [number, number, number?];
     if (ok === 1) return { ok: true };
     if (reason === 3) return { ok: false, reason: "in_flight", inFlight: Number(value) };
     if (reason === 4) return { ok: false, reason: "released" };
-    return { ok: false, reason: reason === 2 ? "spend_cap" : "budget", remainingMicros: Math.max(0, Number(value)) };
+    const remainingMicros = Math.max(0, Number(value));
+    return { ok: false, reason: reason === 5 ? "guild_cap" : reason === 2 ? "spend_cap" : "budget", remainingMicros };
   }
 
-  private async release(r: Reservation, actual: number, state: "settled" | "refunded"): Promise<boolean> {
-    const k = this.keysFor(r);
-    return (await this.run(RELEASE, [k.reservation, k.user, k.global, k.inFlight], [actual, state])) === 1;
+  private async close(r: Reservation, member: "settled" | "refunded" | "", charge: number, billed: number | null): Promise<boolean> {
+    const keys = [K.reservation(r.jobId), K.user(r.period, r.guildId, r.userId), K.opsGuild(r.period, r.guildId), K.opsTotal(r.period), K.inFlight(r.guildId, r.userId)];
+    return (await this.run(CLOSE, keys.map((k) => this.key(k)), [charge, member, billed ?? -1])) === 1;
   }
 
-  settle(r: Reservation, actualMicros: number): Promise<boolean> {
-    return this.release(r, actualMicros, "settled");
+  settle(r: Reservation, chargeMicros: number, billedMicros: number | null = chargeMicros): Promise<boolean> {
+    return this.close(r, "settled", chargeMicros, billedMicros);
   }
 
-  refund(r: Reservation): Promise<boolean> {
-    return this.release(r, 0, "refunded");
+  refund(r: Reservation, billedMicros: number | null = 0): Promise<boolean> {
+    return this.close(r, "refunded", 0, billedMicros);
+  }
+
+  bill(r: Reservation, billedMicros: number): Promise<boolean> {
+    return this.close(r, "", 0, billedMicros);
   }
 
   async usage(guildId: string, userId: string, period: string): Promise<Usage> {
@@ -126,9 +160,14 @@ export class RedisLedger implements Ledger {
     return { spentMicros: Number(t.spent ?? 0), reservedMicros: Number(t.reserved ?? 0), inFlight: Number(inFlight ?? 0) };
   }
 
-  async globalUsage(period: string): Promise<Omit<Usage, "inFlight">> {
-    const t = await this.client.hGetAll(this.key(K.global(period)));
-    return { spentMicros: Number(t.spent ?? 0), reservedMicros: Number(t.reserved ?? 0) };
+  async operatorBooks(period: string): Promise<OperatorBooks> {
+    const ids = await this.client.sMembers(this.key(K.opsGuilds(period)));
+    const guilds = await Promise.all(ids.map(async (guildId) => ({ guildId, ...toTotals(await this.client.hGetAll(this.key(K.opsGuild(period, guildId)))) })));
+    return { total: toTotals(await this.client.hGetAll(this.key(K.opsTotal(period)))), guilds };
+  }
+
+  async resetSpent(guildId: string, userId: string, period: string): Promise<void> {
+    await this.run(RESET, [this.key(K.user(period, guildId, userId))], []);
   }
 
   async forget(jobIds: string[]): Promise<void> {
@@ -138,9 +177,5 @@ export class RedisLedger implements Ledger {
   /** Every ledger key on Redis expires by itself (KEEP_SECONDS after its last change). */
   async prune(): Promise<number> {
     return 0;
-  }
-
-  async resetSpent(guildId: string, userId: string, period: string): Promise<void> {
-    await this.run(RESET, [this.key(K.user(period, guildId, userId))], []);
   }
 }

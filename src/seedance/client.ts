@@ -23,6 +23,11 @@ export interface Seedance {
   watch(requestId: string, onStatus: (status: FalStatus) => void, signal: AbortSignal, stallMs: number): Promise<FalStatus | undefined>;
   /** Throws fal's ApiError/ValidationError when the job failed: fal has no FAILED status. */
   result(requestId: string): Promise<SeedanceOutput>;
+  /**
+   * fal's billed units for a request, from the `x-fal-billable-units` header of its result
+   * (success or error), once `result` was asked; null when fal sent none. Read once.
+   */
+  billableUnits(requestId: string): number | null;
   /** True when fal accepted the cancel (only possible while queued). */
   cancel(requestId: string): Promise<boolean>;
 }
@@ -42,9 +47,41 @@ export interface SeedanceOptions {
   proxyUrl: string | undefined;
 }
 
+/** Results whose billed units were seen but not read yet, at most (the oldest are dropped). */
+const UNITS_KEPT = 1_000;
+
+function headerOf(headers: unknown, name: string): string | undefined {
+  if (!headers) return undefined;
+  if (headers instanceof Headers) return headers.get(name) ?? undefined;
+  const entry = Object.entries(headers as Record<string, string>).find(([k]) => k.toLowerCase() === name);
+  return entry?.[1];
+}
+
+/**
+ * The fetch @fal-ai/client uses, noting fal's billed units from result responses (the client
+ * does not surface the header yet). Through a proxy the real URL is in x-fal-target-url.
+ */
+function fetchNotingUnits(units: Map<string, number>): typeof fetch {
+  return async (input, init) => {
+    const response = await fetch(input, init);
+    const billed = response.headers.get("x-fal-billable-units");
+    if (billed !== null && Number.isFinite(Number(billed))) {
+      const url = headerOf(init?.headers, "x-fal-target-url") ?? String(input instanceof Request ? input.url : input);
+      const requestId = /\/requests\/([^/?]+)(?:\?|$)/.exec(url)?.[1]; // the result route, not /status
+      if (requestId) {
+        units.set(requestId, Number(billed));
+        if (units.size > UNITS_KEPT) units.delete(units.keys().next().value!);
+      }
+    }
+    return response;
+  };
+}
+
 export function createSeedance(options: SeedanceOptions): Seedance {
+  const units = new Map<string, number>();
   const fal: FalClient = createFalClient({
     credentials: options.falKey,
+    fetch: fetchNotingUnits(units),
     ...(options.proxyUrl ? { proxyUrl: { url: options.proxyUrl, when: "always" as const } } : {}),
   });
   const model = options.model;
@@ -84,6 +121,11 @@ export function createSeedance(options: SeedanceOptions): Seedance {
     async result(requestId) {
       const r = await fal.queue.result(model, { requestId });
       return seedanceOutputSchema.parse(r.data);
+    },
+    billableUnits(requestId) {
+      const n = units.get(requestId);
+      units.delete(requestId);
+      return n ?? null;
     },
     async cancel(requestId) {
       try {

@@ -53,6 +53,19 @@ export function largestFrame(resolution: Resolution): FrameSize {
   return Object.values(FRAME_SIZES[resolution]).reduce((a, b) => (b.width * b.height > a.width * a.height ? b : a));
 }
 
+/**
+ * fal's published price per billed unit, read as a thousand video tokens (the unit its price
+ * is quoted in: $0.014 standard, $0.0112 fast), in µ$.
+ */
+export function unitPriceMicros(tier: Tier): number {
+  return tier.tenthMicrosPerToken * 100;
+}
+
+/** What fal billed, in µ$, for `units` billed units at `priceMicros` each (rounded up). */
+export function billedMicros(units: number, priceMicros: number): number {
+  return Math.ceil(units * priceMicros);
+}
+
 /** Cost in µ$ of a video of this frame size and length, rounded up. */
 export function costMicros(tier: Tier, frame: FrameSize, seconds: number): number {
   return Math.ceil((frame.width * frame.height * seconds * 24 * tier.tenthMicrosPerToken) / (1024 * 10));

@@ -9,7 +9,7 @@ const outcomes = await Promise.all(
   Array.from({ length: Number(count) }, (_, i) =>
     ledger.reserve(
       { jobId: `${process.pid}-${i}`, guildId, userId, period: "p", micros: Number(micros) },
-      { userMicros: Number(limit), capMicros: null, maxInFlight: 1_000_000 },
+      { userMicros: Number(limit), guildCapMicros: null, capMicros: null, maxInFlight: 1_000_000 },
     ),
   ),
 );

@@ -15,7 +15,11 @@ describe("configuration", () => {
       logLevel: "info",
       quotaPeriod: "day",
       defaultQuotaMicros: 5_000_000,
-      spendCapMicros: null,
+      spendCapMicros: 20_000_000, // on unless turned off: the operator pays
+      guildSpendCapMicros: null,
+      allowedGuildIds: null,
+      ownerIds: null,
+      falUnitPriceUsd: null,
       maxJobsPerUser: 2,
       maxConcurrentJobs: 10,
       jobTimeoutMs: 30 * 60_000,
@@ -36,6 +40,8 @@ describe("configuration", () => {
       [{ ...base, SPEND_CAP_USD: "-3" }, /^Configuration error: SPEND_CAP_USD must be an amount/],
       [{ ...base, MAX_JOBS_PER_USER: "0" }, /^Configuration error: MAX_JOBS_PER_USER must be a whole number from 1/],
       [{ ...base, DISCORD_GUILD_ID: "abc" }, /^Configuration error: DISCORD_GUILD_ID must be a guild id/],
+      [{ ...base, SPEND_CAP_USD: "off" }, /^Configuration error: SPEND_CAP_USD must be an amount in US dollars, such as 20, or none/],
+      [{ ...base, ALLOWED_GUILD_IDS: "123, my-server" }, /^Configuration error: ALLOWED_GUILD_IDS must be a comma list of Discord ids/],
       [{ ...base, JOB_RETENTION_DAYS: "0" }, /^Configuration error: JOB_RETENTION_DAYS must be a whole number from 1 to 3650/],
       [{ ...base, DISCORD_TOKEN: "has space secret" }, /^Configuration error: DISCORD_TOKEN must be a bot token without spaces/],
     ];
@@ -55,6 +61,11 @@ describe("configuration", () => {
   it("accepts a proxy instead of a fal key, a guild, a cheaper tier and a cap", () => {
     const c = parseConfig({ DISCORD_TOKEN: "t0ken", FAL_PROXY_URL: "http://127.0.0.1:9/fal", DISCORD_GUILD_ID: "123456789012345678", SPEND_CAP_USD: "250", DISCORD_CDN_URL: "http://127.0.0.1:8080/" });
     expect(c).toMatchObject({ falKey: undefined, falProxyUrl: "http://127.0.0.1:9/fal", discordGuildId: "123456789012345678", spendCapMicros: 250_000_000, attachmentOrigins: ["http://127.0.0.1:8080"] });
+  });
+
+  it("takes the operator's controls: servers, owners, caps (none in words), fal's unit price", () => {
+    const c = parseConfig({ ...base, ALLOWED_GUILD_IDS: "123456789012345678, 223456789012345678", OWNER_IDS: "323456789012345678", SPEND_CAP_USD: "none", GUILD_SPEND_CAP_USD: "7.5", FAL_UNIT_PRICE_USD: "0.02" });
+    expect(c).toMatchObject({ allowedGuildIds: ["123456789012345678", "223456789012345678"], ownerIds: ["323456789012345678"], spendCapMicros: null, guildSpendCapMicros: 7_500_000, falUnitPriceUsd: 0.02 });
   });
 
   it("scrubs secrets and interaction tokens from log lines", () => {

@@ -18,7 +18,8 @@
 //   expect(fake.pings().filter((p) => p.mentions.everyone || p.mentions.roles.length)).toEqual([]);
 import { Driver } from "./driver.js";
 import { FakeServer } from "./server.js";
-import { State, resolveOptions } from "./state.js";
+import { botRoleJson, channelJson } from "./payloads.js";
+import { Intents, State, resolveOptions } from "./state.js";
 import type {
   APIAttachmentLike,
   ClickArgs,
@@ -164,6 +165,13 @@ class FakeDiscordImpl implements FakeDiscord {
   }
   holdNext(match: { method?: string; path: RegExp }, ms: number, times = 1): void {
     this.server.holdNext({ ...match, ms, times });
+  }
+  setBotPermissions(permissions: bigint): void {
+    const w = this.state.world;
+    w.botPermissions = permissions;
+    // as an admin's change reaches a bot: the role and the channel's overwrites, on the gateway
+    this.state.dispatch("GUILD_ROLE_UPDATE", { guild_id: w.guildId, role: botRoleJson(w) }, Intents.Guilds);
+    this.state.dispatch("CHANNEL_UPDATE", channelJson(w), Intents.Guilds);
   }
   setInteractionTokenTtl(ms: number): void {
     this.state.tokenTtlMs = ms;

@@ -146,6 +146,11 @@ function role(id: string, name: string, position: number, permissions: bigint, e
   };
 }
 
+/** The bot's managed role, as GUILD_CREATE and GUILD_ROLE_UPDATE carry it. */
+export function botRoleJson(w: World): Record<string, unknown> {
+  return role(w.roles.bot, "FakeBot", 3, w.botPermissions, { managed: true, tags: { bot_id: w.botUser.id } });
+}
+
 export function guildJson(w: World): Record<string, unknown> {
   return {
     id: w.guildId, name: "Fake Guild", icon: null, icon_hash: null, splash: null, discovery_splash: null,
@@ -160,7 +165,7 @@ export function guildJson(w: World): Record<string, unknown> {
       role(w.roles.everyone, "@everyone", 0, w.everyonePermissions),
       role(w.roles.pingable, "Pingable", 1, 0n, { mentionable: true }),
       role(w.roles.admin, "Admin", 2, P.MANAGE_GUILD),
-      role(w.roles.bot, "FakeBot", 3, w.botPermissions, { managed: true, tags: { bot_id: w.botUser.id } }),
+      botRoleJson(w),
     ],
     emojis: [],
     stickers: [],

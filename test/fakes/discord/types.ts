@@ -244,6 +244,11 @@ export interface FakeDiscord {
   failNext(match: { method?: string; path: RegExp }, reply: FailReply, times?: number): void;
   /** Handles matching requests normally but delays the answer by `ms` (a crash can fall in between). */
   holdNext(match: { method?: string; path: RegExp }, ms: number, times?: number): void;
+  /**
+   * Changes the bot's effective permissions in the channel now (an admin edited its role or the
+   * channel), telling the bot over the gateway (GUILD_ROLE_UPDATE, CHANNEL_UPDATE) as Discord does.
+   */
+  setBotPermissions(permissions: bigint): void;
   setInteractionTokenTtl(ms: number): void;
   disconnectGateway(code?: number): void;
   /** Number of gateway sessions that are connected and have received READY. */

@@ -14,6 +14,8 @@ const QUEUE_HOST = "https://queue.fal.run";
 export interface JobResult {
   status: number;
   body: unknown;
+  /** fal's x-fal-billable-units for the result, when it reports them. */
+  billableUnits?: number;
 }
 
 interface Phase {
@@ -146,7 +148,10 @@ export class Job implements FakeJob {
     const problems = this.checkImages();
     if (problems.length > 0) return (this.result = { status: 422, body: { detail: problems } });
     const outcome = this.releasedAt !== undefined && this.timeline.outcome.kind !== "video" ? { kind: "video" as const } : this.timeline.outcome;
-    if (outcome.kind === "error") return (this.result = { status: outcome.status, body: { detail: outcome.detail } });
+    const units = this.timeline.billableUnits;
+    if (outcome.kind === "error") {
+      return (this.result = { status: outcome.status, body: { detail: outcome.detail }, ...(typeof units === "number" ? { billableUnits: units } : {}) });
+    }
     const want = expectedVideo(this.input ?? {});
     const o = outcome.kind === "video" ? outcome : { kind: "video" as const };
     const video = makeMp4({
@@ -157,12 +162,16 @@ export class Job implements FakeJob {
     });
     this.video = video;
     this.videoUrl = this.storage.putOutput("output.mp4", "video/mp4", video, this.requestId);
+    // fal bills video tokens (width × height × seconds × 24 / 1024), in thousands
+    const frame = { width: o.width ?? want.width, height: o.height ?? want.height, seconds: Math.round(o.durationSec ?? want.durationSec) };
+    const tokensK = Math.round((frame.width * frame.height * frame.seconds * 24) / 1024) / 1000;
     this.result = {
       status: 200,
       body: {
         video: { url: this.videoUrl, content_type: "video/mp4", file_name: "output.mp4", file_size: video.length },
         seed: this.seed,
       },
+      ...(units === null ? {} : { billableUnits: units ?? tokensK }),
     };
     return this.result;
   }

@@ -91,7 +91,9 @@ export function handleQueue(ctx: QueueContext, x: Exchange): void | Promise<void
   if (sub === "") {
     if (x.method !== "GET") return methodNotAllowed(x);
     const r = job.resultReply();
-    return sendJson(x, r.status, r.body, { "x-fal-request-id": job.requestId });
+    const headers: Record<string, string> = { "x-fal-request-id": job.requestId };
+    if (r.billableUnits !== undefined) headers["x-fal-billable-units"] = String(r.billableUnits);
+    return sendJson(x, r.status, r.body, headers);
   }
   return sendJson(x, 404, { detail: "Not Found" });
 }

@@ -16,6 +16,11 @@ export interface JobTimeline {
   logs: string[];
   /** Default: a video of the requested duration/size. */
   outcome: JobOutcome;
+  /**
+   * fal's x-fal-billable-units on the result. Default: for a video, its video tokens in
+   * thousands (no header for an error); null: no header; a number: that.
+   */
+  billableUnits?: number | null;
 }
 
 export interface FakeFalOptions {
@@ -115,6 +120,7 @@ export function mergeTimeline(...parts: Array<Partial<JobTimeline> | undefined>)
     if (p.runMs !== undefined) t.runMs = p.runMs;
     if (p.logs !== undefined) t.logs = [...p.logs];
     if (p.outcome !== undefined) t.outcome = p.outcome;
+    if (p.billableUnits !== undefined) t.billableUnits = p.billableUnits;
   }
   return t;
 }

@@ -1,0 +1,74 @@
+import type { Client } from "discord.js";
+import type { Config } from "../config/env.js";
+import type { Logger } from "../log/logger.js";
+import type { Store } from "../store/index.js";
+
+const PAUSED_KEY = "operator:paused";
+
+export interface PauseState {
+  by: string;
+  at: number;
+}
+
+/**
+ * Whoever runs the bot pays fal for it: the operator (OWNER_IDS, else the application's owner
+ * or its team, from Discord) decides which servers it serves and can stop all new spending at
+ * once. The pause lives in the store, so it survives restarts and holds for every process.
+ */
+export class Operator {
+  private owners: ReadonlySet<string>;
+
+  constructor(
+    private readonly config: Pick<Config, "allowedGuildIds" | "ownerIds">,
+    private readonly store: Store,
+    private readonly log: Logger,
+  ) {
+    this.owners = new Set(config.ownerIds ?? []);
+  }
+
+  /** Without OWNER_IDS, the owners are the application's owner, or its team's members. */
+  async resolveOwners(client: Client<true>): Promise<void> {
+    if (this.config.ownerIds) return;
+    try {
+      const app = await client.application.fetch();
+      const owner = app.owner;
+      const ids = !owner ? [] : "members" in owner ? [...owner.members.keys()] : [owner.id];
+      this.owners = new Set(ids);
+      if (!ids.length) this.log.warn("the application has no owner Discord reports; set OWNER_IDS to use /operator");
+    } catch (err) {
+      this.log.warn({ err }, "could not read the application's owner from Discord; set OWNER_IDS to use /operator");
+    }
+  }
+
+  get ownerCount(): number {
+    return this.owners.size;
+  }
+
+  isOwner(userId: string): boolean {
+    return this.owners.has(userId);
+  }
+
+  /** Whether the bot serves this server (every server when ALLOWED_GUILD_IDS is unset). */
+  serves(guildId: string | null): boolean {
+    const allowed = this.config.allowedGuildIds;
+    return allowed === null || (guildId !== null && allowed.includes(guildId));
+  }
+
+  get serverListOpen(): boolean {
+    return this.config.allowedGuildIds === null;
+  }
+
+  async paused(): Promise<PauseState | null> {
+    return (await this.store.get<PauseState>(PAUSED_KEY)) ?? null;
+  }
+
+  async pause(by: string): Promise<void> {
+    await this.store.set(PAUSED_KEY, { by, at: Date.now() } satisfies PauseState);
+    this.log.warn({ by }, "new videos paused by the operator");
+  }
+
+  async resume(by: string): Promise<void> {
+    await this.store.delete(PAUSED_KEY);
+    this.log.warn({ by }, "new videos resumed by the operator");
+  }
+}
