@@ -100,6 +100,47 @@ for (const backend of backends) {
       expect(await ledger.usage("g", userId, "2026-11-24")).toEqual({ spentMicros: JOB, reservedMicros: 0, inFlight: 0 });
     });
 
+    it("holds a server to its cap whatever its members' budgets: exactly N of 200 members at once", async () => {
+      const guildId = `g-${randomUUID()}`;
+      const n = 7;
+      const outcomes = await Promise.all(
+        Array.from({ length: 200 }, () => ledger.reserve(reservation({ guildId, userId: randomUUID() }), { userMicros: 1_000 * JOB, maxInFlight: 10, guildCapMicros: n * JOB, capMicros: null })),
+      );
+      expect(outcomes.filter((o) => o.ok)).toHaveLength(n);
+      expect(outcomes.find((o) => !o.ok)).toEqual({ ok: false, reason: "guild_cap", remainingMicros: 0 });
+      const books = await ledger.operatorBooks("2026-11-24");
+      expect(books.guilds.find((g) => g.guildId === guildId)).toMatchObject({ reservedMicros: n * JOB, billedMicros: 0 });
+      // another server is not held by this one's cap
+      expect((await ledger.reserve(reservation({ guildId: `other-${randomUUID()}` }), { userMicros: 1_000 * JOB, maxInFlight: 10, guildCapMicros: n * JOB, capMicros: null })).ok).toBe(true);
+    });
+
+    it("keeps the operator's books: what fal billed counts against the caps, also for a refunded job, and a bill can come later", async () => {
+      const period = `p-${randomUUID()}`;
+      const guildId = `g-${randomUUID()}`;
+      const limits = { userMicros: 1_000 * JOB, maxInFlight: 10, guildCapMicros: null, capMicros: 3 * JOB };
+      const delivered = reservation({ period, guildId });
+      const failedAfterRender = reservation({ period, guildId });
+      const stillRendering = reservation({ period, guildId });
+      for (const r of [delivered, failedAfterRender, stillRendering]) expect((await ledger.reserve(r, limits)).ok).toBe(true);
+      expect(await ledger.reserve(reservation({ period, guildId }), limits)).toEqual({ ok: false, reason: "spend_cap", remainingMicros: 0 });
+
+      expect(await ledger.settle(delivered, 2 * JOB, 2 * JOB)).toBe(true); // fal billed more than held: the member pays the hold
+      expect(await ledger.refund(failedAfterRender, JOB)).toBe(true); // the member gets it back; fal's bill stays on the books
+      expect(await ledger.refund(stillRendering, null)).toBe(true); // fal's bill not known yet: its hold stays on the books
+      expect((await ledger.usage(guildId, delivered.userId, period)).spentMicros).toBe(JOB);
+      expect((await ledger.usage(guildId, failedAfterRender.userId, period)).spentMicros).toBe(0);
+      let books = await ledger.operatorBooks(period);
+      expect(books.total).toEqual({ reservedMicros: JOB, billedMicros: 3 * JOB, chargedMicros: JOB, refundedMicros: 2 * JOB });
+      expect(await ledger.reserve(reservation({ period, guildId }), limits)).toEqual({ ok: false, reason: "spend_cap", remainingMicros: 0 });
+
+      expect(await ledger.bill(stillRendering, 0)).toBe(true); // fal was done, and billed nothing
+      expect(await ledger.bill(stillRendering, JOB)).toBe(false);
+      expect(await ledger.refund(failedAfterRender, 5 * JOB)).toBe(false); // each side moves once
+      books = await ledger.operatorBooks(period);
+      expect(books.total).toEqual({ reservedMicros: 0, billedMicros: 3 * JOB, chargedMicros: JOB, refundedMicros: 2 * JOB });
+      expect(books.guilds).toEqual([{ guildId, ...books.total }]);
+    });
+
     it("never charges more than was held", async () => {
       const r = reservation();
       await ledger.reserve(r, { userMicros: 5_000_000, ...unlimited });

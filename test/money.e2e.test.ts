@@ -156,6 +156,10 @@ describe("deadlines", () => {
     await fal.waitFor(() => fal.submissions.length === 2, 10_000);
     expect(fal.submissions.map((s) => s.input.prompt)).toEqual(["A renders forever", "C after A"]);
     expect(fal.submissions[1]!.at).toBeGreaterThanOrEqual(fal.jobs.get(fal.submissions[0]!.requestId)!.completedAt!);
+    // A's member was refunded long ago; what fal billed for it is on the operator's books now
+    await discord.waitFor(() => /its bill is booked/.test(h.logs()), 5_000);
+    const status = await discord.slashCommand({ name: "operator", user: discord.owner, options: [{ name: "status", type: 1, options: [] }] });
+    expect(await discord.waitFor(() => ephemeralText(h, status))).toMatch(/All servers: fal billed \$1\.51 · held \$\d+\.\d\d · charged \$0\.00 · refunded \$\d+\.\d\d/);
   });
 
   it("a job being delivered is never timed out: its video exists and is paid for", async () => {

@@ -32,9 +32,10 @@ export async function loadCommands(dir: URL = COMMANDS_DIR): Promise<Map<string,
   const files = (await readdir(dir)).filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith(".d.ts") && !isLeftover(dir, f)).sort();
   const commands = new Map<string, Command>();
   for (const file of files) {
-    const parsed = commandModule.safeParse(await import(new URL(file, dir).href));
+    const module: unknown = await import(new URL(file, dir).href);
+    const parsed = commandModule.safeParse(module);
     if (!parsed.success) throw new Error(`commands/${file} is not a valid command module: ${parsed.error.issues[0]?.message}`);
-    const command = parsed.data.default as unknown as Command;
+    const command = (module as { default: Command }).default; // as written: parsing would drop what the schema does not name
     if (commands.has(command.definition.name)) throw new Error(`commands/${file} repeats the command name ${command.definition.name}`);
     commands.set(command.definition.name, command);
   }

@@ -4,6 +4,18 @@ export class TooLargeError extends Error {
 
 export class DownloadError extends Error {
   override name = "DownloadError";
+  constructor(
+    message: string,
+    /** The HTTP status the server answered, when it answered. */
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+
+  /** The file is not there (any more): asking again will not help. */
+  get gone(): boolean {
+    return this.status === 404 || this.status === 410;
+  }
 }
 
 /**
@@ -19,7 +31,7 @@ export async function downloadCapped(url: string, maxBytes: number, timeoutMs = 
   try {
     // ask for the bytes as they are; a server that compresses anyway is still capped below
     const response = await fetch(url, { redirect: "error", signal: controller.signal, headers: { "accept-encoding": "identity" } });
-    if (!response.ok || !response.body) throw new DownloadError(`HTTP ${response.status}`);
+    if (!response.ok || !response.body) throw new DownloadError(`HTTP ${response.status}`, response.status);
     const declared = Number(response.headers.get("content-length") ?? NaN);
     const encoding = response.headers.get("content-encoding");
     if (!encoding || encoding === "identity") {

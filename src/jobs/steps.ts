@@ -1,5 +1,6 @@
 import { ApiError } from "@fal-ai/client";
 import { fetchImage } from "../discord/attachments.js";
+import { DownloadError } from "../http/download.js";
 import type { FalStatus } from "../seedance/client.js";
 import { describeFalError } from "../seedance/errors.js";
 import { buildSeedanceInput } from "../seedance/input.js";
@@ -164,7 +165,10 @@ export class JobSteps {
 
   async deliver(live: LiveJob): Promise<void> {
     const { job } = live;
-    const video = await downloadVideo(job.videoUrl!);
+    const video = await downloadVideo(job.videoUrl!).catch((err: unknown) => {
+      if (err instanceof DownloadError && err.gone) throw new JobFailure("The finished video is no longer at fal, so it could not be posted. You were not charged; please run the command again.");
+      throw err; // a passing fault: tried again
+    });
     const measured = videoCost(job, this.o.tier, video);
     const falCost = job.falCost ?? { micros: measured.micros, source: "video" as const };
     const charge = Math.min(falCost.micros, job.reservation!.micros);

@@ -50,6 +50,7 @@ class FakeDiscordImpl implements FakeDiscord {
   readonly guildId: string;
   readonly channelId: string;
   readonly ownerUserId: string;
+  readonly owner: FakeUser;
   readonly users: { requester: FakeUser; stranger: FakeUser; admin: FakeUser };
   readonly roles: { everyone: string; bot: string; admin: string; pingable: string };
   readonly botUser: FakeUser;
@@ -69,6 +70,7 @@ class FakeDiscordImpl implements FakeDiscord {
     this.guildId = w.guildId;
     this.channelId = w.channelId;
     this.ownerUserId = w.owner.id;
+    this.owner = w.owner;
     this.users = w.users;
     this.roles = { ...w.roles };
     this.botUser = w.botUser;

@@ -208,6 +208,8 @@ export interface FakeDiscord {
   channelId: string;
   /** Guild owner (not one of `users`; has every permission). */
   ownerUserId: string;
+  /** The guild's owner, who also owns the application (GET /applications/@me). */
+  owner: FakeUser;
   users: { requester: FakeUser; stranger: FakeUser; admin: FakeUser };
   /** Guild roles: `everyone` (= guildId), the bot's managed role, `Admin` (Manage Guild) and `Pingable` (mentionable). */
   roles: { everyone: string; bot: string; admin: string; pingable: string };
