@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { DEFAULT_BOT_PERMISSIONS, P, type FakeUser } from "./fakes/discord/index.js";
-import { ephemeralText, quotaText, runVideo, startHarness, videoMessages, type Harness } from "./support/harness.js";
+import { deliveredVideo, doneMessage, ephemeralText, quotaText, runVideo, startHarness, videoMessages, type Harness } from "./support/harness.js";
 import { REDIS_URL } from "./support/redis.js";
 
 let h: Harness;
@@ -19,7 +19,6 @@ async function quota(h: Harness, user: FakeUser, sub: string, options: Array<{ n
   return h.discord.waitFor(() => ephemeralText(h, i), 10_000);
 }
 
-const done = (h: Harness, interactionId: string) => h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === interactionId && m.content.includes("✅ Done")), 15_000);
 
 describe("who may spend", () => {
   it("a server not on ALLOWED_GUILD_IDS gets 'not enabled' for everything, and nothing is downloaded or sent; the owner's /operator still works there", async () => {
@@ -53,7 +52,7 @@ describe("caps above the admins' budgets", () => {
       const { discord, fal } = h;
       expect(await quota(h, discord.users.admin, "default", [{ name: "usd", type: 10, value: 1_000 }])).toContain("$1000.00");
       const first = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
-      await done(h, first.id);
+      await doneMessage(h, first.id);
       const second = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9", user: discord.users.stranger });
       expect(await discord.waitFor(() => ephemeralText(h, second))).toMatch(/This server's budget for this period, set by the bot's operator, is used up \(\$0\.49 left/);
       expect(fal.submissions).toHaveLength(1);
@@ -97,7 +96,7 @@ describe("/operator", () => {
     expect(await discord.waitFor(() => ephemeralText(h, capped))).toMatch(/This server's budget for this period, set by the bot's operator, is used up \(\$1\.00 left/);
     expect(await operator(h, discord.owner, "cap", [{ name: "guild_id", type: 3, value: discord.guildId }, { name: "usd", type: 3, value: "default" }])).toMatch(/follows GUILD_SPEND_CAP_USD/);
     const ok = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
-    await done(h, ok.id);
+    await doneMessage(h, ok.id);
     const status = await operator(h, discord.owner, "status");
     expect(status).toMatch(/All servers: fal billed \$1\.51 · held \$0\.00 · charged \$1\.51 · refunded \$0\.00 · cap \$20\.00 \(\$18\.49 left\)/);
     expect(status).toContain(`Fake Guild (${discord.guildId}): fal billed $1.51`);
@@ -134,7 +133,7 @@ describe("what fal billed", () => {
   it("without billed units from fal, the delivered video's own frame and length are the bill", async () => {
     h = await startHarness({ fal: { timeline: { queuePositions: [0], stepMs: 50, runMs: 100, billableUnits: null, outcome: { kind: "video", durationSec: 6 } } } });
     const i = await runVideo(h, { resolution: "720p", aspect_ratio: "16:9" });
-    await done(h, i.id);
+    await doneMessage(h, i.id);
     expect(h.logs()).toMatch(/"billed":1814400.*"msg":"budget settled"/);
     expect(await operator(h, h.discord.owner, "status")).toMatch(/fal billed \$1\.81 · held \$0\.00 · charged \$1\.81/);
   });
@@ -143,7 +142,7 @@ describe("what fal billed", () => {
     // fal reports more than the estimate (1.2 × a 5 s 720p video): the operator's books say so; the member pays the hold
     h = await startHarness({ fal: { timeline: { queuePositions: [0], stepMs: 50, runMs: 100, billableUnits: 129.6 } } });
     const i = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
-    await done(h, i.id);
+    await doneMessage(h, i.id);
     expect(await quotaText(h)).toMatch(/Spent \$1\.51/);
     expect(await operator(h, h.discord.owner, "status")).toMatch(/fal billed \$1\.81 · held \$0\.00 · charged \$1\.51/);
   });
@@ -153,10 +152,7 @@ describe("never render what cannot be delivered", () => {
   it("a 🔁 or Regenerate in a channel where the bot can no longer post is refused before any reservation", async () => {
     h = await startHarness();
     const { discord, fal } = h;
-    const first = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
-    await done(h, first.id);
-    const result = videoMessages(h)[0]!;
-    const regenerate = (result.components[0] as any).components[0];
+    const { result, regenerate } = await deliveredVideo(h);
     discord.setBotPermissions(DEFAULT_BOT_PERMISSIONS & ~P.ATTACH_FILES);
     await new Promise((r) => setTimeout(r, 200)); // the gateway's update reaches the bot
     const click = await discord.clickButton({ messageId: result.id, customId: regenerate.custom_id, user: discord.users.requester });

@@ -1,10 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { ephemeralText, PICTURE, PNG, runVideo, startHarness, videoMessages, type Harness } from "./support/harness.js";
+import { deliveredVideo, doneMessage, ephemeralText, PICTURE, PNG, runVideo, startHarness, videoMessages, type Harness } from "./support/harness.js";
 
 let h: Harness;
 afterEach(async () => h?.close());
 
-const done = (h: Harness, interactionId: string) => h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === interactionId && m.content.includes("✅ Done")), 10_000);
 
 describe("mention safety", () => {
   it("no message the bot sends pings anyone but the requester, a role or everyone: /video, regenerate, refusals and failures", async () => {
@@ -14,7 +13,7 @@ describe("mention safety", () => {
     const prompt = `@everyone @here <@&${discord.roles.pingable}> <@${stranger.id}> <@!${stranger.id}> the cat surfs`;
 
     const first = await runVideo(h, { prompt, duration: 5, resolution: "720p", aspect_ratio: "16:9" });
-    await done(h, first.id);
+    await doneMessage(h, first.id);
     const result = videoMessages(h)[0]!;
     // regenerate by reaction and by button (the second is refused by the budget, in a channel reply)
     await discord.react({ messageId: result.id, emoji: "🔁", user: requester });
@@ -46,10 +45,7 @@ describe("buttons belong to their message", () => {
   it("a button naming another job than the message it sits on does nothing but say so", async () => {
     h = await startHarness();
     const { discord, fal } = h;
-    const first = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
-    await done(h, first.id);
-    const result = videoMessages(h)[0]!;
-    const regenerate = (result.components[0] as any).components[0];
+    const { result, regenerate } = await deliveredVideo(h);
     fal.nextTimeline({ queuePositions: [5, 4, 3, 2, 1, 0], stepMs: 5_000 });
     const second = await runVideo(h, { duration: 4, resolution: "480p", aspect_ratio: "1:1" });
     const queued = await discord.waitFor(() => discord.messages().find((m) => m.interactionId === second.id && m.content.includes("Queued at fal")), 10_000);
@@ -81,7 +77,7 @@ describe("upload limit", () => {
         { name: "duration", type: 4, value: 5 },
       ],
     });
-    await done(h, interaction.id);
+    await doneMessage(h, interaction.id);
     const post = videoMessages(h)[0]!;
     expect(post.attachments[0]!.size).toBe(15 * 1024 * 1024);
     expect(post.content).not.toContain("here is a link");

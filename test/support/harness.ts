@@ -142,3 +142,17 @@ export async function quotaText(h: Harness, user = h.discord.users.requester): P
 export function videoMessages(h: Pick<Harness, "discord">) {
   return h.discord.allMessages().filter((m) => m.attachments.some((a) => a.filename.endsWith(".mp4")));
 }
+
+/** Waits for the ✅ on an interaction's progress message. */
+export function doneMessage(h: Harness, interactionId: string) {
+  return h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === interactionId && m.content.includes("✅ Done")), 15_000);
+}
+
+/** A /video (5 s, 720p, 16:9 unless told) run to the end: its interaction, its result message, and the result's Regenerate button. */
+export async function deliveredVideo(h: Harness, opts: Parameters<typeof runVideo>[1] = {}) {
+  const interaction = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9", ...opts });
+  await doneMessage(h, interaction.id);
+  const result = videoMessages(h).at(-1)!;
+  const regenerate = (result.components[0] as { components: Array<{ custom_id: string; label?: string }> }).components[0]!;
+  return { interaction, result, regenerate };
+}
