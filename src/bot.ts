@@ -1,26 +1,32 @@
-import { Client, Events, GatewayIntentBits, Options, Partials } from "discord.js";
+import { randomUUID } from "node:crypto";
+import { Events, RESTEvents, type Client } from "discord.js";
 import type { Config } from "./config/env.js";
+import { createDiscordClient, planShards } from "./discord/client.js";
 import { Cooldown } from "./discord/cooldown.js";
 import { loadCommands } from "./discord/loader.js";
 import { DiscordMessages } from "./discord/messages.js";
 import { registerCommands } from "./discord/register.js";
 import { routeCommands, routeReactions } from "./discord/router.js";
-import { JobRepository } from "./jobs/repository.js";
+import { botRoutes } from "./http/routes.js";
+import { startHttpServer } from "./http/server.js";
 import { Admissions } from "./jobs/admissions.js";
-import { Operator } from "./operator/operator.js";
-import { formatUsd } from "./seedance/pricing.js";
+import { JobRepository } from "./jobs/repository.js";
 import { startRetention } from "./jobs/retention.js";
 import { JobRunner } from "./jobs/runner.js";
-import { Slots } from "./jobs/slots.js";
-import { Budget } from "./quota/budget.js";
+import { SharedSlots } from "./jobs/shared-slots.js";
+import { Slots, type SlotPool } from "./jobs/slots.js";
+import { WEBHOOK_CHANNEL } from "./jobs/webhooks.js";
 import { createLogger, makeRedactor, type Logger } from "./log/logger.js";
 import { startStats } from "./log/stats.js";
+import { Metrics } from "./metrics/metrics.js";
+import { Operator } from "./operator/operator.js";
+import { Budget } from "./quota/budget.js";
 import { createSeedance } from "./seedance/client.js";
 import { tierOf, unitPriceMicros } from "./seedance/pricing.js";
+import { FalWebhookVerifier } from "./seedance/webhook.js";
 import type { Services } from "./services.js";
-import { openStore } from "./store/index.js";
+import { openStore, type Store } from "./store/index.js";
 import { createLeases } from "./store/leases.js";
-import { randomUUID } from "node:crypto";
 
 /**
  * Pictures downloaded but not yet in fal storage, at most (each up to 30 MB), and commands
@@ -29,44 +35,10 @@ import { randomUUID } from "node:crypto";
 const INTAKE_PLACES = 6;
 const INTAKE_QUEUE = 2_000;
 
-/**
- * The bot reads messages, users and members only by REST or from reactions: its caches stay
- * small and bounded (everything the bot needs is in its own store), whatever a year brings.
- */
-function boundedCaches() {
-  return Options.cacheWithLimits({
-    ...Options.DefaultMakeCacheSettings,
-    MessageManager: 50,
-    ReactionManager: 20,
-    ReactionUserManager: 20,
-    UserManager: { maxSize: 1_000, keepOverLimit: (user) => user.id === user.client.user.id },
-    GuildMemberManager: { maxSize: 1_000, keepOverLimit: (member) => member.id === member.client.user.id },
-  });
-}
-
-/** One line with the caps in force and who may spend; a warning when any server may. */
-function logOperatorControls(s: Services): void {
-  const usd = (micros: number | null) => (micros === null ? "none" : formatUsd(micros));
-  const { config, operator, log } = s;
-  const paused = operator.paused();
-  void paused.then((p) =>
-    log.info(
-      {
-        spendCap: usd(config.spendCapMicros),
-        guildSpendCap: usd(config.guildSpendCapMicros),
-        period: config.quotaPeriod,
-        servers: config.allowedGuildIds ?? "every server",
-        owners: operator.ownerCount,
-        paused: p !== null,
-      },
-      "operator controls",
-    ),
-  );
-  if (operator.serverListOpen) log.warn("ALLOWED_GUILD_IDS is not set: any server that invites the bot may spend, within the caps");
-}
-
 export interface BotHandle {
   services: Services;
+  /** The port of /healthz, /metrics and the fal webhook, when HTTP_PORT is set (0 picks a free one). */
+  httpPort: number | null;
   /**
    * Stops taking commands (answering "restarting" for at least `drainMs`, so members who
    * press enter meanwhile are told rather than left without an answer), lets running steps
@@ -80,24 +52,29 @@ export interface BotOptions {
   logDestination?: NodeJS.WritableStream;
 }
 
+/** MAX_CONCURRENT_JOBS counts this process's jobs at fal, or every process's on a Redis store. */
+function falSlots(store: Store, config: Config, log: Logger): SlotPool {
+  if (!store.redis) return new Slots(config.maxConcurrentJobs);
+  return new SharedSlots(store.redis, `${store.prefix}:falslots`, config.maxConcurrentJobs, config.jobLeaseMs, (err) => log.warn({ err }, "shared fal slots: Redis failed"));
+}
+
 /** The whole bot, wired: what `npm start` runs and what the end-to-end tests start. */
 export async function startBot(config: Config, options: BotOptions = {}): Promise<BotHandle> {
   const log: Logger = createLogger(config.logLevel, [config.discordToken, config.falKey], options.logDestination);
+  const shards = await planShards(config);
   const store = await openStore(config.storeUrl);
   const commands = await loadCommands();
-  const seedance = createSeedance({ model: config.falModel, falKey: config.falKey, proxyUrl: config.falProxyUrl });
+  const seedance = createSeedance({ model: config.falModel, falKey: config.falKey, proxyUrl: config.falProxyUrl, webhookUrl: config.falWebhookUrl });
   const tier = tierOf(config.falModel);
+  const metrics = new Metrics();
 
-  const client = new Client({
-    intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessageReactions],
-    partials: [Partials.Message, Partials.Reaction, Partials.User],
-    makeCache: boundedCaches(),
-    rest: { api: config.discordApiUrl },
-    allowedMentions: { parse: [] },
-  });
+  const client = createDiscordClient(config, shards);
+  client.rest.on(RESTEvents.Response, (_request, response) => response.status >= 400 && metrics.discordRestError(response.status));
   const messages = new DiscordMessages(client.rest);
   const repo = new JobRepository(store);
-  const budget = new Budget(store, config, log);
+  const budget = new Budget(store, config, log, metrics);
+  const leases = createLeases(store, randomUUID(), config.jobLeaseMs);
+  const slots = falSlots(store, config, log);
   const runner = new JobRunner({
     repo,
     seedance,
@@ -105,15 +82,17 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
     log,
     tier,
     accounting: budget,
-    slots: new Slots(config.maxConcurrentJobs),
+    slots,
     pollIntervalMs: config.falPollIntervalMs,
     editIntervalMs: config.progressEditIntervalMs,
     jobTimeoutMs: config.jobTimeoutMs,
-    leases: createLeases(store, randomUUID()),
+    leases,
     unitPriceMicros: config.falUnitPriceUsd === null ? unitPriceMicros(tier) : Math.round(config.falUnitPriceUsd * 1_000_000),
+    metrics,
   });
+  metrics.observe({ jobsInProgress: () => runner.statesInProgress(), botQueueLength: () => slots.queued });
   const services: Services = {
-    config, log, client, store, repo, seedance, tier, messages, runner, budget,
+    config, log, client, store, repo, seedance, tier, messages, runner, budget, metrics,
     intake: new Slots(INTAKE_PLACES, INTAKE_QUEUE),
     admissions: new Admissions(),
     reactionReplies: new Cooldown(10 * 60_000),
@@ -122,33 +101,41 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
   const drain = routeCommands(client, commands, services);
   routeReactions(client, services);
   client.on(Events.Error, (err) => log.error({ err }, "discord client error"));
+  // fal's webhook may reach any process: the one driving its job hears of it
+  const unsubscribe = config.falWebhookUrl ? await store.subscribe(WEBHOOK_CHANNEL, (requestId) => runner.nudgeFalRequest(requestId)) : async () => undefined;
+  const http =
+    config.httpPort === null
+      ? null
+      : await startHttpServer(
+          config.httpPort,
+          botRoutes({ client, shardIds: shards.ids, store, repo, log, metrics, verifier: config.falWebhookUrl ? new FalWebhookVerifier(config.falJwksUrl) : null }),
+          (err) => log.error({ err }, "http request failed"),
+        );
 
   const ready = new Promise<Client<true>>((resolve) => client.once(Events.ClientReady, resolve));
   try {
     await client.login(config.discordToken);
   } catch (err) {
+    await http?.close();
+    await unsubscribe();
     await store.close();
     const reason = makeRedactor([config.discordToken])((err as Error).message);
     throw new Error(`Could not log in to Discord (${reason}). Check DISCORD_TOKEN and DISCORD_API_URL.`);
   }
   const c = await ready;
   await services.operator.resolveOwners(c);
-  logOperatorControls(services);
-  const registration = await registerCommands(
-    c.rest,
-    store,
-    c.application.id,
-    config.discordGuildId,
-    [...commands.values()].map((cmd) => cmd.definition),
-  );
+  await services.operator.logControls(config);
+  const definitions = [...commands.values()].map((cmd) => cmd.definition);
+  const registration = await registerCommands(c.rest, store, leases, c.application.id, config.discordGuildId, definitions);
   const resumed = await runner.resumeAll();
   const stopStats = startStats(log, config.statsIntervalMs, () => runner.activeCount);
   const stopRetention = startRetention({ repo, ledger: budget.ledger, log, retentionDays: config.jobRetentionDays });
-  log.info({ user: c.user.tag, commands: [...commands.keys()], registration, resumed, store: store.kind }, "bot ready");
+  log.info({ user: c.user.tag, commands: [...commands.keys()], registration, resumed, store: store.kind, shards: shards.ids, shardCount: shards.count, httpPort: http?.port ?? null }, "bot ready");
 
   let stopped = false;
   return {
     services,
+    httpPort: http?.port ?? null,
     async stop(timeoutMs = 8_000, drainMs = 1_500) {
       if (stopped) return;
       stopped = true;
@@ -160,6 +147,8 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
       await runner.stop(timeoutMs);
       if (drainedAt > Date.now()) await new Promise((r) => setTimeout(r, drainedAt - Date.now()));
       await client.destroy();
+      await http?.close();
+      await unsubscribe();
       await store.close();
       log.info("bot stopped");
     },

@@ -8,6 +8,7 @@ import type { JobRunner } from "./jobs/runner.js";
 import type { Budget } from "./quota/budget.js";
 import type { Slots } from "./jobs/slots.js";
 import type { Logger } from "./log/logger.js";
+import type { Metrics } from "./metrics/metrics.js";
 import type { Operator } from "./operator/operator.js";
 import type { Seedance } from "./seedance/client.js";
 import type { Tier } from "./seedance/pricing.js";
@@ -33,4 +34,5 @@ export interface Services {
   reactionReplies: Cooldown;
   /** The operator: owners, the servers served, the pause. */
   operator: Operator;
+  metrics: Metrics;
 }

@@ -74,6 +74,23 @@ const envSchema = z.object({
   GUILD_SPEND_CAP_USD: z.preprocess(blankToUndefined, usdAmount.optional()),
   ALLOWED_GUILD_IDS: idList,
   OWNER_IDS: idList,
+  SHARD_COUNT: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v === undefined || v === "" ? "1" : v))
+    .refine((v) => v === "auto" || (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 10_000), "must be a number of shards from 1, or auto")
+    .transform((v) => (v === "auto" ? ("auto" as const) : Number(v))),
+  SHARD_IDS: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.replace(/^\[|\]$/g, "").split(",").map((id) => id.trim())))
+    .refine((ids) => ids === undefined || ids.every((id) => /^\d+$/.test(id)), "must be a comma list of shard numbers, such as 0,1")
+    .transform((ids) => ids?.map(Number)),
+  HTTP_PORT: z.preprocess(blankToUndefined, z.coerce.number({ error: "must be a port number" }).int("must be a port number").min(1, "must be a port from 1 to 65535").max(65_535, "must be a port from 1 to 65535").optional()),
+  FAL_WEBHOOK_URL: optionalText.pipe(httpUrl.optional()),
+  FAL_JWKS_URL: httpUrl.default("https://rest.fal.ai/.well-known/jwks.json"),
+  JOB_LEASE_SECONDS: boundedInt(3, 600, 60),
   FAL_UNIT_PRICE_USD: z.preprocess(
     blankToUndefined,
     z.coerce.number({ error: "must be a price in US dollars, such as 0.014" }).refine((v) => Number.isFinite(v) && v > 0 && v <= 1_000, "must be a price in US dollars above 0").optional(),
@@ -113,6 +130,17 @@ export interface Config {
   ownerIds: string[] | null;
   /** fal's price per billed unit (x-fal-billable-units), or null for the published price of the tier. */
   falUnitPriceUsd: number | null;
+  /** Gateway shards in all, or "auto" (Discord's recommendation). */
+  shardCount: number | "auto";
+  /** The shards this process runs; null: all of them. */
+  shardIds: number[] | null;
+  /** Where /healthz, /metrics and the fal webhook are served; null: no HTTP server. */
+  httpPort: number | null;
+  /** The public URL fal calls when a job ends (served at POST /fal/webhook); null: no webhooks. */
+  falWebhookUrl: string | null;
+  falJwksUrl: string;
+  /** How long a dead process's jobs wait before another process takes them over. */
+  jobLeaseMs: number;
   maxJobsPerUser: number;
   maxConcurrentJobs: number;
   jobTimeoutMs: number;
@@ -128,6 +156,20 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
+/**
+ * A process that runs only some shards shares the work with others, which needs a store they
+ * all reach (Redis); the shards it runs must exist.
+ */
+export function checkShards(count: number | "auto", ids: number[] | null, storeUrl: string): void {
+  if (!ids) return;
+  if (ids.length === 0 || new Set(ids).size !== ids.length) throw new ConfigError("Configuration error: SHARD_IDS must list each shard once");
+  if (count !== "auto" && ids.some((id) => id >= count)) throw new ConfigError(`Configuration error: SHARD_IDS must be shards below SHARD_COUNT (${count})`);
+  const all = count !== "auto" && ids.length === count;
+  if (!all && !/^rediss?:\/\//.test(storeUrl)) {
+    throw new ConfigError("Configuration error: SHARD_IDS runs only some of the shards, so other processes run the rest: set STORE_URL=redis://… so they share one store");
+  }
+}
+
 export function parseConfig(env: NodeJS.ProcessEnv): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
@@ -139,6 +181,9 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     throw new ConfigError("Configuration error: FAL_KEY is required (or set FAL_PROXY_URL to a proxy that adds it)");
   }
   const cdnOrigin = new URL(e.DISCORD_CDN_URL).origin;
+  // discord.js's ShardingManager hands each process its shard in SHARDS
+  const shardIds = e.SHARD_IDS ?? (env.SHARDS && /^\[?[\d,\s]+\]?$/.test(env.SHARDS) ? env.SHARDS.replace(/^\[|\]$/g, "").split(",").map(Number) : null);
+  checkShards(e.SHARD_COUNT, shardIds, e.STORE_URL);
   return {
     discordToken: e.DISCORD_TOKEN,
     falKey: e.FAL_KEY,
@@ -156,6 +201,12 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     allowedGuildIds: e.ALLOWED_GUILD_IDS ?? null,
     ownerIds: e.OWNER_IDS ?? null,
     falUnitPriceUsd: e.FAL_UNIT_PRICE_USD ?? null,
+    shardCount: e.SHARD_COUNT,
+    shardIds,
+    httpPort: e.HTTP_PORT ?? null,
+    falWebhookUrl: e.FAL_WEBHOOK_URL ?? null,
+    falJwksUrl: e.FAL_JWKS_URL,
+    jobLeaseMs: e.JOB_LEASE_SECONDS * 1000,
     maxJobsPerUser: e.MAX_JOBS_PER_USER,
     maxConcurrentJobs: e.MAX_CONCURRENT_JOBS,
     statsIntervalMs: e.STATS_INTERVAL_MS,

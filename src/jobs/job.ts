@@ -36,6 +36,8 @@ export interface Job {
   /** Largest upload the interaction allowed; bigger videos are posted as a link. */
   uploadLimitBytes: number;
   falRequestId: string | null;
+  /** When fal queued it (for its queue time). */
+  submittedAt?: number | null;
   queuePosition: number | null;
   runningSince: number | null;
   lastLog: string | null;

@@ -86,6 +86,7 @@ export async function refusalText(outcome: Exclude<ReserveOutcome, { ok: true }>
 export async function admitJob(s: Services, job: Job, presenter: Presenter): Promise<boolean> {
   const paused = await s.operator.paused();
   if (paused) {
+    s.metrics.jobEnded("refused");
     await presenter.refuse(`New videos are paused by the bot's operator for now (since <t:${Math.floor(paused.at / 1000)}:R>). Videos already being made will still be delivered. Nothing was charged.`);
     return false;
   }
@@ -101,6 +102,7 @@ export async function admitJob(s: Services, job: Job, presenter: Presenter): Pro
     throw err;
   }
   if (!held.ok) {
+    s.metrics.jobEnded("refused");
     await s.runner.endUnstarted(job, "refused by the budget");
     await presenter.refuse(await refusalText(held, job, s));
     return false;

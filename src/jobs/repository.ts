@@ -7,6 +7,8 @@ const ACTIVE = "jobs:active";
 const DONE = "jobs:done";
 const jobKey = (id: string) => `job:${id}`;
 const messageKey = (messageId: string) => `message:${messageId}`;
+const falRequestKey = (requestId: string) => `falrequest:${requestId}`;
+const falResultKey = (requestId: string) => `falresult:${requestId}`;
 
 /** Jobs in the store: the source of truth a restarted process resumes from. */
 export class JobRepository {
@@ -41,6 +43,25 @@ export class JobRepository {
     return id ? this.get(id) : undefined;
   }
 
+  /** Links fal's request id to its job, for fal's webhook. */
+  async linkFalRequest(requestId: string, jobId: string): Promise<void> {
+    await this.store.set(falRequestKey(requestId), jobId);
+  }
+
+  async byFalRequest(requestId: string): Promise<Job | undefined> {
+    const id = await this.store.get<string>(falRequestKey(requestId));
+    return id ? this.get(id) : undefined;
+  }
+
+  /** fal's verified webhook for a request: its end, for whichever process drives the job. */
+  async saveFalResult(requestId: string, result: unknown): Promise<void> {
+    await this.store.set(falResultKey(requestId), result);
+  }
+
+  falResult<T>(requestId: string): Promise<T | undefined> {
+    return this.store.get<T>(falResultKey(requestId));
+  }
+
   /** Ids of the jobs that have not finished yet, or whose money or fal work is not settled. */
   activeIds(): Promise<string[]> {
     return this.store.members(ACTIVE);
@@ -56,6 +77,7 @@ export class JobRepository {
       const job = await this.get(id);
       if (job && hasOpenEnds(job)) continue; // it came back to life: not ours to delete
       for (const messageId of [job?.progressMessageId, job?.resultMessageId]) if (messageId) await this.store.delete(messageKey(messageId));
+      if (job?.falRequestId) for (const key of [falRequestKey(job.falRequestId), falResultKey(job.falRequestId)]) await this.store.delete(key);
       await this.store.delete(jobKey(id));
     }
     await this.store.indexRemove(DONE, ids);

@@ -10,9 +10,10 @@ import { backoffMs, isGone, isTransient, JobFailure } from "./faults.js";
 import { hasOpenEnds, isFinal, reservationStatus, type Job, type JobState } from "./job.js";
 import { LiveJob, type CancelOutcome } from "./live.js";
 import type { JobRepository } from "./repository.js";
-import type { Slots } from "./slots.js";
+import type { SlotPool } from "./slots.js";
 import { JobSteps } from "./steps.js";
 import type { Leases } from "../store/leases.js";
+import type { Metrics } from "../metrics/metrics.js";
 
 export type { CancelOutcome };
 
@@ -33,7 +34,8 @@ export interface RunnerOptions {
   log: Logger;
   tier: Tier;
   accounting: JobAccounting;
-  slots: Slots;
+  /** The fal slots (`MAX_CONCURRENT_JOBS`): this process's, or shared through Redis. */
+  slots: SlotPool;
   pollIntervalMs: number;
   editIntervalMs: number;
   /** The watchdog: a job older than this is ended and refunded (except while it is delivered). */
@@ -42,6 +44,7 @@ export interface RunnerOptions {
   leases: Leases;
   /** fal's price per billed unit, in µ$. */
   unitPriceMicros: number;
+  metrics: Metrics;
 }
 
 type Image = { bytes: Buffer; type: string; fileName: string };
@@ -101,6 +104,18 @@ export class JobRunner {
 
   get activeCount(): number {
     return this.live.size;
+  }
+
+  /** fal's webhook came for a request: the job following it looks again at once (if this process drives it). */
+  nudgeFalRequest(requestId: string): void {
+    for (const live of this.live.values()) if (live.job.falRequestId === requestId) live.interrupt();
+  }
+
+  /** The jobs this process drives, by state (for the metrics). */
+  statesInProgress(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const { job } of this.live.values()) counts[job.state] = (counts[job.state] ?? 0) + 1;
+    return counts;
   }
 
   /** A member's unfinished jobs that this process drives (what it knows without asking the store). */
@@ -227,7 +242,10 @@ export class JobRunner {
     const { job } = live;
     try {
       live.refresh();
-      if (!isFinal(job)) await this.runToEnd(live);
+      if (!isFinal(job)) {
+        await this.runToEnd(live);
+        if (isFinal(job)) this.o.metrics.jobEnded(job.state as "delivered" | "failed" | "cancelled");
+      }
       if (!live.lost) {
         await this.endings.closeBooksAndShow(live);
         await this.endings.followFalToEnd(live);

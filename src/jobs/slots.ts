@@ -10,7 +10,18 @@ interface Waiter {
   lastPlace: number;
 }
 
-export class Slots {
+/** What the runner needs of a pool of slots: the fal slots of one process (Slots) or of all (SharedSlots). */
+export interface SlotPool {
+  acquire(id: string, onPlace?: (place: number) => void, timeoutMs?: number): Promise<boolean>;
+  hold(id: string): void;
+  release(id: string): void;
+  withdraw(id: string): void;
+  wakeAll(): void;
+  placeOf(id: string): number | null;
+  readonly queued: number;
+}
+
+export class Slots implements SlotPool {
   private readonly holders = new Set<string>();
   private waiting: Waiter[] = [];
 

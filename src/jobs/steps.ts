@@ -3,7 +3,8 @@ import { fetchImage } from "../discord/attachments.js";
 import { DownloadError } from "../http/download.js";
 import type { FalStatus } from "../seedance/client.js";
 import { describeFalError } from "../seedance/errors.js";
-import { buildSeedanceInput } from "../seedance/input.js";
+import { buildSeedanceInput, seedanceOutputSchema, type SeedanceOutput } from "../seedance/input.js";
+import type { FalWebhook } from "../seedance/webhook.js";
 import { SubmitOutcomeUnknown } from "../seedance/submit.js";
 import { REGENERATE_EMOJI, resultComponents } from "./controls.js";
 import { downloadVideo, postVideo, videoCost } from "./delivery.js";
@@ -84,7 +85,8 @@ export class JobSteps {
       await this.transition(live, "image_stored");
       throw err;
     }
-    await this.transition(live, "submitted", { falRequestId: queued.requestId, queuePosition: queued.queuePosition });
+    await this.transition(live, "submitted", { falRequestId: queued.requestId, queuePosition: queued.queuePosition, submittedAt: Date.now() });
+    await this.o.repo.linkFalRequest(queued.requestId, job.id);
     this.o.log.info({ job: job.id, requestId: queued.requestId }, "submitted to fal");
   }
 
@@ -95,6 +97,9 @@ export class JobSteps {
   async watch(live: LiveJob, deadline: number): Promise<void> {
     const { job } = live;
     const requestId = job.falRequestId!;
+    // fal's webhook, when it came, is the end: whatever the status route says (or fails to)
+    const hook = await this.o.repo.falResult<FalWebhook>(requestId);
+    if (hook) return this.collect(live, hook);
     if (!live.pollOnly) {
       const opened = Date.now();
       let applying = Promise.resolve();
@@ -138,27 +143,32 @@ export class JobSteps {
         live.refresh();
       }
     } else if (status.status === "IN_PROGRESS") {
-      if (job.state !== "running") await this.transition(live, "running", { runningSince: Date.now(), queuePosition: null });
+      if (job.state !== "running") {
+        if (job.submittedAt) this.o.metrics.falQueueSeconds((Date.now() - job.submittedAt) / 1000);
+        await this.transition(live, "running", { runningSince: Date.now(), queuePosition: null });
+      }
       if (status.lastLog) job.lastLog = status.lastLog;
       live.refresh();
     }
   }
 
-  private async collect(live: LiveJob): Promise<void> {
+  /** The end of the render: fal's result (or its webhook), the video's address, fal's bill when it reported it. */
+  private async collect(live: LiveJob, hook?: FalWebhook): Promise<void> {
     const { job } = live;
     const requestId = job.falRequestId!;
-    let output;
+    let output: SeedanceOutput;
     try {
-      output = await this.o.seedance.result(requestId);
+      output = hook ? outputOfWebhook(hook) : await this.o.seedance.result(requestId);
     } catch (err) {
       if (isTransient(err)) throw err;
       // a failed render: fal's bill is what it reported, else nothing
       job.falCost = costFromUnits(this.o.seedance.billableUnits(requestId), this.o.unitPriceMicros) ?? { micros: 0, source: "none" };
       const described = describeFalError(err);
-      this.o.log.warn({ job: job.id, type: described.type, status: err instanceof ApiError ? err.status : undefined }, "fal result failed");
+      this.o.log.warn({ job: job.id, type: described.type, status: err instanceof ApiError ? err.status : undefined, webhook: Boolean(hook) }, "fal result failed");
       throw new JobFailure(described.message);
     }
     this.o.slots.release(job.id);
+    if (job.runningSince) this.o.metrics.falRenderSeconds((Date.now() - job.runningSince) / 1000);
     const falCost = costFromUnits(this.o.seedance.billableUnits(requestId), this.o.unitPriceMicros); // else measured on delivery
     await this.transition(live, "delivering", { videoUrl: output.video.url, resultSeed: output.seed ?? null, falCost });
   }
@@ -191,4 +201,11 @@ export class JobSteps {
       this.o.log.warn({ job: job.id, err }, "could not add the 🔁 reaction");
     }
   }
+}
+
+/** A webhook's end as the result call would give it: the output, or fal's error as an ApiError. */
+function outputOfWebhook(hook: FalWebhook): SeedanceOutput {
+  if (hook.status === "OK") return seedanceOutputSchema.parse(hook.payload);
+  const status = Number(/(\d{3})/.exec(hook.error ?? "")?.[1] ?? 500);
+  throw new ApiError({ message: hook.error ?? "fal reported an error", status, body: hook.payload });
 }

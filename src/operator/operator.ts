@@ -1,6 +1,7 @@
 import type { Client } from "discord.js";
 import type { Config } from "../config/env.js";
 import type { Logger } from "../log/logger.js";
+import { formatUsd } from "../seedance/pricing.js";
 import type { Store } from "../store/index.js";
 
 const PAUSED_KEY = "operator:paused";
@@ -52,6 +53,24 @@ export class Operator {
   serves(guildId: string | null): boolean {
     const allowed = this.config.allowedGuildIds;
     return allowed === null || (guildId !== null && allowed.includes(guildId));
+  }
+
+  /** One line with the caps in force and who may spend; a warning when any server may. */
+  async logControls(config: Pick<Config, "spendCapMicros" | "guildSpendCapMicros" | "quotaPeriod" | "allowedGuildIds">): Promise<void> {
+    const usd = (micros: number | null) => (micros === null ? "none" : formatUsd(micros));
+    const paused = await this.paused();
+    this.log.info(
+      {
+        spendCap: usd(config.spendCapMicros),
+        guildSpendCap: usd(config.guildSpendCapMicros),
+        period: config.quotaPeriod,
+        servers: config.allowedGuildIds ?? "every server",
+        owners: this.ownerCount,
+        paused: paused !== null,
+      },
+      "operator controls",
+    );
+    if (this.serverListOpen) this.log.warn("ALLOWED_GUILD_IDS is not set: any server that invites the bot may spend, within the caps");
   }
 
   get serverListOpen(): boolean {

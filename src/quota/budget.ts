@@ -2,6 +2,7 @@ import type { Config } from "../config/env.js";
 import type { Job } from "../jobs/job.js";
 import type { JobAccounting } from "../jobs/runner.js";
 import type { Logger } from "../log/logger.js";
+import type { Metrics } from "../metrics/metrics.js";
 import type { Store } from "../store/index.js";
 import { EmbeddedLedger } from "./embedded-ledger.js";
 import type { Ledger, OperatorBooks, Reservation, ReserveOutcome } from "./ledger.js";
@@ -45,6 +46,7 @@ export class Budget implements JobAccounting {
     private readonly store: Store,
     private readonly settings: BudgetSettings,
     private readonly log: Logger,
+    private readonly metrics?: Pick<Metrics, "memberCharged" | "falBilled">,
     private readonly now: () => number = Date.now,
   ) {
     this.ledger = store.redis ? new RedisLedger(store.redis, store.prefix) : new EmbeddedLedger(store);
@@ -122,7 +124,11 @@ export class Budget implements JobAccounting {
   async settle(job: Job, micros: number, billedMicros: number | null): Promise<boolean> {
     const r = this.reservationOf(job);
     const done = r !== null && (await this.ledger.settle(r, micros, billedMicros));
-    if (done) this.log.info({ job: job.id, micros, held: r!.micros, billed: billedMicros }, "budget settled");
+    if (done) {
+      this.log.info({ job: job.id, micros, held: r!.micros, billed: billedMicros }, "budget settled");
+      this.metrics?.memberCharged(Math.min(micros, r!.micros));
+      this.metrics?.falBilled(billedMicros ?? 0);
+    }
     return done;
   }
 
@@ -130,7 +136,10 @@ export class Budget implements JobAccounting {
   async refund(job: Job, billedMicros: number | null): Promise<boolean> {
     const r = this.reservationOf(job);
     const done = r !== null && (await this.ledger.refund(r, billedMicros));
-    if (done) this.log.info({ job: job.id, micros: r!.micros, billed: billedMicros }, "budget refunded");
+    if (done) {
+      this.log.info({ job: job.id, micros: r!.micros, billed: billedMicros }, "budget refunded");
+      this.metrics?.falBilled(billedMicros ?? 0);
+    }
     return done;
   }
 
@@ -138,7 +147,10 @@ export class Budget implements JobAccounting {
   async bill(job: Job, billedMicros: number): Promise<boolean> {
     const r = this.reservationOf(job);
     const done = r !== null && (await this.ledger.bill(r, billedMicros));
-    if (done) this.log.info({ job: job.id, billed: billedMicros }, "fal's bill booked");
+    if (done) {
+      this.log.info({ job: job.id, billed: billedMicros }, "fal's bill booked");
+      this.metrics?.falBilled(billedMicros);
+    }
     return done;
   }
 

@@ -45,6 +45,8 @@ export interface SeedanceOptions {
   model: string;
   falKey: string | undefined;
   proxyUrl: string | undefined;
+  /** fal calls it when a request ends (FAL_WEBHOOK_URL). */
+  webhookUrl?: string | null;
 }
 
 /** Results whose billed units were seen but not read yet, at most (the oldest are dropped). */
@@ -91,7 +93,7 @@ export function createSeedance(options: SeedanceOptions): Seedance {
       return fal.storage.upload(new File([new Uint8Array(bytes)], fileName, { type: contentType }));
     },
     // sent once through a path of its own: see submit.ts
-    submit: (input) => submitOnce({ model, falKey: options.falKey, proxyUrl: options.proxyUrl }, input),
+    submit: (input) => submitOnce({ model, falKey: options.falKey, proxyUrl: options.proxyUrl, webhookUrl: options.webhookUrl ?? null }, input),
     async status(requestId) {
       return toStatus(await fal.queue.status(model, { requestId, logs: true }));
     },

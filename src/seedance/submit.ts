@@ -36,11 +36,13 @@ export interface SubmitTarget {
   falKey: string | undefined;
   /** fal-js's `proxyUrl` semantics: the request goes there with the real URL in x-fal-target-url. */
   proxyUrl: string | undefined;
+  /** Where fal POSTs the end of the request (its `fal_webhook` query parameter). */
+  webhookUrl?: string | null;
   timeoutMs?: number;
 }
 
 export async function submitOnce(t: SubmitTarget, input: SeedanceInput): Promise<{ requestId: string; queuePosition: number }> {
-  const target = `${QUEUE_HOST}/${t.model}`;
+  const target = `${QUEUE_HOST}/${t.model}${t.webhookUrl ? `?${new URLSearchParams({ fal_webhook: t.webhookUrl })}` : ""}`;
   const headers: Record<string, string> = {
     "content-type": "application/json",
     accept: "application/json",

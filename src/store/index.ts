@@ -1,3 +1,4 @@
+import { EventEmitter } from "node:events";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Keyv from "keyv";
@@ -24,6 +25,12 @@ export interface Store {
   /** Up to `limit` members whose score is at most `maxScore`, lowest first. */
   indexRange(name: string, maxScore: number, limit: number): Promise<string[]>;
   indexRemove(name: string, members: string[]): Promise<void>;
+  /** Tells every process on this store (this one too) `message` on `channel`. */
+  publish(channel: string, message: string): Promise<void>;
+  /** Hears `channel`; returns a function that stops listening. */
+  subscribe(channel: string, listener: (message: string) => void): Promise<() => Promise<void>>;
+  /** Answers when the store does, or throws (for the health check). */
+  ping(): Promise<void>;
   /** Runs `work` exclusively for `key` (in this process; Redis callers use scripts instead). */
   exclusive<T>(key: string, work: () => Promise<T>): Promise<T>;
   /** The Redis client @keyv/redis holds, for server-side scripts; undefined when embedded. */
@@ -45,6 +52,9 @@ export interface RedisLike {
   zRangeByScore(key: string, min: number | string, max: number | string, options: { LIMIT: { offset: number; count: number } }): Promise<string[]>;
   zRem(key: string, members: string[]): Promise<unknown>;
   del(keys: string[]): Promise<unknown>;
+  publish(channel: string, message: string): Promise<unknown>;
+  ping(): Promise<unknown>;
+  duplicate(): RedisLike & { connect(): Promise<unknown>; subscribe(channel: string, listener: (message: string) => void): Promise<unknown>; quit(): Promise<unknown> };
 }
 
 const NAMESPACE = "seedance";
@@ -82,6 +92,8 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
   }
   keyv.on("error", () => undefined); // errors surface through the awaited calls
   const lock = new KeyedLock();
+  const bus = new EventEmitter();
+  bus.setMaxListeners(0);
   const sets = sql ? sqliteSets(sql, namespace) : memorySets();
   const indexes = sql ? sqliteIndexes(sql, namespace) : memoryIndexes();
   return {
@@ -94,6 +106,12 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
     delete: async (key) => void (await keyv.delete(key)),
     ...sets,
     ...indexes,
+    publish: async (channel, message) => void bus.emit(channel, message),
+    subscribe: async (channel, listener) => {
+      bus.on(channel, listener);
+      return async () => void bus.off(channel, listener);
+    },
+    ping: async () => void (sql ? await sql("SELECT 1") : undefined),
     exclusive: (key, work) => lock.run(key, work),
     close: async () => keyv.disconnect(),
   };
@@ -186,6 +204,15 @@ async function openRedisStore(url: string, namespace: string): Promise<Store> {
     indexAdd: async (k, member, score) => void (await client.zAdd(`${namespace}:index:${k}`, { score, value: member })),
     indexRange: (k, maxScore, limit) => client.zRangeByScore(`${namespace}:index:${k}`, "-inf", maxScore, { LIMIT: { offset: 0, count: limit } }),
     indexRemove: async (k, members) => void (members.length && (await client.zRem(`${namespace}:index:${k}`, members))),
+    publish: async (channel, message) => void (await client.publish(`${namespace}:${channel}`, message)),
+    subscribe: async (channel, listener) => {
+      // a subscribed connection can do nothing else: one of its own
+      const sub = client.duplicate();
+      await sub.connect();
+      await sub.subscribe(`${namespace}:${channel}`, listener);
+      return async () => void (await sub.quit().catch(() => undefined));
+    },
+    ping: async () => void (await client.ping()),
     exclusive: (key, work) => lock.run(key, work),
     close: async () => keyv.disconnect(),
   };

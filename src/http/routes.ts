@@ -1,0 +1,55 @@
+import { Status, type Client } from "discord.js";
+import type { Metrics } from "../metrics/metrics.js";
+import { receiveFalWebhook } from "../jobs/webhooks.js";
+import type { JobRepository } from "../jobs/repository.js";
+import type { Logger } from "../log/logger.js";
+import type { FalWebhookVerifier } from "../seedance/webhook.js";
+import type { Store } from "../store/index.js";
+import type { HttpRoutes } from "./server.js";
+
+const STORE_ANSWER_MS = 2_000;
+
+export interface RouteDeps {
+  client: Client;
+  shardIds: number[];
+  store: Store;
+  repo: JobRepository;
+  log: Logger;
+  metrics: Metrics;
+  verifier: FalWebhookVerifier | null;
+}
+
+/** What the bot serves on HTTP_PORT: its health, its metrics and (with FAL_WEBHOOK_URL) fal's webhook. */
+export function botRoutes(d: RouteDeps): HttpRoutes {
+  return {
+    async health() {
+      const down: string[] = [];
+      for (const id of d.shardIds) if (d.client.ws.shards.get(id)?.status !== Status.Ready) down.push(`discord shard ${id}`);
+      const answered = await Promise.race([d.store.ping().then(() => true, () => false), new Promise<boolean>((r) => setTimeout(() => r(false), STORE_ANSWER_MS).unref())]);
+      if (!answered) down.push(`store (${d.store.kind})`);
+      return down;
+    },
+    async metrics() {
+      return { contentType: d.metrics.registry.contentType, body: await d.metrics.registry.metrics() };
+    },
+    ...(d.verifier
+      ? {
+          async falWebhook(req, body) {
+            let verdict;
+            try {
+              verdict = await d.verifier!.check(req.headers, body);
+            } catch (err) {
+              d.log.warn({ err }, "fal webhook not checked: fal's keys could not be read; fal will send it again");
+              return 503;
+            }
+            if (!verdict.ok) {
+              d.log.warn({ why: verdict.why }, "fal webhook refused");
+              return 401;
+            }
+            await receiveFalWebhook(d, verdict.webhook);
+            return 200;
+          },
+        }
+      : {}),
+  };
+}
