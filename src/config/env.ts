@@ -87,7 +87,7 @@ const envSchema = z.object({
     .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.replace(/^\[|\]$/g, "").split(",").map((id) => id.trim())))
     .refine((ids) => ids === undefined || ids.every((id) => /^\d+$/.test(id)), "must be a comma list of shard numbers, such as 0,1")
     .transform((ids) => ids?.map(Number)),
-  HTTP_PORT: z.preprocess(blankToUndefined, z.coerce.number({ error: "must be a port number" }).int("must be a port number").min(1, "must be a port from 1 to 65535").max(65_535, "must be a port from 1 to 65535").optional()),
+  HTTP_PORT: z.preprocess(blankToUndefined, z.coerce.number({ error: "must be a port number" }).int("must be a port number").min(0, "must be a port from 0 (any free port) to 65535").max(65_535, "must be a port from 0 (any free port) to 65535").optional()),
   FAL_WEBHOOK_URL: optionalText.pipe(httpUrl.optional()),
   FAL_JWKS_URL: httpUrl.default("https://rest.fal.ai/.well-known/jwks.json"),
   JOB_LEASE_SECONDS: boundedInt(3, 600, 60),
@@ -203,7 +203,8 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     falUnitPriceUsd: e.FAL_UNIT_PRICE_USD ?? null,
     shardCount: e.SHARD_COUNT,
     shardIds,
-    httpPort: e.HTTP_PORT ?? null,
+    // under the ShardingManager (one process per shard on one machine) each takes HTTP_PORT + its shard
+    httpPort: e.HTTP_PORT === undefined ? null : env.SHARDING_MANAGER && shardIds?.length === 1 && !e.SHARD_IDS ? e.HTTP_PORT + shardIds[0]! : e.HTTP_PORT,
     falWebhookUrl: e.FAL_WEBHOOK_URL ?? null,
     falJwksUrl: e.FAL_JWKS_URL,
     jobLeaseMs: e.JOB_LEASE_SECONDS * 1000,

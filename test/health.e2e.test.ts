@@ -1,0 +1,87 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { doneMessage, runVideo, startHarness, type Harness } from "./support/harness.js";
+import { redisAnswers } from "./support/redis.js";
+
+let h: Harness | undefined;
+let redis: ChildProcess | undefined;
+afterEach(async () => {
+  await h?.close().catch(() => undefined);
+  redis?.kill("SIGKILL");
+  h = undefined;
+  redis = undefined;
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** A Redis server of the test's own, so the test can stop it (redis-server is part of the test environment). */
+async function ownRedis(): Promise<{ url: string; process: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+  const url = `redis://127.0.0.1:${port}`;
+  for (let i = 0; i < 100 && !(await redisAnswers(url)); i++) await new Promise((r) => setTimeout(r, 50));
+  expect(await redisAnswers(url), "redis-server must start (install Redis)").toBe(true);
+  return { url, process: child };
+}
+
+const get = async (port: number, path: string) => {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`);
+  return { status: res.status, text: await res.text() };
+};
+
+describe("health and metrics on HTTP_PORT", () => {
+  it("/healthz is 200 while the shard and the store answer, 503 naming the store within 10 s of Redis going away; /metrics counts a delivered job", async () => {
+    const own = await ownRedis();
+    redis = own.process;
+    h = await startHarness({ storeUrl: `${own.url}?namespace=health`, env: { HTTP_PORT: "0" } });
+    const port = h.bot.httpPort!;
+    expect(port).toBeGreaterThan(0);
+    expect(await get(port, "/healthz")).toEqual({ status: 200, text: JSON.stringify({ status: "ok" }) });
+
+    const before = await get(port, "/metrics");
+    expect(before.text).toContain('seedance_jobs_total{outcome="delivered"} 0');
+    expect(before.text).toContain("process_cpu_user_seconds_total"); // prom-client's default metrics
+    const i = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
+    await doneMessage(h, i.id);
+    const after = (await get(port, "/metrics")).text;
+    expect(after).toContain('seedance_jobs_total{outcome="delivered"} 1');
+    expect(after).toMatch(/seedance_member_charged_usd_total 1\.512/);
+    expect(after).toMatch(/seedance_fal_billed_usd_total 1\.512/);
+    expect(after).toMatch(/seedance_fal_render_seconds_count 1/);
+    expect(after).toMatch(/seedance_bot_queue_length 0/);
+
+    redis.kill("SIGKILL");
+    const stoppedAt = Date.now();
+    let health = await get(port, "/healthz");
+    while (health.status === 200 && Date.now() - stoppedAt < 10_000) {
+      await new Promise((r) => setTimeout(r, 200));
+      health = await get(port, "/healthz");
+    }
+    expect(health.status).toBe(503);
+    expect(JSON.parse(health.text)).toEqual({ status: "down", down: ["store (redis)"] });
+    expect(Date.now() - stoppedAt).toBeLessThan(10_000);
+  });
+
+  it("/healthz names a shard that lost the gateway", async () => {
+    h = await startHarness({ env: { HTTP_PORT: "0" } });
+    const port = h.bot.httpPort!;
+    expect((await get(port, "/healthz")).status).toBe(200);
+    await h.discord.close(); // Discord goes away
+    const goneAt = Date.now();
+    let health = await get(port, "/healthz");
+    while (health.status === 200 && Date.now() - goneAt < 10_000) {
+      await new Promise((r) => setTimeout(r, 200));
+      health = await get(port, "/healthz");
+    }
+    expect(health.status).toBe(503);
+    expect(JSON.parse(health.text).down).toEqual(["discord shard 0"]);
+  });
+});
