@@ -1,6 +1,9 @@
 /**
  * The fake fal server, driven by the real @fal-ai/client (proxyUrl mode, plus one direct-mode check).
  */
+import { createHash, createPublicKey, verify } from "node:crypto";
+import { createServer, type IncomingHttpHeaders } from "node:http";
+import type { AddressInfo } from "node:net";
 import { ApiError, ValidationError, createFalClient, type QueueStatus } from "@fal-ai/client";
 import { afterEach, describe, expect, it } from "vitest";
 import { type FakeFal, type FakeFalOptions, startFakeFal } from "./fakes/fal/index.js";
@@ -14,9 +17,12 @@ const PNG = Buffer.from(
 const FAST = { queuePositions: [2, 1, 0], stepMs: 30, runMs: 90 };
 
 let fakes: FakeFal[] = [];
+let closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
   await Promise.all(fakes.map((f) => f.close()));
+  await Promise.all(closers.map((c) => c()));
   fakes = [];
+  closers = [];
 });
 
 async function setup(opts: FakeFalOptions = {}, credentials = "test-key") {
@@ -240,5 +246,255 @@ describe("fake fal with the real @fal-ai/client (proxyUrl, when: always)", () =>
     expect(readMp4Info((await download(r.data.video.url)).bytes)).toMatchObject({ width: 640, height: 640, durationSec: 4 });
     const resultCall = fake.requests.find((q) => q.target === `https://queue.fal.run/bytedance/seedance-2.0/requests/${r.requestId}`);
     expect(resultCall).toMatchObject({ method: "GET", status: 200, auth: "Key test-key" });
+  });
+});
+
+/** A webhook receiver on loopback: records each POST's headers and raw bytes; answers `answers` in turn, then 200. */
+interface Received {
+  method: string;
+  headers: IncomingHttpHeaders;
+  raw: Buffer;
+  at: number;
+}
+async function startReceiver(answers: number[] = []): Promise<{ url: string; got: Received[]; close(): Promise<void> }> {
+  const got: Received[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      got.push({ method: req.method ?? "", headers: req.headers, raw: Buffer.concat(chunks), at: Date.now() });
+      res.writeHead(answers.shift() ?? 200, { "Content-Type": "text/plain" }).end("ok");
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  closers.push(close);
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/fal/webhook?job=abc`, got, close };
+}
+
+type Verdict = "ok" | "missing-header" | "stale-timestamp" | "bad-signature";
+
+/**
+ * Verifies a fal webhook exactly as fal.md §3.8 describes: the four headers must be present; the
+ * timestamp within ±300 s; the message is request_id, user_id, timestamp and hex(sha256(raw body))
+ * joined by "\n", UTF-8; it is valid if the hex signature verifies (Ed25519) against any key of the JWKS.
+ */
+async function verifyFalWebhook(
+  headers: IncomingHttpHeaders,
+  rawBody: Buffer,
+  jwksUrl: string,
+  opts: { checkTimestamp?: boolean; onlyFirstKey?: boolean } = {},
+): Promise<Verdict> {
+  const get = (name: string): string | undefined => {
+    const v = headers[name];
+    return typeof v === "string" && v !== "" ? v : undefined;
+  };
+  const reqId = get("x-fal-webhook-request-id");
+  const userId = get("x-fal-webhook-user-id");
+  const ts = get("x-fal-webhook-timestamp");
+  const sigHex = get("x-fal-webhook-signature");
+  if (!reqId || !userId || !ts || !sigHex) return "missing-header";
+  if ((opts.checkTimestamp ?? true) && (!/^\d+$/.test(ts) || Math.abs(Date.now() / 1000 - Number(ts)) > 300)) return "stale-timestamp";
+  const msg = Buffer.from([reqId, userId, ts, createHash("sha256").update(rawBody).digest("hex")].join("\n"), "utf8");
+  const res = await fetch(jwksUrl); // no credentials: the key set is public
+  expect(res.status).toBe(200);
+  const jwks = (await res.json()) as { keys: Array<{ kty: string; crv: string; x: string }> };
+  const keys = opts.onlyFirstKey ? jwks.keys.slice(0, 1) : jwks.keys;
+  for (const jwk of keys) {
+    const key = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: jwk.x }, format: "jwk" });
+    if (verify(null, msg, key, Buffer.from(sigHex, "hex"))) return "ok";
+  }
+  return "bad-signature";
+}
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("fake fal webhooks (fal.md §3.8)", () => {
+  it("a proxied submit with ?fal_webhook= gets one POST when done, signed so it verifies against every key of the JWKS", async () => {
+    const { fake, fal } = await setup({ key: "test-key", extraJwksKeys: 1 });
+    const hook = await startReceiver();
+    const { request_id: id } = await fal.queue.submit(ENDPOINT, { input: { prompt: "p", image_url: await uploadPng(fal) }, webhookUrl: hook.url });
+    expect(fake.submissions[0]).toMatchObject({ requestId: id, webhookUrl: hook.url });
+    expect(fake.jobs.get(id)?.webhookUrl).toBe(hook.url);
+
+    await fake.waitFor(() => hook.got.length > 0);
+    const [got] = hook.got;
+    if (!got) throw new Error("unreachable");
+    expect(got.method).toBe("POST");
+    expect(got.at).toBeGreaterThanOrEqual(fake.jobs.get(id)?.completedAt ?? Infinity);
+    expect(got.headers["content-type"]).toBe("application/json");
+    expect(got.headers["x-fal-webhook-request-id"]).toBe(id);
+    expect(got.headers["x-fal-webhook-user-id"]).toBe(fake.webhookUserId);
+    expect(Math.abs(Number(got.headers["x-fal-webhook-timestamp"]) - Date.now() / 1000)).toBeLessThan(5);
+    expect(got.headers["x-fal-webhook-signature"]).toMatch(/^[0-9a-f]{128}$/);
+
+    const result = await fal.queue.result(ENDPOINT, { requestId: id });
+    expect(JSON.parse(got.raw.toString("utf8"))).toEqual({ request_id: id, gateway_request_id: id, status: "OK", payload: result.data });
+    expect(await verifyFalWebhook(got.headers, got.raw, fake.jwksUrl)).toBe("ok");
+    // the signing key is not the first of the set: a verifier must try them all
+    expect(await verifyFalWebhook(got.headers, got.raw, fake.jwksUrl, { onlyFirstKey: true })).toBe("bad-signature");
+
+    const jwks = (await (await fetch(fake.jwksUrl)).json()) as { keys: Array<Record<string, string>> };
+    expect(jwks.keys).toHaveLength(2);
+    for (const k of jwks.keys) expect(k).toMatchObject({ kty: "OKP", crv: "Ed25519", x: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
+    expect(fake.requests.find((r) => r.target === fake.jwksUrl)).toMatchObject({ method: "GET", status: 200 });
+    expect(fake.requests.find((r) => r.target === fake.jwksUrl)?.auth).toBeUndefined();
+
+    await pause(150);
+    expect(hook.got).toHaveLength(1); // delivered once
+    expect(fake.webhooks).toEqual([
+      { requestId: id, url: hook.url, status: 200, headers: expect.any(Object), body: got.raw.toString("utf8"), at: expect.any(Number), attempt: 1 },
+    ]);
+    expect(fake.webhooks[0]?.headers["X-Fal-Webhook-Signature"]).toBe(got.headers["x-fal-webhook-signature"]);
+  });
+
+  it("bot-style and direct submits carry it too; webhookDelayMs delays it; release() ends a never job; a cancelled request sends none", async () => {
+    const { fake, fal } = await setup({ webhookDelayMs: 50 });
+    const hook = await startReceiver();
+    const image_url = await uploadPng(fal);
+    const body = JSON.stringify({ prompt: "p", image_url });
+    const withHook = `https://queue.fal.run/${ENDPOINT}?fal_webhook=${encodeURIComponent(hook.url)}`;
+    const submit = async (url: string, headers: Record<string, string> = {}) => {
+      const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", authorization: "Key test-key", ...headers }, body });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { request_id: string }).request_id;
+    };
+
+    // as src/seedance/submit.ts sends it: POST to the proxy, the real URL in x-fal-target-url; a per-job delay
+    fake.nextTimeline({ webhookDelayMs: 250 });
+    const proxied = await submit(fake.proxyUrl, { "x-fal-target-url": withHook });
+    // direct mode: the path and query as on queue.fal.run
+    const direct = await submit(`${fake.baseUrl}/${ENDPOINT}?fal_webhook=${encodeURIComponent(hook.url)}`);
+    // no webhook asked: none sent
+    const plain = await submit(`${fake.baseUrl}/${ENDPOINT}`);
+    // an outcome "never" job: its webhook comes after release()
+    fake.nextTimeline({ outcome: { kind: "never" } });
+    const never = await submit(fake.proxyUrl, { "x-fal-target-url": withHook });
+    // cancelled while queued: no webhook, neither now nor when it would have ended
+    fake.nextTimeline({ queuePositions: [1], stepMs: 150, runMs: 10 });
+    const cancelled = await submit(fake.proxyUrl, { "x-fal-target-url": withHook });
+    await fal.queue.cancel(ENDPOINT, { requestId: cancelled });
+
+    const from = (id: string) => hook.got.filter((g) => g.headers["x-fal-webhook-request-id"] === id);
+    await fake.waitFor(() => from(proxied).length === 1 && from(direct).length === 1, 3000);
+    expect(from(direct)[0]?.at).toBeGreaterThanOrEqual((fake.jobs.get(direct)?.completedAt ?? Infinity) + 50);
+    expect(from(proxied)[0]?.at).toBeGreaterThanOrEqual((fake.jobs.get(proxied)?.completedAt ?? Infinity) + 250);
+    await pause(100);
+    expect(from(never)).toHaveLength(0);
+    fake.release(never);
+    await fake.waitFor(() => from(never).length === 1);
+    for (const g of hook.got) expect(await verifyFalWebhook(g.headers, g.raw, fake.jwksUrl)).toBe("ok");
+    expect(JSON.parse(from(never)[0]?.raw.toString() ?? "")).toMatchObject({ status: "OK", payload: { video: { content_type: "video/mp4" } } });
+
+    await pause(300);
+    expect(fake.jobs.get(cancelled)?.state).toBe("CANCELLED");
+    expect(from(cancelled)).toHaveLength(0);
+    expect(from(plain)).toHaveLength(0);
+    expect(hook.got).toHaveLength(3);
+    expect(fake.webhooks.map((w) => w.requestId).sort()).toEqual([proxied, direct, never].sort());
+  });
+
+  it("an error outcome sends status ERROR with fal's error line and the result route's error body", async () => {
+    const { fake, fal } = await setup();
+    const hook = await startReceiver();
+    const detail = [{ loc: ["body", "image_url"], msg: "flagged", type: "content_policy_violation" }];
+    fake.nextTimeline({ queuePositions: [0], stepMs: 10, runMs: 20, outcome: { kind: "error", status: 422, detail } });
+    const { request_id: id } = await fal.queue.submit(ENDPOINT, { input: { prompt: "p", image_url: await uploadPng(fal) }, webhookUrl: hook.url });
+    await fake.waitFor(() => hook.got[0]);
+    const got = hook.got[0]!;
+    expect(JSON.parse(got.raw.toString("utf8"))).toEqual({
+      request_id: id,
+      gateway_request_id: id,
+      status: "ERROR",
+      error: "Invalid status code: 422",
+      payload: { detail },
+    });
+    expect(await verifyFalWebhook(got.headers, got.raw, fake.jwksUrl)).toBe("ok");
+    const err = await rejection(fal.queue.result(ENDPOINT, { requestId: id }));
+    expect(err).toBeInstanceOf(ValidationError);
+    expect(JSON.parse(got.raw.toString("utf8")).payload).toEqual(err.body);
+  });
+
+  it("resendWebhook replays the exact webhook, and each forgery fails verification", async () => {
+    const { fake, fal } = await setup();
+    const hook = await startReceiver();
+    const { request_id: id } = await fal.queue.submit(ENDPOINT, { input: { prompt: "p", image_url: await uploadPng(fal) }, webhookUrl: hook.url });
+    await expect(fake.resendWebhook(id)).rejects.toThrow(/no webhook was sent/);
+    await fake.waitFor(() => hook.got.length === 1);
+    const original = hook.got[0]!;
+    const sig = (g: Received | undefined) => g?.headers["x-fal-webhook-signature"];
+
+    const replay = await fake.resendWebhook(id);
+    expect(replay).toMatchObject({ requestId: id, url: hook.url, status: 200, attempt: 0, resent: "replay" });
+    const replayed = hook.got[1]!;
+    expect(replayed.raw.equals(original.raw)).toBe(true);
+    for (const h of ["x-fal-webhook-request-id", "x-fal-webhook-user-id", "x-fal-webhook-timestamp", "x-fal-webhook-signature"]) {
+      expect(replayed.headers[h], h).toBe(original.headers[h]);
+    }
+    expect(await verifyFalWebhook(replayed.headers, replayed.raw, fake.jwksUrl)).toBe("ok"); // only idempotence stops a replay
+
+    await fake.resendWebhook(id, "no-headers");
+    const bare = hook.got[2]!;
+    expect(Object.keys(bare.headers).filter((h) => h.startsWith("x-fal-webhook-"))).toEqual([]);
+    expect(bare.raw.equals(original.raw)).toBe(true);
+    expect(await verifyFalWebhook(bare.headers, bare.raw, fake.jwksUrl)).toBe("missing-header");
+
+    await fake.resendWebhook(id, "bad-signature");
+    const forged = hook.got[3]!;
+    expect(forged.raw.equals(original.raw)).toBe(true);
+    expect(sig(forged)).toMatch(/^[0-9a-f]{128}$/);
+    expect(await verifyFalWebhook(forged.headers, forged.raw, fake.jwksUrl)).toBe("bad-signature");
+
+    await fake.resendWebhook(id, "stale-timestamp");
+    const stale = hook.got[4]!;
+    expect(Number(stale.headers["x-fal-webhook-timestamp"])).toBeLessThan(Date.now() / 1000 - 590);
+    expect(await verifyFalWebhook(stale.headers, stale.raw, fake.jwksUrl)).toBe("stale-timestamp");
+    // signed consistently: only the timestamp check stops it
+    expect(await verifyFalWebhook(stale.headers, stale.raw, fake.jwksUrl, { checkTimestamp: false })).toBe("ok");
+
+    await fake.resendWebhook(id, "other-body");
+    const swapped = hook.got[5]!;
+    expect(swapped.raw.equals(original.raw)).toBe(false);
+    expect(JSON.parse(swapped.raw.toString("utf8"))).toMatchObject({ request_id: id, status: "OK" });
+    expect(sig(swapped)).toBe(sig(original));
+    expect(swapped.headers["x-fal-webhook-timestamp"]).toBe(original.headers["x-fal-webhook-timestamp"]);
+    expect(await verifyFalWebhook(swapped.headers, swapped.raw, fake.jwksUrl)).toBe("bad-signature");
+
+    expect(fake.webhooks.map((w) => w.resent ?? w.attempt)).toEqual([1, "replay", "no-headers", "bad-signature", "stale-timestamp", "other-body"]);
+    expect(fake.webhooks.every((w, i) => w.body === hook.got[i]?.raw.toString("utf8"))).toBe(true);
+  });
+
+  it("a non-2xx answer or none is retried up to 3 times; an unreachable receiver is recorded with status 0", async () => {
+    const { fake, fal } = await setup({ webhookRetryDelayMs: 10 });
+    const hook = await startReceiver([500, 503]);
+    const image_url = await uploadPng(fal);
+    const { request_id: id } = await fal.queue.submit(ENDPOINT, { input: { prompt: "p", image_url }, webhookUrl: hook.url });
+    await fake.waitFor(() => hook.got.length === 3);
+    await pause(100);
+    expect(fake.webhooks.map((w) => [w.requestId, w.attempt, w.status])).toEqual([
+      [id, 1, 500],
+      [id, 2, 503],
+      [id, 3, 200],
+    ]);
+    expect(new Set(hook.got.map((g) => g.raw.toString())).size).toBe(1);
+    for (const g of hook.got) expect(await verifyFalWebhook(g.headers, g.raw, fake.jwksUrl)).toBe("ok");
+
+    const gone = await startReceiver();
+    await gone.close();
+    const { request_id: lost } = await fal.queue.submit(ENDPOINT, { input: { prompt: "p", image_url }, webhookUrl: gone.url });
+    await fake.waitFor(() => fake.webhooks.filter((w) => w.requestId === lost).length === 4);
+    await pause(100);
+    const tries = fake.webhooks.filter((w) => w.requestId === lost);
+    expect(tries.map((w) => [w.attempt, w.status])).toEqual([
+      [1, 0],
+      [2, 0],
+      [3, 0],
+      [4, 0],
+    ]);
+    expect(tries[0]?.error).toMatch(/ECONNREFUSED/);
   });
 });

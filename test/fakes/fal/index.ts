@@ -10,6 +10,9 @@ export type {
   RecordedRequest,
   Submission,
   Upload,
+  WebhookBody,
+  WebhookDelivery,
+  WebhookTamper,
 } from "./types.js";
 export { DEFAULT_TIMELINE, FRAME_SIZES, expectedVideo } from "./types.js";
 export { validateSeedanceInput, ENDPOINTS, PROMPT_MAX, type FalErrorDetail, type SeedanceInput } from "./schema.js";

@@ -30,6 +30,8 @@ export class Job implements FakeJob {
   readonly seed: number;
   cancelledAt?: number;
   releasedAt?: number;
+  /** The submit's `fal_webhook` (queue submits only). */
+  webhookUrl?: string;
   private result?: JobResult;
 
   constructor(

@@ -9,6 +9,7 @@ import { Job } from "./jobs.js";
 import { ENDPOINTS, type Tier, validateSeedanceInput } from "./schema.js";
 import type { FakeStorage } from "./storage.js";
 import type { JobTimeline, Submission } from "./types.js";
+import type { Webhooks } from "./webhooks.js";
 
 export interface QueueContext {
   storage: FakeStorage;
@@ -19,13 +20,17 @@ export interface QueueContext {
   takeTimeline(): JobTimeline;
   /** Open SSE responses, ended by close(). */
   streams: Set<ServerResponse>;
+  webhooks: Webhooks;
   isClosed(): boolean;
 }
 
 const NOT_FOUND = { status: "NOT_FOUND" };
 
-/** Validates the body and creates the job, or answers the error itself and returns undefined. */
-function createJob(ctx: QueueContext, x: Exchange, endpoint: string): Job | undefined {
+/**
+ * Validates the body and creates the job, or answers the error itself and returns undefined.
+ * `webhookUrl`: the queue submit's `fal_webhook` query parameter (fal.md §3.8).
+ */
+function createJob(ctx: QueueContext, x: Exchange, endpoint: string, webhookUrl?: string): Job | undefined {
   const tier: Tier | undefined = (ENDPOINTS as Record<string, Tier>)[endpoint];
   if (!tier) {
     sendJson(x, 404, { detail: `Application '${endpoint}' not found` });
@@ -46,8 +51,10 @@ function createJob(ctx: QueueContext, x: Exchange, endpoint: string): Job | unde
   }
   const now = Date.now();
   const job = new Job(randomUUID(), endpoint, x.json, now, ctx.takeTimeline(), ctx.storage);
+  if (webhookUrl) job.webhookUrl = webhookUrl;
   ctx.jobs.set(job.requestId, job);
-  ctx.submissions.push({ requestId: job.requestId, endpoint, input: x.json, at: now });
+  ctx.submissions.push({ requestId: job.requestId, endpoint, input: x.json, at: now, ...(webhookUrl ? { webhookUrl } : {}) });
+  if (webhookUrl) ctx.webhooks.watch(job);
   return job;
 }
 
@@ -58,7 +65,7 @@ export function handleQueue(ctx: QueueContext, x: Exchange): void | Promise<void
   const [owner, alias, third, id, ...rest] = seg;
   if (third !== "requests") {
     if (x.method !== "POST") return methodNotAllowed(x);
-    const job = createJob(ctx, x, seg.join("/"));
+    const job = createJob(ctx, x, seg.join("/"), x.target.searchParams.get("fal_webhook") ?? undefined);
     if (!job) return;
     return sendJson(
       x,
@@ -83,6 +90,7 @@ export function handleQueue(ctx: QueueContext, x: Exchange): void | Promise<void
     if (x.method !== "PUT") return methodNotAllowed(x);
     if (job.cancelledAt === undefined && job.phase().state === "IN_QUEUE") {
       job.cancel();
+      ctx.webhooks.watch(job); // a cancelled request sends no webhook: drops the pending one
       ctx.cancels.push(job.requestId);
       return sendJson(x, 202, { status: "CANCELLATION_REQUESTED" });
     }

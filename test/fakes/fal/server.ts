@@ -12,6 +12,7 @@ import { type Exchange, readBody, sendInjected, sendJson, sleep } from "./http.j
 import type { Job } from "./jobs.js";
 import { handleQueue, handleSync, type QueueContext } from "./queue.js";
 import { FakeStorage } from "./storage.js";
+import { JWKS_PATH, Webhooks } from "./webhooks.js";
 import {
   type FailReply,
   type FakeFal,
@@ -74,6 +75,13 @@ export async function startFakeFal(opts: FakeFalOptions = {}): Promise<FakeFal> 
   const { port } = server.address() as AddressInfo;
   const baseUrl = `http://127.0.0.1:${port}`;
   const storage = new FakeStorage(baseUrl);
+  const webhooks = new Webhooks({
+    userId: opts.webhookUserId ?? "fake-fal-user",
+    delayMs: opts.webhookDelayMs ?? 0,
+    retryDelayMs: opts.webhookRetryDelayMs ?? 100,
+    timeoutMs: opts.webhookTimeoutMs ?? 15_000,
+    extraKeys: opts.extraJwksKeys ?? 0,
+  });
 
   const ctx: QueueContext = {
     storage,
@@ -81,6 +89,7 @@ export async function startFakeFal(opts: FakeFalOptions = {}): Promise<FakeFal> 
     submissions,
     cancels,
     streams,
+    webhooks,
     takeTimeline: () => mergeTimeline(opts.timeline, pendingTimelines.shift()),
     isClosed: () => closed,
   };
@@ -97,7 +106,7 @@ export async function startFakeFal(opts: FakeFalOptions = {}): Promise<FakeFal> 
     }
     const pathname = path.split("?")[0] ?? "";
     if (pathname === PROXY_PATH) return `Missing the ${TARGET_HEADER} header`;
-    if (/^\/(upload|files)\//.test(pathname)) return new URL(path, baseUrl);
+    if (/^\/(upload|files)\//.test(pathname) || pathname === JWKS_PATH) return new URL(path, baseUrl);
     if (/^\/(storage|auth)\//.test(pathname)) return new URL(path, "https://rest.fal.ai");
     return new URL(path, "https://queue.fal.run");
   }
@@ -149,11 +158,16 @@ export async function startFakeFal(opts: FakeFalOptions = {}): Promise<FakeFal> 
       };
     }
 
+    const host = target.host;
+    // the webhook keys: public, on this server and (through the proxy) where fal serves them
+    if ((target.origin === baseUrl || host === "rest.fal.ai") && target.pathname === JWKS_PATH) {
+      if (method !== "GET" && method !== "HEAD") return sendJson(x, 405, { detail: "Method Not Allowed" });
+      return sendJson(x, 200, webhooks.jwks, { "Cache-Control": "public, max-age=3600" });
+    }
     if (target.origin === baseUrl) {
       if (!storage.handleLocal(x)) sendJson(x, 404, { detail: "Not Found" });
       return;
     }
-    const host = target.host;
     if (host !== "queue.fal.run" && host !== "fal.run" && host !== "rest.fal.ai") {
       return sendJson(x, 412, { error: "Precondition Failed", detail: `Invalid ${TARGET_HEADER}: ${target.href}` });
     }
@@ -168,6 +182,10 @@ export async function startFakeFal(opts: FakeFalOptions = {}): Promise<FakeFal> 
   const fake: FakeFal = {
     proxyUrl: `${baseUrl}${PROXY_PATH}`,
     baseUrl,
+    jwksUrl: `${baseUrl}${JWKS_PATH}`,
+    webhookUserId: webhooks.settings.userId,
+    webhooks: webhooks.deliveries,
+    resendWebhook: (requestId, tamper) => webhooks.resend(requestId, tamper),
     requests,
     submissions,
     cancels,
@@ -189,6 +207,7 @@ export async function startFakeFal(opts: FakeFalOptions = {}): Promise<FakeFal> 
       const job = jobs.get(requestId);
       if (!job) throw new Error(`release: unknown request id ${requestId}`);
       job.release();
+      webhooks.watch(job);
     },
     async waitFor<T>(fn: () => T | undefined | false | null, timeoutMs = 5000): Promise<T> {
       const started = Date.now();
@@ -218,6 +237,7 @@ export async function startFakeFal(opts: FakeFalOptions = {}): Promise<FakeFal> 
     async close() {
       if (closed) return;
       closed = true;
+      webhooks.close();
       for (const s of streams) s.end();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

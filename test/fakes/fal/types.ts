@@ -21,6 +21,8 @@ export interface JobTimeline {
    * thousands (no header for an error); null: no header; a number: that.
    */
   billableUnits?: number | null;
+  /** Delay between the job's end and its webhook delivery, for this job (overrides FakeFalOptions.webhookDelayMs). */
+  webhookDelayMs?: number;
 }
 
 export interface FakeFalOptions {
@@ -28,7 +30,48 @@ export interface FakeFalOptions {
   key?: string;
   /** Default timeline for every submitted job. */
   timeline?: Partial<JobTimeline>;
+  /** The X-Fal-Webhook-User-Id the fake signs webhooks with. Default "fake-fal-user". */
+  webhookUserId?: string;
+  /** Delay between a job's end and its webhook delivery. Default 0. */
+  webhookDelayMs?: number;
+  /** Pause before each webhook retry (the receiver answered non-2xx or could not be reached). Default 100. */
+  webhookRetryDelayMs?: number;
+  /** An attempt with no answer after this long is abandoned (status 0), as fal's 15-second timeout. Default 15000. */
+  webhookTimeoutMs?: number;
+  /**
+   * Unrelated Ed25519 keys listed in the JWKS *before* the signing key, so a verifier that
+   * only tries the first key fails. Default 0.
+   */
+  extraJwksKeys?: number;
 }
+
+/** How `resendWebhook` forges a webhook. */
+export type WebhookTamper = "no-headers" | "bad-signature" | "stale-timestamp" | "other-body";
+
+/** One webhook POST the fake made (each retry and each resend is its own record). */
+export interface WebhookDelivery {
+  requestId: string;
+  url: string;
+  /** The receiver's HTTP status; 0 if no answer came (connection failed, timed out, fake closed). */
+  status: number;
+  /** The headers as sent. */
+  headers: Record<string, string>;
+  /** The exact body sent (UTF-8 JSON). */
+  body: string;
+  /** When the POST started (ms). */
+  at: number;
+  /** 1 for the first delivery, 2..4 for fal-style retries, 0 for resendWebhook(). */
+  attempt: number;
+  /** Set on resendWebhook() records: "replay" for an exact replay, else the forgery sent. */
+  resent?: "replay" | WebhookTamper;
+  /** Why no answer came, when status is 0. */
+  error?: string;
+}
+
+/** The JSON body of a webhook (fal.md §3.8). */
+export type WebhookBody =
+  | { request_id: string; gateway_request_id: string; status: "OK"; payload: unknown }
+  | { request_id: string; gateway_request_id: string; status: "ERROR"; error: string; payload: unknown };
 
 export interface RecordedRequest {
   method: string;
@@ -47,6 +90,8 @@ export interface Submission {
   endpoint: string;
   input: any;
   at: number;
+  /** The submit's `fal_webhook` query parameter, if any. */
+  webhookUrl?: string;
 }
 
 export interface Upload {
@@ -70,6 +115,8 @@ export interface FakeJob {
   timeline: JobTimeline;
   /** When fal reports it COMPLETED (undefined while it may never end). */
   readonly completedAt: number | undefined;
+  /** The submit's `fal_webhook` query parameter, if any (queue submits only). */
+  webhookUrl?: string;
 }
 
 export interface FailReply {
@@ -83,6 +130,21 @@ export interface FakeFal {
   proxyUrl: string;
   /** http://127.0.0.1:PORT (direct mode: paths as on the fal hosts). */
   baseUrl: string;
+  /** `${baseUrl}/.well-known/jwks.json`: the public key(s) webhooks are signed with (no auth needed). */
+  jwksUrl: string;
+  /** The X-Fal-Webhook-User-Id of every webhook. */
+  webhookUserId: string;
+  /** Every webhook POST made, in order (retries and resends included), recorded once answered. */
+  webhooks: WebhookDelivery[];
+  /**
+   * POSTs the request's last webhook again (one attempt, no retries) and records it: with no
+   * `tamper`, the exact same headers and body (a replay); otherwise a forgery:
+   * "no-headers" (no X-Fal-Webhook-* headers), "bad-signature" (signed now by a key not in the
+   * JWKS), "stale-timestamp" (timestamp 10 minutes old, signed consistently with the real key),
+   * "other-body" (a forged success body under the original headers and signature).
+   * Rejects if the request has sent no webhook yet.
+   */
+  resendWebhook(requestId: string, tamper?: WebhookTamper): Promise<WebhookDelivery>;
   requests: RecordedRequest[];
   submissions: Submission[];
   cancels: string[];
@@ -121,6 +183,7 @@ export function mergeTimeline(...parts: Array<Partial<JobTimeline> | undefined>)
     if (p.logs !== undefined) t.logs = [...p.logs];
     if (p.outcome !== undefined) t.outcome = p.outcome;
     if (p.billableUnits !== undefined) t.billableUnits = p.billableUnits;
+    if (p.webhookDelayMs !== undefined) t.webhookDelayMs = p.webhookDelayMs;
   }
   return t;
 }
