@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { doneMessage, runVideo, startHarness, type Harness } from "./support/harness.js";
+import { freePort } from "./support/net.js";
 import { redisAnswers } from "./support/redis.js";
 
 let h: Harness | undefined;
@@ -12,15 +12,6 @@ afterEach(async () => {
   h = undefined;
   redis = undefined;
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** A Redis server of the test's own, so the test can stop it (redis-server is part of the test environment). */
 async function ownRedis(): Promise<{ url: string; process: ChildProcess }> {

@@ -120,9 +120,11 @@ export class JobSteps {
       if (live.shortStreams >= 3) live.pollOnly = true;
       if (live.signal.aborted) return;
     }
-    let status: FalStatus;
+    let status: FalStatus | undefined;
     try {
-      status = await this.o.seedance.status(requestId);
+      // fal's client retries a failing status call for half a minute: a webhook or a cancel does not wait for it
+      status = await untilAborted(this.o.seedance.status(requestId), live.signal);
+      if (!status) return;
     } catch (err) {
       // status errors never mean the job failed (fal has no FAILED status): ask again later
       throw Object.assign(new Error(`fal status: ${(err as Error).message}`), { cause: err });
@@ -208,4 +210,18 @@ function outputOfWebhook(hook: FalWebhook): SeedanceOutput {
   if (hook.status === "OK") return seedanceOutputSchema.parse(hook.payload);
   const status = Number(/(\d{3})/.exec(hook.error ?? "")?.[1] ?? 500);
   throw new ApiError({ message: hook.error ?? "fal reported an error", status, body: hook.payload });
+}
+
+/** The promise's value, or undefined as soon as `signal` aborts (the promise then settles unheard). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(undefined);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => (signal.removeEventListener("abort", onAbort), resolve(value)),
+      (err: unknown) => (signal.removeEventListener("abort", onAbort), reject(err)),
+    );
+    promise.catch(() => undefined);
+  });
 }

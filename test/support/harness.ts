@@ -26,7 +26,8 @@ export interface Harness {
 }
 
 export interface HarnessOptions {
-  env?: Record<string, string>;
+  /** Extra environment; a function gets the fakes first (for their URLs). */
+  env?: Record<string, string> | ((fakes: { discord: FakeDiscord; fal: FakeFal }) => Record<string, string> | Promise<Record<string, string>>);
   discord?: FakeDiscordOptions;
   fal?: FakeFalOptions;
   storeUrl?: string;
@@ -47,7 +48,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     LOG_LEVEL: "debug",
     FAL_POLL_INTERVAL_MS: "50",
     PROGRESS_EDIT_INTERVAL_MS: "150",
-    ...options.env,
+    ...(typeof options.env === "function" ? await options.env({ discord, fal }) : options.env),
   };
   let captured = "";
   const logStream = new Writable({
