@@ -607,3 +607,144 @@ describe("fake Discord is as strict as Discord: mentions, permissions, upload li
     });
   }, 60_000);
 });
+
+describe("fake Discord with several shards (one guild per shard)", () => {
+  /** Fails fast (instead of at the test timeout) when the fake does not do what is awaited. */
+  const within = <T>(p: Promise<T>, what: string, ms = 5000): Promise<T> =>
+    Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`not within ${ms} ms: ${what}`)), ms).unref())]);
+  /** A client running only `shards` of `shardCount` (both passed: discord.js else reads SHARD_COUNT from the env). */
+  async function connectShards(f: FakeDiscord, shards: number[], shardCount: number, seen: Array<{ t: string; d: any }>): Promise<Client> {
+    const client = new Client({
+      intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.GuildMessageReactions],
+      partials: [Partials.Message, Partials.Reaction, Partials.User],
+      rest: { api: f.apiUrl },
+      shards,
+      shardCount,
+    });
+    clients.push(client);
+    client.on(Events.Raw, (p: { t: string; d: any }) => void seen.push({ t: p.t, d: p.d }));
+    const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
+    await within(client.login(f.token).then(() => ready), `shards ${JSON.stringify(shards)} of ${shardCount} ready`);
+    return client;
+  }
+  /** The guild ids a client was sent anything about (READY's list, GUILD_CREATE, and every guild_id). */
+  const guildsSeen = (seen: Array<{ t: string; d: any }>) =>
+    new Set(seen.flatMap(({ t, d }) => (t === "READY" ? d.guilds.map((g: { id: string }) => g.id) : t === "GUILD_CREATE" ? [d.id] : d?.guild_id ? [d.guild_id] : [])));
+
+  it("gives each shard its own guild: READY, GUILD_CREATE and every dispatch go to the owning shard only", async () => {
+    await withFake({ shards: 2 }, async (f) => {
+      expect(f.guilds.map((g) => g.shard)).toEqual([0, 1]);
+      for (const g of f.guilds) expect((BigInt(g.guildId) >> 22n) % 2n).toBe(BigInt(g.shard));
+      expect([f.guilds[0]!.guildId, f.guilds[0]!.channelId, f.guilds[0]!.roles]).toEqual([f.guildId, f.channelId, f.roles]);
+      expect(new Set(f.guilds.flatMap((g) => [g.guildId, g.channelId, g.roles.bot])).size).toBe(6);
+      expect(((await restFor(f).get(Routes.gatewayBot())) as { shards: number }).shards).toBe(2);
+
+      const [g0, g1] = [f.guilds[0]!, f.guilds[1]!];
+      const seenA: Array<{ t: string; d: any }> = [];
+      const seenB: Array<{ t: string; d: any }> = [];
+      const a = await connectShards(f, [0], 2, seenA);
+      const b = await connectShards(f, [1], 2, seenB);
+      await f.ready(1);
+      expect(f.identifiedShards()).toEqual([[0, 2], [1, 2]]);
+      expect([f.connectedSessions(0), f.connectedSessions(1), f.connectedSessions()]).toEqual([1, 1, 2]);
+      // (discord.js adds `shardId` to READY's guild objects, so compare what the fake sent)
+      const readyGuilds = (seen: Array<{ t: string; d: any }>) =>
+        seen.filter((e) => e.t === "READY").map((e) => [e.d.shard, e.d.guilds.map((g: { id: string; unavailable: boolean }) => [g.id, g.unavailable])]);
+      expect(readyGuilds(seenA)).toEqual([[[0, 2], [[g0.guildId, true]]]]);
+      expect(readyGuilds(seenB)).toEqual([[[1, 2], [[g1.guildId, true]]]]);
+      expect(seenA.filter((e) => e.t === "GUILD_CREATE").map((e) => [e.d.id, e.d.channels.map((c: { id: string }) => c.id)])).toEqual([[g0.guildId, [g0.channelId]]]);
+      expect(seenB.filter((e) => e.t === "GUILD_CREATE").map((e) => [e.d.id, e.d.channels.map((c: { id: string }) => c.id)])).toEqual([[g1.guildId, [g1.channelId]]]);
+      expect([...a.guilds.cache.keys()]).toEqual([g0.guildId]);
+      expect([...b.guilds.cache.keys()]).toEqual([g1.guildId]);
+      // guild 1 has the same setup: members, the bot's role and its exact permissions
+      const ch1 = b.channels.cache.get(g1.channelId);
+      if (!ch1 || !("permissionsFor" in ch1)) throw new Error("guild 1's channel is not cached by the shard-1 client");
+      expect(ch1.permissionsFor(b.user!)!.bitfield).toBe(INVITE_PERMISSIONS);
+      expect(ch1.guild.members.cache.get(f.users.admin.id)!.roles.cache.has(g1.roles.admin)).toBe(true);
+
+      // commands: per guild, and the global list shared (its overwrites counted)
+      const video = new SlashCommandBuilder().setName("video").setDescription("Make a video").addStringOption((o) => o.setName("prompt").setDescription("Prompt").setRequired(true));
+      await b.rest.put(Routes.applicationGuildCommands(f.applicationId, g1.guildId), { body: [video.toJSON()] });
+      expect(f.commands({ guildId: g1.guildId }).map((c) => (c as { name: string }).name)).toEqual(["video"]);
+      expect(f.commands({ guildId: g0.guildId })).toEqual([]);
+      expect(f.commandRegistrations()).toBe(0);
+      await a.rest.put(Routes.applicationCommands(f.applicationId), { body: [] });
+      await b.rest.put(Routes.applicationCommands(f.applicationId), { body: [] });
+      expect(f.commandRegistrations()).toBe(2);
+
+      // a slash command in guild 1 reaches only the shard-1 client, with guild 1's guild and channel
+      let aGot = 0;
+      a.on(Events.InteractionCreate, () => void aGot++);
+      const handled = nextCommand(b, async (i) => {
+        expect([i.guildId, i.channelId, i.guildLocale, i.channel?.id]).toEqual([g1.guildId, g1.channelId, "en-US", g1.channelId]);
+        expect(i.options.getString("prompt", true)).toBe("a cat");
+        await i.reply({ content: "from shard 1" });
+      });
+      const { id } = await f.slashCommand({ name: "video", options: [{ name: "prompt", type: 3, value: "a cat" }], guild: 1 });
+      await within(handled, "the shard-1 client handled /video in guild 1");
+      const reply = f.messages(g1.channelId).find((m) => m.interactionId === id)!;
+      expect([reply.guild_id, reply.content]).toEqual([g1.guildId, "from shard 1"]);
+      expect(f.messages(g0.channelId).some((m) => m.interactionId === id)).toBe(false);
+      // guild 1's channel routes, guild routes and reactions; the shard-1 client sees its own guild's events
+      const posted = (await a.rest.post(Routes.channelMessages(g1.channelId), { body: { content: "posted over REST by any process" } })) as Msg & { guild_id: string };
+      expect(posted.guild_id).toBe(g1.guildId);
+      expect(((await a.rest.get(Routes.guild(g1.guildId))) as { id: string }).id).toBe(g1.guildId);
+      await expect(a.rest.get(Routes.channel(snowflake()))).rejects.toMatchObject({ code: 10003 });
+      await f.react({ messageId: posted.id, emoji: "🔁" });
+      f.userMessage({ content: "hello from guild 1", guild: 1 });
+      f.setBotPermissions(INVITE_PERMISSIONS);
+      await f.waitFor(() => seenB.some((e) => e.t === "MESSAGE_REACTION_ADD") && seenB.some((e) => e.t === "CHANNEL_UPDATE"));
+      await f.waitFor(() => seenA.some((e) => e.t === "CHANNEL_UPDATE"));
+      const types = (seen: Array<{ t: string }>) => [...new Set(seen.map((e) => e.t))].sort();
+      expect(types(seenB)).toEqual(expect.arrayContaining(["INTERACTION_CREATE", "MESSAGE_CREATE", "MESSAGE_REACTION_ADD", "GUILD_ROLE_UPDATE", "CHANNEL_UPDATE"]));
+      expect(types(seenA)).toEqual(["CHANNEL_UPDATE", "GUILD_CREATE", "GUILD_ROLE_UPDATE", "READY"]);
+      expect(aGot).toBe(0);
+      expect([...guildsSeen(seenA)]).toEqual([g0.guildId]);
+      expect([...guildsSeen(seenB)]).toEqual([g1.guildId]);
+
+      // each session resumes on its own: shard 1's events missed while it was away are replayed to it only
+      let aResumed = 0;
+      a.on(Events.ShardResume, () => void aResumed++);
+      const resumed = new Promise<number>((resolve) => b.once(Events.ShardResume, (shardId) => resolve(shardId)));
+      f.disconnectGateway(4000, 1);
+      const missed = f.userMessage({ content: "while shard 1 was away", guild: 1 });
+      expect(await within(resumed, "shard 1 resumed")).toBe(1);
+      await f.waitFor(() => seenB.some((e) => e.t === "MESSAGE_CREATE" && e.d.id === missed.id));
+      expect([aResumed, f.connectedSessions(0), f.connectedSessions(1)]).toEqual([0, 1, 1]);
+      expect(f.identifiedShards()).toEqual([[0, 2], [1, 2]]); // a RESUME is no IDENTIFY
+      expect([...guildsSeen(seenA)]).toEqual([g0.guildId]);
+      expect(f.rejections).toEqual([]);
+    });
+  });
+
+  it("closes an IDENTIFY with a wrong shard count (4010) or without a shard (4011); one shard stays [0, 1]", async () => {
+    await withFake({ shards: 2 }, async (f) => {
+      const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: f.apiUrl }, shards: [0], shardCount: 3 });
+      clients.push(client);
+      const closed = new Promise<number>((resolve) => client.once(Events.ShardDisconnect, (e) => resolve(e.code)));
+      client.on(Events.ShardError, () => {}); // "Invalid shard"
+      void client.login(f.token).catch(() => {});
+      expect(await within(closed, "shard [0, 3] closed")).toBe(4010);
+      expect(f.rejections.map((r) => [r.method, r.code])).toEqual([["WS", 4010]]);
+      expect(f.identifiedShards()).toEqual([]);
+
+      const identify = async (shard: unknown) => {
+        const ws = new WebSocket(`${f.apiUrl.replace("http", "ws").replace("/api", "/gateway")}?v=10&encoding=json`);
+        ws.on("open", () => ws.send(JSON.stringify({ op: 2, d: { token: f.token, intents: 1, properties: {}, ...(shard === undefined ? {} : { shard }) } })));
+        return within(new Promise<number>((resolve) => ws.on("close", (c) => resolve(c))), `IDENTIFY with shard ${JSON.stringify(shard)} closed`);
+      };
+      expect(await identify(undefined)).toBe(4011);
+      expect(await identify([2, 2])).toBe(4010);
+      expect(await identify([-1, 2])).toBe(4010);
+      expect(f.identifiedShards()).toEqual([]);
+      f.rejections.length = 0;
+    });
+    await withFake({}, async (f) => {
+      const ws = new WebSocket(`${f.apiUrl.replace("http", "ws").replace("/api", "/gateway")}?v=10&encoding=json`);
+      ws.on("open", () => ws.send(JSON.stringify({ op: 2, d: { token: f.token, intents: 1, properties: {}, shard: [1, 2] } })));
+      expect(await within(new Promise<number>((resolve) => ws.on("close", (c) => resolve(c))), "shard [1, 2] closed")).toBe(4010);
+      expect(((await restFor(f).get(Routes.gatewayBot())) as { shards: number }).shards).toBe(1);
+      expect(f.guilds).toEqual([{ guildId: f.guildId, channelId: f.channelId, shard: 0, roles: f.roles }]);
+    });
+  });
+});

@@ -1,11 +1,11 @@
 // Test-side actions: users invoking slash commands, clicking buttons, reacting.
 import { interactionToken, snowflake } from "./ids.js";
-import { channelJson, memberJson, memberPermissions, userJson } from "./payloads.js";
+import { channelJson, guildOfMessage, memberJson, memberPermissions, userJson, type GuildWorld } from "./payloads.js";
 import { MAX_CONTENT } from "./limits.js";
 import { announce, mentionsOf, reactionEvent } from "./messages.js";
 import { parseEmoji } from "./rest-routes.js";
 import { emojiJson, type InteractionState, type State } from "./state.js";
-import type { APIAttachmentLike, ClickArgs, FakeMessage, FakeUser, InteractionHandle, SlashCommandArgs, SlashOption } from "./types.js";
+import type { APIAttachmentLike, ClickArgs, FakeMessage, FakeUser, InteractionHandle, ReactArgs, SlashCommandArgs, SlashOption } from "./types.js";
 
 type Json = Record<string, any>;
 
@@ -14,33 +14,44 @@ export class Driver {
 
   constructor(
     private readonly state: State,
-    private readonly connected: () => number,
+    private readonly connected: (shard?: number) => number,
   ) {}
 
-  private requireSession(what: string): void {
-    if (this.connected() === 0) {
-      throw new Error(`fake Discord: ${what} needs a connected, identified gateway session; await client.login() and fake.ready() first`);
+  /** `fake.guilds[index]` (default guild 0); an index out of range is a test bug. */
+  guild(index = 0, what = "guild"): GuildWorld {
+    const g = this.state.world.guilds[index];
+    if (!g) throw new Error(`fake Discord: ${what}: there is no guild ${index} (the fake has ${this.state.world.guilds.length}; see the \`shards\` option)`);
+    return g;
+  }
+
+  private requireSession(what: string, g: GuildWorld): void {
+    if (this.connected(g.shard) === 0) {
+      const n = this.state.world.shardCount;
+      throw new Error(
+        `fake Discord: ${what} needs a connected, identified gateway session` + (n > 1 ? ` of shard ${g.shard} (guild ${g.index}'s shard)` : "") +
+          `; await client.login() and fake.ready() first`,
+      );
     }
   }
 
-  private base(i: InteractionState, user: FakeUser, appPermissions?: string): Json {
+  private base(i: InteractionState, user: FakeUser, g: GuildWorld, appPermissions?: string): Json {
     const w = this.state.world;
     return {
       id: i.id, application_id: w.applicationId, token: i.token, version: 1,
-      guild_id: w.guildId, guild: { id: w.guildId, locale: "en-US", features: [] },
-      channel_id: w.channelId, channel: { ...channelJson(w), permissions: memberPermissions(w, user).toString() },
-      member: memberJson(w, user, true),
+      guild_id: g.guildId, guild: { id: g.guildId, locale: "en-US", features: [] },
+      channel_id: g.channelId, channel: { ...channelJson(w, g), permissions: memberPermissions(w, user).toString() },
+      member: memberJson(w, g, user, true),
       app_permissions: appPermissions ?? w.botPermissions.toString(),
       locale: "en-US", guild_locale: "en-US", entitlements: [],
-      authorizing_integration_owners: { "0": w.guildId }, context: 0,
+      authorizing_integration_owners: { "0": g.guildId }, context: 0,
       attachment_size_limit: i.attachmentSizeLimit,
     };
   }
 
-  private register(type: 2 | 3, user: FakeUser, limit: number | undefined, extra: Partial<InteractionState> = {}): InteractionState {
+  private register(type: 2 | 3, user: FakeUser, g: GuildWorld, limit: number | undefined, extra: Partial<InteractionState> = {}): InteractionState {
     const id = snowflake();
     const i: InteractionState = {
-      id, token: interactionToken(id), type, dispatchedAt: Date.now(), user,
+      id, token: interactionToken(id), type, dispatchedAt: Date.now(), user, guildId: g.guildId, channelId: g.channelId,
       attachmentSizeLimit: limit ?? this.state.opts.defaultAttachmentSizeLimit, followUpIds: [], ...extra,
     };
     this.state.interactions.set(i.id, i);
@@ -48,41 +59,42 @@ export class Driver {
     return i;
   }
 
-  private findCommand(name: string): { cmd?: Json; guild: boolean } {
-    const guildList = (this.state.guildCommands.get(this.state.world.guildId) ?? []) as Json[];
-    const g = guildList.find((c) => c.name === name && (c.type ?? 1) === 1);
-    if (g) return { cmd: g, guild: true };
+  private findCommand(name: string, g: GuildWorld): { cmd?: Json; guild: boolean } {
+    const guildList = (this.state.guildCommands.get(g.guildId) ?? []) as Json[];
+    const inGuild = guildList.find((c) => c.name === name && (c.type ?? 1) === 1);
+    if (inGuild) return { cmd: inGuild, guild: true };
     const glob = (this.state.globalCommands as Json[]).find((c) => c.name === name && (c.type ?? 1) === 1);
     return { cmd: glob, guild: false };
   }
 
   async slashCommand(args: SlashCommandArgs): Promise<InteractionHandle> {
-    this.requireSession("slashCommand()");
+    const g = this.guild(args.guild, "slashCommand()");
+    this.requireSession("slashCommand()", g);
     const w = this.state.world;
     const user = args.user ?? w.users.requester;
-    const { cmd, guild } = this.findCommand(args.name);
+    const { cmd, guild } = this.findCommand(args.name, g);
     const resolved: Json = {};
     const given = args.attachments ?? [];
-    const options = this.options(args.options, cmd?.options as Json[] | undefined, `/${args.name}`, resolved, given, cmd !== undefined);
-    const i = this.register(2, user, args.attachmentSizeLimit ?? undefined, { commandName: args.name });
+    const options = this.options(args.options, cmd?.options as Json[] | undefined, `/${args.name}`, resolved, given, cmd !== undefined, g);
+    const i = this.register(2, user, g, args.attachmentSizeLimit ?? undefined, { commandName: args.name });
     const cmdId = (cmd?.id as string | undefined) ?? this.commandIds.get(args.name) ?? snowflake();
     this.commandIds.set(args.name, cmdId);
     const payload = {
-      ...this.base(i, user, args.appPermissions),
+      ...this.base(i, user, g, args.appPermissions),
       type: 2,
       data: {
-        id: cmdId, name: args.name, type: 1, ...(guild || !cmd ? { guild_id: w.guildId } : {}),
+        id: cmdId, name: args.name, type: 1, ...(guild || !cmd ? { guild_id: g.guildId } : {}),
         ...(options.length ? { options } : {}), ...(Object.keys(resolved).length ? { resolved } : {}),
       },
     };
     // an interaction may carry no attachment_size_limit at all (the bot must assume Discord's default)
     if (args.attachmentSizeLimit === null) delete (payload as Json).attachment_size_limit;
-    this.state.dispatch("INTERACTION_CREATE", payload);
+    this.state.dispatch("INTERACTION_CREATE", payload, { guildId: g.guildId });
     return { id: i.id, token: i.token, dispatchedAt: i.dispatchedAt };
   }
 
   /** Builds data.options (+ resolved) and checks them against the registered definition when there is one. */
-  private options(opts: SlashOption[], defs: Json[] | undefined, where: string, resolved: Json, given: APIAttachmentLike[], strict: boolean): Json[] {
+  private options(opts: SlashOption[], defs: Json[] | undefined, where: string, resolved: Json, given: APIAttachmentLike[], strict: boolean, g: GuildWorld): Json[] {
     const w = this.state.world;
     const out: Json[] = [];
     for (const o of opts) {
@@ -90,7 +102,7 @@ export class Driver {
       if (strict && !def) throw new Error(`fake Discord: ${where} has no option "${o.name}" (registered: ${(defs ?? []).map((d) => d.name).join(", ") || "none"})`);
       if (def && def.type !== o.type) throw new Error(`fake Discord: ${where} option "${o.name}" has type ${def.type}, not ${o.type}`);
       if ("options" in o) {
-        out.push({ name: o.name, type: o.type, options: this.options(o.options, def?.options, `${where} ${o.name}`, resolved, given, strict) });
+        out.push({ name: o.name, type: o.type, options: this.options(o.options, def?.options, `${where} ${o.name}`, resolved, given, strict, g) });
         continue;
       }
       let value = o.value;
@@ -105,7 +117,7 @@ export class Driver {
         const u = typeof value === "object" && value ? (value as FakeUser) : [w.botUser, w.owner, ...Object.values(w.users)].find((x) => x.id === value);
         if (u) {
           (resolved.users ??= {})[u.id] = userJson(u);
-          const { user: _u, ...member } = memberJson(w, u, true);
+          const { user: _u, ...member } = memberJson(w, g, u, true);
           (resolved.members ??= {})[u.id] = member;
           value = u.id;
         }
@@ -124,10 +136,20 @@ export class Driver {
     return out;
   }
 
+  /** The guild of an existing message; `index`, when given, must name that guild. */
+  private guildOf(m: FakeMessage, index: number | undefined, what: string): GuildWorld {
+    const g = guildOfMessage(this.state.world, m);
+    if (index !== undefined && this.guild(index, what) !== g) {
+      throw new Error(`fake Discord: ${what}: message ${m.id} is in guild ${g.index}, not guild ${index}`);
+    }
+    return g;
+  }
+
   async clickButton(args: ClickArgs): Promise<InteractionHandle> {
-    this.requireSession("clickButton()");
     const m = this.state.liveMessage(args.messageId);
     if (!m) throw new Error(`fake Discord: clickButton: message ${args.messageId} does not exist (or was deleted)`);
+    const g = this.guildOf(m, args.guild, "clickButton()");
+    this.requireSession("clickButton()", g);
     const user = args.user ?? this.state.world.users.requester;
     const owner = m.interactionId ? this.state.interactions.get(m.interactionId)?.user : undefined;
     if (m.flags & 64 && owner && owner.id !== user.id) throw new Error(`fake Discord: message ${m.id} is ephemeral; only ${owner.username} can see it`);
@@ -136,21 +158,21 @@ export class Driver {
     const comp = all.find((c) => c.custom_id === args.customId) ?? (args.unchecked ? { type: 2, custom_id: args.customId } : undefined);
     if (!comp) throw new Error(`fake Discord: message ${m.id} has no component "${args.customId}" (has: ${all.map((c) => c.custom_id).filter(Boolean).join(", ") || "none"})`);
     if (comp.disabled) throw new Error(`fake Discord: component "${args.customId}" is disabled`);
-    const i = this.register(3, user, undefined, { componentMessageId: m.id });
+    const i = this.register(3, user, g, undefined, { componentMessageId: m.id });
     const payload = {
-      ...this.base(i, user),
+      ...this.base(i, user, g),
       type: 3,
       message: this.state.messageJson(m),
       data: { custom_id: comp.custom_id, component_type: comp.type, ...(comp.id !== undefined ? { id: comp.id } : {}), ...(comp.type !== 2 ? { values: args.values ?? [] } : {}) },
     };
-    this.state.dispatch("INTERACTION_CREATE", payload);
+    this.state.dispatch("INTERACTION_CREATE", payload, { guildId: g.guildId });
     return { id: i.id, token: i.token, dispatchedAt: i.dispatchedAt };
   }
 
-  private reactable(messageId: string, emoji: string): { m: FakeMessage; e: string } {
-    this.requireSession("react()");
+  private reactable(messageId: string, emoji: string, guild: number | undefined): { m: FakeMessage; e: string } {
     const m = this.state.liveMessage(messageId);
     if (!m) throw new Error(`fake Discord: react: message ${messageId} does not exist (or was deleted)`);
+    this.requireSession("react()", this.guildOf(m, guild, "react()"));
     if (m.flags & 64) throw new Error(`fake Discord: react: message ${messageId} is ephemeral; nobody can react to it`);
     try {
       return { m, e: parseEmoji(emoji) };
@@ -159,8 +181,8 @@ export class Driver {
     }
   }
 
-  async react(args: { messageId: string; emoji: string; user?: FakeUser }): Promise<void> {
-    const { m, e } = this.reactable(args.messageId, args.emoji);
+  async react(args: ReactArgs): Promise<void> {
+    const { m, e } = this.reactable(args.messageId, args.emoji, args.guild);
     const user = args.user ?? this.state.world.users.requester;
     const list = this.state.reactionsByMessage.get(m.id) ?? [];
     if (list.some((r) => r.emoji === e && r.userId === user.id)) return; // Discord ignores duplicates
@@ -169,8 +191,8 @@ export class Driver {
     reactionEvent(this.state, true, m, emojiJson(e), user);
   }
 
-  async unreact(args: { messageId: string; emoji: string; user?: FakeUser }): Promise<void> {
-    const { m, e } = this.reactable(args.messageId, args.emoji);
+  async unreact(args: ReactArgs): Promise<void> {
+    const { m, e } = this.reactable(args.messageId, args.emoji, args.guild);
     const user = args.user ?? this.state.world.users.requester;
     const list = this.state.reactionsByMessage.get(m.id) ?? [];
     const at = list.findIndex((r) => r.emoji === e && r.userId === user.id);
@@ -179,13 +201,14 @@ export class Driver {
     reactionEvent(this.state, false, m, emojiJson(e), user);
   }
 
-  /** A member posts a plain text message in the channel (as the Discord client sends it: no allowed_mentions). */
-  userMessage(args: { content: string; user?: FakeUser }): FakeMessage {
+  /** A member posts a plain text message in a guild's channel (as the Discord client sends it: no allowed_mentions). */
+  userMessage(args: { content: string; user?: FakeUser; guild?: number }): FakeMessage {
+    const g = this.guild(args.guild, "userMessage()");
     const user = args.user ?? this.state.world.users.requester;
     if (args.content.length === 0 || args.content.length > MAX_CONTENT) {
       throw new Error(`fake Discord: userMessage: content must be 1..${MAX_CONTENT} characters`);
     }
-    const m = this.state.newMessage(this.state.world.channelId, user, { content: args.content, editHistory: [args.content] });
+    const m = this.state.newMessage(g.channelId, user, { content: args.content, editHistory: [args.content] });
     m.mentions = mentionsOf(this.state, m, undefined);
     this.state.addMessage(m);
     announce(this.state, "create", m);

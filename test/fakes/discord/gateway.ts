@@ -1,9 +1,11 @@
 // Gateway v10 over `ws` (JSON encoding, no compression): HELLO, IDENTIFY, READY, RESUME, dispatches.
+// Sharded as Discord is: a session identifies as shard [i, n], READY lists the guilds with
+// (guild_id >> 22) % n === i, and a guild's dispatches go only to the sessions of its shard.
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, WebSocket } from "ws";
 import { sessionId } from "./ids.js";
-import { guildCreateJson, knownUsers, memberJson, readyJson } from "./payloads.js";
+import { guildById, guildCreateJson, guildsOnShard, knownUsers, memberJson, readyJson, shardOf } from "./payloads.js";
 import { Intents, type State } from "./state.js";
 
 const PRIVILEGED = Intents.GuildMembers | Intents.GuildPresences | Intents.MessageContent;
@@ -18,6 +20,8 @@ interface Session {
   buffer: Array<{ s: number; data: string }>;
   ws?: WebSocket;
   intents: number;
+  /** [shard_id, num_shards] from IDENTIFY. */
+  shard: [number, number];
   ready: boolean;
   invalid: boolean;
   closedAt?: number;
@@ -31,6 +35,7 @@ export class Gateway {
   private readonly wss = new WebSocketServer({ noServer: true });
   private readonly sessions = new Map<string, Session>();
   private readyWaiters: Array<() => void> = [];
+  private closed = false;
 
   constructor(private readonly state: State) {}
 
@@ -93,13 +98,24 @@ export class Gateway {
         if (d.token !== state.opts.token) return this.fail(ws, 4004, "Authentication failed.");
         if (typeof d.intents !== "number") return this.fail(ws, 4013, "Invalid intent(s).");
         if (d.intents & PRIVILEGED & ~state.opts.privilegedIntents) return this.fail(ws, 4014, "Disallowed intent(s).");
-        const shard: [number, number] = Array.isArray(d.shard) ? d.shard : [0, 1];
-        if (shard[0] !== 0 || shard[1] !== 1) return this.fail(ws, 4010, "Invalid shard (the fake has one guild: use shard [0,1]).");
-        const s: Session = { id: sessionId(), seq: 0, buffer: [], ws, intents: d.intents, ready: false, invalid: false };
+        const n = state.world.shardCount;
+        let shard: [number, number];
+        if (d.shard === undefined || d.shard === null) {
+          // Discord: a bot that has to shard gets 4011 when it identifies without `shard`.
+          if (n !== 1) return this.fail(ws, 4011, `Sharding required (the fake has ${n} shards: identify with shard [i, ${n}]).`);
+          shard = [0, 1];
+        } else {
+          const ok = Array.isArray(d.shard) && d.shard.length === 2 && d.shard.every((x: unknown) => Number.isInteger(x)) &&
+            d.shard[1] === n && d.shard[0] >= 0 && d.shard[0] < n;
+          if (!ok) return this.fail(ws, 4010, `Invalid shard ${JSON.stringify(d.shard)} (the fake has ${n} shard(s): use [i, ${n}], 0 <= i < ${n}).`);
+          shard = [d.shard[0], d.shard[1]];
+        }
+        const s: Session = { id: sessionId(), seq: 0, buffer: [], ws, intents: d.intents, shard, ready: false, invalid: false };
         this.sessions.set(s.id, s);
         conn.session = s;
+        state.identifies.push([shard[0], shard[1]]);
         this.emit(s, "READY", readyJson(state.world, s.id, state.gatewayUrl, shard));
-        if (s.intents & Intents.Guilds) this.emit(s, "GUILD_CREATE", guildCreateJson(state.world));
+        if (s.intents & Intents.Guilds) for (const g of guildsOnShard(state.world, shard[0])) this.emit(s, "GUILD_CREATE", guildCreateJson(state.world, g));
         s.ready = true;
         this.notifyReady();
         return;
@@ -128,12 +144,18 @@ export class Gateway {
         const s = conn.session;
         if (!s) return this.fail(ws, 4003, "Not authenticated.");
         const d = p.d ?? {};
+        // Only the guilds on this session's shard are answered (Discord has the others elsewhere).
+        const g = guildById(state.world, String(d.guild_id));
+        if (!g || g.shard !== s.shard[0]) {
+          state.log("GUILD_MEMBERS_CHUNK not sent: guild", d.guild_id, "is not on shard", s.shard[0]);
+          return;
+        }
         const ids: string[] | undefined = d.user_ids ? [d.user_ids].flat() : undefined;
         const members = knownUsers(state.world)
           .filter((u) => (ids ? ids.includes(u.id) : u.username.startsWith(String(d.query ?? ""))))
           .slice(0, d.limit || undefined)
-          .map((u) => memberJson(state.world, u));
-        this.emit(s, "GUILD_MEMBERS_CHUNK", { guild_id: state.world.guildId, members, chunk_index: 0, chunk_count: 1, not_found: [], ...(d.nonce ? { nonce: d.nonce } : {}) });
+          .map((u) => memberJson(state.world, g, u));
+        this.emit(s, "GUILD_MEMBERS_CHUNK", { guild_id: g.guildId, members, chunk_index: 0, chunk_count: 1, not_found: [], ...(d.nonce ? { nonce: d.nonce } : {}) });
         return;
       }
       default:
@@ -158,10 +180,16 @@ export class Gateway {
     return [...this.sessions.values()].filter((s) => !s.invalid && s.ready);
   }
 
-  /** Sends a dispatch to every live session (buffered for sessions that are reconnecting). */
-  dispatch(t: string, d: unknown, intent?: number): number {
+  /**
+   * Sends a guild's dispatch to every live session of the shard that owns the guild (buffered for
+   * sessions that are reconnecting). Returns how many sessions got it.
+   */
+  dispatch(t: string, d: unknown, scope: { guildId: string; intent?: number }): number {
+    const shard = shardOf(scope.guildId, this.state.world.shardCount);
+    const { intent } = scope;
     let n = 0;
     for (const s of this.live()) {
+      if (s.shard[0] !== shard) continue;
       if (intent !== undefined && !(s.intents & intent)) continue;
       this.emit(s, t, d);
       n++;
@@ -169,8 +197,8 @@ export class Gateway {
     return n;
   }
 
-  connectedSessions(): number {
-    return this.live().filter((s) => s.ws?.readyState === WebSocket.OPEN).length;
+  connectedSessions(shard?: number): number {
+    return this.live().filter((s) => s.ws?.readyState === WebSocket.OPEN && (shard === undefined || s.shard[0] === shard)).length;
   }
 
   private notifyReady(): void {
@@ -179,19 +207,22 @@ export class Gateway {
     for (const w of waiters) w();
   }
 
-  ready(): Promise<void> {
-    if (this.connectedSessions() > 0) return Promise.resolve();
-    return new Promise((resolve) => this.readyWaiters.push(resolve));
+  ready(shard?: number): Promise<void> {
+    if (this.closed || this.connectedSessions(shard) > 0) return Promise.resolve();
+    // Woken at every READY/RESUMED; waits again until a session of `shard` is up.
+    return new Promise<void>((resolve) => this.readyWaiters.push(resolve)).then(() => this.ready(shard));
   }
 
-  disconnect(code = 4000): void {
+  disconnect(code = 4000, shard?: number): void {
     for (const s of this.sessions.values()) {
+      if (shard !== undefined && s.shard[0] !== shard) continue;
       if (s.ws) s.ws.close(code, "fake Discord: disconnect requested by test");
       if (NON_RESUMABLE.has(code)) s.invalid = true;
     }
   }
 
   close(): void {
+    this.closed = true;
     for (const ws of this.wss.clients) ws.terminate();
     for (const s of this.sessions.values()) s.ws?.terminate();
     this.wss.close();

@@ -16,6 +16,13 @@
 //
 // Every message the bot creates or edits records whom it pings (Discord's allowed_mentions rules):
 //   expect(fake.pings().filter((p) => p.mentions.everyone || p.mentions.roles.length)).toEqual([]);
+//
+// Sharding, as Discord does it: `startFakeDiscord({ shards: 2 })` makes two guilds, guild i on shard i
+// (`fake.guilds[i]`), so several bot processes, each running some shards, can share one fake:
+//   const a = new Client({ ..., shards: [0], shardCount: 2 });   // pass both: discord.js otherwise
+//   const b = new Client({ ..., shards: [1], shardCount: 2 });   // reads SHARD_COUNT from the env
+//   await fake.slashCommand({ name: "video", options, guild: 1 }); // reaches b only
+//   expect(fake.identifiedShards()).toEqual([[0, 2], [1, 2]]);
 import { Driver } from "./driver.js";
 import { FakeServer } from "./server.js";
 import { botRoleJson, channelJson } from "./payloads.js";
@@ -26,11 +33,13 @@ import type {
   FailReply,
   FakeDiscord,
   FakeDiscordOptions,
+  FakeGuild,
   FakeMessage,
   FakeReaction,
   FakeUser,
   InteractionHandle,
   Ping,
+  ReactArgs,
   RecordedRequest,
   Rejection,
   SlashCommandArgs,
@@ -49,6 +58,7 @@ class FakeDiscordImpl implements FakeDiscord {
   readonly botUserId: string;
   readonly guildId: string;
   readonly channelId: string;
+  readonly guilds: FakeGuild[];
   readonly ownerUserId: string;
   readonly owner: FakeUser;
   readonly users: { requester: FakeUser; stranger: FakeUser; admin: FakeUser };
@@ -67,14 +77,15 @@ class FakeDiscordImpl implements FakeDiscord {
     this.token = state.opts.token;
     this.applicationId = w.applicationId;
     this.botUserId = w.botUser.id;
-    this.guildId = w.guildId;
-    this.channelId = w.channelId;
+    this.guilds = w.guilds.map((g) => ({ guildId: g.guildId, channelId: g.channelId, shard: g.shard, roles: { ...g.roles } }));
+    this.guildId = this.guilds[0]!.guildId;
+    this.channelId = this.guilds[0]!.channelId;
     this.ownerUserId = w.owner.id;
     this.owner = w.owner;
     this.users = w.users;
-    this.roles = { ...w.roles };
+    this.roles = { ...this.guilds[0]!.roles };
     this.botUser = w.botUser;
-    this.driver = new Driver(state, () => server.gateway.connectedSessions());
+    this.driver = new Driver(state, (shard) => server.gateway.connectedSessions(shard));
   }
 
   get requests(): RecordedRequest[] {
@@ -87,12 +98,24 @@ class FakeDiscordImpl implements FakeDiscord {
     return this.state.rateLimited;
   }
 
-  ready(): Promise<void> {
-    return this.server.gateway.ready();
+  ready(shard?: number): Promise<void> {
+    return this.server.gateway.ready(shard);
+  }
+  identifiedShards(): Array<[number, number]> {
+    return this.state.identifies.map(([i, n]) => [i, n]);
+  }
+  commandRegistrations(): number {
+    return this.state.globalCommandPuts;
   }
 
-  addAttachment(bytes: Buffer, filename: string, contentType: string | null, opts: { width?: number; height?: number; url?: string } = {}): APIAttachmentLike {
-    const a = this.state.storeAttachment(this.channelId, bytes, filename, contentType, {
+  addAttachment(
+    bytes: Buffer,
+    filename: string,
+    contentType: string | null,
+    opts: { width?: number; height?: number; url?: string; guild?: number } = {},
+  ): APIAttachmentLike {
+    const channelId = this.driver.guild(opts.guild, "addAttachment()").channelId;
+    const a = this.state.storeAttachment(channelId, bytes, filename, contentType, {
       ...(opts.width !== undefined ? { width: opts.width } : {}),
       ...(opts.height !== undefined ? { height: opts.height } : {}),
       ...(opts.url !== undefined ? { url: opts.url, proxy_url: opts.url } : {}),
@@ -108,14 +131,14 @@ class FakeDiscordImpl implements FakeDiscord {
   clickButton(args: ClickArgs): Promise<InteractionHandle> {
     return this.driver.clickButton(args);
   }
-  react(args: { messageId: string; emoji: string; user?: FakeUser }): Promise<void> {
+  react(args: ReactArgs): Promise<void> {
     return this.driver.react(args);
   }
-  unreact(args: { messageId: string; emoji: string; user?: FakeUser }): Promise<void> {
+  unreact(args: ReactArgs): Promise<void> {
     return this.driver.unreact(args);
   }
 
-  userMessage(args: { content: string; user?: FakeUser }): FakeMessage {
+  userMessage(args: { content: string; user?: FakeUser; guild?: number }): FakeMessage {
     return this.driver.userMessage(args);
   }
 
@@ -171,18 +194,21 @@ class FakeDiscordImpl implements FakeDiscord {
   setBotPermissions(permissions: bigint): void {
     const w = this.state.world;
     w.botPermissions = permissions;
-    // as an admin's change reaches a bot: the role and the channel's overwrites, on the gateway
-    this.state.dispatch("GUILD_ROLE_UPDATE", { guild_id: w.guildId, role: botRoleJson(w) }, Intents.Guilds);
-    this.state.dispatch("CHANNEL_UPDATE", channelJson(w), Intents.Guilds);
+    // as an admin's change reaches a bot: the role and the channel's overwrites, on the gateway,
+    // in every guild (each to the shard that owns it)
+    for (const g of w.guilds) {
+      this.state.dispatch("GUILD_ROLE_UPDATE", { guild_id: g.guildId, role: botRoleJson(w, g) }, { guildId: g.guildId, intent: Intents.Guilds });
+      this.state.dispatch("CHANNEL_UPDATE", channelJson(w, g), { guildId: g.guildId, intent: Intents.Guilds });
+    }
   }
   setInteractionTokenTtl(ms: number): void {
     this.state.tokenTtlMs = ms;
   }
-  disconnectGateway(code = 4000): void {
-    this.server.gateway.disconnect(code);
+  disconnectGateway(code = 4000, shard?: number): void {
+    this.server.gateway.disconnect(code, shard);
   }
-  connectedSessions(): number {
-    return this.server.gateway.connectedSessions();
+  connectedSessions(shard?: number): number {
+    return this.server.gateway.connectedSessions(shard);
   }
 
   async close(): Promise<void> {

@@ -9,7 +9,7 @@
 // - an edit that sets `content` rebuilds the mentions with the edit's allowed_mentions, or with the
 //   default allowances when the edit has none (not the ones the message was created with).
 // Text inside Components V2 text displays and embeds is not parsed (embeds never ping).
-import { ALL_PERMISSIONS, P, guildRoles, knownUsers, memberPermissions, type World } from "./payloads.js";
+import { ALL_PERMISSIONS, P, guildRoles, knownUsers, memberPermissions, type GuildWorld, type World } from "./payloads.js";
 import type { FakeMessage, FakeUser, PingSet } from "./types.js";
 
 type Json = Record<string, any>;
@@ -40,9 +40,10 @@ export interface MentionInput {
 
 const unique = <T>(xs: T[]): T[] => [...new Set(xs)];
 
-export function computeMentions(w: World, input: MentionInput): PingSet {
+/** Whom a message in guild `g` pings (only `g`'s roles can be mentioned there). */
+export function computeMentions(w: World, g: GuildWorld, input: MentionInput): PingSet {
   const users = knownUsers(w);
-  const roles = guildRoles(w);
+  const roles = guildRoles(g);
   const inContentUsers = unique([...input.content.matchAll(USER_RE)].map((m) => m[1]!)).filter((id) => users.some((u) => u.id === id));
   const inContentRoles = unique([...input.content.matchAll(ROLE_RE)].map((m) => m[1]!)).filter((id) => roles.some((r) => r.id === id));
   const inContentEveryone = EVERYONE_RE.test(input.content);

@@ -4,7 +4,7 @@ import { CREATE_FLAGS, EDIT_FLAGS, MAX_REQUEST_BYTES, MessageFlags, checkMessage
 import { canMentionEveryone, computeMentions, repliedUserId } from "./mentions.js";
 import { Intents, type State } from "./state.js";
 import type { FakeAttachment, FakeMessage, FakeUser, PingSet, RecordedFile } from "./types.js";
-import { memberJson } from "./payloads.js";
+import { guildOfMessage, memberJson } from "./payloads.js";
 
 type Json = Record<string, any>;
 
@@ -122,7 +122,7 @@ export function assertNotEmpty(m: Pick<FakeMessage, "content" | "embeds" | "atta
 export function mentionsOf(state: State, m: FakeMessage, allowedMentions: unknown): PingSet {
   const w = state.world;
   const replied = repliedUserId(state.messages, m);
-  return computeMentions(w, {
+  return computeMentions(w, guildOfMessage(w, m), {
     content: m.content,
     allowedMentions,
     canMentionEveryone: canMentionEveryone(w, m.author),
@@ -196,11 +196,11 @@ export function announce(state: State, kind: "create" | "update" | "delete", m: 
   if (isEphemeral(m)) return;
   const w = state.world;
   if (kind === "delete") {
-    state.dispatch("MESSAGE_DELETE", { id: m.id, channel_id: m.channel_id, guild_id: m.guild_id }, Intents.GuildMessages);
+    state.dispatch("MESSAGE_DELETE", { id: m.id, channel_id: m.channel_id, guild_id: m.guild_id }, { guildId: m.guild_id, intent: Intents.GuildMessages });
     return;
   }
-  const member = m.webhook_id ? {} : { member: { ...memberJson(w, m.author), user: undefined } };
-  state.dispatch(kind === "create" ? "MESSAGE_CREATE" : "MESSAGE_UPDATE", state.messageJson(m, member), Intents.GuildMessages);
+  const member = m.webhook_id ? {} : { member: { ...memberJson(w, guildOfMessage(w, m), m.author), user: undefined } };
+  state.dispatch(kind === "create" ? "MESSAGE_CREATE" : "MESSAGE_UPDATE", state.messageJson(m, member), { guildId: m.guild_id, intent: Intents.GuildMessages });
 }
 
 /** MESSAGE_REACTION_ADD / _REMOVE as the gateway sends them. */
@@ -210,8 +210,8 @@ export function reactionEvent(state: State, add: boolean, m: FakeMessage, emoji:
     add ? "MESSAGE_REACTION_ADD" : "MESSAGE_REACTION_REMOVE",
     {
       user_id: user.id, channel_id: m.channel_id, message_id: m.id, guild_id: m.guild_id, emoji,
-      ...(add ? { member: memberJson(w, user), message_author_id: m.author.id, burst: false, burst_colors: [], type: 0 } : { burst: false, type: 0 }),
+      ...(add ? { member: memberJson(w, guildOfMessage(w, m), user), message_author_id: m.author.id, burst: false, burst_colors: [], type: 0 } : { burst: false, type: 0 }),
     },
-    Intents.GuildMessageReactions,
+    { guildId: m.guild_id, intent: Intents.GuildMessageReactions },
   );
 }

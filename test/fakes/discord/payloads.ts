@@ -1,5 +1,5 @@
-// Static world (guild, channel, users, roles) and the JSON shapes Discord sends for them.
-import { snowflake } from "./ids.js";
+// Static world (guilds, channels, users, roles) and the JSON shapes Discord sends for them.
+import { DISCORD_EPOCH, snowflake } from "./ids.js";
 import type { FakeAttachment, FakeMessage, FakeUser, PingSet } from "./types.js";
 
 export const P = {
@@ -43,17 +43,30 @@ export const DEFAULT_BOT_PERMISSIONS = INVITE_PERMISSIONS;
 /** Everything (the owner's implicit permissions). */
 export const ALL_PERMISSIONS = (1n << 53n) - 1n;
 
-export interface World {
-  applicationId: string;
+/** One guild of the world: its text channel and roles, and the gateway shard it lives on. */
+export interface GuildWorld {
+  /** Index into `World.guilds` (= the shard it lives on). */
+  index: number;
+  /** `(guildId >> 22) % shardCount`, Discord's routing rule. */
+  shard: number;
   guildId: string;
   channelId: string;
+  /** `everyone` = guildId (as on Discord); the bot's managed role, `Admin` (Manage Guild), `Pingable` (mentionable). */
+  roles: { everyone: string; bot: string; admin: string; pingable: string };
+}
+
+export interface World {
+  applicationId: string;
+  /** Number of gateway shards; guild i lives on shard i. */
+  shardCount: number;
+  /** Guild 0 first (the one `fake.guildId` names). */
+  guilds: GuildWorld[];
   botUser: FakeUser;
   owner: FakeUser;
   users: { requester: FakeUser; stranger: FakeUser; admin: FakeUser };
-  roles: { everyone: string; bot: string; admin: string; pingable: string };
-  /** Permissions of the @everyone role (Discord's defaults for a new server). */
+  /** Permissions of the @everyone role (Discord's defaults for a new server), in every guild. */
   everyonePermissions: bigint;
-  /** The bot's effective permissions in the channel (also its managed role's permissions). */
+  /** The bot's effective permissions in every guild's channel (also its managed role's permissions). */
   botPermissions: bigint;
   joinedAt: string;
 }
@@ -62,28 +75,76 @@ function user(id: string, username: string, bot = false): FakeUser {
   return { id, username, global_name: bot ? null : username[0]!.toUpperCase() + username.slice(1), discriminator: "0", avatar: null, ...(bot ? { bot: true } : {}) };
 }
 
-export function createWorld(botPermissions?: string): World {
-  // Old timestamps give 18-digit ids, like long-lived Discord objects.
+/** The shard a guild id routes to: `(guild_id >> 22) % num_shards` (Discord's rule). */
+export function shardOf(guildId: string, shardCount: number): number {
+  return Number((BigInt(guildId) >> 22n) % BigInt(shardCount));
+}
+
+/** The first millisecond at or after `at` whose snowflakes route to `shard` of `count`. */
+function msOnShard(at: number, shard: number, count: number): number {
+  const off = Number((BigInt(at) - DISCORD_EPOCH) % BigInt(count));
+  return at + ((shard - off + count) % count);
+}
+
+export function createWorld(botPermissions?: string, shardCount = 1): World {
+  if (!Number.isInteger(shardCount) || shardCount < 1) throw new Error(`fake Discord: shards must be a positive integer (got ${shardCount})`);
+  // Old timestamps give 18-digit ids, like long-lived Discord objects. The snowflakes are made in the
+  // same order as with one guild, so guild 0's ids are what they always were (with 1 or 2 shards,
+  // t + 1000 already routes to shard 0; otherwise guild 0 moves a few ms later until it does).
   const t = Date.UTC(2021, 5, 1);
   const applicationId = snowflake(t);
-  const guildId = snowflake(t + 1000);
+  const guildId = snowflake(msOnShard(t + 1000, 0, shardCount));
   const bot = BigInt(botPermissions ?? DEFAULT_BOT_PERMISSIONS.toString());
+  const channelId = snowflake(t + 2000);
+  const owner = user(snowflake(t + 3000), "owner");
+  const users = {
+    requester: user(snowflake(t + 4000), "requester"),
+    stranger: user(snowflake(t + 5000), "stranger"),
+    admin: user(snowflake(t + 6000), "admin"),
+  };
+  const guild0: GuildWorld = {
+    index: 0, shard: 0, guildId, channelId,
+    roles: { everyone: guildId, bot: snowflake(t + 7000), admin: snowflake(t + 8000), pingable: snowflake(t + 8500) },
+  };
+  const guilds = [guild0];
+  for (let i = 1; i < shardCount; i++) {
+    // Guild i: created after guild 0, at the first millisecond that routes to shard i.
+    const at = msOnShard(t + 10_000 + i * 1000, i, shardCount);
+    const id = snowflake(at);
+    guilds.push({
+      index: i, shard: i, guildId: id, channelId: snowflake(at + 100),
+      roles: { everyone: id, bot: snowflake(at + 200), admin: snowflake(at + 300), pingable: snowflake(at + 400) },
+    });
+  }
+  for (const g of guilds) {
+    if (shardOf(g.guildId, shardCount) !== g.shard) throw new Error(`fake Discord: guild ${g.guildId} does not route to shard ${g.shard}`);
+  }
   return {
     applicationId,
-    guildId,
-    channelId: snowflake(t + 2000),
+    shardCount,
+    guilds,
     botUser: user(applicationId, "FakeBot", true), // bot user id == application id, as for modern apps
-    owner: user(snowflake(t + 3000), "owner"),
-    users: {
-      requester: user(snowflake(t + 4000), "requester"),
-      stranger: user(snowflake(t + 5000), "stranger"),
-      admin: user(snowflake(t + 6000), "admin"),
-    },
-    roles: { everyone: guildId, bot: snowflake(t + 7000), admin: snowflake(t + 8000), pingable: snowflake(t + 8500) },
+    owner,
+    users,
     everyonePermissions: DEFAULT_EVERYONE_PERMISSIONS,
     botPermissions: bot,
     joinedAt: new Date(t + 9000).toISOString(),
   };
+}
+
+export function guildById(w: World, guildId: string | undefined): GuildWorld | undefined {
+  return w.guilds.find((g) => g.guildId === guildId);
+}
+
+export function guildByChannel(w: World, channelId: string | undefined): GuildWorld | undefined {
+  return w.guilds.find((g) => g.channelId === channelId);
+}
+
+/** The guild a stored message lives in (every message the fake stores is in one of its guilds). */
+export function guildOfMessage(w: World, m: Pick<FakeMessage, "id" | "guild_id">): GuildWorld {
+  const g = guildById(w, m.guild_id);
+  if (!g) throw new Error(`fake Discord: message ${m.id} is in unknown guild ${m.guild_id}`);
+  return g;
 }
 
 export function userJson(u: FakeUser): Record<string, unknown> {
@@ -94,9 +155,9 @@ export function userJson(u: FakeUser): Record<string, unknown> {
   };
 }
 
-export function memberRoles(w: World, u: FakeUser): string[] {
-  if (u.id === w.botUser.id) return [w.roles.bot];
-  if (u.id === w.users.admin.id) return [w.roles.admin];
+export function memberRoles(w: World, g: GuildWorld, u: FakeUser): string[] {
+  if (u.id === w.botUser.id) return [g.roles.bot];
+  if (u.id === w.users.admin.id) return [g.roles.admin];
   return [];
 }
 
@@ -107,9 +168,9 @@ export function memberPermissions(w: World, u: FakeUser): bigint {
   return w.everyonePermissions;
 }
 
-export function memberJson(w: World, u: FakeUser, withPermissions = false): Record<string, unknown> {
+export function memberJson(w: World, g: GuildWorld, u: FakeUser, withPermissions = false): Record<string, unknown> {
   return {
-    user: userJson(u), nick: null, avatar: null, banner: null, roles: memberRoles(w, u), joined_at: w.joinedAt,
+    user: userJson(u), nick: null, avatar: null, banner: null, roles: memberRoles(w, g, u), joined_at: w.joinedAt,
     premium_since: null, deaf: false, mute: false, flags: 0, pending: false, communication_disabled_until: null,
     ...(withPermissions ? { permissions: memberPermissions(w, u).toString() } : {}),
   };
@@ -130,9 +191,9 @@ export function permissionOverwrites(w: World): Array<Record<string, unknown>> {
   return deny ? [{ id: w.botUser.id, type: 1, allow: "0", deny: deny.toString() }] : [];
 }
 
-export function channelJson(w: World): Record<string, unknown> {
+export function channelJson(w: World, g: GuildWorld): Record<string, unknown> {
   return {
-    id: w.channelId, type: 0, guild_id: w.guildId, name: "general", position: 0, permission_overwrites: permissionOverwrites(w),
+    id: g.channelId, type: 0, guild_id: g.guildId, name: "general", position: 0, permission_overwrites: permissionOverwrites(w),
     topic: null, nsfw: false, last_message_id: null, rate_limit_per_user: 0, parent_id: null, flags: 0,
     last_pin_timestamp: null,
   };
@@ -147,46 +208,47 @@ function role(id: string, name: string, position: number, permissions: bigint, e
 }
 
 /** The bot's managed role, as GUILD_CREATE and GUILD_ROLE_UPDATE carry it. */
-export function botRoleJson(w: World): Record<string, unknown> {
-  return role(w.roles.bot, "FakeBot", 3, w.botPermissions, { managed: true, tags: { bot_id: w.botUser.id } });
+export function botRoleJson(w: World, g: GuildWorld): Record<string, unknown> {
+  return role(g.roles.bot, "FakeBot", 3, w.botPermissions, { managed: true, tags: { bot_id: w.botUser.id } });
 }
 
-export function guildJson(w: World): Record<string, unknown> {
+export function guildJson(w: World, g: GuildWorld): Record<string, unknown> {
   return {
-    id: w.guildId, name: "Fake Guild", icon: null, icon_hash: null, splash: null, discovery_splash: null,
+    id: g.guildId, name: g.index === 0 ? "Fake Guild" : `Fake Guild ${g.index}`, icon: null, icon_hash: null, splash: null, discovery_splash: null,
     owner_id: w.owner.id, afk_channel_id: null, afk_timeout: 300, widget_enabled: false, verification_level: 0,
     default_message_notifications: 0, explicit_content_filter: 0, features: [], mfa_level: 0,
-    application_id: null, system_channel_id: w.channelId, system_channel_flags: 0, rules_channel_id: null,
+    application_id: null, system_channel_id: g.channelId, system_channel_flags: 0, rules_channel_id: null,
     max_members: 500000, vanity_url_code: null, description: null, banner: null, premium_tier: 0,
     premium_subscription_count: 0, preferred_locale: "en-US", public_updates_channel_id: null,
     max_video_channel_users: 25, nsfw_level: 0, nsfw: false, premium_progress_bar_enabled: false,
     safety_alerts_channel_id: null, incidents_data: null,
     roles: [
-      role(w.roles.everyone, "@everyone", 0, w.everyonePermissions),
-      role(w.roles.pingable, "Pingable", 1, 0n, { mentionable: true }),
-      role(w.roles.admin, "Admin", 2, P.MANAGE_GUILD),
-      botRoleJson(w),
+      role(g.roles.everyone, "@everyone", 0, w.everyonePermissions),
+      role(g.roles.pingable, "Pingable", 1, 0n, { mentionable: true }),
+      role(g.roles.admin, "Admin", 2, P.MANAGE_GUILD),
+      botRoleJson(w, g),
     ],
     emojis: [],
     stickers: [],
   };
 }
 
-export function guildCreateJson(w: World): Record<string, unknown> {
+export function guildCreateJson(w: World, g: GuildWorld): Record<string, unknown> {
   return {
-    ...guildJson(w),
+    ...guildJson(w, g),
     joined_at: w.joinedAt, large: false, unavailable: false, member_count: knownUsers(w).length, lazy: true,
-    voice_states: [], members: knownUsers(w).map((u) => memberJson(w, u)), channels: [channelJson(w)],
+    voice_states: [], members: knownUsers(w).map((u) => memberJson(w, g, u)), channels: [channelJson(w, g)],
     threads: [], presences: [], stage_instances: [], guild_scheduled_events: [], soundboard_sounds: [],
     embedded_activities: [],
   };
 }
 
+/** READY for one shard: only the guilds that live on it, unavailable until their GUILD_CREATE. */
 export function readyJson(w: World, sessionId: string, resumeUrl: string, shard: [number, number]) {
   return {
     v: 10,
     user: { ...userJson(w.botUser), verified: true, mfa_enabled: false, email: null, locale: "en-US" },
-    guilds: [{ id: w.guildId, unavailable: true }],
+    guilds: guildsOnShard(w, shard[0]).map((g) => ({ id: g.guildId, unavailable: true })),
     session_id: sessionId,
     session_type: "normal",
     resume_gateway_url: resumeUrl,
@@ -202,17 +264,21 @@ export function readyJson(w: World, sessionId: string, resumeUrl: string, shard:
   };
 }
 
+export function guildsOnShard(w: World, shard: number): GuildWorld[] {
+  return w.guilds.filter((g) => g.shard === shard);
+}
+
 export function attachmentJson(a: FakeAttachment): Record<string, unknown> {
   const { bytes: _bytes, ...rest } = a;
   return rest;
 }
 
 /** Ids of the guild's roles that can appear in mention_roles (not @everyone). */
-export function guildRoles(w: World): Array<{ id: string; mentionable: boolean }> {
+export function guildRoles(g: GuildWorld): Array<{ id: string; mentionable: boolean }> {
   return [
-    { id: w.roles.pingable, mentionable: true },
-    { id: w.roles.admin, mentionable: false },
-    { id: w.roles.bot, mentionable: false },
+    { id: g.roles.pingable, mentionable: true },
+    { id: g.roles.admin, mentionable: false },
+    { id: g.roles.bot, mentionable: false },
   ];
 }
 

@@ -11,7 +11,7 @@ type Json = Record<string, any>;
 const ALLOWED_CALLBACKS: Record<number, number[]> = { 2: [4, 5, 9], 3: [4, 5, 6, 7, 9] };
 
 function attCtx(ctx: Ctx, i: InteractionState, ephemeral: boolean, base: string[] = []): AttachmentContext {
-  return { state: ctx.state, channelId: ctx.state.world.channelId, sizeLimit: i.attachmentSizeLimit, requestBytes: ctx.bodyBytes, ephemeral, base };
+  return { state: ctx.state, channelId: i.channelId, sizeLimit: i.attachmentSizeLimit, requestBytes: ctx.bodyBytes, ephemeral, base };
 }
 
 function responseFields(state: State, i: InteractionState): Partial<FakeMessage> {

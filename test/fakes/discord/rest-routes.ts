@@ -2,7 +2,7 @@
 import { Errors, formError } from "./http-util.js";
 import { hasPermission } from "./mentions.js";
 import { buildMessage, editMessage, announce, isEphemeral, reactionEvent } from "./messages.js";
-import { P, channelJson, guildJson, knownUsers, memberJson, userJson } from "./payloads.js";
+import { P, channelJson, guildByChannel, guildById, guildJson, knownUsers, memberJson, userJson, type GuildWorld } from "./payloads.js";
 import type { Ctx, Reply, RouteDef } from "./router.js";
 import { emojiJson, type State } from "./state.js";
 import type { FakeMessage, FakeUser } from "./types.js";
@@ -29,15 +29,17 @@ function need(state: State, perm: bigint): void {
   if (!has(state, perm)) throw Errors.missingPermissions();
 }
 
-function channel(ctx: Ctx): string {
-  if (ctx.params.channel_id !== ctx.state.world.channelId) throw Errors.unknownChannel();
+/** The guild whose channel the route names (any guild's channel; else 10003 Unknown Channel). */
+function channel(ctx: Ctx): GuildWorld {
+  const g = guildByChannel(ctx.state.world, ctx.params.channel_id);
+  if (!g) throw Errors.unknownChannel();
   if (!has(ctx.state, P.VIEW_CHANNEL)) throw Errors.missingAccess();
-  return ctx.params.channel_id;
+  return g;
 }
 
 /** A message visible through channel routes (ephemeral messages are not). */
 function channelMessage(ctx: Ctx): FakeMessage {
-  const ch = channel(ctx);
+  const ch = channel(ctx).channelId;
   const m = ctx.state.liveMessage(ctx.params.message_id ?? "");
   if (!m || m.channel_id !== ch || isEphemeral(m)) throw Errors.unknownMessage();
   return m;
@@ -59,7 +61,8 @@ function findUser(state: State, id: string): FakeUser | undefined {
 
 function createMessage(ctx: Ctx): Reply {
   const { state } = ctx;
-  const ch = channel(ctx);
+  const g = channel(ctx);
+  const ch = g.channelId;
   const body = (ctx.json ?? {}) as Json;
   need(state, P.SEND_MESSAGES);
   if (ctx.files.length) need(state, P.ATTACH_FILES);
@@ -82,7 +85,7 @@ function createMessage(ctx: Ctx): Reply {
       throw formError(["message_reference"], "MESSAGE_REFERENCE_UNKNOWN_MESSAGE", "Unknown message");
     }
     if (sameChannel) {
-      reference = { type: ref.type ?? 0, message_id: target.id, channel_id: ch, guild_id: state.world.guildId };
+      reference = { type: ref.type ?? 0, message_id: target.id, channel_id: ch, guild_id: g.guildId };
       if ((ref.type ?? 0) === 0) type = 19;
     }
   }
@@ -98,7 +101,7 @@ function createMessage(ctx: Ctx): Reply {
 }
 
 function listMessages(ctx: Ctx): Reply {
-  const ch = channel(ctx);
+  const ch = channel(ctx).channelId;
   // "If the current user is missing the READ_MESSAGE_HISTORY permission in the channel, then no
   // messages will be returned."
   if (!has(ctx.state, P.READ_MESSAGE_HISTORY)) return ok([]);
@@ -168,11 +171,14 @@ function react(ctx: Ctx, add: boolean, userId: string): Reply {
 export function botRoutes(state: State): RouteDef[] {
   const w = state.world;
   const gatewayBot = () => ({
-    url: state.gatewayUrl, shards: 1,
+    url: state.gatewayUrl, shards: w.shardCount,
     session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 },
   });
-  const guild = (ctx: Ctx) => {
-    if (ctx.params.guild_id !== w.guildId) throw Errors.unknownGuild();
+  /** The guild the route names (any of the fake's guilds; else 10004 Unknown Guild). */
+  const guild = (ctx: Ctx): GuildWorld => {
+    const g = guildById(w, ctx.params.guild_id);
+    if (!g) throw Errors.unknownGuild();
+    return g;
   };
   return [
     { method: "GET", template: "/gateway", auth: false, handler: () => ok({ url: state.gatewayUrl }) },
@@ -190,19 +196,19 @@ export function botRoutes(state: State): RouteDef[] {
       method: "GET", template: "/applications/@me", auth: true,
       handler: () => ok({ id: w.applicationId, name: "FakeBot", icon: null, description: "", bot_public: true, bot_require_code_grant: false, verify_key: "0".repeat(64), flags: 0, bot: userJson(w.botUser), owner: userJson(w.owner), team: null, summary: "" }),
     },
-    { method: "GET", template: "/guilds/{guild_id}", auth: true, handler: (ctx) => (guild(ctx), ok(guildJson(w))) },
-    { method: "GET", template: "/guilds/{guild_id}/channels", auth: true, handler: (ctx) => (guild(ctx), ok([channelJson(w)])) },
-    { method: "GET", template: "/guilds/{guild_id}/roles", auth: true, handler: (ctx) => (guild(ctx), ok(guildJson(w).roles)) },
+    { method: "GET", template: "/guilds/{guild_id}", auth: true, handler: (ctx) => ok(guildJson(w, guild(ctx))) },
+    { method: "GET", template: "/guilds/{guild_id}/channels", auth: true, handler: (ctx) => ok([channelJson(w, guild(ctx))]) },
+    { method: "GET", template: "/guilds/{guild_id}/roles", auth: true, handler: (ctx) => ok(guildJson(w, guild(ctx)).roles) },
     {
       method: "GET", template: "/guilds/{guild_id}/members/{user_id}", auth: true,
       handler: (ctx) => {
-        guild(ctx);
+        const g = guild(ctx);
         const u = findUser(state, ctx.params.user_id!);
         if (!u) throw Errors.unknownMember();
-        return ok(memberJson(w, u));
+        return ok(memberJson(w, g, u));
       },
     },
-    { method: "GET", template: "/channels/{channel_id}", auth: true, handler: (ctx) => (channel(ctx), ok(channelJson(w))) },
+    { method: "GET", template: "/channels/{channel_id}", auth: true, handler: (ctx) => ok(channelJson(w, channel(ctx))) },
     { method: "POST", template: "/channels/{channel_id}/typing", auth: true, handler: (ctx) => (channel(ctx), need(state, P.SEND_MESSAGES), noContent()) },
     { method: "GET", template: "/channels/{channel_id}/messages", auth: true, handler: listMessages },
     { method: "POST", template: "/channels/{channel_id}/messages", auth: true, limited: true, handler: createMessage },

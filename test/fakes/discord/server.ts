@@ -44,7 +44,7 @@ export class FakeServer {
     this.limiter = new RateLimiter(state.opts.rateLimit);
     this.routes = [...interactionRoutes(), ...commandRoutes(), ...botRoutes(state)];
     this.gateway = new Gateway(state);
-    state.dispatch = (t, d, intent) => void this.gateway.dispatch(t, d, intent);
+    state.dispatch = (t, d, scope) => void this.gateway.dispatch(t, d, scope);
     this.http = createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         console.error("[fake-discord] internal error", err);

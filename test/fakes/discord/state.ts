@@ -2,7 +2,7 @@
 import { snowflake, UrlSigner } from "./ids.js";
 import { DEFAULT_ATTACHMENT_SIZE_LIMIT } from "./limits.js";
 import { emptyPings } from "./mentions.js";
-import { createWorld, messageJson, type World } from "./payloads.js";
+import { createWorld, guildByChannel, messageJson, type World } from "./payloads.js";
 import type {
   FakeAttachment,
   FakeDiscordOptions,
@@ -33,6 +33,7 @@ export interface ResolvedOptions {
   privilegedIntents: number;
   cdnUrlTtlMs: number;
   debug: boolean;
+  shards: number;
 }
 
 export function resolveOptions(o: FakeDiscordOptions = {}): ResolvedOptions {
@@ -46,6 +47,7 @@ export function resolveOptions(o: FakeDiscordOptions = {}): ResolvedOptions {
     privilegedIntents: o.privilegedIntents ?? 0,
     cdnUrlTtlMs: o.cdnUrlTtlMs ?? 24 * 3600_000,
     debug: o.debug ?? process.env.FAKE_DISCORD_DEBUG === "1",
+    shards: o.shards ?? 1,
   };
 }
 
@@ -55,6 +57,9 @@ export interface InteractionState {
   type: 2 | 3;
   dispatchedAt: number;
   user: FakeUser;
+  /** Where the interaction happened (its responses and follow-ups are posted there). */
+  guildId: string;
+  channelId: string;
   commandName?: string;
   attachmentSizeLimit: number;
   /** Callback type of the initial response, once acknowledged. */
@@ -67,7 +72,11 @@ export interface InteractionState {
   modal?: unknown;
 }
 
-export type Dispatch = (t: string, d: unknown, intent?: number) => void;
+/**
+ * Sends a gateway dispatch for a guild: only the session(s) of the shard that owns `guildId` get it
+ * (and only those that asked for `intent`).
+ */
+export type Dispatch = (t: string, d: unknown, scope: { guildId: string; intent?: number }) => void;
 
 export class State {
   readonly world: World;
@@ -88,10 +97,14 @@ export class State {
   readonly nonces = new Map<string, { messageId: string; at: number }>();
   globalCommands: Record<string, unknown>[] = [];
   readonly guildCommands = new Map<string, Record<string, unknown>[]>();
+  /** Successful bulk overwrites of the global command list (PUT /applications/{app}/commands). */
+  globalCommandPuts = 0;
+  /** The `shard` of every accepted IDENTIFY, in order. */
+  readonly identifies: Array<[number, number]> = [];
   dispatch: Dispatch = () => {};
 
   constructor(readonly opts: ResolvedOptions, botPermissions?: string) {
-    this.world = createWorld(botPermissions);
+    this.world = createWorld(botPermissions, opts.shards);
     this.signer = new UrlSigner(opts.cdnUrlTtlMs);
     this.tokenTtlMs = opts.interactionTokenTtlMs;
   }
@@ -128,10 +141,12 @@ export class State {
   }
 
   newMessage(channelId: string, author: FakeUser, fields: Partial<FakeMessage>): FakeMessage {
+    const g = guildByChannel(this.world, channelId);
+    if (!g) throw new Error(`fake Discord: channel ${channelId} is not one of the fake's channels`);
     const now = Date.now();
     const id = snowflake(now);
     return {
-      id, channel_id: channelId, guild_id: this.world.guildId, type: 0, content: "", embeds: [], components: [],
+      id, channel_id: channelId, guild_id: g.guildId, type: 0, content: "", embeds: [], components: [],
       attachments: [], flags: 0, author, tts: false, timestamp: new Date(now).toISOString(), edited_timestamp: null,
       editHistory: [], mentions: emptyPings(), ...fields,
     };
@@ -156,7 +171,7 @@ export class State {
             })),
           }
         : {}),
-      ...(inter ? interactionLink(this, inter, m) : {}),
+      ...(inter ? interactionLink(inter, m) : {}),
       ...extra,
     });
   }
@@ -183,13 +198,13 @@ export function emojiJson(emoji: string): { id: string | null; name: string; ani
   return { id: null, name: emoji };
 }
 
-function interactionLink(state: State, i: InteractionState, m: FakeMessage): Record<string, unknown> {
+function interactionLink(i: InteractionState, m: FakeMessage): Record<string, unknown> {
   const user = { id: i.user.id, username: i.user.username, global_name: i.user.global_name, discriminator: i.user.discriminator, avatar: i.user.avatar, public_flags: 0 };
   const isFollowUp = i.followUpIds.includes(m.id) && m.id !== i.originalMessageId;
   return {
     interaction_metadata: {
       id: i.id, type: i.type, user,
-      authorizing_integration_owners: { "0": state.world.guildId },
+      authorizing_integration_owners: { "0": i.guildId },
       ...(isFollowUp && i.originalMessageId ? { original_response_message_id: i.originalMessageId } : {}),
       ...(i.type === 3 && i.componentMessageId ? { interacted_message_id: i.componentMessageId } : {}),
       ...(i.commandName ? { name: i.commandName, command_type: 1 } : {}),

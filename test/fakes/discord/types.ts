@@ -31,6 +31,25 @@ export interface FakeDiscordOptions {
   cdnUrlTtlMs?: number;
   /** Log every request and rejection to stderr (default false, or env FAKE_DISCORD_DEBUG=1). */
   debug?: boolean;
+  /**
+   * Number of gateway shards (default 1). The world then has this many guilds, guild i living on
+   * shard i (`(guildId >> 22) % shards === i`, Discord's routing rule), each with one text channel,
+   * the same members and the same bot role/permissions setup. IDENTIFY must carry `shard: [i, shards]`
+   * (else close 4010; no `shard` at all is accepted only with one shard, else close 4011), and a
+   * guild's dispatches go only to its shard's session(s). `GET /gateway/bot` answers `shards`.
+   */
+  shards?: number;
+}
+
+/** One guild of the fake (see `FakeDiscordOptions.shards`). */
+export interface FakeGuild {
+  guildId: string;
+  /** Its one text channel ("general"). */
+  channelId: string;
+  /** The gateway shard it lives on (= its index in `fake.guilds`). */
+  shard: number;
+  /** Its roles: `everyone` (= guildId), the bot's managed role, `Admin` (Manage Guild), `Pingable` (mentionable). */
+  roles: { everyone: string; bot: string; admin: string; pingable: string };
 }
 
 export interface FakeUser {
@@ -176,6 +195,8 @@ export interface SlashCommandArgs {
   /** The interaction's attachment_size_limit; `null` leaves the field out of the payload. */
   attachmentSizeLimit?: number | null;
   appPermissions?: string;
+  /** The guild it is invoked in: an index into `fake.guilds` (default 0). */
+  guild?: number;
 }
 
 export interface ClickArgs {
@@ -190,6 +211,19 @@ export interface ClickArgs {
    * Discord does.
    */
   unchecked?: boolean;
+  /**
+   * The guild (index into `fake.guilds`). Optional: the click happens where the message is; when
+   * given, it must be the message's guild.
+   */
+  guild?: number;
+}
+
+/** A member's reaction on an existing message (the guild is the message's; `guild`, if given, must match). */
+export interface ReactArgs {
+  messageId: string;
+  emoji: string;
+  user?: FakeUser;
+  guild?: number;
 }
 
 export interface FailReply {
@@ -204,32 +238,48 @@ export interface FakeDiscord {
   token: string;
   applicationId: string;
   botUserId: string;
+  /** Guild 0's id (= `guilds[0].guildId`). */
   guildId: string;
+  /** Guild 0's text channel (= `guilds[0].channelId`). */
   channelId: string;
+  /**
+   * Every guild, guild i living on gateway shard i (one guild unless `shards` says otherwise).
+   * Driver methods take `guild: i` to act in `guilds[i]`.
+   */
+  guilds: FakeGuild[];
   /** Guild owner (not one of `users`; has every permission). */
   ownerUserId: string;
   /** The guild's owner, who also owns the application (GET /applications/@me). */
   owner: FakeUser;
   users: { requester: FakeUser; stranger: FakeUser; admin: FakeUser };
-  /** Guild roles: `everyone` (= guildId), the bot's managed role, `Admin` (Manage Guild) and `Pingable` (mentionable). */
+  /** Guild 0's roles: `everyone` (= guildId), the bot's managed role, `Admin` (Manage Guild) and `Pingable` (mentionable). */
   roles: { everyone: string; bot: string; admin: string; pingable: string };
   botUser: FakeUser;
   requests: RecordedRequest[];
   rejections: Rejection[];
   rateLimited: number;
-  ready(): Promise<void>;
+  /** Resolves once a gateway session (of `shard`, when given) is connected and has received READY. */
+  ready(shard?: number): Promise<void>;
+  /**
+   * The `shard` of every IDENTIFY the gateway accepted, in order (a RESUME is not an IDENTIFY).
+   * E.g. a process meant to run shard 1 of 2: `expect(fake.identifiedShards()).toEqual([[1, 2]])`.
+   */
+  identifiedShards(): Array<[number, number]>;
+  /** How many times the global command list was bulk-overwritten (PUT /applications/{app}/commands answered 200). */
+  commandRegistrations(): number;
+  /** An (ephemeral) upload for a slash command's attachment option, in `guilds[opts.guild ?? 0]`'s channel. */
   addAttachment(
     bytes: Buffer,
     filename: string,
     contentType: string | null,
-    opts?: { width?: number; height?: number; url?: string },
+    opts?: { width?: number; height?: number; url?: string; guild?: number },
   ): APIAttachmentLike;
   slashCommand(args: SlashCommandArgs): Promise<InteractionHandle>;
   clickButton(args: ClickArgs): Promise<InteractionHandle>;
-  react(args: { messageId: string; emoji: string; user?: FakeUser }): Promise<void>;
-  /** A member (default: requester) posts a plain message in the channel (MESSAGE_CREATE). */
-  userMessage(args: { content: string; user?: FakeUser }): FakeMessage;
-  unreact(args: { messageId: string; emoji: string; user?: FakeUser }): Promise<void>;
+  react(args: ReactArgs): Promise<void>;
+  /** A member (default: requester) posts a plain message in `guilds[guild ?? 0]`'s channel (MESSAGE_CREATE). */
+  userMessage(args: { content: string; user?: FakeUser; guild?: number }): FakeMessage;
+  unreact(args: ReactArgs): Promise<void>;
   messages(channelId?: string): FakeMessage[];
   /** Every message ever created, including deleted ones. */
   allMessages(): FakeMessage[];
@@ -241,19 +291,22 @@ export interface FakeDiscord {
    * `fake.pings().every((p) => !p.mentions.everyone && !p.mentions.roles.length && p.mentions.users.every((u) => u === requester.id))`.
    */
   pings(): Ping[];
+  /** The registered commands: global ones, or those of `guildId` (any of `guilds`). */
   commands(scope?: { guildId?: string }): unknown[];
   waitFor<T>(fn: () => T | undefined | false | null, timeoutMs?: number): Promise<T>;
   failNext(match: { method?: string; path: RegExp }, reply: FailReply, times?: number): void;
   /** Handles matching requests normally but delays the answer by `ms` (a crash can fall in between). */
   holdNext(match: { method?: string; path: RegExp }, ms: number, times?: number): void;
   /**
-   * Changes the bot's effective permissions in the channel now (an admin edited its role or the
-   * channel), telling the bot over the gateway (GUILD_ROLE_UPDATE, CHANNEL_UPDATE) as Discord does.
+   * Changes the bot's effective permissions in every guild's channel now (an admin edited its role or
+   * the channel), telling the bot over the gateway (GUILD_ROLE_UPDATE, CHANNEL_UPDATE, each to the
+   * shard that owns the guild) as Discord does.
    */
   setBotPermissions(permissions: bigint): void;
   setInteractionTokenTtl(ms: number): void;
-  disconnectGateway(code?: number): void;
-  /** Number of gateway sessions that are connected and have received READY. */
-  connectedSessions(): number;
+  /** Closes every gateway session's socket (only those of `shard`, when given) with `code`. */
+  disconnectGateway(code?: number, shard?: number): void;
+  /** Number of gateway sessions (of `shard`, when given) that are connected and have received READY. */
+  connectedSessions(shard?: number): number;
   close(): Promise<void>;
 }
