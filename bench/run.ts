@@ -2,14 +2,15 @@ import { writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { benchLedger } from "./ledger.js";
+import { benchScale } from "./scale.js";
 import { benchStorage } from "./storage.js";
 import { buildBot } from "../test/support/global-setup.js";
 import { ackLatency, delivery, discordCalls, memory, oneJobMemory, type OneJobRun } from "./scenarios.js";
 
 /** Full sizes as the targets state them, and a smoke size that only proves the bench still runs. */
 export const SIZES = {
-  full: { ack: 200, ackRounds: 3, jobs: 100, jobSeconds: 180, scale: 6, inFlight: 1000, holdMs: 20_000, trials: 15, videoBytes: 8 * 1024 * 1024, ledgerPairs: 20_000, storageJobs: 3_000 },
-  smoke: { ack: 5, ackRounds: 1, jobs: 3, jobSeconds: 30, scale: 10, inFlight: 20, holdMs: 4_000, trials: 1, videoBytes: 256 * 1024, ledgerPairs: 300, storageJobs: 100 },
+  full: { ack: 200, ackRounds: 3, jobs: 100, jobSeconds: 180, scale: 6, inFlight: 1000, holdMs: 20_000, trials: 15, videoBytes: 8 * 1024 * 1024, ledgerPairs: 20_000, storageJobs: 3_000, scaleProcesses: [1, 2, 4], scaleJobs: 200, scaleRenderMs: 3_000 },
+  smoke: { ack: 5, ackRounds: 1, jobs: 3, jobSeconds: 30, scale: 10, inFlight: 20, holdMs: 4_000, trials: 1, videoBytes: 256 * 1024, ledgerPairs: 300, storageJobs: 100, scaleProcesses: [1, 2], scaleJobs: 4, scaleRenderMs: 300 },
 };
 
 export type BenchSize = (typeof SIZES)["full"];
@@ -22,7 +23,8 @@ export async function runBench(size: BenchSize, redisUrl: string) {
   const deliver = await delivery(size.trials, size.videoBytes);
   const ledger = await benchLedger(size.ledgerPairs, redisUrl);
   const storage = await benchStorage(size.storageJobs, redisUrl);
-  return { ack, calls, mem, oneJob, deliver, ledger, storage };
+  const scale = await benchScale(size.scaleProcesses, size.scaleJobs, size.scaleRenderMs, redisUrl);
+  return { ack, calls, mem, oneJob, deliver, ledger, storage, scale };
 }
 
 type Results = Awaited<ReturnType<typeof runBench>>;
@@ -94,6 +96,12 @@ export function report(r: Results, size: BenchSize): string {
         `a sweep after ${r.storage.retentionDays + 10} simulated days kept ${r.storage.retainedAfterSweep} of the last ${r.storage.expectedRetained} jobs`,
       "bounded by the retention",
       verdict(r.storage.retainedAfterSweep === r.storage.expectedRetained),
+    ],
+    [
+      `jobs delivered per minute, ${size.scaleJobs} /video at once over 1 to ${Math.max(...size.scaleProcesses)} processes (a shard each) on one Redis, each render ${size.scaleRenderMs / 1000} s at the fake fal`,
+      r.scale.map((s) => `${s.processes} process${s.processes > 1 ? "es" : ""}: ${s.jobsPerMinute.toFixed(0)}/min (${s.seconds.toFixed(1)} s; CPU s per process ${s.cpuSeconds.map((c) => c.toFixed(1)).join(", ")})`).join("; "),
+      "the work spreads over the processes",
+      verdict(r.scale.every((s) => s.cpuSeconds.every((c) => c > 0))),
     ],
   ];
   return [

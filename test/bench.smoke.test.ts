@@ -7,7 +7,7 @@ describe("benchmark smoke run", () => {
   it("measures every figure through the real bot process", async () => {
     const results = await runBench(SIZES.smoke, REDIS_URL);
     const text = report(results, SIZES.smoke);
-    for (const figure of ["acknowledgement latency", "Discord REST calls per job", "fal status requests", "memory", "memory of one job", "delivery overhead", "budget operations", "store per job"]) {
+    for (const figure of ["acknowledgement latency", "Discord REST calls per job", "fal status requests", "memory", "memory of one job", "delivery overhead", "budget operations", "store per job", "jobs delivered per minute"]) {
       expect(text).toContain(figure);
     }
     expect(results.ack.bot.p99).toBeGreaterThan(0);
@@ -25,5 +25,7 @@ describe("benchmark smoke run", () => {
     expect(results.ledger.redis).toBeGreaterThan(0);
     expect(results.storage.sqliteBytesPerJob).toBeGreaterThan(500);
     expect(results.storage.retainedAfterSweep).toBe(results.storage.expectedRetained);
+    expect(results.scale.map((s) => s.processes)).toEqual([1, 2]);
+    for (const s of results.scale) expect(s.jobsPerMinute).toBeGreaterThan(0);
   }, 180_000); // every scenario, and four more bot starts for the memory of one job
 });
