@@ -1,68 +1,57 @@
 import { ApplicationCommandOptionType as T, InteractionContextType, MessageFlags, PermissionFlagsBits } from "discord.js";
 import { defineCommand } from "../src/discord/command.js";
 import { refuse } from "../src/discord/replies.js";
+import { described, msg, t, usd } from "../src/i18n/index.js";
 import { MAX_ADMIN_USD } from "../src/quota/budget.js";
 import { renderBudget } from "../src/quota/render.js";
-import { formatUsd, usdToMicros } from "../src/seedance/pricing.js";
+import { usdToMicros } from "../src/seedance/pricing.js";
 
-const usd = { type: T.Number, name: "usd", description: `Amount in US dollars per period (0 to ${MAX_ADMIN_USD})`, required: true, min_value: 0, max_value: MAX_ADMIN_USD } as const;
-const ADMIN_ONLY = "Only members with the Manage Server permission can change budgets.";
+const d = (key: string) => described(`commands.quota.${key}`);
+const amount = { type: T.Number, name: "usd", ...described("commands.quota.usd", { max: MAX_ADMIN_USD }), required: true, min_value: 0, max_value: MAX_ADMIN_USD } as const;
 
 export default defineCommand({
   definition: {
     name: "quota",
-    description: "See or manage video budgets",
+    ...d("description"),
     contexts: [InteractionContextType.Guild],
     options: [
-      {
-        type: T.Subcommand,
-        name: "show",
-        description: "Show a video budget: spent, held, left and when it resets",
-        options: [{ type: T.User, name: "user", description: "Whose budget (admins only for others)" }],
-      },
-      {
-        type: T.Subcommand,
-        name: "set",
-        description: "Set one member's budget per period (admins)",
-        options: [{ type: T.User, name: "user", description: "The member", required: true }, usd],
-      },
-      { type: T.Subcommand, name: "default", description: "Set this server's default budget per period (admins)", options: [usd] },
-      {
-        type: T.Subcommand,
-        name: "reset",
-        description: "Clear a member's spending for the current period (admins)",
-        options: [{ type: T.User, name: "user", description: "The member", required: true }],
-      },
+      { type: T.Subcommand, name: "show", ...d("show"), options: [{ type: T.User, name: "user", ...d("showUser") }] },
+      { type: T.Subcommand, name: "set", ...d("set"), options: [{ type: T.User, name: "user", ...d("member"), required: true }, amount] },
+      { type: T.Subcommand, name: "default", ...d("default"), options: [amount] },
+      { type: T.Subcommand, name: "reset", ...d("reset"), options: [{ type: T.User, name: "user", ...d("member"), required: true }] },
     ],
   },
   async handle(interaction, args, { budget, config, log }) {
     const guildId = interaction.guildId;
-    if (!guildId) return refuse(interaction, "Budgets belong to servers: use this command in a server.");
+    if (!guildId) return refuse(interaction, msg("quota.serverOnly"));
+    const locale = interaction.locale;
+    const period = msg(`common.period.${config.quotaPeriod}`);
     const isAdmin = interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild) ?? false;
-    const reply = (content: string) => interaction.reply({ content, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+    const reply = (key: string, vars?: Parameters<typeof t>[2]) => interaction.reply({ content: t(locale, key, vars), flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
 
     if (args.subcommand === "show") {
       const target = args.user ?? interaction.user;
-      if (target.id !== interaction.user.id && !isAdmin) return refuse(interaction, "You can see your own budget; only admins can see other members' budgets.");
-      return void (await reply(renderBudget(target.id, await budget.status(guildId, target.id), config.quotaPeriod)));
+      if (target.id !== interaction.user.id && !isAdmin) return refuse(interaction, msg("quota.ownOnly"));
+      const text = renderBudget(locale, target.id, await budget.status(guildId, target.id), config.quotaPeriod);
+      return void (await interaction.reply({ content: text, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } }));
     }
-    if (!isAdmin) return refuse(interaction, ADMIN_ONLY);
+    if (!isAdmin) return refuse(interaction, msg("quota.adminOnly"));
     if (args.subcommand === "reset") {
       await budget.resetSpent(guildId, args.user.id);
       log.info({ guild: guildId, admin: interaction.user.id, member: args.user.id }, "budget spending reset");
-      return void (await reply(`Cleared the spending of <@${args.user.id}> for this ${config.quotaPeriod}.`));
+      return void (await reply("quota.reset", { userId: args.user.id, period: msg(`common.thisPeriod.${config.quotaPeriod}`) }));
     }
     if (!Number.isFinite(args.usd) || args.usd < 0 || args.usd > MAX_ADMIN_USD) {
-      return refuse(interaction, `The amount must be between $0 and $${MAX_ADMIN_USD} per ${config.quotaPeriod}.`);
+      return refuse(interaction, msg("quota.badAmount", { min: usd(0), max: usd(MAX_ADMIN_USD * 1_000_000), period }));
     }
     const micros = usdToMicros(args.usd);
     if (args.subcommand === "set") {
       await budget.setUserLimit(guildId, args.user.id, micros);
       log.info({ guild: guildId, admin: interaction.user.id, member: args.user.id, micros }, "member budget set");
-      return void (await reply(`The budget of <@${args.user.id}> is now ${formatUsd(micros)} per ${config.quotaPeriod}.`));
+      return void (await reply("quota.memberSet", { userId: args.user.id, amount: usd(micros), period }));
     }
     await budget.setGuildDefault(guildId, micros);
     log.info({ guild: guildId, admin: interaction.user.id, micros }, "server default budget set");
-    return void (await reply(`This server's default budget is now ${formatUsd(micros)} per member per ${config.quotaPeriod}.`));
+    return void (await reply("quota.defaultSet", { amount: usd(micros), period }));
   },
 });

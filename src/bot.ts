@@ -10,6 +10,9 @@ import { routeCommands, routeReactions } from "./discord/router.js";
 import { botRoutes } from "./http/routes.js";
 import { startHttpServer } from "./http/server.js";
 import { Admissions } from "./jobs/admissions.js";
+import { Confirmations } from "./jobs/confirm.js";
+import { historyPage } from "./history/history.js";
+import { Settings } from "./settings/settings.js";
 import { JobRepository } from "./jobs/repository.js";
 import { startRetention } from "./jobs/retention.js";
 import { JobRunner } from "./jobs/runner.js";
@@ -93,12 +96,17 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
   metrics.observe({ jobsInProgress: () => runner.statesInProgress(), botQueueLength: () => slots.queued });
   const services: Services = {
     config, log, client, store, repo, seedance, tier, messages, runner, budget, metrics,
+    settings: new Settings(store, log),
+    confirmations: new Confirmations(() => services),
     intake: new Slots(INTAKE_PLACES, INTAKE_QUEUE),
     admissions: new Admissions(),
     reactionReplies: new Cooldown(10 * 60_000),
     operator: new Operator(config, store, log),
   };
-  const drain = routeCommands(client, commands, services);
+  const drain = routeCommands(client, commands, services, {
+    confirm: (i) => services.confirmations.answer(i),
+    history: (i, s) => historyPage(i, s),
+  });
   routeReactions(client, services);
   client.on(Events.Error, (err) => log.error({ err }, "discord client error"));
   // fal's webhook may reach any process: the one driving its job hears of it
@@ -141,6 +149,7 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
       stopped = true;
       const drainedAt = Date.now() + drainMs;
       drain();
+      services.confirmations.clear();
       stopStats();
       stopRetention();
       client.removeAllListeners(Events.MessageReactionAdd);

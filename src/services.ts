@@ -8,7 +8,9 @@ import type { JobRunner } from "./jobs/runner.js";
 import type { Budget } from "./quota/budget.js";
 import type { Slots } from "./jobs/slots.js";
 import type { Logger } from "./log/logger.js";
+import type { Confirmations } from "./jobs/confirm.js";
 import type { Metrics } from "./metrics/metrics.js";
+import type { Settings } from "./settings/settings.js";
 import type { Operator } from "./operator/operator.js";
 import type { Seedance } from "./seedance/client.js";
 import type { Tier } from "./seedance/pricing.js";
@@ -35,4 +37,8 @@ export interface Services {
   /** The operator: owners, the servers served, the pause. */
   operator: Operator;
   metrics: Metrics;
+  /** Servers' settings (channels, limits, confirmation, sound). */
+  settings: Settings;
+  /** Price questions waiting for the caller's answer. */
+  confirmations: Confirmations;
 }

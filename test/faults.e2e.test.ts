@@ -88,7 +88,7 @@ describe("faults on the way", () => {
   it("refuses, naming what is missing, where the bot could not deliver a job that may outlive its interaction", async () => {
     h = await startHarness({ discord: { botPermissions: (DEFAULT_BOT_PERMISSIONS & ~P.SEND_MESSAGES & ~P.ATTACH_FILES).toString() } });
     const interaction = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
-    expect(await h.discord.waitFor(() => ephemeralText(h, interaction))).toMatch(/missing the Send Messages and Attach Files permissions here.*Nothing was charged/);
+    expect(await h.discord.waitFor(() => ephemeralText(h, interaction))).toMatch(/missing these permissions here: Send Messages and Attach Files\..*Nothing was charged/);
     expect(h.fal.requests).toEqual([]);
     expect(h.discord.requests.filter((r) => /attachments\//.test(r.path))).toEqual([]);
   });

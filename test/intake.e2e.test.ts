@@ -22,9 +22,9 @@ describe("cheap checks before expensive ones", () => {
     const burst = await Promise.all(Array.from({ length: 6 }, (_, i) => runVideo(h, { duration: 5, resolution: "480p", prompt: `take ${i}` })));
     const answers = await Promise.all(burst.map((i) => h.discord.waitFor(() => ephemeralText(h, i) ?? (h.discord.messages().some((m) => m.interactionId === i.id && m.content.includes("Estimated cost")) && "started"), 10_000)));
     expect(answers.filter((a) => a === "started")).toHaveLength(2);
-    expect(answers.filter((a) => /already have 2 videos in progress/.test(a))).toHaveLength(4);
+    expect(answers.filter((a) => /Videos you already have in progress: 2/.test(a))).toHaveLength(4);
     expect(downloads(h)).toHaveLength(2); // the extras never took an intake place nor fetched their picture
-    const extras = burst.filter((i) => /already have 2 videos/.test(ephemeralText(h, i) ?? ""));
+    const extras = burst.filter((i) => /Videos you already have in progress: 2/.test(ephemeralText(h, i) ?? ""));
     expect(extras.filter((i) => deferred(h, i))).toEqual([]); // refused before the acknowledgement
     // another member is not held up
     const other = await runVideo(h, { duration: 5, resolution: "480p", user: h.discord.users.stranger });

@@ -50,7 +50,7 @@ describe("caps above the admins' budgets", () => {
         ...(store === "Redis" ? { storeUrl: `${REDIS_URL}?namespace=test-${randomUUID()}` } : {}),
       });
       const { discord, fal } = h;
-      expect(await quota(h, discord.users.admin, "default", [{ name: "usd", type: 10, value: 1_000 }])).toContain("$1000.00");
+      expect(await quota(h, discord.users.admin, "default", [{ name: "usd", type: 10, value: 1_000 }])).toContain("$1,000.00");
       const first = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
       await doneMessage(h, first.id);
       const second = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9", user: discord.users.stranger });
@@ -156,7 +156,7 @@ describe("never render what cannot be delivered", () => {
     discord.setBotPermissions(DEFAULT_BOT_PERMISSIONS & ~P.ATTACH_FILES);
     await new Promise((r) => setTimeout(r, 200)); // the gateway's update reaches the bot
     const click = await discord.clickButton({ messageId: result.id, customId: regenerate.custom_id, user: discord.users.requester });
-    expect(await discord.waitFor(() => ephemeralText(h, click))).toMatch(/missing the Attach Files permission here\. Nothing was charged/);
+    expect(await discord.waitFor(() => ephemeralText(h, click))).toMatch(/missing these permissions here: Attach Files\. Nothing was charged/);
     discord.setBotPermissions(DEFAULT_BOT_PERMISSIONS & ~P.SEND_MESSAGES);
     await new Promise((r) => setTimeout(r, 200));
     await discord.react({ messageId: result.id, emoji: "🔁", user: discord.users.requester });

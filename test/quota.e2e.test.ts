@@ -72,7 +72,7 @@ describe("budgets end to end", () => {
     await runVideo(h, { duration: 4, resolution: "480p" });
     await fal.waitFor(() => fal.submissions.length === 1);
     const second = await runVideo(h, { duration: 4, resolution: "480p" });
-    expect(await discord.waitFor(() => ephemeralText(h, second))).toMatch(/already have 1 videos? in progress/);
+    expect(await discord.waitFor(() => ephemeralText(h, second))).toMatch(/Videos you already have in progress: 1/);
     expect(fal.submissions).toHaveLength(1);
     // Discord's client enforces these bounds; the handler checks them again
     const registered = discord.commands().find((c: any) => c.name === "quota") as any;

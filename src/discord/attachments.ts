@@ -1,6 +1,7 @@
 import { escapeMarkdown, type Attachment } from "discord.js";
 import { imageSize } from "image-size";
 import { downloadCapped, TooLargeError } from "../http/download.js";
+import { LocalizedError, msg } from "../i18n/index.js";
 import { pictureSizeProblem } from "../seedance/input.js";
 
 export const MAX_IMAGE_BYTES = 30 * 1024 * 1024;
@@ -17,12 +18,17 @@ export function sniffImageType(bytes: Buffer): ImageType | null {
 }
 
 /** A refusal the member should read, ephemerally; nothing has been charged. */
-export class AttachmentRefusal extends Error {
+export class AttachmentRefusal extends LocalizedError {
   override name = "AttachmentRefusal";
 }
 
+/** Which attachment: the first frame or the last. */
+export type Which = "picture" | "endPicture";
+
 // A file name is the member's text: shown inert, never as markdown.
-const label = (what: string, a: Pick<Attachment, "name">) => `The ${what} (${escapeMarkdown(a.name.slice(0, 80), { maskedLink: true, heading: true, bulletedList: true, numberedList: true })})`;
+const label = (what: Which, a: Pick<Attachment, "name">) =>
+  msg("attachment.label", { what: msg(`attachment.what.${what}`), name: escapeMarkdown(a.name.slice(0, 80), { maskedLink: true, heading: true, bulletedList: true, numberedList: true }) });
+const refusal = (key: string, what: Which, a: Pick<Attachment, "name">, vars: Record<string, string | number> = {}) => new AttachmentRefusal(msg(`attachment.${key}`, { label: label(what, a), ...vars }));
 
 type Checked = Pick<Attachment, "url" | "name" | "size" | "contentType"> & { width?: number | null; height?: number | null };
 
@@ -30,26 +36,20 @@ type Checked = Pick<Attachment, "url" | "name" | "size" | "contentType"> & { wid
  * Checks that need no I/O: where it lives, what it claims to be, how big it says it is, and
  * the width and height Discord measured (the bytes are measured again after download).
  */
-export function checkAttachment(a: Checked, what: string, allowedOrigins: string[]): void {
+export function checkAttachment(a: Checked, what: Which, allowedOrigins: string[]): void {
   let origin: string;
   try {
     origin = new URL(a.url).origin;
   } catch {
-    throw new AttachmentRefusal(`${label(what, a)} has an address the bot cannot read.`);
+    throw refusal("badAddress", what, a);
   }
-  if (!allowedOrigins.includes(origin)) {
-    throw new AttachmentRefusal(`${label(what, a)} is not hosted on Discord's CDN, so the bot will not fetch it. Please attach the picture directly.`);
-  }
+  if (!allowedOrigins.includes(origin)) throw refusal("notOnCdn", what, a);
   const type = a.contentType?.split(";")[0]?.trim().toLowerCase();
-  if (type && !ACCEPTED_TYPES.has(type)) {
-    throw new AttachmentRefusal(`${label(what, a)} is ${type}, not a picture the model accepts. Please attach a PNG, JPEG or WebP image.`);
-  }
-  if (a.size > MAX_IMAGE_BYTES) {
-    throw new AttachmentRefusal(`${label(what, a)} is ${(a.size / 1024 / 1024).toFixed(1)} MB; the model accepts pictures up to 30 MB.`);
-  }
+  if (type && !ACCEPTED_TYPES.has(type)) throw refusal("wrongType", what, a, { type });
+  if (a.size > MAX_IMAGE_BYTES) throw refusal("tooLargeDeclared", what, a, { megabytes: (a.size / 1024 / 1024).toFixed(1) });
   if (a.width && a.height) {
     const problem = pictureSizeProblem(a.width, a.height);
-    if (problem) throw new AttachmentRefusal(`${label(what, a)} ${problem}.`);
+    if (problem) throw new AttachmentRefusal(msg(problem.key, { label: label(what, a), ...problem.vars }));
   }
 }
 
@@ -65,24 +65,24 @@ export interface FetchedImage {
  * Downloads an already checked attachment and verifies its bytes: PNG, JPEG or WebP, with a
  * width and height (read from the file's header) that the model accepts.
  */
-export async function fetchImage(a: Pick<Attachment, "url" | "name">, what: string): Promise<FetchedImage> {
+export async function fetchImage(a: Pick<Attachment, "url" | "name">, what: Which): Promise<FetchedImage> {
   let bytes: Buffer;
   try {
     bytes = await downloadCapped(a.url, MAX_IMAGE_BYTES, 30_000);
   } catch (err) {
-    if (err instanceof TooLargeError) throw new AttachmentRefusal(`${label(what, a)} is larger than 30 MB; the model accepts pictures up to 30 MB.`);
-    throw new AttachmentRefusal(`The bot could not download the ${what} from Discord. Please try again.`);
+    if (err instanceof TooLargeError) throw refusal("tooLarge", what, a);
+    throw new AttachmentRefusal(msg("attachment.downloadFailed", { what: msg(`attachment.what.${what}`) }));
   }
   const type = sniffImageType(bytes);
-  if (!type) throw new AttachmentRefusal(`${label(what, a)} is not a PNG, JPEG or WebP picture (its contents say otherwise). Please attach one of those.`);
+  if (!type) throw refusal("notAPicture", what, a);
   let size: { width: number; height: number };
   try {
     size = imageSize(bytes);
   } catch {
-    throw new AttachmentRefusal(`${label(what, a)} could not be read as a picture (its header is damaged). Please save it again as PNG or JPEG.`);
+    throw refusal("unreadable", what, a);
   }
   const problem = pictureSizeProblem(size.width, size.height);
-  if (problem) throw new AttachmentRefusal(`${label(what, a)} ${problem}.`);
+  if (problem) throw new AttachmentRefusal(msg(problem.key, { label: label(what, a), ...problem.vars }));
   const ext = type === "image/jpeg" ? "jpg" : type.slice("image/".length);
-  return { bytes, type, fileName: `${what.replace(/\W+/g, "-")}.${ext}`, width: size.width, height: size.height };
+  return { bytes, type, fileName: `${what === "picture" ? "picture" : "end-picture"}.${ext}`, width: size.width, height: size.height };
 }

@@ -30,7 +30,9 @@ type ValueOf<T extends ApplicationCommandOptionType> = T extends ApplicationComm
         ? User
         : T extends ApplicationCommandOptionType.Attachment
           ? Attachment
-          : never;
+          : T extends ApplicationCommandOptionType.Channel
+            ? { id: string }
+            : never;
 
 type ArgsOfOptions<O extends readonly OptionDefinition[]> = {
   [K in O[number] as K["name"]]: K["required"] extends true ? ValueOf<K["type"]> : ValueOf<K["type"]> | undefined;
@@ -71,6 +73,8 @@ function readOption(interaction: ChatInputCommandInteraction, o: OptionDefinitio
       return opts.getUser(o.name) ?? undefined;
     case ApplicationCommandOptionType.Attachment:
       return opts.getAttachment(o.name) ?? undefined;
+    case ApplicationCommandOptionType.Channel:
+      return opts.getChannel(o.name) ?? undefined;
     default:
       return undefined;
   }

@@ -5,6 +5,8 @@ export interface InteractionWebhook {
   applicationId: string;
   token: string;
   expiresAt: number;
+  /** The webhook's message to edit: a follow-up's id, else the original response. */
+  messageId?: string | undefined;
 }
 
 export interface ProgressTarget {
@@ -47,7 +49,7 @@ export class DiscordMessages {
   async editProgress(target: ProgressTarget, body: MessageBody): Promise<string> {
     if (target.webhook && Date.now() < target.webhook.expiresAt) {
       try {
-        const message = (await this.rest.patch(Routes.webhookMessage(target.webhook.applicationId, target.webhook.token, "@original"), {
+        const message = (await this.rest.patch(Routes.webhookMessage(target.webhook.applicationId, target.webhook.token, target.webhook.messageId ?? "@original"), {
           body,
           auth: false,
         })) as { id: string };

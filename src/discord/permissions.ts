@@ -19,8 +19,3 @@ export function botPermissionsIn(client: Client, channelId: string): Readonly<Pe
   if (!me || !channel || !("permissionsFor" in channel)) return null;
   return channel.permissionsFor(me);
 }
-
-/** "Send Messages and Attach Files" */
-export function listNames(names: string[]): string {
-  return names.length <= 1 ? (names[0] ?? "") : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
-}

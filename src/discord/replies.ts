@@ -1,11 +1,13 @@
 import { MessageFlags, type RepliableInteraction } from "discord.js";
+import { render, type Message } from "../i18n/index.js";
 
 /**
- * Answers only the caller. Before the acknowledgement that is an ephemeral reply; after a
- * command's public defer, its "thinking" message is removed and an ephemeral follow-up says why.
+ * Answers only the caller, in their language (the interaction's locale). Before the
+ * acknowledgement that is an ephemeral reply; after a command's public defer, its "thinking"
+ * message is removed and an ephemeral follow-up says why.
  */
-export async function refuse(interaction: RepliableInteraction, text: string): Promise<void> {
-  const body = { content: text, flags: MessageFlags.Ephemeral as const, allowedMentions: { parse: [] } };
+export async function refuse(interaction: RepliableInteraction, text: Message | string): Promise<void> {
+  const body = { content: render(interaction.locale, text), flags: MessageFlags.Ephemeral as const, allowedMentions: { parse: [] } };
   if (!interaction.deferred && !interaction.replied) {
     await interaction.reply(body);
     return;

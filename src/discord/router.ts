@@ -1,46 +1,49 @@
-import { Events, type Client } from "discord.js";
+import { Events, type ButtonInteraction, type Client } from "discord.js";
+import { msg } from "../i18n/index.js";
 import type { Services } from "../services.js";
 import { readArgs, type Command } from "./command.js";
 import { refuse } from "./replies.js";
 import { onButton, onReaction } from "../jobs/actions.js";
 
-const OOPS = "Something went wrong on the bot's side. Nothing was charged; please try again in a moment.";
-const RESTARTING = "The bot is restarting. Nothing was started or charged; please try again in a minute.";
-const NOT_ENABLED = "This bot is not enabled in this server. Nothing was started or charged.";
 /** The operator's own command works wherever an owner runs it. */
 const OPERATOR_COMMAND = "operator";
 
+/** Buttons by the first part of their custom id; the jobs' own (regen, cancel) otherwise. */
+export type ButtonHandler = (interaction: ButtonInteraction, services: Services) => Promise<void>;
+
 /**
- * Hands each slash command to its module; a failure still gets an answer, never silence.
- * Returns a switch that makes the bot answer "restarting" while it shuts down.
+ * Hands each slash command to its module and each button to its handler; a failure still gets
+ * an answer (in the caller's language), never silence. Returns a switch that makes the bot
+ * answer "restarting" while it shuts down.
  */
-export function routeCommands(client: Client, commands: Map<string, Command>, services: Services): () => void {
+export function routeCommands(client: Client, commands: Map<string, Command>, services: Services, buttons: Record<string, ButtonHandler> = {}): () => void {
   let draining = false;
   client.on(Events.InteractionCreate, async (interaction) => {
     if (draining) {
-      if (interaction.isRepliable()) await refuse(interaction, RESTARTING).catch(() => undefined);
+      if (interaction.isRepliable()) await refuse(interaction, msg("common.restarting")).catch(() => undefined);
       return;
     }
     // a server the operator does not serve gets this and nothing else (no download, no fal call)
     const ownersCommand = interaction.isChatInputCommand() && interaction.commandName === OPERATOR_COMMAND && services.operator.isOwner(interaction.user.id);
     if (!services.operator.serves(interaction.guildId) && !ownersCommand) {
-      if (interaction.isRepliable()) await refuse(interaction, NOT_ENABLED).catch(() => undefined);
+      if (interaction.isRepliable()) await refuse(interaction, msg("common.notEnabled")).catch(() => undefined);
       return;
     }
     if (interaction.isButton()) {
-      return onButton(services, interaction).catch(async (err) => {
+      const handler = buttons[interaction.customId.split(":")[0]!] ?? ((i: ButtonInteraction, s: Services) => onButton(s, i));
+      return handler(interaction, services).catch(async (err) => {
         services.log.error({ err, button: interaction.customId.split(":")[0] }, "button failed");
-        await refuse(interaction, OOPS).catch(() => undefined);
+        await refuse(interaction, msg("common.oops")).catch(() => undefined);
       });
     }
     if (!interaction.isChatInputCommand()) return;
     const command = commands.get(interaction.commandName);
     try {
-      if (!command) return await refuse(interaction, "This command is no longer available.");
+      if (!command) return await refuse(interaction, msg("common.unknownCommand"));
       await command.handle(interaction, readArgs(interaction, command.definition), services);
     } catch (err) {
       services.log.error({ err, command: interaction.commandName }, "command failed");
-      await refuse(interaction, OOPS).catch(() => undefined);
+      await refuse(interaction, msg("common.oops")).catch(() => undefined);
     }
   });
   return () => {

@@ -1,8 +1,10 @@
 import { randomInt } from "node:crypto";
 import { MessageFlags, PermissionFlagsBits, Routes, type ButtonInteraction, type Client } from "discord.js";
-import { botPermissionsIn, listNames, missingPermissions, REPLY_DELIVERY } from "../discord/permissions.js";
+import { botPermissionsIn, missingPermissions, REPLY_DELIVERY } from "../discord/permissions.js";
+import { DEFAULT_LOCALE, list, msg, render, type Message } from "../i18n/index.js";
 import { refuse } from "../discord/replies.js";
 import { MAX_SEED } from "../seedance/input.js";
+import { RESOLUTIONS } from "../seedance/pricing.js";
 import type { Services } from "../services.js";
 import { DELETE_EMOJI, isCancellable, parseControlId, REGENERATE_EMOJI } from "./controls.js";
 import type { Job } from "./job.js";
@@ -25,7 +27,7 @@ async function isAdmin(client: Client, guildId: string | null, userId: string): 
 }
 
 /** Progress for a regenerated take: a new channel message replying to the result. */
-function replyPresenter(s: Services, job: Job, refuseTo: (text: string) => Promise<void>, refusesPrivately: boolean): Presenter {
+function replyPresenter(s: Services, job: Job, refuseTo: (text: Message) => Promise<void>, refusesPrivately: boolean): Presenter {
   return {
     refuse: refuseTo,
     refusesPrivately,
@@ -33,6 +35,21 @@ function replyPresenter(s: Services, job: Job, refuseTo: (text: string) => Promi
       s.messages.post(job.channelId, { ...body, message_reference: { message_id: job.resultMessageId!, fail_if_not_exists: false } } as never),
     webhook: null,
   };
+}
+
+/** Why this server would not make `source` again now (its channels or limits changed); null when it would. */
+async function settingsRefusal(s: Services, source: Job): Promise<Message | null> {
+  const settings = await s.settings.get(source.guildId);
+  const locale = source.locale ?? DEFAULT_LOCALE;
+  if (settings.channels.length && !settings.channels.includes(source.channelId)) {
+    return msg("video.channelNotAllowed", { channels: list(locale, settings.channels.map((id) => `<#${id}>`)) });
+  }
+  if (settings.maxResolution && RESOLUTIONS.indexOf(source.params.resolution) > RESOLUTIONS.indexOf(settings.maxResolution)) {
+    return msg("video.overMaxResolution", { max: settings.maxResolution, asked: source.params.resolution });
+  }
+  const seconds = Number(source.params.duration);
+  if (settings.maxDuration && Number.isFinite(seconds) && seconds > settings.maxDuration) return msg("video.overMaxDuration", { max: settings.maxDuration, asked: seconds });
+  return null;
 }
 
 /** Another take of a delivered job: same picture (from fal storage), same options, a new seed. */
@@ -44,8 +61,10 @@ async function regenerate(s: Services, source: Job, presenter: Presenter): Promi
     s.log.warn({ job: source.id, channel: source.channelId, missing }, "regeneration refused: the bot can no longer post there");
     // a reaction's refusal is a channel message, which could not be posted either
     if (!presenter.refusesPrivately && (missing.includes("View Channel") || missing.includes("Send Messages"))) return;
-    return presenter.refuse(`I can no longer post videos in this channel: I'm missing the ${listNames(missing)} permission${missing.length > 1 ? "s" : ""} here. Nothing was charged.`);
+    return presenter.refuse(msg("video.cannotPostAnyMore", { permissions: list(source.locale ?? DEFAULT_LOCALE, missing) }));
   }
+  const refusal = await settingsRefusal(s, source);
+  if (refusal) return presenter.refuse(refusal);
   const job = newJob(s, {
     guildId: source.guildId,
     channelId: source.channelId,
@@ -55,6 +74,7 @@ async function regenerate(s: Services, source: Job, presenter: Presenter): Promi
     state: "image_stored",
     sourceUrls: null,
     parentJobId: source.id,
+    locale: source.locale ?? DEFAULT_LOCALE,
   });
   s.log.info({ job: job.id, parent: source.id }, "regenerating");
   await launchJob(s, job, presenter);
@@ -83,7 +103,7 @@ export async function onReaction(s: Services, e: ReactionEvent): Promise<void> {
       // one answer per result and member per 10 minutes: toggling 🔁 must not spam the channel
       if (!s.reactionReplies.take(`${e.messageId}:${e.userId}`)) return void s.log.debug({ job: job.id }, "repeated 🔁 refusal not posted");
       await s.messages.post(job.channelId, {
-        content: `<@${job.userId}> ${text}`,
+        content: `<@${job.userId}> ${render(job.locale ?? DEFAULT_LOCALE, text)}`,
         allowed_mentions: { parse: [], users: [job.userId] },
         message_reference: { message_id: e.messageId, fail_if_not_exists: false },
       });
@@ -106,27 +126,27 @@ export async function onReaction(s: Services, e: ReactionEvent): Promise<void> {
 export async function onButton(s: Services, interaction: ButtonInteraction): Promise<void> {
   const control = parseControlId(interaction.customId);
   const job = control ? await s.repo.get(control.jobId) : undefined;
-  if (!control || !job) return refuse(interaction, "This button belongs to a job the bot no longer knows.");
+  if (!control || !job) return refuse(interaction, msg("buttons.unknownJob"));
   // A button acts only on the job of the message it sits on, in that message's server.
   const home = control.action === "regen" ? job.resultMessageId : job.progressMessageId;
   if (interaction.message.id !== home || (interaction.guildId ?? null) !== (job.guildId ?? null)) {
     s.log.warn({ job: job.id, message: interaction.message.id, by: interaction.user.id }, "button refused: it does not belong to this message");
-    return refuse(interaction, "This button does not belong to this message, so it does nothing here.");
+    return refuse(interaction, msg("buttons.notThisMessage"));
   }
   const isRequester = interaction.user.id === job.userId;
-  const ephemeral = (content: string) => interaction.followUp({ content, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+  const ephemeral = (text: Message) => interaction.followUp({ content: render(interaction.locale, text), flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
 
   if (control.action === "regen") {
-    if (!isRequester) return refuse(interaction, `Only <@${job.userId}>, who asked for this video, can regenerate it.`);
-    if (!job.resultMessageId) return refuse(interaction, "This video is not finished yet.");
+    if (!isRequester) return refuse(interaction, msg("buttons.onlyRequesterRegenerates", { userId: job.userId }));
+    if (!job.resultMessageId) return refuse(interaction, msg("buttons.notFinished"));
     await interaction.deferUpdate();
     return regenerate(s, job, replyPresenter(s, job, async (text) => void (await ephemeral(text)), true));
   }
   if (!isRequester && !interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild)) {
-    return refuse(interaction, "Only the member who asked for this video, or an admin, can cancel it.");
+    return refuse(interaction, msg("buttons.onlyRequesterCancels"));
   }
   await interaction.deferUpdate();
   const outcome = await s.runner.cancel(job.id, interaction.user.id);
-  if (outcome === "too_late") await ephemeral("The render has already started, and fal cannot stop it now.");
-  else if (outcome !== "cancelled") await ephemeral("This job has already finished.");
+  if (outcome === "too_late") await ephemeral(msg("buttons.tooLate"));
+  else if (outcome !== "cancelled") await ephemeral(msg("buttons.alreadyFinished"));
 }

@@ -1,3 +1,4 @@
+import { DEFAULT_LOCALE, t } from "../i18n/index.js";
 import type { JobState } from "./job.js";
 
 /** Buttons carry the job id only; everything else is looked up in the store. */
@@ -22,10 +23,10 @@ export function isCancellable(state: JobState): boolean {
 
 const row = (button: Record<string, unknown>) => [{ type: 1, components: [{ type: 2, ...button }] }];
 
-export function progressComponents(jobId: string, state: JobState): unknown[] {
-  return isCancellable(state) ? row({ style: 4, label: "Cancel", custom_id: controlId("cancel", jobId) }) : [];
+export function progressComponents(jobId: string, state: JobState, locale?: string): unknown[] {
+  return isCancellable(state) ? row({ style: 4, label: t(locale ?? DEFAULT_LOCALE, "buttons.cancel"), custom_id: controlId("cancel", jobId) }) : [];
 }
 
-export function resultComponents(jobId: string): unknown[] {
-  return row({ style: 2, label: "Regenerate", emoji: { name: REGENERATE_EMOJI }, custom_id: controlId("regen", jobId) });
+export function resultComponents(jobId: string, locale?: string): unknown[] {
+  return row({ style: 2, label: t(locale ?? DEFAULT_LOCALE, "buttons.regenerate"), emoji: { name: REGENERATE_EMOJI }, custom_id: controlId("regen", jobId) });
 }

@@ -4,7 +4,8 @@ import { downloadCapped } from "../http/download.js";
 import { readMp4Info } from "../seedance/mp4.js";
 import { isBarred } from "./faults.js";
 import { type DiscordMessages, type InteractionWebhook, type UploadFile } from "../discord/messages.js";
-import { costMicros, formatUsd, type Tier } from "../seedance/pricing.js";
+import { DEFAULT_LOCALE, money, translator } from "../i18n/index.js";
+import { costMicros, type Tier } from "../seedance/pricing.js";
 import type { Job } from "./job.js";
 import { quotePrompt } from "./progress.js";
 
@@ -25,17 +26,19 @@ export interface ResultFacts {
   link?: string;
 }
 
-export function renderResult(job: Pick<Job, "userId" | "params">, facts: ResultFacts): string {
+export function renderResult(job: Pick<Job, "userId" | "params" | "locale">, facts: ResultFacts): string {
   const p = job.params;
+  const locale = job.locale ?? DEFAULT_LOCALE;
+  const tr = translator(locale);
   const details = [
-    facts.seed !== null ? `seed ${facts.seed}` : null,
-    `${facts.seconds} s`,
+    facts.seed !== null ? tr("progress.seed", { seed: facts.seed }) : null,
+    tr("progress.seconds", { seconds: facts.seconds }),
     p.resolution,
-    p.aspectRatio === "auto" ? "auto aspect" : p.aspectRatio,
-    `cost ${formatUsd(facts.costMicros)}`,
+    p.aspectRatio === "auto" ? tr("progress.autoAspect") : p.aspectRatio,
+    tr("result.cost", { cost: money(locale, facts.costMicros) }),
   ].filter(Boolean);
-  const lines = [`🎬 <@${job.userId}>, your video is ready!`, quotePrompt(p.prompt, 1200), details.join(" · ")];
-  if (facts.link) lines.push(`The file is larger than this server's upload limit, so here is a link (kept for at least 7 days): ${facts.link}`);
+  const lines = [tr("result.ready", { userId: job.userId }), quotePrompt(p.prompt, 1200), details.join(" · ")];
+  if (facts.link) lines.push(tr("result.link", { url: facts.link }));
   return lines.join("\n");
 }
 

@@ -1,4 +1,5 @@
 import { ApiError } from "@fal-ai/client";
+import { msg, type Message } from "../i18n/index.js";
 import { isCancellable } from "./controls.js";
 import { backoffMs } from "./faults.js";
 import { costFromUnits, inferFalCost } from "./fal-cost.js";
@@ -26,7 +27,7 @@ export class JobEndings {
   ) {}
 
   /** Writes the final state (with `patch` and what fal billed, as far as known), then refunds: in that order. */
-  async finish(live: LiveJob, state: "failed" | "cancelled", message: string, patch: Partial<Job> = {}): Promise<void> {
+  async finish(live: LiveJob, state: "failed" | "cancelled", message: Message, patch: Partial<Job> = {}): Promise<void> {
     const falCost = inferFalCost(live.job, live.job.state, patch.falPending ?? live.job.falPending ?? false);
     await this.transition(live, state, { ...patch, falCost, error: message });
     await this.closeBooksAndShow(live);
@@ -75,7 +76,7 @@ export class JobEndings {
       request.resolve("too_late");
       return false;
     }
-    await this.finish(live, "cancelled", `Cancelled by <@${request.by}>. Nothing was charged.`);
+    await this.finish(live, "cancelled", msg("job.cancelledBy", { userId: request.by }));
     this.o.log.info({ job: job.id, by: request.by, atFal }, "job cancelled");
     request.resolve("cancelled");
     return true;
@@ -83,19 +84,19 @@ export class JobEndings {
 
   async timeOut(live: LiveJob): Promise<void> {
     const { job } = live;
-    const limit = this.o.jobTimeoutMs >= 60_000 ? `${Math.round(this.o.jobTimeoutMs / 60_000)} minutes` : `${Math.round(this.o.jobTimeoutMs / 1000)} seconds`;
+    const limit = this.o.jobTimeoutMs >= 60_000 ? msg("job.minutes", { n: Math.round(this.o.jobTimeoutMs / 60_000) }) : msg("job.secondsLong", { n: Math.round(this.o.jobTimeoutMs / 1000) });
     const cancelled = await this.cancelAtFal(job);
     const falPending = this.stillAtFal(job, cancelled);
     this.o.log.warn({ job: job.id, state: job.state, cancelledAtFal: cancelled, falPending }, "job timed out");
-    await this.finish(live, "failed", `This video took longer than ${limit}, so the bot gave up on it. Nothing was charged; please try again.`, { falPending });
+    await this.finish(live, "failed", msg("job.timedOut", { limit }), { falPending });
   }
 
-  async abandon(live: LiveJob, why: string): Promise<void> {
+  async abandon(live: LiveJob, why: "messageGone" | "channelGone"): Promise<void> {
     const { job } = live;
     const state = job.state;
     const cancelled = await this.cancelAtFal(job);
-    await this.finish(live, "failed", `Not delivered: ${why}. Nothing was charged.`, { falPending: this.stillAtFal(job, cancelled) });
-    this.o.log.warn({ job: job.id, state, channel: job.channelId }, `job abandoned (refunded): ${why}`);
+    await this.finish(live, "failed", msg("job.notDelivered", { why: msg(`job.${why}`) }), { falPending: this.stillAtFal(job, cancelled) });
+    this.o.log.warn({ job: job.id, state, channel: job.channelId, why }, "job abandoned (refunded)");
   }
 
   /**

@@ -3,10 +3,11 @@ import { DiscordAPIError, RESTJSONErrorCodes } from "discord.js";
 import { ZodError } from "zod";
 import { isDiscordError } from "../discord/messages.js";
 import { TooLargeError } from "../http/download.js";
+import { LocalizedError } from "../i18n/index.js";
 import { SubmitOutcomeUnknown } from "../seedance/submit.js";
 
-/** A failure to tell the member about, in plain words; never retried. */
-export class JobFailure extends Error {
+/** A failure to tell the member about, in plain words (their language's); never retried. */
+export class JobFailure extends LocalizedError {
   override name = "JobFailure";
 }
 

@@ -1,11 +1,13 @@
-import type { Attachment, ChatInputCommandInteraction } from "discord.js";
+import type { Attachment, ButtonInteraction, ChatInputCommandInteraction } from "discord.js";
 import { AttachmentRefusal, checkAttachment, fetchImage, type FetchedImage } from "../discord/attachments.js";
 import type { MessageBody } from "../discord/messages.js";
-import { DELIVERY, listNames, missingPermissions } from "../discord/permissions.js";
+import { DELIVERY, missingPermissions } from "../discord/permissions.js";
 import { refuse } from "../discord/replies.js";
+import { list, msg, type Message } from "../i18n/index.js";
 import { MAX_PROMPT_LENGTH, type VideoParams } from "../seedance/input.js";
-import { MAX_SECONDS, MIN_SECONDS, type AspectRatio, type Duration, type Resolution } from "../seedance/pricing.js";
+import { estimate, MAX_SECONDS, MIN_SECONDS, RESOLUTIONS, type AspectRatio, type Duration, type Resolution } from "../seedance/pricing.js";
 import type { Services } from "../services.js";
+import type { GuildSettings } from "../settings/settings.js";
 import { admitJob, inFlightRefusal, newJob, showAndStart, type Presenter } from "./launch.js";
 
 export interface VideoRequest {
@@ -19,21 +21,45 @@ export interface VideoRequest {
   seed?: number | undefined;
 }
 
+/** A checked request, ready to run: what the job will be, who asked, where. */
+export interface VideoOrder {
+  guildId: string | null;
+  channelId: string;
+  userId: string;
+  /** The server's language: the job's public messages speak it. */
+  guildLocale: string;
+  params: VideoParams;
+  image: Attachment;
+  endImage?: Attachment | undefined;
+  uploadLimitBytes: number;
+}
+
 /** Interaction tokens live 15 minutes; stop using one a minute early. */
-const TOKEN_LIFETIME_MS = 14 * 60 * 1000;
+export const TOKEN_LIFETIME_MS = 14 * 60 * 1000;
 /** Discord's per-file limit for bots since 2026-09-03, when an interaction reports none. */
 export const DEFAULT_UPLOAD_LIMIT = 20 * 1024 * 1024;
 /** How long a command waits for a place to download its picture before it gives up politely. */
 export const INTAKE_WAIT_MS = 60_000;
-const INTAKE_BUSY = "The bot is busy fetching other members' pictures right now. Please try again in a minute; nothing was charged.";
 
-/** Shows progress as the interaction's (public, deferred) reply; refusals go to the caller alone. */
-function interactionPresenter(interaction: ChatInputCommandInteraction): Presenter {
+/** Where a job started from an interaction shows itself, and how the caller is told no. */
+export interface Reply {
+  interaction: ChatInputCommandInteraction | ButtonInteraction;
+  presenter: Presenter;
+  /** The acknowledgement (a public defer, or the confirmation's update). */
+  ack(): Promise<void>;
+}
+
+/** A /video answered directly: progress is the interaction's own (deferred, public) reply. */
+export function commandReply(interaction: ChatInputCommandInteraction): Reply {
   return {
-    refuse: (text) => refuse(interaction, text),
-    refusesPrivately: true,
-    show: async (body: MessageBody) => (await interaction.editReply({ content: body.content, allowedMentions: body.allowed_mentions, components: body.components as never })).id,
-    webhook: { applicationId: interaction.applicationId, token: interaction.token, expiresAt: interaction.createdTimestamp + TOKEN_LIFETIME_MS },
+    interaction,
+    ack: async () => void (await interaction.deferReply()),
+    presenter: {
+      refuse: (text) => refuse(interaction, text),
+      refusesPrivately: true,
+      show: async (body: MessageBody) => (await interaction.editReply({ content: body.content, allowedMentions: body.allowed_mentions, components: body.components as never })).id,
+      webhook: { applicationId: interaction.applicationId, token: interaction.token, expiresAt: interaction.createdTimestamp + TOKEN_LIFETIME_MS },
+    },
   };
 }
 
@@ -43,96 +69,122 @@ function interactionPresenter(interaction: ChatInputCommandInteraction): Present
  * interaction's own webhook can still deliver, but only while it lives (15 minutes): enough
  * when no job may run longer.
  */
-function checkDelivery(interaction: ChatInputCommandInteraction, s: Services): string | null {
+function checkDelivery(interaction: ChatInputCommandInteraction, s: Services): Message | null {
   const missing = missingPermissions(interaction.appPermissions, DELIVERY);
   if (!missing.length || s.config.jobTimeoutMs <= TOKEN_LIFETIME_MS) return null;
-  return `I can't post videos in this channel: I'm missing the ${listNames(missing)} permission${missing.length > 1 ? "s" : ""} here. Please ask an admin to grant ${missing.length > 1 ? "them" : "it"}, or use another channel. Nothing was charged.`;
+  return msg("video.cannotPost", { permissions: list(interaction.locale, missing) });
 }
 
-/** Refusals that need no I/O, in the member's words; null when the request is fine. */
-function checkRequest(req: VideoRequest, prompt: string, resolution: Resolution, s: Services): string | null {
-  if (!prompt) return "Please describe what should happen in the video: the prompt is empty.";
-  if (prompt.length > MAX_PROMPT_LENGTH) return `The prompt is ${prompt.length} characters; the model accepts up to ${MAX_PROMPT_LENGTH}.`;
-  if (!s.tier.resolutions.includes(resolution)) return `This bot's model (${s.seedance.model}) renders ${s.tier.resolutions.join(" or ")} only. Please pick one of those.`;
+/** Refusals that need no I/O (the settings are in memory), in the member's words; null when the request is fine. */
+function checkRequest(interaction: ChatInputCommandInteraction, req: VideoRequest, prompt: string, settings: GuildSettings, s: Services): Message | null {
+  const resolution = req.resolution ?? "720p";
+  if (settings.channels.length && !settings.channels.includes(interaction.channelId)) {
+    return msg("video.channelNotAllowed", { channels: list(interaction.locale, settings.channels.map((id) => `<#${id}>`)) });
+  }
+  if (!prompt) return msg("video.emptyPrompt");
+  if (prompt.length > MAX_PROMPT_LENGTH) return msg("video.promptTooLong", { length: prompt.length, max: MAX_PROMPT_LENGTH });
+  if (!s.tier.resolutions.includes(resolution)) return msg("video.resolutionNotInTier", { model: s.seedance.model, resolutions: list(interaction.locale, [...s.tier.resolutions]) });
   if (req.duration !== undefined && (!Number.isInteger(req.duration) || req.duration < MIN_SECONDS || req.duration > MAX_SECONDS)) {
-    return `The duration must be a whole number of seconds from ${MIN_SECONDS} to ${MAX_SECONDS}.`;
+    return msg("video.badDuration", { min: MIN_SECONDS, max: MAX_SECONDS });
+  }
+  if (settings.maxResolution && RESOLUTIONS.indexOf(resolution) > RESOLUTIONS.indexOf(settings.maxResolution)) {
+    return msg("video.overMaxResolution", { max: settings.maxResolution, asked: resolution });
+  }
+  if (settings.maxDuration && req.duration !== undefined && req.duration > settings.maxDuration) {
+    return msg("video.overMaxDuration", { max: settings.maxDuration, asked: req.duration });
   }
   try {
     checkAttachment(req.image, "picture", s.config.attachmentOrigins);
-    if (req.endImage) checkAttachment(req.endImage, "end picture", s.config.attachmentOrigins);
+    if (req.endImage) checkAttachment(req.endImage, "endPicture", s.config.attachmentOrigins);
   } catch (err) {
-    if (err instanceof AttachmentRefusal) return err.message;
+    if (err instanceof AttachmentRefusal) return err.text;
     throw err;
   }
-  return null;
+  return checkDelivery(interaction, s);
 }
 
 /**
- * From a /video interaction to a running job, cheapest checks first: the request itself, and
- * the member's jobs in progress as this process knows them, answered ephemerally before
- * anything else (synchronously, so a burst of commands sees itself and the acknowledgement is
- * not delayed); then the public acknowledgement; then the atomic budget hold (every limit,
- * exactly); only then a place to download the picture, and the picture's own bytes. Every
- * way out after the hold ends the job and refunds it.
+ * A /video, cheapest checks first: the request itself, the server's settings and the member's
+ * jobs in progress as this process knows them, answered privately before anything else
+ * (synchronously, so a burst sees itself); a video above the server's threshold waits for the
+ * caller's confirmation; then the job is launched.
  */
 export async function requestVideo(interaction: ChatInputCommandInteraction, req: VideoRequest, s: Services): Promise<void> {
-  const resolution = req.resolution ?? "720p";
+  const settings = await s.settings.get(interaction.guildId);
   const prompt = req.prompt.trim();
-  const refusal = checkRequest(req, prompt, resolution, s) ?? checkDelivery(interaction, s);
+  const refusal = checkRequest(interaction, req, prompt, settings, s);
   if (refusal) return refuse(interaction, refusal);
-  const member = `${interaction.guildId}:${interaction.user.id}`;
-  const inProgress = s.admissions.count(member) + s.runner.unfinishedJobsOf(interaction.guildId, interaction.user.id);
-  if (inProgress >= s.config.maxJobsPerUser) return refuse(interaction, inFlightRefusal(inProgress));
-  const leave = s.admissions.enter(member);
-  try {
-    await admitAndStart(interaction, req, { prompt, resolution }, s);
-  } finally {
-    leave();
-  }
-}
-
-async function admitAndStart(interaction: ChatInputCommandInteraction, req: VideoRequest, checked: { prompt: string; resolution: Resolution }, s: Services): Promise<void> {
-  const { prompt, resolution } = checked;
-  const params: VideoParams = {
-    prompt,
-    imageUrl: req.image.url,
-    endImageUrl: req.endImage?.url,
-    duration: (req.duration === undefined ? "auto" : String(req.duration)) as Duration,
-    resolution,
-    aspectRatio: req.aspectRatio ?? "auto",
-    audio: req.audio ?? true,
-    seed: req.seed,
-  };
-  const job = newJob(s, {
+  // a server's longest video bounds `auto` too: the model is asked for that length, and it is what is held
+  const duration = (req.duration === undefined ? (settings.maxDuration ? String(settings.maxDuration) : "auto") : String(req.duration)) as Duration;
+  const order: VideoOrder = {
     guildId: interaction.guildId,
     channelId: interaction.channelId,
     userId: interaction.user.id,
-    params,
+    guildLocale: interaction.guildLocale ?? interaction.locale,
+    params: {
+      prompt,
+      imageUrl: req.image.url,
+      endImageUrl: req.endImage?.url,
+      duration,
+      resolution: req.resolution ?? "720p",
+      aspectRatio: req.aspectRatio ?? "auto",
+      audio: req.audio ?? settings.audioDefault ?? true,
+      seed: req.seed,
+    },
+    image: req.image,
+    endImage: req.endImage,
     uploadLimitBytes: interaction.attachmentSizeLimit || DEFAULT_UPLOAD_LIMIT,
-    state: "accepted",
-    sourceUrls: { image: req.image.url, endImage: req.endImage?.url },
-  });
-  await interaction.deferReply();
-  const presenter = interactionPresenter(interaction);
-  if (!(await admitJob(s, job, presenter))) return;
+  };
+  const cost = estimate(s.tier, order.params.resolution, order.params.aspectRatio, order.params.duration);
+  if (settings.confirmAboveMicros !== null && cost.micros > settings.confirmAboveMicros) return s.confirmations.ask(interaction, order, cost.micros);
+  return launchOrder(order, commandReply(interaction), s);
+}
 
-  // A place in the intake bounds how many pictures are in memory at once (up to 30 MB each);
-  // it is held until the pictures are in fal storage.
-  if (!(await s.intake.acquire(job.id, undefined, INTAKE_WAIT_MS))) {
-    await s.runner.endUnstarted(job, "the intake was busy");
-    return refuse(interaction, INTAKE_BUSY);
-  }
-  const release = () => s.intake.release(job.id);
-  let image: FetchedImage;
-  let endImage: FetchedImage | undefined;
+/**
+ * Runs a checked order: the member's jobs in progress (counted synchronously, before the
+ * acknowledgement), the acknowledgement, the atomic budget hold (every limit, exactly), then a
+ * place to download the picture and the picture's own bytes. Every way out after the hold
+ * ends the job and refunds it.
+ */
+export async function launchOrder(order: VideoOrder, reply: Reply, s: Services): Promise<void> {
+  const member = `${order.guildId}:${order.userId}`;
+  const inProgress = s.admissions.count(member) + s.runner.unfinishedJobsOf(order.guildId, order.userId);
+  if (inProgress >= s.config.maxJobsPerUser) return refuse(reply.interaction, inFlightRefusal(inProgress));
+  const leave = s.admissions.enter(member);
   try {
-    image = await fetchImage(req.image, "picture");
-    if (req.endImage) endImage = await fetchImage(req.endImage, "end picture");
-  } catch (err) {
-    release();
-    await s.runner.endUnstarted(job, err instanceof AttachmentRefusal ? err.message : "the picture could not be fetched");
-    if (err instanceof AttachmentRefusal) return refuse(interaction, `${err.message} Nothing was charged.`);
-    throw err;
+    await reply.ack();
+    const job = newJob(s, {
+      guildId: order.guildId,
+      channelId: order.channelId,
+      userId: order.userId,
+      params: order.params,
+      uploadLimitBytes: order.uploadLimitBytes,
+      state: "accepted",
+      sourceUrls: { image: order.image.url, endImage: order.endImage?.url },
+      locale: order.guildLocale,
+    });
+    if (!(await admitJob(s, job, reply.presenter))) return;
+
+    // A place in the intake bounds how many pictures are in memory at once (up to 30 MB each);
+    // it is held until the pictures are in fal storage.
+    if (!(await s.intake.acquire(job.id, undefined, INTAKE_WAIT_MS))) {
+      await s.runner.endUnstarted(job, msg("video.intakeBusy"));
+      return refuse(reply.interaction, msg("video.intakeBusy"));
+    }
+    const release = () => s.intake.release(job.id);
+    let image: FetchedImage;
+    let endImage: FetchedImage | undefined;
+    try {
+      image = await fetchImage(order.image, "picture");
+      if (order.endImage) endImage = await fetchImage(order.endImage, "endPicture");
+    } catch (err) {
+      release();
+      await s.runner.endUnstarted(job, err instanceof AttachmentRefusal ? err.text : msg("job.unexpected"));
+      if (err instanceof AttachmentRefusal) return refuse(reply.interaction, msg("video.refusedPicture", { reason: err.text }));
+      throw err;
+    }
+    await showAndStart(s, job, reply.presenter, { image, endImage, release });
+  } finally {
+    leave();
   }
-  await showAndStart(s, job, presenter, { image, endImage, release });
 }

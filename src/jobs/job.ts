@@ -1,3 +1,4 @@
+import type { Message } from "../i18n/index.js";
 import type { VideoParams } from "../seedance/input.js";
 import type { Estimate } from "../seedance/pricing.js";
 
@@ -45,7 +46,10 @@ export interface Job {
   videoUrl: string | null;
   resultMessageId: string | null;
   resultSeed: number | null;
-  error: string | null;
+  /** Why it failed or was cancelled, in words the progress message shows (old records: plain English). */
+  error: Message | string | null;
+  /** The language of its public messages (the server's locale, from the interaction). */
+  locale?: string;
   /** The job this one regenerates, if any. */
   parentJobId: string | null;
 }

@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import type { InteractionWebhook, MessageBody } from "../discord/messages.js";
 import type { ReserveOutcome } from "../quota/ledger.js";
 import type { VideoParams } from "../seedance/input.js";
-import { estimate, formatUsd } from "../seedance/pricing.js";
+import { msg, usd, type Message } from "../i18n/index.js";
+import { estimate } from "../seedance/pricing.js";
 import type { Services } from "../services.js";
 import { progressComponents } from "./controls.js";
 import type { Job, JobState } from "./job.js";
@@ -11,8 +12,8 @@ import type { JobStartExtras } from "./runner.js";
 
 /** Where a new job talks to its member: an interaction (/video, a button) or a channel reply (a reaction). */
 export interface Presenter {
-  /** Says no to the member only (ephemeral where Discord allows it). */
-  refuse(text: string): Promise<void>;
+  /** Says no to the member only (ephemeral where Discord allows it), in their language. */
+  refuse(text: Message): Promise<void>;
   /** False when a refusal is a message in the channel (a reaction has no interaction to answer). */
   refusesPrivately: boolean;
   /** Shows the first progress message and returns its id. */
@@ -29,6 +30,8 @@ export interface NewJob {
   state: Extract<JobState, "accepted" | "image_stored">;
   sourceUrls: Job["sourceUrls"];
   parentJobId?: string;
+  /** The language of its public messages (the server's). */
+  locale: string;
 }
 
 export function newJob(s: Services, fields: NewJob): Job {
@@ -54,25 +57,25 @@ export function newJob(s: Services, fields: NewJob): Job {
   };
 }
 
-export function inFlightRefusal(inFlight: number): string {
-  return `You already have ${inFlight} ${inFlight === 1 ? "video" : "videos"} in progress, the most this server allows at once. Please wait for one to finish; nothing was charged.`;
+export function inFlightRefusal(inFlight: number): Message {
+  return msg("budget.inFlight", { n: inFlight });
 }
 
-export async function refusalText(outcome: Exclude<ReserveOutcome, { ok: true }>, job: Job, s: Services): Promise<string> {
+export async function refusalText(outcome: Exclude<ReserveOutcome, { ok: true }>, job: Job, s: Services): Promise<Message> {
   const resets = `<t:${Math.floor(s.budget.period().end / 1000)}:R>`;
-  const cost = `${job.estimate.upTo ? "up to " : ""}${formatUsd(job.estimate.micros)}`;
+  const cost = job.estimate.upTo ? msg("budget.upTo", { cost: usd(job.estimate.micros) }) : usd(job.estimate.micros);
   switch (outcome.reason) {
     case "in_flight":
       return inFlightRefusal(outcome.inFlight);
     case "spend_cap":
-      return `The bot's overall budget for this period is used up (${formatUsd(outcome.remainingMicros)} left, this video needs ${cost}). It resets ${resets}. Nothing was charged.`;
+      return msg("budget.spendCap", { left: usd(outcome.remainingMicros), cost, resets });
     case "guild_cap":
-      return `This server's budget for this period, set by the bot's operator, is used up (${formatUsd(outcome.remainingMicros)} left for everyone here, this video needs ${cost}). It resets ${resets}. Nothing was charged.`;
+      return msg("budget.guildCap", { left: usd(outcome.remainingMicros), cost, resets });
     case "released":
-      return "This job was already ended, so it will not start again. Nothing was charged; please run the command again.";
+      return msg("budget.released");
     case "budget": {
       const status = await s.budget.status(job.guildId ?? "dm", job.userId);
-      return `This video would cost ${cost}, but you have ${formatUsd(outcome.remainingMicros)} left of your ${formatUsd(status.limitMicros)} budget. It resets ${resets}. Nothing was charged.`;
+      return msg("budget.notEnough", { cost, left: usd(outcome.remainingMicros), limit: usd(status.limitMicros), resets });
     }
   }
 }
@@ -87,7 +90,7 @@ export async function admitJob(s: Services, job: Job, presenter: Presenter): Pro
   const paused = await s.operator.paused();
   if (paused) {
     s.metrics.jobEnded("refused");
-    await presenter.refuse(`New videos are paused by the bot's operator for now (since <t:${Math.floor(paused.at / 1000)}:R>). Videos already being made will still be delivered. Nothing was charged.`);
+    await presenter.refuse(msg("budget.paused", { since: `<t:${Math.floor(paused.at / 1000)}:R>` }));
     return false;
   }
   await s.runner.claim(job.id);
@@ -115,7 +118,7 @@ export async function showAndStart(s: Services, job: Job, presenter: Presenter, 
   const content = renderProgress({ ...job, now: Date.now() });
   let shown: string | undefined;
   try {
-    const id = await presenter.show({ content, allowed_mentions: { parse: [] }, components: progressComponents(job.id, job.state) });
+    const id = await presenter.show({ content, allowed_mentions: { parse: [] }, components: progressComponents(job.id, job.state, job.locale) });
     job.progressMessageId = id;
     shown = content;
     await s.repo.linkMessage(id, job.id);

@@ -90,10 +90,11 @@ export class LiveJob {
       error: job.error,
       resultUrl: job.resultMessageId ? messageLink(job.guildId, job.channelId, job.resultMessageId) : null,
       now: Date.now(),
+      locale: job.locale,
     };
     const major = isMajorChange(this.view, view);
     this.view = view;
-    this.components = progressComponents(job.id, job.state);
+    this.components = progressComponents(job.id, job.state, job.locale);
     this.editor.update(renderProgress(view), major);
   }
 

@@ -1,5 +1,6 @@
 import { escapeMarkdown } from "discord.js";
-import { formatUsd, type Estimate } from "../seedance/pricing.js";
+import { money, render, translator, type Message, type Translate } from "../i18n/index.js";
+import type { Estimate } from "../seedance/pricing.js";
 import type { VideoParams } from "../seedance/input.js";
 import type { JobState } from "./job.js";
 
@@ -14,9 +15,11 @@ export interface ProgressView {
   waitingPosition?: number | null;
   runningSince: number | null;
   lastLog: string | null;
-  error: string | null;
+  error: Message | string | null;
   resultUrl?: string | null;
   now: number;
+  /** The language it is shown in (the server's). */
+  locale?: string | undefined;
 }
 
 const PROMPT_PREVIEW = 300;
@@ -47,54 +50,54 @@ export function quotePrompt(prompt: string, max = PROMPT_PREVIEW): string {
   return `> ${inert(cut)}`;
 }
 
-export function describeParams(params: VideoParams): string {
+export function describeParams(params: VideoParams, tr: Translate): string {
   const parts = [
-    params.duration === "auto" ? "auto length" : `${params.duration} s`,
+    params.duration === "auto" ? tr("progress.autoLength") : tr("progress.seconds", { seconds: params.duration }),
     params.resolution,
-    params.aspectRatio === "auto" ? "auto aspect" : params.aspectRatio,
-    params.audio ? "with audio" : "no audio",
+    params.aspectRatio === "auto" ? tr("progress.autoAspect") : params.aspectRatio,
+    params.audio ? tr("progress.withAudio") : tr("progress.noAudio"),
   ];
-  if (params.seed !== undefined) parts.push(`seed ${params.seed}`);
-  if (params.endImageUrl) parts.push("end frame");
+  if (params.seed !== undefined) parts.push(tr("progress.seed", { seed: params.seed }));
+  if (params.endImageUrl) parts.push(tr("progress.endFrame"));
   return parts.join(" · ");
 }
 
-export function costLine(estimate: Estimate): string {
-  return estimate.upTo ? `Estimated cost: up to ${formatUsd(estimate.micros)}` : `Estimated cost: ${formatUsd(estimate.micros)}`;
+export function costLine(estimate: Estimate, locale: string): string {
+  return translator(locale)(estimate.upTo ? "progress.estimateUpTo" : "progress.estimate", { cost: money(locale, estimate.micros) });
 }
 
-function statusLine(v: ProgressView): string {
+function statusLine(v: ProgressView, tr: Translate, locale: string): string {
   switch (v.state) {
     case "accepted":
     case "image_stored":
-      if (v.waitingPosition) return `⏳ Waiting for a free slot: number ${v.waitingPosition} in the bot's queue`;
-      return "📤 Sending your picture to the model…";
+      if (v.waitingPosition) return tr("progress.waitingSlot", { place: v.waitingPosition });
+      return tr("progress.sendingPicture");
     case "submitting":
-      return "📤 Sending the job to the model…";
+      return tr("progress.sendingJob");
     case "submitted":
-      return v.queuePosition && v.queuePosition > 0
-        ? `⏳ Queued at fal: position ${v.queuePosition}`
-        : "⏳ Queued at fal: next in line";
+      return v.queuePosition && v.queuePosition > 0 ? tr("progress.queued", { position: v.queuePosition }) : tr("progress.queuedNext");
     case "running": {
       const since = v.runningSince ?? v.now;
       const fraction = Math.min(0.95, (v.now - since) / 1000 / typicalRunSeconds(v.params));
-      const lines = [`🎞️ Rendering since <t:${Math.floor(since / 1000)}:R>`, progressBar(fraction)];
+      const lines = [tr("progress.rendering", { since: `<t:${Math.floor(since / 1000)}:R>` }), progressBar(fraction)];
       if (v.lastLog) lines.push(`\`${v.lastLog.replace(/`/g, "'").slice(0, LOG_PREVIEW)}\``);
       return lines.join("\n");
     }
     case "delivering":
-      return "📦 Rendered! Uploading the video…";
+      return tr("progress.uploading");
     case "delivered":
-      return v.resultUrl ? `✅ Done: ${v.resultUrl}` : "✅ Done";
+      return v.resultUrl ? tr("progress.done", { link: v.resultUrl }) : tr("progress.doneNoLink");
     case "failed":
-      return `❌ ${v.error ?? "The job failed."}`;
+      return v.error ? tr("progress.failed", { reason: render(locale, v.error) }) : tr("progress.failedNoReason");
     case "cancelled":
-      return `🛑 ${v.error ?? "Cancelled."}`;
+      return v.error ? tr("progress.cancelled", { reason: render(locale, v.error) }) : tr("progress.cancelledNoReason");
   }
 }
 
 export function renderProgress(v: ProgressView): string {
-  return [`🎬 Video for <@${v.userId}>`, quotePrompt(v.params.prompt), describeParams(v.params), costLine(v.estimate), statusLine(v)].join("\n");
+  const locale = v.locale ?? "en-US";
+  const tr = translator(locale);
+  return [tr("progress.header", { userId: v.userId }), quotePrompt(v.params.prompt), describeParams(v.params, tr), costLine(v.estimate, locale), statusLine(v, tr, locale)].join("\n");
 }
 
 /**

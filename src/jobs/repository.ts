@@ -7,6 +7,8 @@ const ACTIVE = "jobs:active";
 const DONE = "jobs:done";
 const jobKey = (id: string) => `job:${id}`;
 const messageKey = (messageId: string) => `message:${messageId}`;
+/** A member's jobs in a server, by when they were asked for (their history). */
+const memberKey = (guildId: string | null, userId: string) => `jobs:member:${guildId ?? "dm"}:${userId}`;
 const falRequestKey = (requestId: string) => `falrequest:${requestId}`;
 const falResultKey = (requestId: string) => `falresult:${requestId}`;
 
@@ -18,8 +20,10 @@ export class JobRepository {
   ) {}
 
   async save(job: Job): Promise<Job> {
+    const first = job.updatedAt === job.createdAt;
     job.updatedAt = this.now();
     await this.store.set(jobKey(job.id), job);
+    if (first) await this.store.indexAdd(memberKey(job.guildId, job.userId), job.id, job.createdAt);
     if (hasOpenEnds(job)) {
       await this.store.addToSet(ACTIVE, job.id);
     } else {
@@ -62,6 +66,14 @@ export class JobRepository {
     return this.store.get<T>(falResultKey(requestId));
   }
 
+  /** A member's jobs, newest first: `limit` of them from `offset`, and how many there are. */
+  async ofMember(guildId: string | null, userId: string, offset: number, limit: number): Promise<{ jobs: Job[]; total: number }> {
+    const key = memberKey(guildId, userId);
+    const [ids, total] = await Promise.all([this.store.indexNewest(key, offset, limit), this.store.indexSize(key)]);
+    const jobs = (await Promise.all(ids.map((id) => this.get(id)))).filter((j): j is Job => j !== undefined);
+    return { jobs, total };
+  }
+
   /** Ids of the jobs that have not finished yet, or whose money or fal work is not settled. */
   activeIds(): Promise<string[]> {
     return this.store.members(ACTIVE);
@@ -78,6 +90,7 @@ export class JobRepository {
       if (job && hasOpenEnds(job)) continue; // it came back to life: not ours to delete
       for (const messageId of [job?.progressMessageId, job?.resultMessageId]) if (messageId) await this.store.delete(messageKey(messageId));
       if (job?.falRequestId) for (const key of [falRequestKey(job.falRequestId), falResultKey(job.falRequestId)]) await this.store.delete(key);
+      if (job) await this.store.indexRemove(memberKey(job.guildId, job.userId), [id]);
       await this.store.delete(jobKey(id));
     }
     await this.store.indexRemove(DONE, ids);

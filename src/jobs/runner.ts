@@ -1,4 +1,5 @@
 import { ApiError } from "@fal-ai/client";
+import { msg, type Message } from "../i18n/index.js";
 import type { Logger } from "../log/logger.js";
 import type { DiscordMessages, InteractionWebhook } from "../discord/messages.js";
 import type { Seedance } from "../seedance/client.js";
@@ -57,10 +58,9 @@ export interface JobStartExtras {
   shownContent?: string;
 }
 
-const RESTARTED_WHILE_SUBMITTING =
-  "The bot restarted while sending this job to the model, so it could not tell whether fal received it. To be safe it was not sent again. Nothing was charged; please run the command again.";
-const RESTARTED_BEFORE_HOLD = "The bot restarted before your budget was checked, so this video was not started. Nothing was charged; please run the command again.";
-const UNEXPECTED = "Something went wrong on the bot's side while handling this video. Nothing was charged.";
+const RESTARTED_WHILE_SUBMITTING = msg("job.restartedWhileSubmitting");
+const RESTARTED_BEFORE_HOLD = msg("job.restartedBeforeHold");
+const UNEXPECTED = msg("job.unexpected");
 
 /**
  * Drives each job from its stored state to delivered, failed or cancelled, then closes its
@@ -144,7 +144,7 @@ export class JobRunner {
    * and refunded before the claim is let go, so nothing adopts and charges it later. When the
    * store fails, the job stays claimed and the end is retried in the background.
    */
-  async endUnstarted(job: Job, reason: string): Promise<void> {
+  async endUnstarted(job: Job, reason: Message | string): Promise<void> {
     const attempt = async () => {
       Object.assign(job, { state: "failed", error: reason });
       await this.o.repo.save(job);
@@ -276,7 +276,7 @@ export class JobRunner {
       while (!isFinal(job) && !this.stopping && !live.lost) {
         if (live.cancel && (await this.endings.handleCancel(live))) break;
         if (live.gone) {
-          await this.endings.abandon(live, "its progress message or channel was deleted");
+          await this.endings.abandon(live, "messageGone");
           break;
         }
         // a job being delivered has a video that exists and is paid for: it is never timed out
@@ -298,8 +298,8 @@ export class JobRunner {
       }
     } catch (err) {
       if ((this.stopping || live.lost) && !(err instanceof JobFailure)) return;
-      if (isGone(err)) return void (await this.endings.abandon(live, "its channel is gone or no longer visible to the bot"));
-      const message = err instanceof JobFailure ? err.message : err instanceof ApiError ? describeFalError(err).message : UNEXPECTED;
+      if (isGone(err)) return void (await this.endings.abandon(live, "channelGone"));
+      const message = err instanceof JobFailure ? err.text : err instanceof ApiError ? describeFalError(err).message : UNEXPECTED;
       if (!(err instanceof JobFailure)) this.o.log.error({ job: job.id, state: job.state, err }, "job failed");
       await this.endings.finish(live, "failed", message);
     }

@@ -1,6 +1,7 @@
 import { ApiError } from "@fal-ai/client";
 import { fetchImage } from "../discord/attachments.js";
 import { DownloadError } from "../http/download.js";
+import { msg } from "../i18n/index.js";
 import type { FalStatus } from "../seedance/client.js";
 import { describeFalError } from "../seedance/errors.js";
 import { buildSeedanceInput, seedanceOutputSchema, type SeedanceOutput } from "../seedance/input.js";
@@ -45,17 +46,17 @@ export class JobSteps {
     try {
       if (!urls) throw new Error("no source URLs");
       const image = await fetchImage({ url: urls.image, name: "picture" }, "picture");
-      const endImage = urls.endImage ? await fetchImage({ url: urls.endImage, name: "end picture" }, "end picture") : undefined;
+      const endImage = urls.endImage ? await fetchImage({ url: urls.endImage, name: "end picture" }, "endPicture") : undefined;
       return { image, endImage };
     } catch {
-      throw new JobFailure("The bot restarted before your picture reached the model and could not fetch it again. Please run the command again; nothing was charged.");
+      throw new JobFailure(msg("job.refetchFailed"));
     }
   }
 
   async submit(live: LiveJob, deadline: number): Promise<void> {
     const { job } = live;
     const input = buildSeedanceInput(job.params, job.userId);
-    if (reservationStatus(job) !== "held") throw new JobFailure("This job has no budget reservation, so it was not sent. Nothing was charged.");
+    if (reservationStatus(job) !== "held") throw new JobFailure(msg("job.noReservation"));
     // The wait for a slot ends at the job's deadline: the runner then times the job out.
     const granted = await this.o.slots.acquire(
       job.id,
@@ -77,9 +78,7 @@ export class JobSteps {
       if (err instanceof SubmitOutcomeUnknown) {
         // fal may have queued (and will bill) it; without its request id it cannot be followed
         this.o.log.error({ job: job.id, err }, "fal submit outcome unknown: fal may have queued and billed this job; it is not sent again");
-        throw new JobFailure(
-          "fal's answer to this job was lost on the way, so the bot cannot tell whether fal started it. To be safe it was not sent again. Nothing was charged; please run the command again.",
-        );
+        throw new JobFailure(msg("job.answerLost"));
       }
       // fal's answer proves it did not queue the job: a passing refusal may be tried again
       await this.transition(live, "image_stored");
@@ -178,7 +177,7 @@ export class JobSteps {
   async deliver(live: LiveJob): Promise<void> {
     const { job } = live;
     const video = await downloadVideo(job.videoUrl!).catch((err: unknown) => {
-      if (err instanceof DownloadError && err.gone) throw new JobFailure("The finished video is no longer at fal, so it could not be posted. You were not charged; please run the command again.");
+      if (err instanceof DownloadError && err.gone) throw new JobFailure(msg("job.videoGone"));
       throw err; // a passing fault: tried again
     });
     const measured = videoCost(job, this.o.tier, video);
@@ -189,7 +188,7 @@ export class JobSteps {
       job,
       video,
       { seed: job.resultSeed, seconds: measured.seconds, costMicros: charge },
-      resultComponents(job.id),
+      resultComponents(job.id, job.locale),
       live.target.webhook,
     );
     job.resultMessageId = resultMessageId;

@@ -1,6 +1,7 @@
 import type { GuildCapSetting } from "../quota/budget.js";
 import type { OperatorTotals } from "../quota/ledger.js";
-import { formatUsd, usdToMicros } from "../seedance/pricing.js";
+import { translator, usd } from "../i18n/index.js";
+import { usdToMicros } from "../seedance/pricing.js";
 import type { Services } from "../services.js";
 
 const MAX_SERVERS_SHOWN = 15;
@@ -14,29 +15,29 @@ export function parseGuildCap(text: string): GuildCapSetting | null | undefined 
   return usdToMicros(Number(t));
 }
 
-const money = (t: OperatorTotals) =>
-  `fal billed ${formatUsd(t.billedMicros)} · held ${formatUsd(t.reservedMicros)} · charged ${formatUsd(t.chargedMicros)} · refunded ${formatUsd(t.refundedMicros)}`;
-const capText = (micros: number | null, used: number) => (micros === null ? "no cap" : `cap ${formatUsd(micros)} (${formatUsd(Math.max(0, micros - used))} left)`);
-
 /** The operator's view of this period: spending by server, the caps, jobs in flight, the brake. */
-export async function renderOperatorStatus(s: Services): Promise<string> {
+export async function renderOperatorStatus(s: Services, locale: string): Promise<string> {
+  const tr = translator(locale);
   const period = s.budget.period();
   const [books, paused, active] = await Promise.all([s.budget.operatorBooks(), s.operator.paused(), s.repo.activeIds()]);
   const used = (t: OperatorTotals) => t.billedMicros + t.reservedMicros;
+  const money = (t: OperatorTotals) => tr("operator.money", { billed: usd(t.billedMicros), held: usd(t.reservedMicros), charged: usd(t.chargedMicros), refunded: usd(t.refundedMicros) });
+  const capText = (micros: number | null, spent: number) => (micros === null ? tr("operator.noCap") : tr("operator.cap", { cap: usd(micros), left: usd(Math.max(0, micros - spent)) }));
+  const thisPeriod = tr(`common.thisPeriod.${s.config.quotaPeriod}`);
   const lines = [
-    `🛠️ **Operator status** for this ${s.config.quotaPeriod} (${period.key}), resets <t:${Math.floor(period.end / 1000)}:R>`,
-    `All servers: ${money(books.total)} · ${capText(s.budget.spendCapMicros, used(books.total))}`,
-    paused ? `⏸️ New videos are **paused** since <t:${Math.floor(paused.at / 1000)}:R> by <@${paused.by}>` : "▶️ New videos are accepted",
-    `Jobs in flight: ${active.length} · servers served: ${s.operator.serverListOpen ? "every server that invites the bot" : (s.config.allowedGuildIds ?? []).join(", ")}`,
+    tr("operator.statusTitle", { period: thisPeriod, key: period.key, resets: `<t:${Math.floor(period.end / 1000)}:R>` }),
+    tr("operator.allServers", { money: money(books.total), cap: capText(s.budget.spendCapMicros, used(books.total)) }),
+    paused ? tr("operator.pausedSince", { since: `<t:${Math.floor(paused.at / 1000)}:R>`, userId: paused.by }) : tr("operator.accepting"),
+    tr("operator.inFlight", { n: active.length, servers: s.operator.serverListOpen ? tr("operator.everyServer") : (s.config.allowedGuildIds ?? []).join(", ") }),
   ];
   const servers = [...books.guilds].sort((a, b) => used(b) - used(a));
-  if (servers.length) lines.push(`Servers this ${s.config.quotaPeriod}:`);
+  if (servers.length) lines.push(tr("operator.serversHeading", { period: thisPeriod }));
   for (const g of servers.slice(0, MAX_SERVERS_SHOWN)) {
     const cap = await s.budget.guildCapFor(g.guildId);
-    const name = s.client.guilds.cache.get(g.guildId)?.name ?? "unknown server";
-    lines.push(`• ${name} (${g.guildId}): ${money(g)} · ${capText(cap.micros, used(g))}${cap.source === "operator" ? ", set by you" : ""}`);
+    const name = s.client.guilds.cache.get(g.guildId)?.name ?? tr("operator.unknownServer");
+    lines.push(tr("operator.serverLine", { name, guildId: g.guildId, money: money(g), cap: `${capText(cap.micros, used(g))}${cap.source === "operator" ? tr("operator.setByYou") : ""}` }));
   }
-  if (servers.length > MAX_SERVERS_SHOWN) lines.push(`…and ${servers.length - MAX_SERVERS_SHOWN} more`);
+  if (servers.length > MAX_SERVERS_SHOWN) lines.push(tr("operator.more", { n: servers.length - MAX_SERVERS_SHOWN }));
   const text = lines.join("\n");
   return text.length <= 2000 ? text : `${text.slice(0, 1990)}…`;
 }

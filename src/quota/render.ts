@@ -1,4 +1,4 @@
-import { formatUsd } from "../seedance/pricing.js";
+import { translator, usd } from "../i18n/index.js";
 import type { BudgetStatus } from "./budget.js";
 
 const CELLS = 10;
@@ -10,20 +10,16 @@ export function budgetBar(usedMicros: number, limitMicros: number): string {
   return `${"▰".repeat(filled)}${"▱".repeat(CELLS - filled)}`;
 }
 
-const SOURCE = { user: "set for this member", guild: "this server's default", default: "the bot's default" } as const;
-
-const BINDING = {
-  guild_cap: "This server's cap, set by the bot's operator, leaves less than your budget",
-  spend_cap: "The bot's overall cap, set by its operator, leaves less than your budget",
-} as const;
-
-export function renderBudget(userId: string, s: BudgetStatus, period: string): string {
+/** A member's budget as `/quota show` tells it, in the reader's language. */
+export function renderBudget(locale: string, userId: string, s: BudgetStatus, period: "day" | "week" | "month"): string {
+  const tr = translator(locale);
   const lines = [
-    `💰 Budget of <@${userId}> for this ${period} (${SOURCE[s.source]}): ${formatUsd(s.limitMicros)}`,
-    `${budgetBar(s.limitMicros - s.remainingMicros, s.limitMicros)} ${formatUsd(s.remainingMicros)} left`,
-    `Spent ${formatUsd(s.spentMicros)} · held for running jobs ${formatUsd(s.reservedMicros)} · jobs in progress ${s.inFlight}`,
+    tr("quota.budgetTitle", { userId, period: tr(`common.thisPeriod.${period}`), source: tr(`quota.source.${s.source}`), limit: usd(s.limitMicros) }),
+    tr("quota.left", { bar: budgetBar(s.limitMicros - s.remainingMicros, s.limitMicros), left: usd(s.remainingMicros) }),
+    tr("quota.usage", { spent: usd(s.spentMicros), held: usd(s.reservedMicros), inFlight: s.inFlight }),
   ];
-  if (s.binding !== "member") lines.push(`${BINDING[s.binding]}: ${formatUsd(s.remainingMicros)} left for now.`);
-  lines.push(`Resets <t:${Math.floor(s.resetAt / 1000)}:R>`);
+  if (s.binding === "guild_cap") lines.push(tr("quota.guildCapBinds", { left: usd(s.remainingMicros) }));
+  if (s.binding === "spend_cap") lines.push(tr("quota.spendCapBinds", { left: usd(s.remainingMicros) }));
+  lines.push(tr("quota.resets", { when: `<t:${Math.floor(s.resetAt / 1000)}:R>` }));
   return lines.join("\n");
 }

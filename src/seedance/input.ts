@@ -8,16 +8,16 @@ export const MAX_SEED = 2_147_483_647;
 /** ByteDance's documented Seedance 2.0 limits for input pictures. */
 export const PICTURE_LIMITS = { minSide: 300, maxSide: 6000, minRatio: 0.4, maxRatio: 2.5 } as const;
 
-/** Why the model would refuse a picture of this size, in words with the numbers; null when it fits. */
-export function pictureSizeProblem(width: number, height: number): string | null {
+/**
+ * Why the model would refuse a picture of this size (a catalog key and its numbers; the caller
+ * adds which picture it is as `label`); null when it fits.
+ */
+export function pictureSizeProblem(width: number, height: number): { key: string; vars: Record<string, string | number> } | null {
   const { minSide, maxSide, minRatio, maxRatio } = PICTURE_LIMITS;
-  const size = `${width}×${height} pixels`;
-  if (Math.min(width, height) < minSide) return `is ${size}; the model needs at least ${minSide} pixels on each side`;
-  if (Math.max(width, height) > maxSide) return `is ${size}; the model accepts at most ${maxSide} pixels on a side`;
+  if (Math.min(width, height) < minSide) return { key: "attachment.sideTooSmall", vars: { width, height, min: minSide } };
+  if (Math.max(width, height) > maxSide) return { key: "attachment.sideTooLarge", vars: { width, height, max: maxSide } };
   const ratio = width / height;
-  if (ratio < minRatio || ratio > maxRatio) {
-    return `is ${size} (width/height ${ratio.toFixed(2)}); the model accepts shapes from ${minRatio} (tall) to ${maxRatio} (wide)`;
-  }
+  if (ratio < minRatio || ratio > maxRatio) return { key: "attachment.badShape", vars: { width, height, ratio: ratio.toFixed(2), min: minRatio, max: maxRatio } };
   return null;
 }
 

@@ -25,6 +25,9 @@ export interface Store {
   /** Up to `limit` members whose score is at most `maxScore`, lowest first. */
   indexRange(name: string, maxScore: number, limit: number): Promise<string[]>;
   indexRemove(name: string, members: string[]): Promise<void>;
+  /** Members `offset`… (`limit` of them), highest score first. */
+  indexNewest(name: string, offset: number, limit: number): Promise<string[]>;
+  indexSize(name: string): Promise<number>;
   /** Tells every process on this store (this one too) `message` on `channel`. */
   publish(channel: string, message: string): Promise<void>;
   /** Hears `channel`; returns a function that stops listening. */
@@ -52,6 +55,8 @@ export interface RedisLike {
   zRangeByScore(key: string, min: number | string, max: number | string, options: { LIMIT: { offset: number; count: number } }): Promise<string[]>;
   zRem(key: string, members: string[]): Promise<unknown>;
   del(keys: string[]): Promise<unknown>;
+  zRange(key: string, start: number, stop: number, options: { REV: true }): Promise<string[]>;
+  zCard(key: string): Promise<number>;
   publish(channel: string, message: string): Promise<unknown>;
   ping(): Promise<unknown>;
   duplicate(): RedisLike & { connect(): Promise<unknown>; subscribe(channel: string, listener: (message: string) => void): Promise<unknown>; quit(): Promise<unknown> };
@@ -117,7 +122,7 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
   };
 }
 
-type Indexes = Pick<Store, "indexAdd" | "indexRange" | "indexRemove">;
+type Indexes = Pick<Store, "indexAdd" | "indexRange" | "indexRemove" | "indexNewest" | "indexSize">;
 
 function sqliteIndexes(sql: SqlQuery, prefix: string): Indexes {
   const table = `${prefix.replace(/\W/g, "_")}_index`;
@@ -131,6 +136,14 @@ function sqliteIndexes(sql: SqlQuery, prefix: string): Indexes {
     indexRange: async (name, maxScore, limit) => {
       await ready;
       return (await sql(`SELECT member FROM ${table} WHERE name = ? AND score <= ? ORDER BY score LIMIT ?`, name, maxScore, limit)).map((r) => String(r.member));
+    },
+    indexNewest: async (name, offset, limit) => {
+      await ready;
+      return (await sql(`SELECT member FROM ${table} WHERE name = ? ORDER BY score DESC LIMIT ? OFFSET ?`, name, limit, offset)).map((r) => String(r.member));
+    },
+    indexSize: async (name) => {
+      await ready;
+      return Number((await sql(`SELECT COUNT(*) AS n FROM ${table} WHERE name = ?`, name))[0]?.n ?? 0);
     },
     indexRemove: async (name, members) => {
       await ready;
@@ -154,6 +167,12 @@ function memoryIndexes(): Indexes {
         .slice(0, limit)
         .map(([member]) => member),
     indexRemove: async (name, members) => members.forEach((m) => of(name).delete(m)),
+    indexNewest: async (name, offset, limit) =>
+      [...of(name)]
+        .sort((a, b) => b[1] - a[1])
+        .slice(offset, offset + limit)
+        .map(([member]) => member),
+    indexSize: async (name) => of(name).size,
   };
 }
 
@@ -204,6 +223,8 @@ async function openRedisStore(url: string, namespace: string): Promise<Store> {
     indexAdd: async (k, member, score) => void (await client.zAdd(`${namespace}:index:${k}`, { score, value: member })),
     indexRange: (k, maxScore, limit) => client.zRangeByScore(`${namespace}:index:${k}`, "-inf", maxScore, { LIMIT: { offset: 0, count: limit } }),
     indexRemove: async (k, members) => void (members.length && (await client.zRem(`${namespace}:index:${k}`, members))),
+    indexNewest: (k, offset, limit) => client.zRange(`${namespace}:index:${k}`, offset, offset + limit - 1, { REV: true }),
+    indexSize: (k) => client.zCard(`${namespace}:index:${k}`),
     publish: async (channel, message) => void (await client.publish(`${namespace}:${channel}`, message)),
     subscribe: async (channel, listener) => {
       // a subscribed connection can do nothing else: one of its own

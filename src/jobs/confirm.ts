@@ -1,0 +1,102 @@
+import { randomUUID } from "node:crypto";
+import { MessageFlags, type ButtonInteraction, type ChatInputCommandInteraction } from "discord.js";
+import type { MessageBody } from "../discord/messages.js";
+import { refuse } from "../discord/replies.js";
+import { t, usd } from "../i18n/index.js";
+import type { Services } from "../services.js";
+import { launchOrder, TOKEN_LIFETIME_MS, type Reply, type VideoOrder } from "./intake.js";
+
+/** How long a price question waits for an answer. */
+export const CONFIRM_MS = 2 * 60_000;
+const PREFIX = "confirm";
+
+interface Pending {
+  order: VideoOrder;
+  asked: ChatInputCommandInteraction;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * "This video will cost up to $X — Generate / Cancel", asked of the caller alone before
+ * anything is downloaded, held or sent. The question lives in this process (a restart
+ * forgets it, and a late answer is told so); silence for two minutes ends it.
+ */
+export class Confirmations {
+  private readonly pending = new Map<string, Pending>();
+
+  constructor(private readonly s: () => Services) {}
+
+  async ask(interaction: ChatInputCommandInteraction, order: VideoOrder, costMicros: number): Promise<void> {
+    const id = randomUUID();
+    const locale = interaction.locale;
+    const timer = setTimeout(() => void this.expire(id), CONFIRM_MS);
+    timer.unref();
+    this.pending.set(id, { order, asked: interaction, timer });
+    await interaction.reply({
+      content: t(locale, "confirm.ask", { cost: usd(costMicros) }),
+      flags: MessageFlags.Ephemeral,
+      allowedMentions: { parse: [] },
+      components: [
+        {
+          type: 1,
+          components: [
+            { type: 2, style: 3, label: t(locale, "buttons.generate"), custom_id: `${PREFIX}:${id}:go` },
+            { type: 2, style: 2, label: t(locale, "buttons.cancel"), custom_id: `${PREFIX}:${id}:no` },
+          ],
+        },
+      ],
+    });
+  }
+
+  static handles(customId: string): boolean {
+    return customId.startsWith(`${PREFIX}:`);
+  }
+
+  /** The caller's answer (only they see the question). */
+  async answer(interaction: ButtonInteraction): Promise<void> {
+    const [, id, choice] = interaction.customId.split(":");
+    const pending = id ? this.pending.get(id) : undefined;
+    if (!pending || pending.order.userId !== interaction.user.id) {
+      return void (await interaction.update({ content: t(interaction.locale, "confirm.gone"), components: [] }));
+    }
+    this.pending.delete(id!);
+    clearTimeout(pending.timer);
+    if (choice !== "go") return void (await interaction.update({ content: t(interaction.locale, "confirm.cancelled"), components: [] }));
+    await launchOrder(pending.order, buttonReply(interaction), this.s());
+  }
+
+  private async expire(id: string): Promise<void> {
+    const pending = this.pending.get(id);
+    if (!pending) return;
+    this.pending.delete(id);
+    await pending.asked.editReply({ content: t(pending.asked.locale, "confirm.expired"), components: [] }).catch(() => undefined);
+  }
+
+  /** Forgets every question (shutdown). */
+  clear(): void {
+    for (const p of this.pending.values()) clearTimeout(p.timer);
+    this.pending.clear();
+  }
+}
+
+/**
+ * After Generate: the question becomes "Starting…" (the acknowledgement), and the public
+ * progress message is a follow-up of this button's interaction, edited through its webhook.
+ */
+function buttonReply(interaction: ButtonInteraction): Reply {
+  const webhook = { applicationId: interaction.applicationId, token: interaction.token, expiresAt: interaction.createdTimestamp + TOKEN_LIFETIME_MS, messageId: undefined as string | undefined };
+  return {
+    interaction,
+    ack: async () => void (await interaction.update({ content: t(interaction.locale, "confirm.starting"), components: [] })),
+    presenter: {
+      refuse: (text) => refuse(interaction, text),
+      refusesPrivately: true,
+      show: async (body: MessageBody) => {
+        const message = await interaction.followUp({ content: body.content, allowedMentions: body.allowed_mentions, components: body.components as never });
+        webhook.messageId = message.id;
+        return message.id;
+      },
+      webhook,
+    },
+  };
+}
