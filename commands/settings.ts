@@ -4,7 +4,7 @@ import { refuse } from "../src/discord/replies.js";
 import { choiceNamed, described, msg, translator, usd, type Translate } from "../src/i18n/index.js";
 import { MAX_SECONDS, MIN_SECONDS, RESOLUTIONS, usdToMicros, type Resolution } from "../src/seedance/pricing.js";
 import type { Services } from "../src/services.js";
-import type { GuildSettings } from "../src/settings/settings.js";
+import { NO_SETTINGS, type GuildSettings } from "../src/settings/settings.js";
 
 const d = (key: string) => described(`commands.settings.${key}`);
 const MAX_CONFIRM_USD = 10_000;
@@ -67,6 +67,7 @@ export default defineCommand({
           { type: T.Boolean, name: "audio_default", ...d("audioDefault") },
         ],
       },
+      { type: T.Subcommand, name: "reset", ...d("reset") },
     ],
   },
   async handle(interaction, args, s) {
@@ -79,6 +80,10 @@ export default defineCommand({
     const current = await s.settings.get(guildId);
 
     if (args.subcommand === "show") return void (await reply(await renderSettings(s, guildId, current, tr)));
+    if (args.subcommand === "reset") {
+      await s.settings.update(guildId, NO_SETTINGS, by);
+      return void (await reply(tr("settings.resetDone")));
+    }
     if (args.subcommand === "channels") {
       if (args.action === "clear") {
         await s.settings.update(guildId, { channels: [] }, by);

@@ -97,7 +97,7 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
   const services: Services = {
     config, log, client, store, repo, seedance, tier, messages, runner, budget, metrics,
     settings: new Settings(store, log),
-    confirmations: new Confirmations(() => services),
+    confirmations: new Confirmations(() => services, config.confirmMs),
     intake: new Slots(INTAKE_PLACES, INTAKE_QUEUE),
     admissions: new Admissions(),
     reactionReplies: new Cooldown(10 * 60_000),

@@ -91,6 +91,7 @@ const envSchema = z.object({
   FAL_WEBHOOK_URL: optionalText.pipe(httpUrl.optional()),
   FAL_JWKS_URL: httpUrl.default("https://rest.fal.ai/.well-known/jwks.json"),
   JOB_LEASE_SECONDS: boundedInt(3, 600, 60),
+  CONFIRM_SECONDS: boundedInt(5, 900, 120),
   FAL_UNIT_PRICE_USD: z.preprocess(
     blankToUndefined,
     z.coerce.number({ error: "must be a price in US dollars, such as 0.014" }).refine((v) => Number.isFinite(v) && v > 0 && v <= 1_000, "must be a price in US dollars above 0").optional(),
@@ -141,6 +142,8 @@ export interface Config {
   falJwksUrl: string;
   /** How long a dead process's jobs wait before another process takes them over. */
   jobLeaseMs: number;
+  /** How long a price question (`confirm_above_usd`) waits for the caller's answer. */
+  confirmMs: number;
   maxJobsPerUser: number;
   maxConcurrentJobs: number;
   jobTimeoutMs: number;
@@ -208,6 +211,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     falWebhookUrl: e.FAL_WEBHOOK_URL ?? null,
     falJwksUrl: e.FAL_JWKS_URL,
     jobLeaseMs: e.JOB_LEASE_SECONDS * 1000,
+    confirmMs: e.CONFIRM_SECONDS * 1000,
     maxJobsPerUser: e.MAX_JOBS_PER_USER,
     maxConcurrentJobs: e.MAX_CONCURRENT_JOBS,
     statsIntervalMs: e.STATS_INTERVAL_MS,

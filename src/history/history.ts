@@ -1,4 +1,4 @@
-import type { ButtonInteraction } from "discord.js";
+import { PermissionFlagsBits, type ButtonInteraction } from "discord.js";
 import { refuse } from "../discord/replies.js";
 import { msg, translator, usd, type Translate } from "../i18n/index.js";
 import { messageLink } from "../jobs/delivery.js";
@@ -38,6 +38,8 @@ export async function renderHistory(s: Services, guildId: string | null, userId:
 export async function historyPage(interaction: ButtonInteraction, s: Services): Promise<void> {
   const [, userId, pageText, callerId] = interaction.customId.split(":");
   if (interaction.user.id !== callerId) return refuse(interaction, msg("buttons.notYours", { userId: callerId ?? "" }));
+  // the button names whose list it pages; a tampered one must not show a member's list to a non-admin
+  if (userId !== interaction.user.id && !interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild)) return refuse(interaction, msg("history.othersAdminOnly"));
   const page = Math.max(1, Number(pageText) || 1);
   const view = await renderHistory(s, interaction.guildId, userId!, page, interaction.locale, callerId);
   await interaction.update({ ...view, allowedMentions: { parse: [] } });

@@ -1,5 +1,10 @@
 import i18next from "i18next";
+import { de } from "./locales/de.js";
 import { enUS } from "./locales/en-US.js";
+import { esES } from "./locales/es-ES.js";
+import { fr } from "./locales/fr.js";
+import { ja } from "./locales/ja.js";
+import { ptBR } from "./locales/pt-BR.js";
 import { isMessage, isMoney, type Message, type MessageValue } from "./message.js";
 
 export { isMessage, LocalizedError, msg, usd, type Message, type MessageValue, type Money } from "./message.js";
@@ -8,11 +13,11 @@ export { isMessage, LocalizedError, msg, usd, type Message, type MessageValue, t
  * The languages the bot speaks, by Discord's locale codes. A caller-only text follows the
  * interaction's `locale`; a public one the server's `guild_locale`; anything else is English.
  */
-export const LOCALES = ["en-US"] as const;
+export const LOCALES = ["en-US", "es-ES", "pt-BR", "fr", "de", "ja"] as const;
 export type Locale = string;
 export const DEFAULT_LOCALE = "en-US";
 
-const catalogs: Record<string, object> = { "en-US": enUS };
+const catalogs: Record<string, object> = { "en-US": enUS, "es-ES": esES, "pt-BR": ptBR, fr, de, ja };
 
 /** Discord's nearby locales fall back to the language we have (es-419 → es-ES, en-GB → en-US, …). */
 const FALLBACKS: Record<string, string[]> = { "es-419": ["es-ES"], "en-GB": ["en-US"], "pt-PT": ["pt-BR"], default: [DEFAULT_LOCALE] };

@@ -6,8 +6,6 @@ import { t, usd } from "../i18n/index.js";
 import type { Services } from "../services.js";
 import { launchOrder, TOKEN_LIFETIME_MS, type Reply, type VideoOrder } from "./intake.js";
 
-/** How long a price question waits for an answer. */
-export const CONFIRM_MS = 2 * 60_000;
 const PREFIX = "confirm";
 
 interface Pending {
@@ -19,17 +17,21 @@ interface Pending {
 /**
  * "This video will cost up to $X — Generate / Cancel", asked of the caller alone before
  * anything is downloaded, held or sent. The question lives in this process (a restart
- * forgets it, and a late answer is told so); silence for two minutes ends it.
+ * forgets it, and a late answer is told so); silence ends it (two minutes by default).
  */
 export class Confirmations {
   private readonly pending = new Map<string, Pending>();
 
-  constructor(private readonly s: () => Services) {}
+  /** `waitMs`: how long a question waits for an answer (CONFIRM_SECONDS, two minutes by default). */
+  constructor(
+    private readonly s: () => Services,
+    private readonly waitMs: number,
+  ) {}
 
   async ask(interaction: ChatInputCommandInteraction, order: VideoOrder, costMicros: number): Promise<void> {
     const id = randomUUID();
     const locale = interaction.locale;
-    const timer = setTimeout(() => void this.expire(id), CONFIRM_MS);
+    const timer = setTimeout(() => void this.expire(id), this.waitMs);
     timer.unref();
     this.pending.set(id, { order, asked: interaction, timer });
     await interaction.reply({

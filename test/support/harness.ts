@@ -96,7 +96,7 @@ type VideoOptions = {
 /** Dispatches a /video interaction with a picture, as a member would. */
 export async function runVideo(
   h: Harness,
-  opts: VideoOptions & { image?: APIAttachmentLike; user?: FakeUser } = {},
+  opts: VideoOptions & { image?: APIAttachmentLike; user?: FakeUser; locale?: string; guildLocale?: string } = {},
 ): Promise<InteractionHandle> {
   const image = opts.image ?? h.discord.addAttachment(PNG, "cat.png", "image/png", PICTURE);
   const options: Array<{ name: string; type: number; value: unknown }> = [
@@ -114,6 +114,8 @@ export async function runVideo(
     options,
     attachments: [image, ...(opts.end_image ? [opts.end_image] : [])],
     ...(opts.user ? { user: opts.user } : {}),
+    ...(opts.locale ? { locale: opts.locale } : {}),
+    ...(opts.guildLocale ? { guildLocale: opts.guildLocale } : {}),
   });
 }
 

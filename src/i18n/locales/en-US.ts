@@ -217,12 +217,13 @@ export const enUS = {
     badDuration: "The longest video must be from {{min}} to {{max}} seconds.",
     badResolution: "This bot's model renders {{resolutions}} only.",
     badAmount: "The amount must be from {{min}} to {{max}}.",
+    resetDone: "Settings are back to the defaults: videos in any channel, no limits, no question before spending, sound on.",
   },
   confirm: {
     ask: "This video will cost up to {{cost}}. Generate it?",
     starting: "Starting your video…",
     cancelled: "Cancelled. Nothing was charged.",
-    expired: "No answer in two minutes, so nothing was made. Nothing was charged.",
+    expired: "No answer in time, so nothing was made. Nothing was charged.",
     gone: "This request has expired. Please run /video again; nothing was charged.",
   },
   commands: {
@@ -273,6 +274,7 @@ export const enUS = {
       maxDuration: "The longest video in seconds (4 to 15); an auto length is held at this",
       confirmAbove: "Ask the member to confirm videos above this many US dollars",
       audioDefault: "Whether videos have sound when the member does not say",
+      reset: "Back to the defaults: any channel, no limits, no question, sound on",
     },
   },
 } as const;

@@ -34,15 +34,16 @@ export class Driver {
     }
   }
 
-  private base(i: InteractionState, user: FakeUser, g: GuildWorld, appPermissions?: string): Json {
+  private base(i: InteractionState, user: FakeUser, g: GuildWorld, appPermissions?: string, locales: { locale?: string | undefined; guildLocale?: string | undefined } = {}): Json {
     const w = this.state.world;
+    const guildLocale = locales.guildLocale ?? "en-US";
     return {
       id: i.id, application_id: w.applicationId, token: i.token, version: 1,
-      guild_id: g.guildId, guild: { id: g.guildId, locale: "en-US", features: [] },
+      guild_id: g.guildId, guild: { id: g.guildId, locale: guildLocale, features: [] },
       channel_id: g.channelId, channel: { ...channelJson(w, g), permissions: memberPermissions(w, user).toString() },
       member: memberJson(w, g, user, true),
       app_permissions: appPermissions ?? w.botPermissions.toString(),
-      locale: "en-US", guild_locale: "en-US", entitlements: [],
+      locale: locales.locale ?? "en-US", guild_locale: guildLocale, entitlements: [],
       authorizing_integration_owners: { "0": g.guildId }, context: 0,
       attachment_size_limit: i.attachmentSizeLimit,
     };
@@ -80,7 +81,7 @@ export class Driver {
     const cmdId = (cmd?.id as string | undefined) ?? this.commandIds.get(args.name) ?? snowflake();
     this.commandIds.set(args.name, cmdId);
     const payload = {
-      ...this.base(i, user, g, args.appPermissions),
+      ...this.base(i, user, g, args.appPermissions, { locale: args.locale, guildLocale: args.guildLocale }),
       type: 2,
       data: {
         id: cmdId, name: args.name, type: 1, ...(guild || !cmd ? { guild_id: g.guildId } : {}),
@@ -160,7 +161,7 @@ export class Driver {
     if (comp.disabled) throw new Error(`fake Discord: component "${args.customId}" is disabled`);
     const i = this.register(3, user, g, undefined, { componentMessageId: m.id });
     const payload = {
-      ...this.base(i, user, g),
+      ...this.base(i, user, g, undefined, { locale: args.locale, guildLocale: args.guildLocale }),
       type: 3,
       message: this.state.messageJson(m),
       data: { custom_id: comp.custom_id, component_type: comp.type, ...(comp.id !== undefined ? { id: comp.id } : {}), ...(comp.type !== 2 ? { values: args.values ?? [] } : {}) },

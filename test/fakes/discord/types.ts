@@ -197,6 +197,10 @@ export interface SlashCommandArgs {
   appPermissions?: string;
   /** The guild it is invoked in: an index into `fake.guilds` (default 0). */
   guild?: number;
+  /** The caller's client language (`locale`, default "en-US"). */
+  locale?: string;
+  /** The server's language (`guild_locale` and the guild's `locale`, default "en-US"). */
+  guildLocale?: string;
 }
 
 export interface ClickArgs {
@@ -216,6 +220,10 @@ export interface ClickArgs {
    * given, it must be the message's guild.
    */
   guild?: number;
+  /** The clicker's client language (default "en-US"). */
+  locale?: string;
+  /** The server's language (default "en-US"). */
+  guildLocale?: string;
 }
 
 /** A member's reaction on an existing message (the guild is the message's; `guild`, if given, must match). */
