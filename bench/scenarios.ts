@@ -156,7 +156,7 @@ export async function discordCalls(n: number, jobSeconds: number, scale: number)
   );
   const startIndex = s.discord.requests.length;
   await dispatchVideos(s.discord, n);
-  const done = () => s.discord.messages().filter((m) => m.interactionId && m.content.includes("✅ Done")).length;
+  const done = () => s.discord.messages().filter((m) => m.interactionId && m.text.includes("✅ Done")).length;
   await s.discord.waitFor(() => done() === n, 20 * realMs + 120_000);
   await new Promise((r) => setTimeout(r, 500)); // the last reactions
   const calls = s.discord.requests.slice(startIndex).filter((r) => /^\/(interactions|webhooks|channels)\//.test(r.path));
@@ -370,7 +370,7 @@ async function oneJobPeak(launch: Launch, videoBytes: number): Promise<OneJobRun
     const readyMs = performance.now() - spawnedAt;
     const { discord } = s;
     await dispatchVideos(discord, 1);
-    await discord.waitFor(() => discord.messages().find((m) => m.interactionId && m.content.includes("✅ Done")), 60_000);
+    await discord.waitFor(() => discord.messages().find((m) => m.interactionId && m.text.includes("✅ Done")), 60_000);
     await discord.waitFor(() => discord.allMessages().find((m) => m.attachments.some((a) => a.filename.endsWith(".mp4"))), 10_000);
     return { ...sampler!.stop(), readyMs };
   } finally {

@@ -26,7 +26,7 @@ export default defineCommand({
         resets: `<t:${Math.floor(budget.resetAt / 1000)}:R>`,
       }));
     }
-    lines.push("", tr("help.commandsTitle"), tr("help.cmdVideo"), tr("help.cmdHistory"), tr("help.cmdQuota"), tr("help.cmdSettings"), tr("help.cmdHelp"));
+    lines.push("", tr("help.commandsTitle"), tr("help.cmdVideo"), tr("help.cmdHistory"), tr("help.cmdQuota"), tr("help.cmdSettings"), tr("help.cmdAnimate"), tr("help.cmdHelp"));
     await interaction.reply({ content: lines.join("\n").slice(0, 2000), flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
   },
 });

@@ -12,6 +12,8 @@ import { startHttpServer } from "./http/server.js";
 import { Admissions } from "./jobs/admissions.js";
 import { Confirmations } from "./jobs/confirm.js";
 import { historyPage } from "./history/history.js";
+import { onRemix, REMIX_PREFIX } from "./jobs/actions.js";
+import { ANIMATE_PREFIX, submitAnimate } from "./jobs/animate.js";
 import { Settings } from "./settings/settings.js";
 import { JobRepository } from "./jobs/repository.js";
 import { startRetention } from "./jobs/retention.js";
@@ -103,10 +105,13 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
     reactionReplies: new Cooldown(10 * 60_000),
     operator: new Operator(config, store, log),
   };
-  const drain = routeCommands(client, commands, services, {
-    confirm: (i) => services.confirmations.answer(i),
-    history: (i, s) => historyPage(i, s),
-  });
+  const drain = routeCommands(
+    client,
+    commands,
+    services,
+    { confirm: (i) => services.confirmations.answer(i), history: (i, s) => historyPage(i, s) },
+    { [ANIMATE_PREFIX]: (i, s) => submitAnimate(i, s), [REMIX_PREFIX]: (i, s) => onRemix(s, i) },
+  );
   routeReactions(client, services);
   client.on(Events.Error, (err) => log.error({ err }, "discord client error"));
   // fal's webhook may reach any process: the one driving its job hears of it

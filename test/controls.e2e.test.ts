@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { ephemeralText, runVideo, startHarness, type Harness } from "./support/harness.js";
+import { ephemeralText, runVideo, startHarness, type Harness, buttonOf, buttonsOf } from "./support/harness.js";
 import { INVITE_PERMISSIONS, P } from "./fakes/discord/index.js";
 
 let h: Harness;
@@ -10,9 +10,9 @@ const results = (h: Harness) => posts(h).filter((r) => (r.files?.length ?? 0) > 
 
 async function deliveredVideo(h: Harness): Promise<{ resultId: string; interactionId: string }> {
   const interaction = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9", prompt: "a fox jumps" });
-  const progress = await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === interaction.id && m.content.includes("✅ Done")), 10_000);
+  const progress = await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === interaction.id && m.text.includes("✅ Done")), 10_000);
   const resultId = (results(h).at(-1)!.response as { id: string }).id;
-  expect(progress.content).toContain(resultId);
+  expect(progress.text).toContain(resultId);
   return { resultId, interactionId: interaction.id };
 }
 
@@ -47,7 +47,7 @@ for (const restart of [false, true]) {
       // the new progress message replies to the result
       const progress = posts(h).find((r) => (r.json as any).message_reference?.message_id === resultId && !(r.files?.length));
       expect(progress).toBeDefined();
-      await discord.waitFor(() => discord.messages().find((m) => m.id === (progress!.response as any).id && m.content.includes("✅ Done")), 10_000);
+      await discord.waitFor(() => discord.messages().find((m) => m.id === (progress!.response as any).id && m.text.includes("✅ Done")), 10_000);
       expect(await spent(h)).toBeCloseTo(3.02, 2);
       expect(discord.rejections).toEqual([]);
     });
@@ -58,7 +58,7 @@ for (const restart of [false, true]) {
       const { resultId } = await deliveredVideo(h);
       if (restart) await h.restart();
       const result = discord.message(resultId)!;
-      const button = (result.components[0] as any).components[0];
+      const button = buttonOf(result, "regen");
       expect(button).toMatchObject({ label: "Regenerate" });
       expect(button.custom_id.length).toBeLessThanOrEqual(100);
 
@@ -77,8 +77,8 @@ for (const restart of [false, true]) {
 
       fal.nextTimeline({ queuePositions: [5, 4, 3, 2, 1, 0], stepMs: 5_000 });
       const queued = await runVideo(h, { duration: 4, resolution: "480p", aspect_ratio: "1:1" });
-      const progress = await discord.waitFor(() => discord.messages().find((m) => m.interactionId === queued.id && m.content.includes("Queued at fal")), 10_000);
-      const cancel = (progress.components[0] as any).components[0];
+      const progress = await discord.waitFor(() => discord.messages().find((m) => m.interactionId === queued.id && m.text.includes("Queued at fal")), 10_000);
+      const cancel = buttonOf(progress, "cancel");
       expect(cancel).toMatchObject({ label: "Cancel", style: 4 });
       if (restart) await h.restart();
 
@@ -86,9 +86,9 @@ for (const restart of [false, true]) {
       expect(await discord.waitFor(() => ephemeralText(h, stranger))).toMatch(/Only the member who asked/);
       await discord.clickButton({ messageId: progress.id, customId: cancel.custom_id, user: discord.users.requester });
       await discord.waitFor(() => fal.cancels.length === 1, 10_000);
-      const cancelled = await discord.waitFor(() => discord.message(progress.id)?.content.includes("🛑") && discord.message(progress.id));
-      expect(cancelled!.content).toContain("Cancelled by");
-      expect(cancelled!.components).toEqual([]);
+      const cancelled = await discord.waitFor(() => discord.message(progress.id)?.text.includes("🛑") && discord.message(progress.id));
+      expect(cancelled!.text).toContain("Cancelled by");
+      expect(buttonsOf(cancelled!)).toEqual([]); // the card stays, without its button
       expect(await spent(h)).toBeCloseTo(1.51, 2);
       const show = await discord.slashCommand({ name: "quota", user: discord.users.requester, options: [{ name: "show", type: 1, options: [] }] });
       expect(await discord.waitFor(() => ephemeralText(h, show))).toContain("held for running jobs $0.00");
@@ -97,12 +97,12 @@ for (const restart of [false, true]) {
       fal.nextTimeline({ queuePositions: [5, 4, 3, 2, 1, 0], stepMs: 5_000 });
       const another = await runVideo(h, { duration: 4, resolution: "480p", aspect_ratio: "1:1" });
       const anotherProgress = await discord.waitFor(
-        () => discord.messages().find((m) => m.interactionId === another.id && m.content.includes("Queued at fal")),
+        () => discord.messages().find((m) => m.interactionId === another.id && m.text.includes("Queued at fal")),
         10_000,
       );
       await discord.react({ messageId: anotherProgress.id, emoji: "❌", user: discord.users.requester });
       await discord.waitFor(() => fal.cancels.length === 2, 10_000);
-      await discord.waitFor(() => discord.message(anotherProgress.id)?.content.includes("🛑"));
+      await discord.waitFor(() => discord.message(anotherProgress.id)?.text.includes("🛑"));
 
       await discord.react({ messageId: resultId, emoji: "❌", user: discord.users.stranger });
       await discord.react({ messageId: resultId, emoji: "❌", user: discord.users.requester });
@@ -117,14 +117,14 @@ describe("a regenerate the budget cannot cover", () => {
     h = await startHarness({ env: { DEFAULT_QUOTA_USD: "2" } });
     const { discord, fal } = h;
     const { resultId } = await deliveredVideo(h);
-    const button = (discord.message(resultId)!.components[0] as any).components[0];
+    const button = buttonOf(discord.message(resultId)!, "regen");
     const click = await discord.clickButton({ messageId: resultId, customId: button.custom_id, user: discord.users.requester });
     expect(await discord.waitFor(() => ephemeralText(h, click))).toMatch(/would cost \$1\.51, but you have \$0\.49 left of your \$2\.00 budget\. It resets <t:\d+:R>/);
     expect(discord.message(resultId)?.deleted).toBeFalsy();
 
     await discord.react({ messageId: resultId, emoji: "🔁", user: discord.users.requester });
-    const reply = await discord.waitFor(() => discord.messages().find((m) => m.message_reference?.message_id === resultId && m.content.includes("would cost")));
-    expect(reply.content).toContain(`<@${discord.users.requester.id}>`);
+    const reply = await discord.waitFor(() => discord.messages().find((m) => m.message_reference?.message_id === resultId && m.text.includes("would cost")));
+    expect(reply.text).toContain(`<@${discord.users.requester.id}>`);
     expect(fal.submissions).toHaveLength(1);
     expect(discord.rejections).toEqual([]);
   });

@@ -3,20 +3,33 @@ import { readFileSync } from "node:fs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   ActionRowBuilder,
+  ApplicationCommandType,
   ButtonBuilder,
   ButtonStyle,
   Client,
+  ContainerBuilder,
+  ContextMenuCommandBuilder,
   DiscordAPIError,
   Events,
+  FileBuilder,
   GatewayIntentBits,
+  LabelBuilder,
   MessageFlags,
+  ModalBuilder,
   Partials,
   PermissionFlagsBits,
   REST,
   Routes,
   SlashCommandBuilder,
+  StringSelectMenuBuilder,
+  TextDisplayBuilder,
+  TextInputBuilder,
+  TextInputStyle,
+  type ButtonInteraction,
   type ChatInputCommandInteraction,
   type Interaction,
+  type MessageContextMenuCommandInteraction,
+  type ModalSubmitInteraction,
 } from "discord.js";
 import { WebSocket } from "ws";
 import {
@@ -745,6 +758,369 @@ describe("fake Discord with several shards (one guild per shard)", () => {
       expect(await within(new Promise<number>((resolve) => ws.on("close", (c) => resolve(c))), "shard [1, 2] closed")).toBe(4010);
       expect(((await restFor(f).get(Routes.gatewayBot())) as { shards: number }).shards).toBe(1);
       expect(f.guilds).toEqual([{ guildId: f.guildId, channelId: f.channelId, shard: 0, roles: f.roles }]);
+    });
+  });
+});
+
+describe("fake Discord: message commands, modals, members' files and links, Components V2", () => {
+  /** Resolves with the next interaction `pick` accepts, after `handler` ran on it (its errors fail the test). */
+  function nextInteraction<T extends Interaction>(client: Client, pick: (i: Interaction) => i is T, handler: (i: T) => Promise<void>): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const on = (i: Interaction) => {
+        if (!pick(i)) return;
+        client.off(Events.InteractionCreate, on);
+        handler(i).then(resolve, reject);
+      };
+      client.on(Events.InteractionCreate, on);
+    });
+  }
+  const isMessageCommand = (i: Interaction): i is MessageContextMenuCommandInteraction => i.isMessageContextMenuCommand();
+  const isModalSubmit = (i: Interaction): i is ModalSubmitInteraction => i.isModalSubmit();
+  const isButton = (i: Interaction): i is ButtonInteraction => i.isButton();
+  /** Sends an interaction callback on the wire (what discord.js would refuse to send itself). */
+  const callback = (f: FakeDiscord, h: { id: string; token: string }, body: unknown) =>
+    fetch(`${f.apiUrl}/v10/interactions/${h.id}/${h.token}/callback`, { method: "POST", headers: JSON_HEADERS, body: JSON.stringify(body) });
+  const animate = new ContextMenuCommandBuilder().setName("Animate this").setType(ApplicationCommandType.Message);
+  const label = (text: string, component: unknown) => ({ type: 18, label: text, component });
+  const promptInput = { type: 4, custom_id: "prompt", style: 2, min_length: 3, max_length: 500 };
+  const resolutionSelect = {
+    type: 3, custom_id: "resolution",
+    options: [{ label: "480p", value: "480p" }, { label: "720p", value: "720p", default: true }, { label: "1080p", value: "1080p" }],
+  };
+  const videoModal = { custom_id: "video-modal", title: "New video", components: [
+    { type: 10, content: "Describe the motion." },
+    label("Prompt", promptInput),
+    label("Resolution", resolutionSelect),
+  ] };
+
+  it("posts members' messages with uploaded files and unfurled image links, served by the fake CDN", async () => {
+    await withFake({}, async (f) => {
+      const client = await connect(f);
+      const att = f.addAttachment(PNG, "cat.png", "image/png", { width: 1, height: 1 });
+      const m = f.userMessage({ content: "", attachments: [att], embeds: [{ bytes: PNG, contentType: "image/png" }] });
+      expect(m.content).toBe("https://images.example.invalid/1.png"); // the link is what the member typed
+      expect(m.attachments.map((a) => [a.id, a.url, a.ephemeral])).toEqual([[att.id, att.url, undefined]]);
+      const embed = m.embeds[0] as { type: string; url: string; image?: unknown; thumbnail: { url: string; proxy_url: string; width: number; height: number; content_type: string } };
+      expect(embed).toMatchObject({ type: "image", url: "https://images.example.invalid/1.png", thumbnail: { url: embed.url, width: 1, height: 1, content_type: "image/png" } });
+      expect(embed.image).toBeUndefined(); // Discord puts a linked image in `thumbnail`
+      const proxy = new URL(embed.thumbnail.proxy_url);
+      expect(proxy.origin).toBe(new URL(f.cdnUrl).origin); // the same origin a bot allows for attachments
+      expect(proxy.pathname).toMatch(/^\/external\/[\w-]+\/https\/images\.example\.invalid\/1\.png$/);
+      const served = await fetch(embed.thumbnail.proxy_url);
+      expect([served.status, served.headers.get("content-type")]).toEqual([200, "image/png"]);
+      expect(Buffer.from(await served.arrayBuffer()).equals(PNG)).toBe(true);
+      expect(Buffer.from(await (await fetch(m.attachments[0]!.url)).arrayBuffer()).equals(PNG)).toBe(true);
+      expect((await fetch(`${f.cdnUrl}/external/nope/https/images.example.invalid/1.png`)).status).toBe(404);
+
+      // discord.js reads the same message back
+      const channel = await client.channels.fetch(f.channelId);
+      if (!channel?.isTextBased()) throw new Error("not a text channel");
+      const msg = await channel.messages.fetch(m.id);
+      expect(msg.attachments.first()?.url).toBe(att.url);
+      expect([msg.embeds[0]?.data.type, msg.embeds[0]?.thumbnail?.proxyURL]).toEqual(["image", embed.thumbnail.proxy_url]);
+
+      const withText = f.userMessage({ content: "animate this", embeds: [{ bytes: PNG, contentType: "image/webp", width: 640, height: 480 }] });
+      expect(withText.content).toBe("animate this https://images.example.invalid/2.webp");
+      expect(withText.embeds[0]).toMatchObject({ thumbnail: { width: 640, height: 480, content_type: "image/webp" } });
+      expect(f.userMessage({ content: "", attachments: [att] }).content).toBe("");
+      expect(() => f.userMessage({ content: "" })).toThrow(/content must be/);
+      expect(() => f.userMessage({ content: "x", attachments: [{ ...att, id: snowflake() }] })).toThrow(/unknown/);
+      expect(f.rejections).toEqual([]);
+    });
+  });
+
+  it("registers message commands as Discord does and dispatches them with the target message resolved", async () => {
+    await withFake({}, async (f) => {
+      const client = await connect(f);
+      const route = Routes.applicationGuildCommands(f.applicationId, f.guildId);
+      const slash = new SlashCommandBuilder().setName("animate").setDescription("Animate a picture");
+      await client.rest.put(route, { body: [animate.toJSON(), slash.toJSON()] });
+      expect(f.commands({ guildId: f.guildId }).map((c) => [(c as { name: string }).name, (c as { type: number }).type])).toEqual([["Animate this", 3], ["animate", 1]]);
+      // Discord refuses a description or options on a context-menu command, and names over 32 characters
+      const bad: Array<[unknown, RegExp]> = [
+        [{ ...animate.toJSON(), description: "Animates" }, /APPLICATION_COMMAND_CONTEXT_MENU_DESCRIPTION_INVALID/],
+        [{ ...animate.toJSON(), options: [{ type: 3, name: "x", description: "x" }] }, /APPLICATION_COMMAND_CONTEXT_MENU_OPTIONS_INVALID/],
+        [{ ...animate.toJSON(), name: "A".repeat(33) }, /BASE_TYPE_MAX_LENGTH/],
+        [{ ...animate.toJSON(), name: "   " }, /APPLICATION_COMMAND_INVALID_NAME/],
+      ];
+      for (const [command, code] of bad) {
+        const err = await client.rest.put(route, { body: [command] }).catch((e: unknown) => e);
+        expect(err).toMatchObject({ code: 50035 });
+        expect(JSON.stringify((err as DiscordAPIError).rawError)).toMatch(code);
+      }
+      expect(f.rejections.map((r) => r.code)).toEqual([50035, 50035, 50035, 50035]);
+      f.rejections.length = 0;
+      await client.rest.put(route, { body: [{ ...animate.toJSON(), description: "" }, slash.toJSON()] }); // "" is the documented empty description
+
+      const att = f.addAttachment(PNG, "cat.png", "image/png", { width: 1, height: 1 });
+      const target = f.userMessage({ content: "my cat", attachments: [att] });
+      let seen: { targetId?: string; url?: string; name?: string; guildId?: string | null } = {};
+      const handled = nextInteraction(client, isMessageCommand, async (i) => {
+        seen = { targetId: i.targetId, url: i.targetMessage.attachments.first()?.url, name: i.commandName, guildId: i.commandGuildId };
+        expect(i.locale).toBe("fr");
+        expect(i.attachmentSizeLimit).toBe(DEFAULT_ATTACHMENT_SIZE_LIMIT);
+        await i.reply({ content: "on it" });
+      });
+      const { id } = await f.messageCommand({ name: "Animate this", messageId: target.id, locale: "fr" });
+      await handled;
+      expect(seen).toEqual({ targetId: target.id, url: att.url, name: "Animate this", guildId: f.guildId });
+      const reply = f.messages().find((m) => m.interactionId === id)!;
+      const json = (await client.rest.get(Routes.channelMessage(f.channelId, reply.id))) as { type: number; interaction_metadata: Record<string, unknown> };
+      expect(json.type).toBe(23); // CONTEXT_MENU_COMMAND
+      expect(json.interaction_metadata).toMatchObject({ id, type: 2, name: "Animate this", command_type: 3, target_message_id: target.id });
+
+      // strict: only registered message commands, and a slash command of the same name is not one
+      await expect(f.messageCommand({ name: "animate", messageId: target.id })).rejects.toThrow(/no message command "animate"/);
+      await expect(f.messageCommand({ name: "Animate", messageId: target.id })).rejects.toThrow(/"Animate this"/);
+      await expect(f.messageCommand({ name: "Animate this", messageId: snowflake() })).rejects.toThrow(/does not exist/);
+      expect(f.rejections).toEqual([]);
+    });
+  });
+
+  it("opens a modal from a message command and submits it as Discord's client does; discord.js reads the fields", async () => {
+    await withFake({}, async (f) => {
+      const client = await connect(f);
+      await client.rest.put(Routes.applicationGuildCommands(f.applicationId, f.guildId), { body: [animate.toJSON()] });
+      const target = f.userMessage({ content: "", embeds: [{ bytes: PNG, contentType: "image/png" }] });
+      // built with discord.js's builders, as a bot would
+      const modal = new ModalBuilder().setCustomId("video-modal").setTitle("New video")
+        .addTextDisplayComponents(new TextDisplayBuilder().setContent("Describe the motion."))
+        .addLabelComponents(
+          new LabelBuilder().setLabel("Prompt").setTextInputComponent(new TextInputBuilder().setCustomId("prompt").setStyle(TextInputStyle.Paragraph).setMinLength(3).setMaxLength(500)),
+          new LabelBuilder().setLabel("Resolution").setStringSelectMenuComponent(new StringSelectMenuBuilder().setCustomId("resolution").addOptions(
+            { label: "480p", value: "480p" }, { label: "720p", value: "720p", default: true }, { label: "1080p", value: "1080p" },
+          )),
+          new LabelBuilder().setLabel("Seed").setTextInputComponent(new TextInputBuilder().setCustomId("seed").setStyle(TextInputStyle.Short).setRequired(false).setValue("42")),
+        );
+      const opened = nextInteraction(client, isMessageCommand, async (i) => void (await i.showModal(modal)));
+      const use = await f.messageCommand({ name: "Animate this", messageId: target.id });
+      await opened;
+      const stored = f.modalOf(use.id)!;
+      expect(stored).toMatchObject({ custom_id: "video-modal", title: "New video" });
+      // Discord fills in the component ids, in order
+      expect(stored.components.map((c: { id: number; component?: { id: number } }) => [c.id, c.component?.id])).toEqual([[1, undefined], [2, 3], [4, 5], [6, 7]]);
+
+      let read: unknown;
+      const submitted = nextInteraction(client, isModalSubmit, async (i) => {
+        read = [i.customId, i.fields.getTextInputValue("prompt"), i.fields.getStringSelectValues("resolution"), i.fields.getTextInputValue("seed"), i.isFromMessage()];
+        await i.reply({ content: "queued" });
+      });
+      const submit = await f.submitModal({ interactionId: use.id, values: { prompt: "the cat jumps" } });
+      await submitted;
+      expect(read).toEqual(["video-modal", "the cat jumps", ["720p"], "42", false]); // untouched fields keep what the modal showed
+      const sent = f.requests.filter((r) => r.path.startsWith(`/interactions/${submit.id}/`));
+      expect(sent.map((r) => r.status)).toEqual([204]);
+      const reply = f.messages().find((m) => m.interactionId === submit.id)!;
+      const json = (await client.rest.get(Routes.channelMessage(f.channelId, reply.id))) as { interaction_metadata: Record<string, unknown> };
+      expect(json.interaction_metadata).toMatchObject({ id: submit.id, type: 5, triggering_interaction_metadata: { id: use.id, type: 2, command_type: 3, target_message_id: target.id } });
+      // the modal closed once the submit was acknowledged
+      await expect(f.submitModal({ interactionId: use.id })).rejects.toThrow(/already submitted/);
+      expect(f.rejections).toEqual([]);
+    });
+  });
+
+  it("accepts a modal only as the first answer to a command or component, and only a modal Discord accepts", async () => {
+    await withFake({}, async (f) => {
+      await connect(f);
+      const long = (n: number) => "x".repeat(n);
+      const modalWith = (...components: unknown[]) => ({ type: 9, data: { ...videoModal, components } });
+      const bad: Array<[unknown, RegExp]> = [
+        [{ type: 9, data: { ...videoModal, title: long(46) } }, /"title".*BASE_TYPE_MAX_LENGTH/],
+        [{ type: 9, data: { ...videoModal, custom_id: long(101) } }, /"custom_id".*BASE_TYPE_MAX_LENGTH/],
+        [modalWith(), /BASE_TYPE_MIN_LENGTH/],
+        [modalWith(...Array.from({ length: 6 }, (_, n) => label(`L${n}`, { ...promptInput, custom_id: `p${n}` }))), /"components".*BASE_TYPE_MAX_LENGTH/],
+        [modalWith({ ...label(long(46), promptInput) }), /"label".*BASE_TYPE_MAX_LENGTH/],
+        [modalWith({ ...label("Prompt", promptInput), description: long(101) }), /"description".*BASE_TYPE_MAX_LENGTH/],
+        [modalWith(label("Prompt", { ...promptInput, max_length: 4001 })), /NUMBER_TYPE_MAX/],
+        [modalWith(label("Prompt", { ...promptInput, min_length: 50, max_length: 10 })), /TEXT_INPUT_MIN_LENGTH_EXCEEDS_MAX/],
+        [modalWith(label("Prompt", { ...promptInput, max_length: 5, value: "too long" })), /"value".*BASE_TYPE_MAX_LENGTH/],
+        [modalWith(label("Res", { ...resolutionSelect, options: [] })), /BASE_TYPE_MIN_LENGTH/],
+        [modalWith(label("Res", { ...resolutionSelect, options: Array.from({ length: 26 }, (_, n) => ({ label: `${n}`, value: `${n}` })) })), /BASE_TYPE_MAX_LENGTH/],
+        [modalWith(label("Res", { ...resolutionSelect, options: [{ label: long(101), value: "a" }] })), /"label".*BASE_TYPE_MAX_LENGTH/],
+        [modalWith(label("Res", { ...resolutionSelect, options: [{ label: "a", value: long(101) }] })), /"value".*BASE_TYPE_MAX_LENGTH/],
+        [modalWith(label("Res", { ...resolutionSelect, min_values: 4, max_values: 5 })), /SELECT_COMPONENT_MIN_VALUES_EXCEEDS_OPTIONS/],
+        [modalWith(label("Res", { ...resolutionSelect, min_values: 3, max_values: 2 })), /SELECT_COMPONENT_MIN_VALUES_EXCEEDS_MAX/],
+        [modalWith(label("Res", { ...resolutionSelect, min_values: 0 })), /COMPONENT_MIN_VALUES_REQUIRED/],
+        [modalWith(label("Res", { ...resolutionSelect, options: [{ label: "a", value: "a" }, { label: "b", value: "a" }] })), /SELECT_COMPONENT_OPTION_VALUE_DUPLICATED/],
+        [modalWith(label("Res", { ...resolutionSelect, disabled: true })), /COMPONENT_DISABLED_NOT_ALLOWED/],
+        [modalWith(label("A", promptInput), label("B", promptInput)), /COMPONENT_CUSTOM_ID_DUPLICATED/],
+        [modalWith({ type: 1, components: [{ ...promptInput }] }), /"label".*BASE_TYPE_REQUIRED/],
+        [modalWith({ type: 1, components: [resolutionSelect] }), /BASE_TYPE_CHOICES/],
+      ];
+      const cmd = await f.slashCommand({ name: "anything", options: [] });
+      for (const [body, code] of bad) {
+        const res = await callback(f, cmd, body);
+        const err = (await res.json()) as { code: number; errors: unknown };
+        expect([res.status, err.code], JSON.stringify(body).slice(0, 200)).toEqual([400, 50035]);
+        expect(JSON.stringify(err.errors), JSON.stringify(body).slice(0, 200)).toMatch(code);
+      }
+      expect(f.modalOf(cmd.id)).toBeUndefined();
+      expect(f.rejections).toHaveLength(bad.length);
+      f.rejections.length = 0;
+      // the legacy form (one labelled text input per Action Row) is still accepted
+      const legacy = modalWith({ type: 1, components: [{ ...promptInput, label: "Prompt" }] });
+      expect((await callback(f, cmd, legacy)).status).toBe(204);
+      // then nothing else: the modal was the answer
+      expect(await (await callback(f, cmd, modalWith(label("Prompt", promptInput)))).json()).toMatchObject({ code: 40060 });
+
+      // not after a defer
+      const deferred = await f.slashCommand({ name: "anything", options: [] });
+      expect((await callback(f, deferred, { type: 5 })).status).toBe(204);
+      const late = await callback(f, deferred, { type: 9, data: videoModal });
+      expect([late.status, ((await late.json()) as { code: number }).code]).toEqual([400, 40060]);
+      await expect(f.submitModal({ interactionId: deferred.id })).rejects.toThrow(/not answered with a modal/);
+
+      // a modal submit cannot be answered with a modal, nor (from a command's modal) with 6/7
+      const sub = await f.submitModal({ interactionId: cmd.id, values: { prompt: "a cat" } });
+      for (const type of [9, 6, 7]) {
+        const res = await callback(f, sub, type === 9 ? { type, data: videoModal } : { type, ...(type === 7 ? { data: { content: "x" } } : {}) });
+        expect([res.status, JSON.stringify(await res.json())]).toEqual([400, expect.stringMatching(/INTERACTION_RESPONSE_TYPE_INVALID/)]);
+      }
+      expect((await callback(f, sub, { type: 4, data: { content: "ok" } })).status).toBe(204);
+      expect(f.rejections.map((r) => r.code)).toEqual([50035, 50035, 50035]);
+      f.rejections.length = 0;
+    });
+  });
+
+  it("submits a modal opened from a button with the button's message, which the submit may update", async () => {
+    await withFake({}, async (f) => {
+      const client = await connect(f);
+      const row = { type: 1, components: [{ type: 2, style: 1, custom_id: "edit-prompt", label: "Edit prompt" }] };
+      const posted = (await client.rest.post(Routes.channelMessages(f.channelId), { body: { content: "job #1", components: [row] } })) as Msg;
+      const legacyModal = new ModalBuilder().setCustomId("edit").setTitle("Edit").addComponents(
+        new ActionRowBuilder<TextInputBuilder>().addComponents(new TextInputBuilder().setCustomId("prompt").setLabel("Prompt").setStyle(TextInputStyle.Short).setMaxLength(10)),
+      );
+      const opened = nextInteraction(client, isButton, async (i) => void (await i.showModal(legacyModal)));
+      const click = await f.clickButton({ messageId: posted.id, customId: "edit-prompt" });
+      await opened;
+
+      // what Discord's client would not send
+      await expect(f.submitModal({ interactionId: click.id })).rejects.toThrow(/"prompt" is required but empty/);
+      await expect(f.submitModal({ interactionId: click.id, values: { prompt: "far too long" } })).rejects.toThrow(/longer than max_length 10/);
+      await expect(f.submitModal({ interactionId: click.id, values: { prompt: "a\nb" } })).rejects.toThrow(/single-line/);
+      await expect(f.submitModal({ interactionId: click.id, values: { prompt: ["a"] } })).rejects.toThrow(/give it a string/);
+      await expect(f.submitModal({ interactionId: click.id, values: { other: "x" } })).rejects.toThrow(/no field "other"/);
+      await expect(f.submitModal({ interactionId: click.id, values: { prompt: "dog" }, user: f.users.stranger })).rejects.toThrow(/shown to requester/);
+      await expect(f.submitModal({ interactionId: posted.id })).rejects.toThrow(/unknown/);
+
+      let read: unknown;
+      const updated = nextInteraction(client, isModalSubmit, async (i) => {
+        if (!i.isFromMessage()) throw new Error("the submit should carry the button's message");
+        read = [i.message.id, i.fields.getTextInputValue("prompt"), i.components[0]];
+        await i.update({ content: "job #1: dog", components: [] });
+      });
+      await f.submitModal({ interactionId: click.id, values: { prompt: "dog" } });
+      await updated;
+      expect(read).toEqual([posted.id, "dog", { type: 1, id: 1, components: [{ type: 4, id: 2, customId: "prompt", value: "dog" }] }]);
+      expect([f.message(posted.id)!.content, f.message(posted.id)!.components]).toEqual(["job #1: dog", []]);
+      expect(f.rejections).toEqual([]);
+    });
+  });
+
+  it("keeps a readable text and the media URLs of every message, Components V2 included", async () => {
+    await withFake({}, async (f) => {
+      const rest = restFor(f);
+      const v2 = {
+        flags: MessageFlags.IsComponentsV2,
+        components: [
+          { type: 17, components: [
+            { type: 10, content: "## Video ready" },
+            { type: 9, components: [{ type: 10, content: "a cat, 5 s" }, { type: 10, content: "720p" }], accessory: { type: 11, media: { url: "attachment://in.png" } } },
+            { type: 12, items: [{ media: { url: "attachment://out.png" } }, { media: { url: "https://example.com/x.png" }, description: "x" }] },
+            { type: 13, file: { url: "attachment://log.txt" } },
+            { type: 1, components: [{ type: 2, style: 2, custom_id: "again", label: "Again" }] },
+          ] },
+          { type: 10, content: "-# cost $1.51" },
+        ],
+      };
+      const files = [{ name: "in.png", data: PNG }, { name: "out.png", data: PNG }, { name: "log.txt", data: Buffer.from("ok") }];
+      const sent = (await rest.post(Routes.channelMessages(f.channelId), { body: v2, files })) as Msg;
+      const m = f.message(sent.id)!;
+      expect(m.content).toBe("");
+      expect(m.text).toBe("## Video ready\na cat, 5 s\n720p\n-# cost $1.51");
+      expect(m.media).toEqual(["attachment://in.png", "attachment://out.png", "https://example.com/x.png", "attachment://log.txt"]);
+      expect(sent).not.toHaveProperty("text"); // the fake's own fields never reach the wire
+      await rest.patch(Routes.channelMessage(f.channelId, sent.id), { body: { components: [{ type: 10, content: "done" }] } });
+      expect([m.text, m.media]).toEqual(["done", []]);
+
+      const plain = (await rest.post(Routes.channelMessages(f.channelId), { body: { content: "hello", components: [{ type: 1, components: [{ type: 2, style: 2, custom_id: "b", label: "B" }] }] } })) as Msg;
+      expect(f.message(plain.id)!.text).toBe("hello");
+      await rest.patch(Routes.channelMessage(f.channelId, plain.id), { body: { content: "hello again" } });
+      expect(f.message(plain.id)!.text).toBe("hello again");
+      expect(f.userMessage({ content: "from a member" }).text).toBe("from a member");
+      expect(f.rejections).toEqual([]);
+    });
+  });
+
+  it("enforces the Components V2 rules on channel, callback, follow-up and edit routes", async () => {
+    await withFake({}, async (f) => {
+      const client = await connect(f);
+      const rest = client.rest;
+      const route = Routes.channelMessages(f.channelId);
+      const V2 = MessageFlags.IsComponentsV2;
+      const text = (content: string) => ({ type: 10, content });
+      const gallery = (n: number, description?: string) => ({ type: 12, items: Array.from({ length: n }, () => ({ media: { url: "https://example.com/a.png" }, ...(description ? { description } : {}) })) });
+      const bad: Array<[Record<string, unknown>, RegExp, Array<{ name: string; data: Buffer }>?]> = [
+        [{ flags: V2, content: "x", components: [text("t")] }, /MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2/],
+        [{ flags: V2, embeds: [{ title: "t" }], components: [text("t")] }, /MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2/],
+        [{ flags: V2, components: [text("t")], poll: { question: { text: "q" }, answers: [{ poll_media: { text: "a" } }] } }, /"poll"/],
+        [{ flags: V2, components: [text("t")], sticker_ids: [snowflake()] }, /"sticker_ids"/],
+        [{ flags: V2, components: [{ type: 13, file: { url: "https://example.com/a.txt" } }] }, /UNFURLED_MEDIA_ITEM_ATTACHMENT_REQUIRED/],
+        [{ flags: V2, components: [{ type: 13, file: { url: "attachment://missing.txt" } }] }, /ATTACHMENT_NOT_FOUND/, [{ name: "a.txt", data: Buffer.from("a") }]],
+        [{ flags: V2, components: [{ type: 9, components: [text("t")], accessory: { type: 11, media: { url: "attachment://nope.png" } } }] }, /ATTACHMENT_NOT_FOUND/],
+        [{ flags: V2, components: [gallery(0)] }, /BASE_TYPE_MIN_LENGTH/],
+        [{ flags: V2, components: [gallery(11)] }, /BASE_TYPE_MAX_LENGTH/],
+        [{ flags: V2, components: [gallery(1, "d".repeat(1025))] }, /"description".*BASE_TYPE_MAX_LENGTH/],
+        [{ flags: V2, components: [{ type: 17, components: Array.from({ length: 40 }, (_, n) => text(`${n}`)) }] }, /COMPONENT_MAX_TOTAL_COMPONENTS_EXCEEDED/],
+        [{ flags: V2, components: [text("a".repeat(1400)), text("b".repeat(1400)), text("c".repeat(1201))] }, /COMPONENT_MAX_TEXT_DISPLAY_LENGTH_EXCEEDED/],
+        [{ flags: V2, components: [{ ...text("a"), id: 7 }, { ...text("b"), id: 7 }] }, /COMPONENT_ID_DUPLICATED/],
+        [{ content: "legacy", components: [text("t")] }, /UNION_TYPE_CHOICES/],
+      ];
+      for (const [body, code, files] of bad) {
+        const err = await rest.post(route, { body, ...(files ? { files } : {}) }).catch((e: unknown) => e);
+        expect(err, JSON.stringify(body).slice(0, 120)).toMatchObject({ code: 50035, status: 400 });
+        expect(JSON.stringify((err as DiscordAPIError).rawError), JSON.stringify(body).slice(0, 120)).toMatch(code);
+      }
+      expect(f.rejections).toHaveLength(bad.length);
+      f.rejections.length = 0;
+      // at the limits: 40 components, 4000 characters, 10 gallery items, 1024-character alt text
+      await rest.post(route, { body: { flags: V2, components: [{ type: 17, components: Array.from({ length: 39 }, (_, n) => text(`${n}`)) }] } });
+      await rest.post(route, { body: { flags: V2, components: [text("a".repeat(1400)), text("b".repeat(1400)), text("c".repeat(1200))] } });
+      await rest.post(route, { body: { flags: V2, components: [gallery(10, "d".repeat(1024))] } });
+
+      // edits: the flag stays once set; an edit may set it when it clears the content
+      const card = (await rest.post(route, { body: { flags: V2, components: [text("queued")] }, files: [{ name: "in.png", data: PNG }] })) as Msg;
+      const cardRoute = Routes.channelMessage(f.channelId, card.id);
+      await expect(rest.patch(cardRoute, { body: { flags: 0 } })).rejects.toMatchObject({ code: 50035, rawError: { errors: { flags: { _errors: [{ code: "MESSAGE_CANNOT_REMOVE_COMPONENTS_V2_FLAG" }] } } } });
+      await expect(rest.patch(cardRoute, { body: { content: "done" } })).rejects.toMatchObject({ code: 50035 });
+      // an attachment the message keeps can be referenced; a new upload too
+      await rest.patch(cardRoute, { body: { components: [{ type: 12, items: [{ media: { url: "attachment://in.png" } }, { media: { url: "attachment://out.png" } }] }], attachments: [{ id: (card as unknown as { attachments: Array<{ id: string }> }).attachments[0]!.id }, { id: "0" }] }, files: [{ name: "out.png", data: PNG }] });
+      expect(f.message(card.id)!.media).toEqual(["attachment://in.png", "attachment://out.png"]);
+      await expect(rest.patch(cardRoute, { body: { components: [{ type: 12, items: [{ media: { url: "attachment://gone.png" } }] }] } })).rejects.toMatchObject({ code: 50035 });
+      const legacy = (await rest.post(route, { body: { content: "old style" } })) as Msg;
+      const legacyRoute = Routes.channelMessage(f.channelId, legacy.id);
+      await expect(rest.patch(legacyRoute, { body: { flags: V2, components: [text("new")] } })).rejects.toMatchObject({ code: 50035, rawError: { errors: { content: { _errors: [{ code: "MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2" }] } } } });
+      await rest.patch(legacyRoute, { body: { flags: V2, content: "", components: [text("new")] } });
+      expect([f.message(legacy.id)!.flags & V2, f.message(legacy.id)!.text]).toEqual([V2, "new"]);
+      expect(f.rejections.map((r) => r.code)).toEqual([50035, 50035, 50035, 50035]);
+      f.rejections.length = 0;
+
+      // the same through an interaction: reply, follow-up and edits of the original
+      const handled = nextCommand(client, async (i) => {
+        await expect(i.reply({ content: "x", components: [new TextDisplayBuilder().setContent("t")], flags: MessageFlags.IsComponentsV2 })).rejects.toMatchObject({ code: 50035 });
+        await i.reply({ components: [new ContainerBuilder().addTextDisplayComponents(new TextDisplayBuilder().setContent("working"))], flags: MessageFlags.IsComponentsV2 });
+        await expect(i.editReply({ content: "done" })).rejects.toMatchObject({ code: 50035 });
+        await expect(i.followUp({ embeds: [{ title: "t" }], components: [new TextDisplayBuilder().setContent("t")], flags: MessageFlags.IsComponentsV2 })).rejects.toMatchObject({ code: 50035 });
+        await expect(i.editReply({ components: [new FileBuilder().setURL("attachment://nothing.mp4")] })).rejects.toMatchObject({ code: 50035 });
+        await i.editReply({ components: [new TextDisplayBuilder().setContent("done")], files: [{ attachment: MP4, name: "out.mp4" }] });
+        await i.editReply({ components: [new TextDisplayBuilder().setContent("done"), new FileBuilder().setURL("attachment://out.mp4")] });
+      });
+      const { id } = await f.slashCommand({ name: "anything", options: [] });
+      await handled;
+      const reply = f.messages().find((m) => m.interactionId === id)!;
+      expect([reply.content, reply.text, reply.media]).toEqual(["", "done", ["attachment://out.mp4"]]);
+      expect(f.rejections.map((r) => r.code)).toEqual([50035, 50035, 50035, 50035]);
+      f.rejections.length = 0;
     });
   });
 });

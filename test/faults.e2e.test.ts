@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { DEFAULT_BOT_PERMISSIONS, P } from "./fakes/discord/payloads.js";
-import { ephemeralText, runVideo, startHarness, type Harness } from "./support/harness.js";
+import { ephemeralText, runVideo, startHarness, type Harness, bodyText } from "./support/harness.js";
 
 let h: Harness;
 afterEach(async () => h?.close());
 
-const videoPosts = (h: Harness) => h.discord.requests.filter((r) => r.method === "POST" && r.path === `/channels/${h.discord.channelId}/messages` && r.status === 200 && /your video is ready/.test((r.json as any)?.content ?? ""));
+const videoPosts = (h: Harness) => h.discord.requests.filter((r) => r.method === "POST" && r.path === `/channels/${h.discord.channelId}/messages` && r.status === 200 && /your video is ready/.test(bodyText(r.json)));
 
 async function budgetText(h: Harness): Promise<string> {
   const show = await h.discord.slashCommand({ name: "quota", user: h.discord.users.requester, options: [{ name: "show", type: 1, options: [] }] });
@@ -24,14 +24,14 @@ describe("faults on the way", () => {
     expect(viaChannel.length).toBeGreaterThan(0);
     expect(viaChannel.every((r) => r.auth === `Bot ${discord.token}`)).toBe(true);
     expect(videoPosts(h)[0]!.auth).toBe(`Bot ${discord.token}`);
-    await discord.waitFor(() => discord.messages().find((m) => m.content.includes("✅ Done")), 5_000);
+    await discord.waitFor(() => discord.messages().find((m) => m.text.includes("✅ Done")), 5_000);
   });
 
   it("gives up on a render that never ends, refunds and says so", async () => {
     h = await startHarness({ env: { JOB_TIMEOUT_MINUTES: "0.03" }, fal: { timeline: { queuePositions: [0], stepMs: 50, outcome: { kind: "never" } } } });
     const interaction = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
-    const ended = await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === interaction.id && m.content.includes("took longer than")), 10_000);
-    expect(ended.content).toContain("Nothing was charged");
+    const ended = await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === interaction.id && m.text.includes("took longer than")), 10_000);
+    expect(ended.text).toContain("Nothing was charged");
     expect(await budgetText(h)).toMatch(/Spent \$0\.00 · held for running jobs \$0\.00 · jobs in progress 0/);
     h.fal.release(h.fal.submissions[0]!.requestId); // a late result changes nothing
     await new Promise((r) => setTimeout(r, 500));
@@ -52,7 +52,7 @@ describe("faults on the way", () => {
     discord.failNext({ method: "PATCH", path: /messages/ }, { status: 429, body: { message: "You are being rate limited.", retry_after: 0.2, global: false } }, 1);
     discord.failNext({ method: "PATCH", path: /messages/ }, { status: 502, body: { code: 0, message: "Bad Gateway" } }, 2);
     await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
-    await discord.waitFor(() => discord.messages().find((m) => m.content.includes("✅ Done")), 20_000);
+    await discord.waitFor(() => discord.messages().find((m) => m.text.includes("✅ Done")), 20_000);
     expect(videoPosts(h)).toHaveLength(1);
     expect(fal.submissions).toHaveLength(1);
     expect(fal.requests.filter((r) => r.target.includes("/status") && r.status === 500)).toHaveLength(2);
@@ -66,8 +66,8 @@ describe("faults on the way", () => {
     const post = await h.discord.waitFor(() => videoPosts(h)[0], 10_000);
     expect(post.files ?? []).toHaveLength(0);
     const job = [...h.fal.jobs.values()][0]!;
-    expect((post.json as any).content).toContain(job.videoUrl);
-    await h.discord.waitFor(() => h.discord.messages().find((m) => m.content.includes("✅ Done")), 5_000);
+    expect(bodyText(post.json)).toContain(job.videoUrl);
+    await h.discord.waitFor(() => h.discord.messages().find((m) => m.text.includes("✅ Done")), 5_000);
     expect(await budgetText(h)).toContain("Spent $1.51");
   });
 
@@ -79,9 +79,9 @@ describe("faults on the way", () => {
       () => discord.requests.find((r) => r.method === "POST" && r.path.startsWith("/webhooks/") && r.status === 200 && (r.files?.length ?? 0) > 0),
       10_000,
     );
-    expect((followUp.json as any).content).toContain("your video is ready");
+    expect(bodyText(followUp.json)).toContain("your video is ready");
     expect(followUp.files![0]!.bytes.equals([...h.fal.jobs.values()][0]!.video!)).toBe(true);
-    await discord.waitFor(() => discord.messages().find((m) => m.content.includes("✅ Done")), 5_000);
+    await discord.waitFor(() => discord.messages().find((m) => m.text.includes("✅ Done")), 5_000);
     expect(await budgetText(h)).toContain("Spent $1.51");
   });
 
@@ -98,7 +98,7 @@ describe("faults on the way", () => {
     h = await startHarness({ fal: { timeline: { queuePositions: [9, 8, 7, 6, 5, 4, 3, 2, 1], stepMs: 1_000 } } });
     const { discord } = h;
     const interaction = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
-    const progress = await discord.waitFor(() => discord.messages().find((m) => m.interactionId === interaction.id && m.content.includes("Queued at fal")), 10_000);
+    const progress = await discord.waitFor(() => discord.messages().find((m) => m.interactionId === interaction.id && m.text.includes("Queued at fal")), 10_000);
     const res = await fetch(`${discord.apiUrl}/v10/channels/${discord.channelId}/messages/${progress.id}`, { method: "DELETE", headers: { Authorization: `Bot ${discord.token}` } });
     expect(res.status).toBe(204);
     await h.fal.waitFor(() => h.fal.cancels.length === 1, 15_000);

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { InteractionHandle } from "./fakes/discord/index.js";
 import { makePng } from "./support/picture.js";
-import { answersTo, ephemeralText, PICTURE, quotaText, runVideo, startHarness, type Harness } from "./support/harness.js";
+import { answersTo, ephemeralText, PICTURE, quotaText, runVideo, startHarness, type Harness, bodyText } from "./support/harness.js";
 
 let h: Harness;
 afterEach(async () => h?.close());
@@ -20,7 +20,7 @@ describe("cheap checks before expensive ones", () => {
   it("one member firing many /video at once gets private refusals for the extras at once, before anything is acknowledged or fetched", async () => {
     h = await startHarness({ env: { MAX_JOBS_PER_USER: "2" }, fal: { timeline: { queuePositions: [1, 0], stepMs: 1_000, runMs: 500 } } });
     const burst = await Promise.all(Array.from({ length: 6 }, (_, i) => runVideo(h, { duration: 5, resolution: "480p", prompt: `take ${i}` })));
-    const answers = await Promise.all(burst.map((i) => h.discord.waitFor(() => ephemeralText(h, i) ?? (h.discord.messages().some((m) => m.interactionId === i.id && m.content.includes("Estimated cost")) && "started"), 10_000)));
+    const answers = await Promise.all(burst.map((i) => h.discord.waitFor(() => ephemeralText(h, i) ?? (h.discord.messages().some((m) => m.interactionId === i.id && m.text.includes("Estimated cost")) && "started"), 10_000)));
     expect(answers.filter((a) => a === "started")).toHaveLength(2);
     expect(answers.filter((a) => /Videos you already have in progress: 2/.test(a))).toHaveLength(4);
     expect(downloads(h)).toHaveLength(2); // the extras never took an intake place nor fetched their picture
@@ -28,7 +28,7 @@ describe("cheap checks before expensive ones", () => {
     expect(extras.filter((i) => deferred(h, i))).toEqual([]); // refused before the acknowledgement
     // another member is not held up
     const other = await runVideo(h, { duration: 5, resolution: "480p", user: h.discord.users.stranger });
-    await h.discord.waitFor(() => h.discord.messages().some((m) => m.interactionId === other.id && m.content.includes("Estimated cost")), 10_000);
+    await h.discord.waitFor(() => h.discord.messages().some((m) => m.interactionId === other.id && m.text.includes("Estimated cost")), 10_000);
   });
 
   it("a member whose budget cannot cover the video is refused before anything is fetched, and only privately", async () => {
@@ -80,8 +80,8 @@ describe("prompts are echoed inert", () => {
     h = await startHarness();
     const prompt = "# FREE NITRO [Claim Nitro](https://discord.gift.example/claim) ||surprise|| the cat surfs";
     const interaction = await runVideo(h, { prompt, duration: 5, resolution: "720p", aspect_ratio: "16:9" });
-    await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === interaction.id && m.content.includes("✅ Done")), 10_000);
-    const shown = h.discord.requests.map((r) => String((r.json as any)?.content ?? (r.json as any)?.data?.content ?? "")).filter((c) => c.includes("Claim Nitro"));
+    await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === interaction.id && m.text.includes("✅ Done")), 10_000);
+    const shown = h.discord.requests.map((r) => bodyText(r.json)).filter((c) => c.includes("Claim Nitro"));
     expect(shown.length).toBeGreaterThanOrEqual(2); // the progress message and the result
     for (const content of shown) expect(rendersMarkdownTricks(content), content).toBe(false);
     expect(h.fal.submissions[0]!.input.prompt).toBe(prompt); // the model still gets the prompt as written
@@ -93,9 +93,9 @@ describe("reaction refusals do not spam", () => {
     h = await startHarness({ env: { DEFAULT_QUOTA_USD: "2" } });
     const { discord } = h;
     const interaction = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
-    await discord.waitFor(() => discord.messages().find((m) => m.interactionId === interaction.id && m.content.includes("✅ Done")), 10_000);
+    await discord.waitFor(() => discord.messages().find((m) => m.interactionId === interaction.id && m.text.includes("✅ Done")), 10_000);
     const result = discord.messages().find((m) => m.attachments.some((a) => a.filename.endsWith(".mp4")))!;
-    const refusals = () => discord.messages().filter((m) => m.message_reference?.message_id === result.id && m.content.includes("would cost"));
+    const refusals = () => discord.messages().filter((m) => m.message_reference?.message_id === result.id && m.text.includes("would cost"));
     for (let i = 0; i < 5; i++) {
       await discord.react({ messageId: result.id, emoji: "🔁", user: discord.users.requester });
       await discord.waitFor(() => refusals().length >= 1, 5_000);

@@ -4,7 +4,7 @@ import { money, t } from "../src/i18n/index.js";
 import type { Job } from "../src/jobs/job.js";
 import { costMicros, FRAME_SIZES, tierOf } from "../src/seedance/pricing.js";
 import type { FakeUser } from "./fakes/discord/index.js";
-import { answersTo, deliveredVideo, doneMessage, ephemeralText, quotaText, runVideo, startHarness, videoMessages, type Harness } from "./support/harness.js";
+import { answersTo, deliveredVideo, doneMessage, ephemeralText, quotaText, runVideo, startHarness, videoMessages, type Harness, buttonOf } from "./support/harness.js";
 
 let h: Harness;
 afterEach(async () => h?.close());
@@ -22,14 +22,14 @@ describe("their own language", () => {
     it(`a /video in a ${name} server by a ${name} member reads ${name}: the progress, the result, the refusals`, async () => {
       h = await startHarness({ env: { DEFAULT_QUOTA_USD: "2" } });
       const i = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9", locale, guildLocale: locale });
-      const progress = await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === i.id && m.content.includes(t(locale, "progress.estimate", { cost: money(locale, 1_512_000) }))), 10_000);
-      expect(progress.content).toContain(t(locale, "progress.header", { userId: h.discord.users.requester.id }));
+      const progress = await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === i.id && m.text.includes(t(locale, "progress.estimate", { cost: money(locale, 1_512_000) }))), 10_000);
+      expect(progress.text).toContain(t(locale, "progress.header", { userId: h.discord.users.requester.id }));
       expect(t(locale, "progress.header", { userId: "1" })).not.toBe(t("en-US", "progress.header", { userId: "1" }));
-      await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === i.id && m.content.includes(t(locale, "progress.done", { link: "" }).trim())), 15_000);
+      await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === i.id && m.text.includes(t(locale, "progress.done", { link: "" }).trim())), 15_000);
       const result = videoMessages(h)[0]!;
-      expect(result.content).toContain(t(locale, "result.ready", { userId: h.discord.users.requester.id }));
-      expect(result.content).toContain(t(locale, "result.cost", { cost: money(locale, 1_512_000) }));
-      expect((result.components[0] as any).components[0].label).toBe(t(locale, "buttons.regenerate"));
+      expect(result.text).toContain(t(locale, "result.ready", { userId: h.discord.users.requester.id }));
+      expect(result.text).toContain(t(locale, "result.cost", { cost: money(locale, 1_512_000) }));
+      expect(buttonOf(result, "regen").label).toBe(t(locale, "buttons.regenerate"));
       // the budget refuses the next one, privately, in the member's language
       const refused = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9", locale, guildLocale: locale });
       expect(await h.discord.waitFor(() => ephemeralText(h, refused))).toContain(money(locale, 1_512_000));
@@ -42,7 +42,7 @@ describe("their own language", () => {
     const i = await runVideo(h, { prompt: "", locale: "fr", guildLocale: "es-ES" }).catch(() => undefined);
     void i;
     const ask = await runVideo(h, { duration: 4, resolution: "480p", locale: "fr", guildLocale: "es-ES" });
-    const progress = await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === ask.id && m.content.includes(t("es-ES", "progress.header", { userId: h.discord.users.requester.id }))), 10_000);
+    const progress = await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === ask.id && m.text.includes(t("es-ES", "progress.header", { userId: h.discord.users.requester.id }))), 10_000);
     expect(progress).toBeDefined();
     const quota = await command(h, "quota", [{ name: "show", type: 1, options: [] }], { locale: "de" });
     expect(quota.text).toContain(t("de", "quota.resets", { when: "" }).trim());
@@ -107,10 +107,10 @@ describe("/history", () => {
     expect(await h.discord.waitFor(() => ephemeralText(h, otherCaller))).toMatch(/These buttons belong to <@\d+>/);
     const otherList = await forged(`history:${admin}:1:${callerId}`);
     expect(await h.discord.waitFor(() => ephemeralText(h, otherList))).toMatch(/only admins/);
-    expect(h.discord.message(message.id)!.content).toMatch(/page 1 of 2/);
+    expect(h.discord.message(message.id)!.text).toMatch(/page 1 of 2/);
     await h.discord.clickButton({ messageId: message.id, customId: older.custom_id, user: h.discord.users.requester });
-    await h.discord.waitFor(() => h.discord.message(message.id)!.content.includes("page 2 of 2"), 5_000);
-    expect(h.discord.message(message.id)!.content.split("\n").filter((l) => l.startsWith("•"))).toHaveLength(2);
+    await h.discord.waitFor(() => h.discord.message(message.id)!.text.includes("page 2 of 2"), 5_000);
+    expect(h.discord.message(message.id)!.text.split("\n").filter((l) => l.startsWith("•"))).toHaveLength(2);
     // admins may look at another member's; others may not
     expect((await command(h, "history", [{ name: "user", type: 6, value: h.discord.users.requester.id }], { user: h.discord.users.stranger })).text).toMatch(/only admins/);
     expect((await command(h, "history", [{ name: "user", type: 6, value: h.discord.users.requester.id }], { user: h.discord.users.admin })).text).toMatch(/page 1 of 2/);
@@ -165,8 +165,8 @@ describe("/settings", () => {
     expect(await h.discord.waitFor(() => ephemeralText(h, long))).toMatch(/allows videos up to 8 seconds; you asked for 15/);
     expect(h.fal.requests).toEqual([]);
     const auto = await runVideo(h, { resolution: "720p", aspect_ratio: "16:9" });
-    const progress = await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === auto.id && m.content.includes("Estimated cost")), 10_000);
-    expect(progress.content).toContain("Estimated cost: $2.42"); // 8 s at 720p 16:9, not 15 s
+    const progress = await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === auto.id && m.text.includes("Estimated cost")), 10_000);
+    expect(progress.text).toContain("Estimated cost: $2.42"); // 8 s at 720p 16:9, not 15 s
     await h.fal.waitFor(() => h.fal.submissions.length === 1);
     expect(h.fal.submissions[0]!.input).toMatchObject({ duration: "8", generate_audio: false });
 
@@ -198,7 +198,7 @@ describe("confirm before spending", () => {
     const generate = (question.components[0] as any).components[0];
     await h.discord.clickButton({ messageId: question.id, customId: generate.custom_id, user: h.discord.users.requester });
     await h.discord.waitFor(() => videoMessages(h).length === 1, 15_000);
-    const publicProgress = await h.discord.waitFor(() => h.discord.messages().find((m) => !(m.flags & 64) && m.content.includes("✅ Done")), 5_000);
+    const publicProgress = await h.discord.waitFor(() => h.discord.messages().find((m) => !(m.flags & 64) && m.text.includes("✅ Done")), 5_000);
     expect(publicProgress).toBeDefined();
     expect(await quotaText(h)).toMatch(/Spent \$1\.51/);
   });
@@ -211,11 +211,11 @@ describe("confirm before spending", () => {
     const question = h.discord.messages().find((m) => m.interactionId === first.id)!;
     const cancel = (question.components[0] as any).components[1];
     await h.discord.clickButton({ messageId: question.id, customId: cancel.custom_id, user: h.discord.users.requester });
-    await h.discord.waitFor(() => h.discord.message(question.id)!.content.includes("Cancelled. Nothing was charged."), 5_000);
+    await h.discord.waitFor(() => h.discord.message(question.id)!.text.includes("Cancelled. Nothing was charged."), 5_000);
     const second = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
     await h.discord.waitFor(() => ephemeralText(h, second));
     const silent = h.discord.messages().find((m) => m.interactionId === second.id)!;
-    await h.discord.waitFor(() => h.discord.message(silent.id)!.content.includes("No answer in time, so nothing was made"), 10_000);
+    await h.discord.waitFor(() => h.discord.message(silent.id)!.text.includes("No answer in time, so nothing was made"), 10_000);
     expect(h.discord.message(silent.id)!.components).toEqual([]);
     expect(downloads(h)).toEqual([]);
     expect(h.fal.requests).toEqual([]);

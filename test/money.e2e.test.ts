@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { ephemeralText, quotaText, runVideo, startHarness, videoMessages, type Harness } from "./support/harness.js";
+import { ephemeralText, quotaText, runVideo, startHarness, videoMessages, type Harness, buttonOf } from "./support/harness.js";
 
 let h: Harness;
 afterEach(async () => h?.close());
@@ -16,9 +16,9 @@ describe("at most one fal submit per job, even when fal's answer is lost", () =>
       h = await startHarness();
       h.fal.loseAnswerNext(SUBMIT, lost.startsWith("a gateway") ? { status: 502, body: { detail: "Bad Gateway" } } : "reset");
       const interaction = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
-      const ended = await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === interaction.id && m.content.includes("❌")), 10_000);
-      expect(ended.content).toContain("was not sent again");
-      expect(ended.content).toContain("Nothing was charged");
+      const ended = await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === interaction.id && m.text.includes("❌")), 10_000);
+      expect(ended.text).toContain("was not sent again");
+      expect(ended.text).toContain("Nothing was charged");
       await sleep(2_500); // longer than @fal-ai/client's first retry would wait
       expect(h.fal.submissions).toHaveLength(1);
       expect(h.logs()).toMatch(/fal may have queued and billed this job/);
@@ -41,11 +41,11 @@ describe("the member is charged what was rendered", () => {
   it("an auto-length job whose video is shorter than the estimate is settled to the shorter length", async () => {
     h = await startHarness({ fal: { timeline: { queuePositions: [0], stepMs: 50, runMs: 100, outcome: { kind: "video", durationSec: 6 } } } });
     const interaction = await runVideo(h, { resolution: "720p", aspect_ratio: "16:9" }); // duration: auto
-    const progress = await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === interaction.id && m.content.includes("Estimated cost")), 10_000);
-    expect(progress.content).toContain("Estimated cost: up to $4.54"); // 15 s, the longest auto can be
+    const progress = await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === interaction.id && m.text.includes("Estimated cost")), 10_000);
+    expect(progress.text).toContain("Estimated cost: up to $4.54"); // 15 s, the longest auto can be
     await h.discord.waitFor(() => videoMessages(h).length === 1, 10_000);
-    expect(videoMessages(h)[0]!.content).toMatch(/6 s · 720p · 16:9 · cost \$1\.81/);
-    await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === interaction.id && m.content.includes("✅ Done")), 5_000);
+    expect(videoMessages(h)[0]!.text).toMatch(/6 s · 720p · 16:9 · cost \$1\.81/);
+    await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === interaction.id && m.text.includes("✅ Done")), 5_000);
     expect(await quotaText(h)).toMatch(/Spent \$1\.81 · held for running jobs \$0\.00/);
   });
 });
@@ -95,8 +95,8 @@ describe("what the member reads stays true", () => {
       expect(h.logs()).toMatch(/job interrupted by an unexpected error/);
       broken = false;
       await runner.resumeAll();
-      const ended = await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === interaction.id && m.content.includes("safety filter")), 10_000);
-      expect(ended.content).toContain("❌");
+      const ended = await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === interaction.id && m.text.includes("safety filter")), 10_000);
+      expect(ended.text).toContain("❌");
       expect(await quotaText(h)).toMatch(NOTHING_HELD);
       expect(h.fal.submissions).toHaveLength(1);
     } finally {
@@ -111,7 +111,7 @@ describe("what the member reads stays true", () => {
     await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9", prompt: "first" });
     await h.fal.waitFor(() => h.fal.submissions.length === 1);
     const second = await runVideo(h, { duration: 4, resolution: "480p", aspect_ratio: "1:1", prompt: "second" });
-    const waiting = await discord.waitFor(() => discord.messages().find((m) => m.interactionId === second.id && m.content.includes("Waiting for a free slot")), 10_000);
+    const waiting = await discord.waitFor(() => discord.messages().find((m) => m.interactionId === second.id && m.text.includes("Waiting for a free slot")), 10_000);
 
     // the "crash": once the refund is done, nothing this process writes reaches the store any more
     const { budget, store } = h.bot.services;
@@ -123,7 +123,7 @@ describe("what the member reads stays true", () => {
       store.removeFromSet = () => new Promise(() => undefined);
       return done;
     };
-    const cancel = (waiting.components[0] as any).components[0];
+    const cancel = buttonOf(waiting, "cancel");
     await discord.clickButton({ messageId: waiting.id, customId: cancel.custom_id, user: discord.users.requester });
     await h.discord.waitFor(() => /budget refunded/.test(h.logs()), 10_000);
     await h.restart();
@@ -146,10 +146,10 @@ describe("deadlines", () => {
     await sleep(500);
     const b = await runVideo(h, { duration: 5, prompt: "B waits" });
     // A times out while fal renders it; B's own deadline passes while it waits for A's slot
-    await discord.waitFor(() => discord.messages().find((m) => m.interactionId === a.id && m.content.includes("took longer than")), 10_000);
-    await discord.waitFor(() => discord.messages().find((m) => m.interactionId === b.id && m.content.includes("took longer than")), 10_000);
+    await discord.waitFor(() => discord.messages().find((m) => m.interactionId === a.id && m.text.includes("took longer than")), 10_000);
+    await discord.waitFor(() => discord.messages().find((m) => m.interactionId === b.id && m.text.includes("took longer than")), 10_000);
     const c = await runVideo(h, { duration: 5, prompt: "C after A" });
-    await discord.waitFor(() => discord.messages().find((m) => m.interactionId === c.id && m.content.includes("Waiting for a free slot")), 10_000);
+    await discord.waitFor(() => discord.messages().find((m) => m.interactionId === c.id && m.text.includes("Waiting for a free slot")), 10_000);
     await sleep(500);
     expect(fal.submissions.map((s) => s.input.prompt)).toEqual(["A renders forever"]);
     fal.release(fal.submissions[0]!.requestId); // fal finally finishes A
@@ -168,8 +168,8 @@ describe("deadlines", () => {
     h.discord.failNext({ method: "POST", path: /^\/channels\/\d+\/messages$/ }, { status: 502, body: { code: 0, message: "Bad Gateway" } }, 8);
     const interaction = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
     await h.discord.waitFor(() => videoMessages(h).length === 1, 20_000);
-    const done = await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === interaction.id && m.content.includes("✅ Done")), 10_000);
-    expect(done.content).not.toContain("took longer");
+    const done = await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === interaction.id && m.text.includes("✅ Done")), 10_000);
+    expect(done.text).not.toContain("took longer");
     expect(await quotaText(h)).toMatch(/Spent \$1\.51 · held for running jobs \$0\.00/);
   });
 });

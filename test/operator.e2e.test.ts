@@ -64,7 +64,7 @@ describe("caps above the admins' budgets", () => {
   it("with no SPEND_CAP_USD set, the default cap ($20 a period) holds", async () => {
     h = await startHarness({ env: { DEFAULT_QUOTA_USD: "100" }, fal: { timeline: { queuePositions: [0], stepMs: 50, runMs: 3_000 } } });
     const first = await runVideo(h, { duration: 15, resolution: "1080p", aspect_ratio: "16:9" }); // $10.21
-    await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === first.id && m.content.includes("Estimated cost")), 10_000);
+    await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === first.id && m.text.includes("Estimated cost")), 10_000);
     const second = await runVideo(h, { duration: 15, resolution: "1080p", aspect_ratio: "16:9", user: h.discord.users.stranger });
     expect(await h.discord.waitFor(() => ephemeralText(h, second))).toMatch(/The bot's overall budget for this period is used up \(\$9\.79 left, this video needs \$10\.21\)/);
     expect(h.fal.submissions).toHaveLength(1);
@@ -119,8 +119,8 @@ describe("what fal billed", () => {
     const { discord, fal } = h;
     fal.failNext({ method: "GET", target: /\/files\// }, { status: 404, body: { detail: "Not Found" } }, 5); // the video is gone from fal's storage
     const first = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
-    const failed = await discord.waitFor(() => discord.messages().find((m) => m.interactionId === first.id && m.content.includes("❌")), 15_000);
-    expect(failed.content).toContain("no longer at fal");
+    const failed = await discord.waitFor(() => discord.messages().find((m) => m.interactionId === first.id && m.text.includes("❌")), 15_000);
+    expect(failed.text).toContain("no longer at fal");
     expect(videoMessages(h)).toEqual([]);
     expect(await quotaText(h)).toMatch(/Spent \$0\.00 · held for running jobs \$0\.00 · jobs in progress 0/);
     const status = await operator(h, discord.owner, "status");

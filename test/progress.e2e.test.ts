@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { runVideo, startHarness, type Harness } from "./support/harness.js";
+import { runVideo, startHarness, type Harness, bodyText } from "./support/harness.js";
 
 let h: Harness;
 afterEach(async () => h?.close());
@@ -23,13 +23,13 @@ describe("progress message", () => {
     });
     const interaction = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
     const running = await h.discord.waitFor(
-      () => h.discord.requests.find((r) => r.method === "PATCH" && r.status === 200 && String((r.json as any)?.content ?? "").includes("Rendering since")),
+      () => h.discord.requests.find((r) => r.method === "PATCH" && r.status === 200 && bodyText(r.json).includes("Rendering since")),
       10_000,
     );
     const job = [...h.fal.jobs.values()][0]!;
     const inProgressAt = job.submittedAt + job.timeline.queuePositions.length * job.timeline.stepMs;
     // the queue did move before it ran (a minor change was pending)
-    expect(progressEdits(h, interaction.token, () => undefined).some((r) => /Queued at fal: position [123]/.test((r.json as any).content))).toBe(true);
+    expect(progressEdits(h, interaction.token, () => undefined).some((r) => /Queued at fal: position [123]/.test(bodyText(r.json)))).toBe(true);
     expect(running.at - inProgressAt).toBeLessThan(editMs + 700);
   });
 
@@ -44,7 +44,7 @@ describe("progress message", () => {
       fal: { timeline: { queuePositions: [9, 8, 7, 6, 5, 4, 3, 2, 1, 0], stepMs: 200, runMs: 3_000, logs } },
     });
     const interaction = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
-    const done = await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === interaction.id && m.content.includes("✅ Done")), 15_000);
+    const done = await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === interaction.id && m.text.includes("✅ Done")), 15_000);
     const edits = progressEdits(h, interaction.token, () => done.id);
     const job = [...h.fal.jobs.values()][0]!;
     const atFalMs = job.completedAt! - job.submittedAt;

@@ -26,7 +26,7 @@ describe("budgets end to end", () => {
     expect(await answer(h, quota(h, admin, "default", [{ name: "usd", type: 10, value: 2 }]))).toContain("$2.00");
 
     const first = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
-    await discord.waitFor(() => discord.messages().find((m) => m.interactionId === first.id && m.content.includes("✅ Done")), 10_000);
+    await discord.waitFor(() => discord.messages().find((m) => m.interactionId === first.id && m.text.includes("✅ Done")), 10_000);
     const afterFirst = await answer(h, quota(h, requester, "show"));
     expect(afterFirst).toContain("Spent $1.51");
     expect(afterFirst).toContain("$0.49 left");
@@ -44,7 +44,7 @@ describe("budgets end to end", () => {
     expect(await answer(h, quota(h, admin, "set", [{ name: "user", type: 6, value: requester.id }, { name: "usd", type: 10, value: 10 }]))).toContain("$10.00");
 
     const third = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
-    await discord.waitFor(() => discord.messages().find((m) => m.interactionId === third.id && m.content.includes("✅ Done")), 10_000);
+    await discord.waitFor(() => discord.messages().find((m) => m.interactionId === third.id && m.text.includes("✅ Done")), 10_000);
     expect(posted(h)).toHaveLength(2);
     expect(fal.submissions).toHaveLength(2);
     expect(h.logs()).toMatch(/"admin":"\d+".*"member budget set"/);
@@ -59,7 +59,7 @@ describe("budgets end to end", () => {
     const { discord, fal } = h;
     fal.nextTimeline({ outcome: { kind: "error", status: 422, detail: [{ loc: ["body", "prompt"], msg: "flagged", type: "content_policy_violation" }] } });
     const first = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
-    await discord.waitFor(() => discord.messages().find((m) => m.interactionId === first.id && m.content.includes("safety filter")), 10_000);
+    await discord.waitFor(() => discord.messages().find((m) => m.interactionId === first.id && m.text.includes("safety filter")), 10_000);
 
     await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
     await discord.waitFor(() => posted(h).length === 1, 10_000);
@@ -91,7 +91,7 @@ describe("budgets end to end", () => {
     expect(await redisAnswers(), `Redis must answer at ${REDIS_URL}`).toBe(true);
     h = await startHarness({ storeUrl: `${REDIS_URL}?namespace=test-${randomUUID()}`, env: { DEFAULT_QUOTA_USD: "2" } });
     const first = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
-    await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === first.id && m.content.includes("✅ Done")), 10_000);
+    await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === first.id && m.text.includes("✅ Done")), 10_000);
     const refused = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
     expect(await h.discord.waitFor(() => ephemeralText(h, refused))).toMatch(/would cost \$1\.51, but you have \$0\.49 left/);
     expect(h.fal.submissions).toHaveLength(1);

@@ -11,11 +11,11 @@ const ignoredX = (h: Harness) => (h.logs().match(/❌ from someone who is neithe
 async function resultAndQueuedJob(h: Harness) {
   const { discord, fal } = h;
   const first = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
-  await discord.waitFor(() => discord.messages().find((m) => m.interactionId === first.id && m.content.includes("✅ Done")), 10_000);
+  await discord.waitFor(() => discord.messages().find((m) => m.interactionId === first.id && m.text.includes("✅ Done")), 10_000);
   const result = discord.messages().find((m) => m.attachments.some((a) => a.filename.endsWith(".mp4")))!;
   fal.nextTimeline({ queuePositions: [5, 4, 3, 2, 1, 0], stepMs: 5_000 });
   const second = await runVideo(h, { duration: 4, resolution: "480p", aspect_ratio: "1:1" });
-  const queued = await discord.waitFor(() => discord.messages().find((m) => m.interactionId === second.id && m.content.includes("Queued at fal")), 10_000);
+  const queued = await discord.waitFor(() => discord.messages().find((m) => m.interactionId === second.id && m.text.includes("Queued at fal")), 10_000);
   return { result, queued };
 }
 
@@ -29,7 +29,7 @@ describe("❌ on the bot's messages", () => {
     await discord.waitFor(() => ignoredX(h) === 2, 5_000);
     await sleep(300);
     expect(fal.cancels).toEqual([]);
-    expect(discord.message(queued.id)!.content).toContain("Queued at fal");
+    expect(discord.message(queued.id)!.text).toContain("Queued at fal");
     expect(discord.message(result.id)!.deleted).toBeFalsy();
     // the bot has no Manage Messages here (the invite does not ask for it): the reactions stay
     expect(discord.reactions(result.id).some((r) => r.userId === discord.users.stranger.id)).toBe(true);
@@ -42,8 +42,8 @@ describe("❌ on the bot's messages", () => {
     const { result, queued } = await resultAndQueuedJob(h);
     await discord.react({ messageId: queued.id, emoji: "❌", user: discord.users.admin });
     await fal.waitFor(() => fal.cancels.length === 1, 10_000);
-    const cancelled = await discord.waitFor(() => discord.message(queued.id)?.content.includes("🛑") && discord.message(queued.id), 5_000);
-    expect(cancelled!.content).toContain(`Cancelled by <@${discord.users.admin.id}>`);
+    const cancelled = await discord.waitFor(() => discord.message(queued.id)?.text.includes("🛑") && discord.message(queued.id), 5_000);
+    expect(cancelled!.text).toContain(`Cancelled by <@${discord.users.admin.id}>`);
     await discord.react({ messageId: result.id, emoji: "❌", user: discord.users.admin });
     await discord.waitFor(() => discord.message(result.id)?.deleted, 5_000);
     expect(ignoredX(h)).toBe(0);

@@ -17,7 +17,7 @@ async function startWorld(...args: Parameters<typeof makeWorld>): Promise<World>
 
 async function expectDeliveredOnce(w: World): Promise<void> {
   await w.discord.waitFor(() => videoPosts(w).length >= 1, 20_000);
-  await w.discord.waitFor(() => w.discord.messages().find((m) => m.content.includes("✅ Done")), 10_000);
+  await w.discord.waitFor(() => w.discord.messages().find((m) => m.text.includes("✅ Done")), 10_000);
   expect(videoPosts(w)).toHaveLength(1);
   expect(w.fal.submissions).toHaveLength(1);
   expect(await budgetOf(w)).toMatch(/Spent \$1\.51 · held for running jobs \$0\.00/);
@@ -28,7 +28,7 @@ describe("jobs survive a killed bot", () => {
     const w = await startWorld({ queuePositions: [2, 1, 0], stepMs: 1500, runMs: 300 });
     const bot = await boot(w);
     await runVideo(asHarness(w), { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
-    await w.discord.waitFor(() => w.discord.messages().find((m) => m.content.includes("Queued at fal")), 10_000);
+    await w.discord.waitFor(() => w.discord.messages().find((m) => m.text.includes("Queued at fal")), 10_000);
     await bot.kill("SIGKILL");
     await boot(w);
     await expectDeliveredOnce(w);
@@ -38,7 +38,7 @@ describe("jobs survive a killed bot", () => {
     const w = await startWorld({ queuePositions: [0], stepMs: 100, runMs: 2500, logs: ["Loading", "Generating"] });
     const bot = await boot(w);
     await runVideo(asHarness(w), { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
-    await w.discord.waitFor(() => w.discord.messages().find((m) => m.content.includes("Rendering since")), 10_000);
+    await w.discord.waitFor(() => w.discord.messages().find((m) => m.text.includes("Rendering since")), 10_000);
     await bot.kill("SIGKILL");
     await boot(w);
     await expectDeliveredOnce(w);
@@ -95,8 +95,8 @@ describe("what a restart does, state by state (the README's table)", () => {
     await bot.kill("SIGKILL"); // the submit is on its way; fal queues it after the bot died
     await w.fal.waitFor(() => w.fal.submissions.length === 1, 5_000);
     const next = await boot(w);
-    const ended = await w.discord.waitFor(() => w.discord.messages().find((m) => m.interactionId === interaction.id && m.content.includes("was not sent again")), 15_000);
-    expect(ended.content).toContain("Nothing was charged");
+    const ended = await w.discord.waitFor(() => w.discord.messages().find((m) => m.interactionId === interaction.id && m.text.includes("was not sent again")), 15_000);
+    expect(ended.text).toContain("Nothing was charged");
     await new Promise((r) => setTimeout(r, 1_000));
     expect(w.fal.submissions).toHaveLength(1);
     expect(videoPosts(w)).toHaveLength(0);
@@ -113,7 +113,7 @@ describe("what a restart does, state by state (the README's table)", () => {
     await bot.kill("SIGKILL");
     await boot(w);
     await w.discord.waitFor(() => videoPosts(w).length === 1, 20_000);
-    await w.discord.waitFor(() => w.discord.messages().find((m) => m.content.includes("✅ Done")), 10_000);
+    await w.discord.waitFor(() => w.discord.messages().find((m) => m.text.includes("✅ Done")), 10_000);
     expect(downloads(w)).toHaveLength(2); // once by the first process, once after the restart
     expect(w.fal.submissions).toHaveLength(1);
     expect(w.fal.submissions[0]!.input.image_url).toBe(w.fal.uploads.at(-1)!.fileUrl);
@@ -126,7 +126,7 @@ describe("what a restart does, state by state (the README's table)", () => {
     await runVideo(asHarness(w), { duration: 5, resolution: "720p", aspect_ratio: "16:9", prompt: "first" });
     await w.fal.waitFor(() => w.fal.submissions.length === 1, 10_000);
     const second = await runVideo(asHarness(w), { duration: 5, resolution: "720p", aspect_ratio: "16:9", prompt: "second" });
-    await w.discord.waitFor(() => w.discord.messages().find((m) => m.interactionId === second.id && m.content.includes("Waiting for a free slot")), 10_000);
+    await w.discord.waitFor(() => w.discord.messages().find((m) => m.interactionId === second.id && m.text.includes("Waiting for a free slot")), 10_000);
     expect(w.fal.uploads).toHaveLength(2);
     await bot.kill("SIGKILL");
     await boot(w);
@@ -164,6 +164,6 @@ describe("SIGTERM", () => {
     for (const text of answered) expect(text).toMatch(/The bot is restarting/);
     expect(w.fal.submissions).toHaveLength(1);
     expect(w.fal.uploads).toHaveLength(1);
-    expect(w.discord.messages().filter((m) => /late \d+/.test(m.content))).toEqual([]);
+    expect(w.discord.messages().filter((m) => /late \d+/.test(m.text))).toEqual([]);
   });
 });

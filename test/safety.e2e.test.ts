@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { deliveredVideo, doneMessage, ephemeralText, PICTURE, PNG, runVideo, startHarness, videoMessages, type Harness } from "./support/harness.js";
+import { deliveredVideo, doneMessage, ephemeralText, PICTURE, PNG, runVideo, startHarness, videoMessages, type Harness, buttonOf } from "./support/harness.js";
 
 let h: Harness;
 afterEach(async () => h?.close());
@@ -18,16 +18,16 @@ describe("mention safety", () => {
     // regenerate by reaction and by button (the second is refused by the budget, in a channel reply)
     await discord.react({ messageId: result.id, emoji: "🔁", user: requester });
     await discord.waitFor(() => videoMessages(h).length === 2, 15_000);
-    const regenerate = (discord.message(result.id)!.components[0] as any).components[0];
+    const regenerate = buttonOf(discord.message(result.id)!, "regen");
     const refused = await discord.clickButton({ messageId: result.id, customId: regenerate.custom_id, user: requester });
     await discord.waitFor(() => ephemeralText(h, refused), 10_000);
     await discord.unreact({ messageId: result.id, emoji: "🔁", user: requester });
     await discord.react({ messageId: result.id, emoji: "🔁", user: requester });
-    await discord.waitFor(() => discord.messages().find((m) => m.message_reference?.message_id === result.id && m.content.includes("would cost")), 10_000);
+    await discord.waitFor(() => discord.messages().find((m) => m.message_reference?.message_id === result.id && m.text.includes("would cost")), 10_000);
     // a failure at fal
     fal.nextTimeline({ outcome: { kind: "error", status: 422, detail: [{ loc: ["body", "prompt"], msg: "flagged", type: "content_policy_violation" }] } });
     const failed = await runVideo(h, { prompt, duration: 4, resolution: "480p", user: stranger });
-    await discord.waitFor(() => discord.messages().find((m) => m.interactionId === failed.id && m.content.includes("safety filter")), 10_000);
+    await discord.waitFor(() => discord.messages().find((m) => m.interactionId === failed.id && m.text.includes("safety filter")), 10_000);
 
     const pings = discord.pings();
     expect(pings.length).toBeGreaterThan(8);
@@ -48,8 +48,8 @@ describe("buttons belong to their message", () => {
     const { result, regenerate } = await deliveredVideo(h);
     fal.nextTimeline({ queuePositions: [5, 4, 3, 2, 1, 0], stepMs: 5_000 });
     const second = await runVideo(h, { duration: 4, resolution: "480p", aspect_ratio: "1:1" });
-    const queued = await discord.waitFor(() => discord.messages().find((m) => m.interactionId === second.id && m.content.includes("Queued at fal")), 10_000);
-    const cancel = (queued.components[0] as any).components[0];
+    const queued = await discord.waitFor(() => discord.messages().find((m) => m.interactionId === second.id && m.text.includes("Queued at fal")), 10_000);
+    const cancel = buttonOf(queued, "cancel");
 
     // the second job's Cancel, clicked on the first job's result; the first job's Regenerate on the second's progress
     const a = await discord.clickButton({ messageId: result.id, customId: cancel.custom_id, user: discord.users.requester, unchecked: true });
@@ -59,7 +59,7 @@ describe("buttons belong to their message", () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(fal.cancels).toEqual([]);
     expect(fal.submissions).toHaveLength(2);
-    expect(discord.message(queued.id)!.content).toContain("Queued at fal");
+    expect(discord.message(queued.id)!.text).toContain("Queued at fal");
   });
 });
 
@@ -80,6 +80,6 @@ describe("upload limit", () => {
     await doneMessage(h, interaction.id);
     const post = videoMessages(h)[0]!;
     expect(post.attachments[0]!.size).toBe(15 * 1024 * 1024);
-    expect(post.content).not.toContain("here is a link");
+    expect(post.text).not.toContain("here is a link");
   });
 });

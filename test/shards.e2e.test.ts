@@ -102,14 +102,14 @@ describe("two processes, a shard each, one Redis", () => {
     const users = members(c.discord, 12);
     const sent = await Promise.all(users.map((user, i) => video(c, i % 2, user, `take ${i}`)));
     const answers = await Promise.all(
-      sent.map((i) => c.discord.waitFor(() => ephemeralText(asHarness(c), i) ?? (c.discord.messages().some((m) => m.interactionId === i.id && m.content.includes("Estimated cost")) && "started"), 15_000)),
+      sent.map((i) => c.discord.waitFor(() => ephemeralText(asHarness(c), i) ?? (c.discord.messages().some((m) => m.interactionId === i.id && m.text.includes("Estimated cost")) && "started"), 15_000)),
     );
     expect(answers.filter((x) => x === "started")).toHaveLength(6);
     expect(answers.filter((x) => /overall budget for this period is used up/.test(x))).toHaveLength(6);
     await c.discord.waitFor(() => videoPosts(c).length === 6, 30_000);
     await new Promise((r) => setTimeout(r, 500));
     expect(videoPosts(c)).toHaveLength(6);
-    expect(new Set(videoPosts(c).map((m) => m.content.match(/take \d+/)?.[0])).size).toBe(6);
+    expect(new Set(videoPosts(c).map((m) => m.text.match(/take \d+/)?.[0])).size).toBe(6);
     expect(c.fal.submissions).toHaveLength(6);
     expect(mostAtFalAtOnce(c.fal)).toBe(2);
     // both processes did work
@@ -121,7 +121,7 @@ describe("two processes, a shard each, one Redis", () => {
     const a = await bootShard(c, 0);
     const b = await bootShard(c, 1);
     const i = await video(c, 0, c.discord.users.requester);
-    await c.discord.waitFor(() => c.discord.messages().find((m) => m.interactionId === i.id && m.content.includes("Rendering since")), 10_000);
+    await c.discord.waitFor(() => c.discord.messages().find((m) => m.interactionId === i.id && m.text.includes("Rendering since")), 10_000);
     await a.kill("SIGKILL");
     await c.discord.waitFor(() => videoPosts(c).length === 1, 20_000);
     await new Promise((r) => setTimeout(r, 1_000));
@@ -141,7 +141,7 @@ describe("two processes, a shard each, one Redis", () => {
     await c.discord.waitFor(() => videoPosts(c).length === 1, 15_000);
     expect(c.fal.webhooks.filter((w) => w.status === 200)).toHaveLength(1);
     expect(b.output()).toMatch(/"msg":"fal webhook received"/);
-    await c.discord.waitFor(() => c.discord.messages().find((m) => m.interactionId === i.id && m.content.includes("✅ Done")), 5_000);
+    await c.discord.waitFor(() => c.discord.messages().find((m) => m.interactionId === i.id && m.text.includes("✅ Done")), 5_000);
   });
 });
 
@@ -153,7 +153,7 @@ describe("start:sharded", () => {
     await manager.waitForLog(/"msg":"bot ready"[\s\S]*"msg":"bot ready"/, 40_000);
     expect(c.discord.identifiedShards().map(String).sort()).toEqual(["0,2", "1,2"]);
     const i = await video(c, 1, c.discord.users.requester);
-    await c.discord.waitFor(() => c.discord.messages().find((m) => m.interactionId === i.id && m.content.includes("✅ Done")), 15_000);
+    await c.discord.waitFor(() => c.discord.messages().find((m) => m.interactionId === i.id && m.text.includes("✅ Done")), 15_000);
   }, 60_000);
 
   it("a process that runs only some shards on an embedded store refuses to start, saying why in one line", async () => {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { readMp4Info } from "../src/seedance/mp4.js";
-import { answersTo, ephemeralText, FAL_KEY, PICTURE, PNG, runVideo, startHarness, type Harness } from "./support/harness.js";
+import { answersTo, ephemeralText, FAL_KEY, PICTURE, PNG, runVideo, startHarness, type Harness, bodyText } from "./support/harness.js";
 
 let h: Harness;
 afterEach(async () => h?.close());
@@ -36,7 +36,7 @@ describe("/video end to end", () => {
     expect(callback.at - interaction.dispatchedAt).toBeLessThan(1000);
 
     const result = await discord.waitFor(() => channelPosts(h)[0], 15_000);
-    const edits = discord.requests.filter((r) => r.method === "PATCH").map((r) => String((r.json as { content?: string }).content ?? ""));
+    const edits = discord.requests.filter((r) => r.method === "PATCH").map((r) => bodyText(r.json));
     expect(edits.some((c) => c.includes("Estimated cost: $1.51"))).toBe(true);
     expect(edits.some((c) => /Queued at fal: position \d/.test(c))).toBe(true);
 
@@ -48,10 +48,11 @@ describe("/video end to end", () => {
     expect(readMp4Info(result.files![0]!.bytes)).toMatchObject({ width: 1280, height: 720 });
 
     // the requester is mentioned, nobody else can be
-    const body = result.json as { content: string; allowed_mentions: { parse: string[]; users: string[] } };
-    expect(body.content).toContain(`<@${discord.users.requester.id}>`);
-    expect(body.content).toContain("the cat surfs a wave");
-    expect(body.content).toMatch(/seed \d+ · 5 s · 720p · 16:9 · cost \$1\.51/);
+    const body = result.json as { allowed_mentions: { parse: string[]; users: string[] } };
+    const text = bodyText(result.json);
+    expect(text).toContain(`<@${discord.users.requester.id}>`);
+    expect(text).toContain("the cat surfs a wave");
+    expect(text).toMatch(/seed \d+ · 5 s · 720p · 16:9 · cost \$1\.51/);
     expect(body.allowed_mentions).toEqual({ parse: [], users: [discord.users.requester.id] });
 
     // fal saw the Seedance 2.0 input, with the picture in fal storage
@@ -63,8 +64,8 @@ describe("/video end to end", () => {
     // 🔁 on the result, and the progress message points at it
     const resultId = (result.response as { id: string }).id;
     await discord.waitFor(() => discord.reactions(resultId).some((r) => r.emoji === "🔁"));
-    const progress = await discord.waitFor(() => discord.messages().find((m) => m.interactionId === interaction.id && m.content.includes(resultId)));
-    expect(progress.content).toContain("✅ Done");
+    const progress = await discord.waitFor(() => discord.messages().find((m) => m.interactionId === interaction.id && m.text.includes(resultId)));
+    expect(progress.text).toContain("✅ Done");
 
     expect(discord.rejections).toEqual([]);
     expect(h.logs()).not.toContain(discord.token);
@@ -107,14 +108,14 @@ describe("/video end to end", () => {
     });
     const interaction = await runVideo(h, { prompt: "hey @everyone look", duration: 4 });
     const progress = await h.discord.waitFor(
-      () => h.discord.messages().find((m) => m.interactionId === interaction.id && m.content.includes("❌")),
+      () => h.discord.messages().find((m) => m.interactionId === interaction.id && m.text.includes("❌")),
       10_000,
     );
-    expect(progress.content).toContain("safety filter");
-    expect(progress.content).not.toMatch(/Error|stack|422/);
+    expect(progress.text).toContain("safety filter");
+    expect(progress.text).not.toMatch(/Error|stack|422/);
     expect(channelPosts(h)).toHaveLength(0);
     // a prompt cannot ping: every message the bot sent disables mass mentions
-    for (const r of h.discord.requests.filter((r) => (r.json as any)?.content?.includes?.("@everyone"))) {
+    for (const r of h.discord.requests.filter((r) => bodyText(r.json).includes("@everyone"))) {
       const body = r.json as any;
       expect((body.allowed_mentions ?? body.data?.allowed_mentions)?.parse ?? []).not.toContain("everyone");
       expect(body.allowed_mentions ?? body.data?.allowed_mentions).toBeDefined();

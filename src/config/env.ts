@@ -7,6 +7,8 @@ import { z } from "zod";
 const DEFAULT_CDN = "https://cdn.discordapp.com";
 // Discord serves attachment bytes from both; the option overrides the first (tests, proxies).
 const MEDIA_PROXY = "https://media.discordapp.net";
+// Discord's proxies for linked (unfurled) pictures: Animate reads a linked picture through them, never from its site.
+const EXTERNAL_PROXIES = ["https://images-ext-1.discordapp.net", "https://images-ext-2.discordapp.net"];
 
 const httpUrl = z
   .string()
@@ -191,7 +193,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     discordToken: e.DISCORD_TOKEN,
     falKey: e.FAL_KEY,
     discordApiUrl: e.DISCORD_API_URL.replace(/\/+$/, ""),
-    attachmentOrigins: cdnOrigin === DEFAULT_CDN ? [DEFAULT_CDN, MEDIA_PROXY] : [cdnOrigin],
+    attachmentOrigins: cdnOrigin === DEFAULT_CDN ? [DEFAULT_CDN, MEDIA_PROXY, ...EXTERNAL_PROXIES] : [cdnOrigin],
     falProxyUrl: e.FAL_PROXY_URL,
     falModel: e.FAL_MODEL,
     storeUrl: e.STORE_URL,

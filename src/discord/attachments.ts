@@ -30,7 +30,9 @@ const label = (what: Which, a: Pick<Attachment, "name">) =>
   msg("attachment.label", { what: msg(`attachment.what.${what}`), name: escapeMarkdown(a.name.slice(0, 80), { maskedLink: true, heading: true, bulletedList: true, numberedList: true }) });
 const refusal = (key: string, what: Which, a: Pick<Attachment, "name">, vars: Record<string, string | number> = {}) => new AttachmentRefusal(msg(`attachment.${key}`, { label: label(what, a), ...vars }));
 
-type Checked = Pick<Attachment, "url" | "name" | "size" | "contentType"> & { width?: number | null; height?: number | null };
+/** A picture to animate: an attachment (a command's option, a message's file) or an image embed. */
+export type PictureSource = Pick<Attachment, "url" | "name" | "size" | "contentType"> & { width?: number | null; height?: number | null };
+type Checked = PictureSource;
 
 /**
  * Checks that need no I/O: where it lives, what it claims to be, how big it says it is, and

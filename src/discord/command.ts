@@ -1,8 +1,11 @@
 import {
   ApplicationCommandOptionType,
+  ApplicationCommandType,
   type Attachment,
   type ChatInputCommandInteraction,
+  type MessageContextMenuCommandInteraction,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
+  type RESTPostAPIContextMenuApplicationCommandsJSONBody,
   type User,
 } from "discord.js";
 import type { Services } from "../services.js";
@@ -56,6 +59,25 @@ export interface Command<D extends CommandDefinition = CommandDefinition> {
 
 export function defineCommand<const D extends CommandDefinition>(command: Command<D>): Command<D> {
   return command;
+}
+
+/** A message context-menu command ("Apps → Animate" on a message): no options, the message is the input. */
+export type MessageCommandDefinition = RESTPostAPIContextMenuApplicationCommandsJSONBody & { type: ApplicationCommandType.Message };
+
+export interface MessageCommand {
+  definition: MessageCommandDefinition;
+  handle(interaction: MessageContextMenuCommandInteraction, services: Services): Promise<void>;
+}
+
+export function defineMessageCommand(command: MessageCommand): MessageCommand {
+  return command;
+}
+
+/** Any module of commands/: a slash command or a message command. */
+export type AnyCommand = Command | MessageCommand;
+
+export function isMessageCommand(command: AnyCommand): command is MessageCommand {
+  return command.definition.type === ApplicationCommandType.Message;
 }
 
 function readOption(interaction: ChatInputCommandInteraction, o: OptionDefinition): unknown {

@@ -15,10 +15,14 @@ export interface ProgressTarget {
   webhook: InteractionWebhook | null;
 }
 
+/** IS_COMPONENTS_V2: the message is its components (no content or embeds); it cannot be unset. */
+export const COMPONENTS_V2 = 1 << 15;
+
+/** A job's card: Components V2, so every text sits in a Text Display. */
 export interface MessageBody {
-  content: string;
+  flags: typeof COMPONENTS_V2;
+  components: unknown[];
   allowed_mentions: { parse: []; users?: string[] };
-  components?: unknown[];
 }
 
 export interface UploadFile {

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { Routes, type REST } from "discord.js";
 import type { Store } from "../store/index.js";
 import type { Leases } from "../store/leases.js";
-import type { CommandDefinition } from "./command.js";
+import type { AnyCommand } from "./command.js";
 
 /**
  * Registers the commands with one bulk overwrite, only when the definitions differ from the
@@ -16,7 +16,7 @@ export async function registerCommands(
   leases: Leases,
   applicationId: string,
   guildId: string | undefined,
-  definitions: CommandDefinition[],
+  definitions: Array<AnyCommand["definition"]>,
 ): Promise<"registered" | "unchanged"> {
   const scope = guildId ? `guild:${guildId}` : "global";
   const key = `commands:${applicationId}:${scope}`;

@@ -12,6 +12,11 @@ export async function refuse(interaction: RepliableInteraction, text: Message | 
     await interaction.reply(body);
     return;
   }
+  // An ephemeral "thinking" (Animate) becomes the answer itself.
+  if (interaction.deferred && !interaction.replied && interaction.ephemeral === true) {
+    await interaction.editReply({ content: body.content, allowedMentions: body.allowedMentions });
+    return;
+  }
   // Only a command's own "thinking" message goes: after a button's deferUpdate, the "reply"
   // is the message the button sits on (a result), which must stay.
   if (interaction.isChatInputCommand() && interaction.deferred && !interaction.ephemeral) {

@@ -1,7 +1,7 @@
-import { Events, type ButtonInteraction, type Client } from "discord.js";
+import { Events, type ButtonInteraction, type Client, type ModalSubmitInteraction } from "discord.js";
 import { msg } from "../i18n/index.js";
 import type { Services } from "../services.js";
-import { readArgs, type Command } from "./command.js";
+import { isMessageCommand, readArgs, type AnyCommand } from "./command.js";
 import { refuse } from "./replies.js";
 import { onButton, onReaction } from "../jobs/actions.js";
 
@@ -10,13 +10,21 @@ const OPERATOR_COMMAND = "operator";
 
 /** Buttons by the first part of their custom id; the jobs' own (regen, cancel) otherwise. */
 export type ButtonHandler = (interaction: ButtonInteraction, services: Services) => Promise<void>;
+/** Modals by the first part of their custom id (animate, remix). */
+export type ModalHandler = (interaction: ModalSubmitInteraction, services: Services) => Promise<void>;
 
 /**
  * Hands each slash command to its module and each button to its handler; a failure still gets
  * an answer (in the caller's language), never silence. Returns a switch that makes the bot
  * answer "restarting" while it shuts down.
  */
-export function routeCommands(client: Client, commands: Map<string, Command>, services: Services, buttons: Record<string, ButtonHandler> = {}): () => void {
+export function routeCommands(
+  client: Client,
+  commands: Map<string, AnyCommand>,
+  services: Services,
+  buttons: Record<string, ButtonHandler> = {},
+  modals: Record<string, ModalHandler> = {},
+): () => void {
   let draining = false;
   client.on(Events.InteractionCreate, async (interaction) => {
     if (draining) {
@@ -36,11 +44,25 @@ export function routeCommands(client: Client, commands: Map<string, Command>, se
         await refuse(interaction, msg("common.oops")).catch(() => undefined);
       });
     }
-    if (!interaction.isChatInputCommand()) return;
+    if (interaction.isModalSubmit()) {
+      const handler = modals[interaction.customId.split(":")[0]!];
+      if (!handler) return refuse(interaction, msg("common.unknownCommand")).catch(() => undefined);
+      return handler(interaction, services).catch(async (err) => {
+        services.log.error({ err, modal: interaction.customId.split(":")[0] }, "modal failed");
+        await refuse(interaction, msg("common.oops")).catch(() => undefined);
+      });
+    }
+    if (!interaction.isChatInputCommand() && !interaction.isMessageContextMenuCommand()) return;
     const command = commands.get(interaction.commandName);
     try {
       if (!command) return await refuse(interaction, msg("common.unknownCommand"));
-      await command.handle(interaction, readArgs(interaction, command.definition), services);
+      if (interaction.isMessageContextMenuCommand()) {
+        if (!isMessageCommand(command)) return await refuse(interaction, msg("common.unknownCommand"));
+        await command.handle(interaction, services);
+      } else {
+        if (isMessageCommand(command)) return await refuse(interaction, msg("common.unknownCommand"));
+        await command.handle(interaction, readArgs(interaction, command.definition), services);
+      }
     } catch (err) {
       services.log.error({ err, command: interaction.commandName }, "command failed");
       await refuse(interaction, msg("common.oops")).catch(() => undefined);

@@ -1,14 +1,15 @@
 import { randomInt } from "node:crypto";
-import { MessageFlags, PermissionFlagsBits, Routes, type ButtonInteraction, type Client } from "discord.js";
+import { MessageFlags, PermissionFlagsBits, Routes, type ButtonInteraction, type Client, type ModalSubmitInteraction } from "discord.js";
 import { botPermissionsIn, missingPermissions, REPLY_DELIVERY } from "../discord/permissions.js";
-import { DEFAULT_LOCALE, list, msg, render, type Message } from "../i18n/index.js";
+import { DEFAULT_LOCALE, list, msg, render, t, type Message } from "../i18n/index.js";
 import { refuse } from "../discord/replies.js";
-import { MAX_SEED } from "../seedance/input.js";
-import { RESOLUTIONS } from "../seedance/pricing.js";
+import { MAX_SEED, type VideoParams } from "../seedance/input.js";
+import { askRefusal, durationFor, takeRefusal } from "./checks.js";
 import type { Services } from "../services.js";
 import { DELETE_EMOJI, isCancellable, parseControlId, REGENERATE_EMOJI } from "./controls.js";
 import type { Job } from "./job.js";
 import { launchJob, newJob, type Presenter } from "./launch.js";
+import { readVideoModal, videoModal, type ModalChoices } from "./video-modal.js";
 
 /** A reaction as the gateway reports it; the message may be in no cache (after a restart). */
 export interface ReactionEvent {
@@ -37,23 +38,26 @@ function replyPresenter(s: Services, job: Job, refuseTo: (text: Message) => Prom
   };
 }
 
-/** Why this server would not make `source` again now (its channels or limits changed); null when it would. */
-async function settingsRefusal(s: Services, source: Job): Promise<Message | null> {
+/** What a Remix form asks for, checked as `/video` checks it; the new options, or why not. */
+async function remixParams(s: Services, source: Job, c: ModalChoices, locale: string): Promise<VideoParams | Message> {
   const settings = await s.settings.get(source.guildId);
-  const locale = source.locale ?? DEFAULT_LOCALE;
-  if (settings.channels.length && !settings.channels.includes(source.channelId)) {
-    return msg("video.channelNotAllowed", { channels: list(locale, settings.channels.map((id) => `<#${id}>`)) });
-  }
-  if (settings.maxResolution && RESOLUTIONS.indexOf(source.params.resolution) > RESOLUTIONS.indexOf(settings.maxResolution)) {
-    return msg("video.overMaxResolution", { max: settings.maxResolution, asked: source.params.resolution });
-  }
-  const seconds = Number(source.params.duration);
-  if (settings.maxDuration && Number.isFinite(seconds) && seconds > settings.maxDuration) return msg("video.overMaxDuration", { max: settings.maxDuration, asked: seconds });
-  return null;
+  const refusal = askRefusal({ channelId: source.channelId, prompt: c.prompt, resolution: c.resolution, duration: c.duration }, settings, s.tier, s.seedance.model, locale);
+  if (refusal) return refusal;
+  return { ...source.params, prompt: c.prompt.trim(), duration: durationFor(c.duration, settings), resolution: c.resolution, aspectRatio: c.aspectRatio, audio: c.audio };
 }
 
-/** Another take of a delivered job: same picture (from fal storage), same options, a new seed. */
-async function regenerate(s: Services, source: Job, presenter: Presenter): Promise<void> {
+/** The kinds of new take a result offers: the same (🔁), a loop, or a remix with the member's new options. */
+type Take = { kind: "regen" } | { kind: "loop" } | { kind: "remix"; params: VideoParams };
+
+function paramsOf(source: Job, take: Take): VideoParams {
+  const base = take.kind === "remix" ? take.params : source.params;
+  // a loop ends where it starts: the start picture is the end frame too
+  const frames = take.kind === "loop" ? { endImageUrl: source.params.imageUrl } : {};
+  return { ...base, ...frames, seed: randomInt(0, MAX_SEED) };
+}
+
+/** Another take of a delivered job from its picture in fal storage, with a new seed. */
+async function regenerate(s: Services, source: Job, presenter: Presenter, take: Take = { kind: "regen" }): Promise<void> {
   // never render what cannot be delivered: the bot must still be able to post there (now)
   const have = botPermissionsIn(s.client, source.channelId);
   const missing = have ? missingPermissions(have, REPLY_DELIVERY) : [];
@@ -63,20 +67,22 @@ async function regenerate(s: Services, source: Job, presenter: Presenter): Promi
     if (!presenter.refusesPrivately && (missing.includes("View Channel") || missing.includes("Send Messages"))) return;
     return presenter.refuse(msg("video.cannotPostAnyMore", { permissions: list(source.locale ?? DEFAULT_LOCALE, missing) }));
   }
-  const refusal = await settingsRefusal(s, source);
+  const params = paramsOf(source, take);
+  // the server's channels or limits may have changed since
+  const refusal = takeRefusal(await s.settings.get(source.guildId), source.channelId, params, source.locale ?? DEFAULT_LOCALE);
   if (refusal) return presenter.refuse(refusal);
   const job = newJob(s, {
     guildId: source.guildId,
     channelId: source.channelId,
     userId: source.userId,
-    params: { ...source.params, seed: randomInt(0, MAX_SEED) },
+    params,
     uploadLimitBytes: source.uploadLimitBytes,
     state: "image_stored",
     sourceUrls: null,
     parentJobId: source.id,
     locale: source.locale ?? DEFAULT_LOCALE,
   });
-  s.log.info({ job: job.id, parent: source.id }, "regenerating");
+  s.log.info({ job: job.id, parent: source.id, take: take.kind }, "regenerating");
   await launchJob(s, job, presenter);
 }
 
@@ -128,7 +134,7 @@ export async function onButton(s: Services, interaction: ButtonInteraction): Pro
   const job = control ? await s.repo.get(control.jobId) : undefined;
   if (!control || !job) return refuse(interaction, msg("buttons.unknownJob"));
   // A button acts only on the job of the message it sits on, in that message's server.
-  const home = control.action === "regen" ? job.resultMessageId : job.progressMessageId;
+  const home = control.action === "cancel" ? job.progressMessageId : job.resultMessageId;
   if (interaction.message.id !== home || (interaction.guildId ?? null) !== (job.guildId ?? null)) {
     s.log.warn({ job: job.id, message: interaction.message.id, by: interaction.user.id }, "button refused: it does not belong to this message");
     return refuse(interaction, msg("buttons.notThisMessage"));
@@ -136,11 +142,13 @@ export async function onButton(s: Services, interaction: ButtonInteraction): Pro
   const isRequester = interaction.user.id === job.userId;
   const ephemeral = (text: Message) => interaction.followUp({ content: render(interaction.locale, text), flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
 
-  if (control.action === "regen") {
+  if (control.action !== "cancel") {
     if (!isRequester) return refuse(interaction, msg("buttons.onlyRequesterRegenerates", { userId: job.userId }));
     if (!job.resultMessageId) return refuse(interaction, msg("buttons.notFinished"));
+    // a modal must be the first answer (within 3 s): nothing is awaited before it
+    if (control.action === "remix") return interaction.showModal(remixModal(s, job, interaction.locale));
     await interaction.deferUpdate();
-    return regenerate(s, job, replyPresenter(s, job, async (text) => void (await ephemeral(text)), true));
+    return regenerate(s, job, replyPresenter(s, job, async (text) => void (await ephemeral(text)), true), { kind: control.action });
   }
   if (!isRequester && !interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild)) {
     return refuse(interaction, msg("buttons.onlyRequesterCancels"));
@@ -149,4 +157,32 @@ export async function onButton(s: Services, interaction: ButtonInteraction): Pro
   const outcome = await s.runner.cancel(job.id, interaction.user.id);
   if (outcome === "too_late") await ephemeral(msg("buttons.tooLate"));
   else if (outcome !== "cancelled") await ephemeral(msg("buttons.alreadyFinished"));
+}
+
+export const REMIX_PREFIX = "remix";
+
+function remixModal(s: Services, job: Job, locale: string) {
+  const p = job.params;
+  return videoModal(`${REMIX_PREFIX}:${job.id}`, t(locale, "remix.title"), locale, s.tier.resolutions, {
+    prompt: p.prompt,
+    duration: p.duration === "auto" ? undefined : Number(p.duration),
+    resolution: p.resolution,
+    aspectRatio: p.aspectRatio,
+    audio: p.audio,
+  });
+}
+
+/** A Remix form sent: a new job on the same picture with the member's prompt and options. */
+export async function onRemix(s: Services, interaction: ModalSubmitInteraction): Promise<void> {
+  const job = await s.repo.get(interaction.customId.split(":")[1] ?? "");
+  if (!job) return refuse(interaction, msg("buttons.unknownJob"));
+  if (interaction.user.id !== job.userId) return refuse(interaction, msg("buttons.onlyRequesterRegenerates", { userId: job.userId }));
+  if (!job.resultMessageId || interaction.message?.id !== job.resultMessageId || (interaction.guildId ?? null) !== (job.guildId ?? null)) {
+    return refuse(interaction, msg("buttons.notThisMessage"));
+  }
+  const params = await remixParams(s, job, readVideoModal(interaction), interaction.locale);
+  if (!("prompt" in params)) return refuse(interaction, params);
+  await interaction.deferUpdate();
+  const ephemeral = async (text: Message) => void (await interaction.followUp({ content: render(interaction.locale, text), flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } }));
+  return regenerate(s, job, replyPresenter(s, job, ephemeral, true), { kind: "remix", params });
 }

@@ -1,16 +1,16 @@
 import { randomUUID } from "node:crypto";
-import { MessageFlags, type ButtonInteraction, type ChatInputCommandInteraction } from "discord.js";
+import { MessageFlags, type ButtonInteraction } from "discord.js";
 import type { MessageBody } from "../discord/messages.js";
 import { refuse } from "../discord/replies.js";
 import { t, usd } from "../i18n/index.js";
 import type { Services } from "../services.js";
-import { launchOrder, TOKEN_LIFETIME_MS, type Reply, type VideoOrder } from "./intake.js";
+import { launchOrder, messageReply, TOKEN_LIFETIME_MS, type Reply, type VideoInteraction, type VideoOrder } from "./intake.js";
 
 const PREFIX = "confirm";
 
 interface Pending {
   order: VideoOrder;
-  asked: ChatInputCommandInteraction;
+  asked: VideoInteraction;
   timer: NodeJS.Timeout;
 }
 
@@ -28,7 +28,7 @@ export class Confirmations {
     private readonly waitMs: number,
   ) {}
 
-  async ask(interaction: ChatInputCommandInteraction, order: VideoOrder, costMicros: number): Promise<void> {
+  async ask(interaction: VideoInteraction, order: VideoOrder, costMicros: number): Promise<void> {
     const id = randomUUID();
     const locale = interaction.locale;
     const timer = setTimeout(() => void this.expire(id), this.waitMs);
@@ -64,7 +64,9 @@ export class Confirmations {
     this.pending.delete(id!);
     clearTimeout(pending.timer);
     if (choice !== "go") return void (await interaction.update({ content: t(interaction.locale, "confirm.cancelled"), components: [] }));
-    await launchOrder(pending.order, buttonReply(interaction), this.s());
+    const { order } = pending;
+    const reply = order.replyTo ? generateReply(interaction, messageReply(interaction, this.s(), order.channelId, order.replyTo)) : buttonReply(interaction);
+    await launchOrder(order, reply, this.s());
   }
 
   private async expire(id: string): Promise<void> {
@@ -94,11 +96,19 @@ function buttonReply(interaction: ButtonInteraction): Reply {
       refuse: (text) => refuse(interaction, text),
       refusesPrivately: true,
       show: async (body: MessageBody) => {
-        const message = await interaction.followUp({ content: body.content, allowedMentions: body.allowed_mentions, components: body.components as never });
+        const message = await interaction.followUp({ flags: body.flags, components: body.components as never, allowedMentions: body.allowed_mentions });
         webhook.messageId = message.id;
         return message.id;
       },
       webhook,
     },
+  };
+}
+
+/** After Generate on an Animate question: the question becomes "Starting…", the progress replies to the source. */
+function generateReply(interaction: ButtonInteraction, reply: Reply): Reply {
+  return {
+    ...reply,
+    ack: async () => void (await interaction.update({ content: t(interaction.locale, "confirm.starting"), components: [] })),
   };
 }

@@ -1,8 +1,8 @@
 import { DEFAULT_LOCALE, t } from "../i18n/index.js";
 import type { JobState } from "./job.js";
 
-/** Buttons carry the job id only; everything else is looked up in the store. */
-export type ControlAction = "regen" | "cancel";
+/** Buttons carry the job id only; everything else is looked up in the store (so they outlive a restart). */
+export type ControlAction = "regen" | "loop" | "remix" | "cancel";
 
 export const REGENERATE_EMOJI = "🔁";
 export const DELETE_EMOJI = "❌";
@@ -12,7 +12,7 @@ export function controlId(action: ControlAction, jobId: string): string {
 }
 
 export function parseControlId(customId: string): { action: ControlAction; jobId: string } | null {
-  const match = /^(regen|cancel):([0-9a-f-]{36})$/.exec(customId);
+  const match = /^(regen|loop|remix|cancel):([0-9a-f-]{36})$/.exec(customId);
   return match ? { action: match[1] as ControlAction, jobId: match[2]! } : null;
 }
 
@@ -21,12 +21,18 @@ export function isCancellable(state: JobState): boolean {
   return state === "accepted" || state === "image_stored" || state === "submitted";
 }
 
-const row = (button: Record<string, unknown>) => [{ type: 1, components: [{ type: 2, ...button }] }];
+const row = (...buttons: Array<Record<string, unknown>>) => [{ type: 1, components: buttons.map((b) => ({ type: 2, ...b })) }];
 
 export function progressComponents(jobId: string, state: JobState, locale?: string): unknown[] {
   return isCancellable(state) ? row({ style: 4, label: t(locale ?? DEFAULT_LOCALE, "buttons.cancel"), custom_id: controlId("cancel", jobId) }) : [];
 }
 
+/** Another take (new seed), a loop (the picture as the end frame too), a remix (a new prompt). */
 export function resultComponents(jobId: string, locale?: string): unknown[] {
-  return row({ style: 2, label: t(locale ?? DEFAULT_LOCALE, "buttons.regenerate"), emoji: { name: REGENERATE_EMOJI }, custom_id: controlId("regen", jobId) });
+  const tr = (key: string) => t(locale ?? DEFAULT_LOCALE, key);
+  return row(
+    { style: 2, label: tr("buttons.regenerate"), emoji: { name: REGENERATE_EMOJI }, custom_id: controlId("regen", jobId) },
+    { style: 2, label: tr("buttons.loop"), emoji: { name: "🔂" }, custom_id: controlId("loop", jobId) },
+    { style: 2, label: tr("buttons.remix"), emoji: { name: "✏️" }, custom_id: controlId("remix", jobId) },
+  );
 }

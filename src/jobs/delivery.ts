@@ -3,11 +3,11 @@ import { DiscordAPIError, RESTJSONErrorCodes } from "discord.js";
 import { downloadCapped } from "../http/download.js";
 import { readMp4Info } from "../seedance/mp4.js";
 import { isBarred } from "./faults.js";
-import { type DiscordMessages, type InteractionWebhook, type UploadFile } from "../discord/messages.js";
+import { COMPONENTS_V2, type DiscordMessages, type InteractionWebhook, type UploadFile } from "../discord/messages.js";
 import { DEFAULT_LOCALE, money, translator } from "../i18n/index.js";
 import { costMicros, type Tier } from "../seedance/pricing.js";
 import type { Job } from "./job.js";
-import { quotePrompt } from "./progress.js";
+import { accentOf, quotePrompt } from "./progress.js";
 
 /** Derived from the job id: a repeated post after a crash returns the first message instead. */
 export function deliveryNonce(jobId: string): string {
@@ -42,6 +42,18 @@ export function renderResult(job: Pick<Job, "userId" | "params" | "locale">, fac
   return lines.join("\n");
 }
 
+/**
+ * The result card (Components V2): what happened and the facts first (a notification shows
+ * them), the video itself in a media gallery (the uploaded file, played inline), or a link to
+ * fal's copy when it was too large to upload; then the buttons.
+ */
+export function resultCard(job: Pick<Job, "userId" | "params" | "locale">, facts: Omit<ResultFacts, "link">, media: { file: string } | { link: string }, buttons: unknown[]): unknown[] {
+  const tr = translator(job.locale ?? DEFAULT_LOCALE);
+  const text = renderResult(job, "link" in media ? { ...facts, link: media.link } : facts);
+  const gallery = "file" in media ? [{ type: 12, items: [{ media: { url: `attachment://${media.file}` }, description: tr("result.videoAlt", { prompt: job.params.prompt.slice(0, 900) }) }] }] : [];
+  return [{ type: 17, accent_color: accentOf("delivered"), components: [{ type: 10, content: text }, ...gallery, ...buttons] }];
+}
+
 export const MAX_VIDEO_BYTES = 512 * 1024 * 1024;
 
 /**
@@ -70,16 +82,17 @@ export async function postVideo(
   job: Job,
   video: Buffer,
   facts: Omit<ResultFacts, "link">,
-  components: unknown[] = [],
+  buttons: unknown[] = [],
   webhook: InteractionWebhook | null = null,
 ): Promise<string> {
-  const base = {
-    allowed_mentions: { parse: [] as [], users: [job.userId] },
-    ...(components.length ? { components } : {}),
-  };
   const file = { name: `seedance-${job.id.slice(0, 8)}.mp4`, data: video, contentType: "video/mp4" };
-  const withFile = { ...base, content: renderResult(job, facts) };
-  const withLink = { ...base, content: renderResult(job, { ...facts, link: job.videoUrl! }) };
+  const card = (media: { file: string } | { link: string }) => ({
+    flags: COMPONENTS_V2,
+    components: resultCard(job, facts, media, buttons),
+    allowed_mentions: { parse: [] as [], users: [job.userId] },
+  });
+  const withFile = card({ file: file.name });
+  const withLink = card({ link: job.videoUrl! });
   const fits = video.length <= job.uploadLimitBytes;
   // the nonce makes a repeated post after a crash return the first message instead
   const nonce = { nonce: deliveryNonce(job.id), enforce_nonce: true };

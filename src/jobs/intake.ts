@@ -1,25 +1,32 @@
-import type { Attachment, ButtonInteraction, ChatInputCommandInteraction } from "discord.js";
-import { AttachmentRefusal, checkAttachment, fetchImage, type FetchedImage } from "../discord/attachments.js";
+import { MessageFlags, type ButtonInteraction, type ChatInputCommandInteraction, type ModalSubmitInteraction } from "discord.js";
+import { AttachmentRefusal, checkAttachment, fetchImage, type FetchedImage, type PictureSource } from "../discord/attachments.js";
 import type { MessageBody } from "../discord/messages.js";
-import { DELIVERY, missingPermissions } from "../discord/permissions.js";
+import { DELIVERY, missingPermissions, REPLY_DELIVERY } from "../discord/permissions.js";
 import { refuse } from "../discord/replies.js";
-import { list, msg, type Message } from "../i18n/index.js";
-import { MAX_PROMPT_LENGTH, type VideoParams } from "../seedance/input.js";
-import { estimate, MAX_SECONDS, MIN_SECONDS, RESOLUTIONS, type AspectRatio, type Duration, type Resolution } from "../seedance/pricing.js";
+import { list, msg, t, type Message } from "../i18n/index.js";
+import type { VideoParams } from "../seedance/input.js";
+import { estimate, type AspectRatio, type Resolution } from "../seedance/pricing.js";
 import type { Services } from "../services.js";
 import type { GuildSettings } from "../settings/settings.js";
+import { askRefusal, durationFor } from "./checks.js";
+import { messageLink } from "./delivery.js";
 import { admitJob, inFlightRefusal, newJob, showAndStart, type Presenter } from "./launch.js";
 
 export interface VideoRequest {
-  image: Attachment;
-  endImage?: Attachment | undefined;
+  image: PictureSource;
+  endImage?: PictureSource | undefined;
   prompt: string;
   duration?: number | undefined;
   resolution?: Resolution | undefined;
   aspectRatio?: AspectRatio | undefined;
   audio?: boolean | undefined;
   seed?: number | undefined;
+  /** The message whose picture this animates: the progress replies to it (Animate). */
+  replyTo?: string | undefined;
 }
+
+/** Where a request comes from: a `/video`, or a modal (Animate). */
+export type VideoInteraction = ChatInputCommandInteraction | ModalSubmitInteraction;
 
 /** A checked request, ready to run: what the job will be, who asked, where. */
 export interface VideoOrder {
@@ -29,9 +36,11 @@ export interface VideoOrder {
   /** The server's language: the job's public messages speak it. */
   guildLocale: string;
   params: VideoParams;
-  image: Attachment;
-  endImage?: Attachment | undefined;
+  image: PictureSource;
+  endImage?: PictureSource | undefined;
   uploadLimitBytes: number;
+  /** The message the progress replies to, if any (Animate). */
+  replyTo?: string | undefined;
 }
 
 /** Interaction tokens live 15 minutes; stop using one a minute early. */
@@ -43,7 +52,7 @@ export const INTAKE_WAIT_MS = 60_000;
 
 /** Where a job started from an interaction shows itself, and how the caller is told no. */
 export interface Reply {
-  interaction: ChatInputCommandInteraction | ButtonInteraction;
+  interaction: VideoInteraction | ButtonInteraction;
   presenter: Presenter;
   /** The acknowledgement (a public defer, or the confirmation's update). */
   ack(): Promise<void>;
@@ -57,7 +66,7 @@ export function commandReply(interaction: ChatInputCommandInteraction): Reply {
     presenter: {
       refuse: (text) => refuse(interaction, text),
       refusesPrivately: true,
-      show: async (body: MessageBody) => (await interaction.editReply({ content: body.content, allowedMentions: body.allowed_mentions, components: body.components as never })).id,
+      show: async (body: MessageBody) => (await interaction.editReply({ flags: body.flags, components: body.components as never, allowedMentions: body.allowed_mentions })).id,
       webhook: { applicationId: interaction.applicationId, token: interaction.token, expiresAt: interaction.createdTimestamp + TOKEN_LIFETIME_MS },
     },
   };
@@ -69,30 +78,40 @@ export function commandReply(interaction: ChatInputCommandInteraction): Reply {
  * interaction's own webhook can still deliver, but only while it lives (15 minutes): enough
  * when no job may run longer.
  */
-function checkDelivery(interaction: ChatInputCommandInteraction, s: Services): Message | null {
-  const missing = missingPermissions(interaction.appPermissions, DELIVERY);
-  if (!missing.length || s.config.jobTimeoutMs <= TOKEN_LIFETIME_MS) return null;
+function checkDelivery(interaction: VideoInteraction, s: Services, replyTo: string | undefined): Message | null {
+  // a reply to a message is a channel message: no webhook can stand in for it
+  const missing = missingPermissions(interaction.appPermissions, replyTo ? REPLY_DELIVERY : DELIVERY);
+  if (!missing.length || (!replyTo && s.config.jobTimeoutMs <= TOKEN_LIFETIME_MS)) return null;
   return msg("video.cannotPost", { permissions: list(interaction.locale, missing) });
 }
 
+/**
+ * Animate: the caller's ephemeral "thinking" is the acknowledgement, and the public progress
+ * is a channel message replying to the message whose picture it animates.
+ */
+export function messageReply(interaction: VideoInteraction | ButtonInteraction, s: Services, channelId: string, replyTo: string): Reply {
+  return {
+    interaction,
+    ack: async () => void (await interaction.deferReply({ flags: MessageFlags.Ephemeral })),
+    presenter: {
+      refuse: (text) => refuse(interaction, text),
+      refusesPrivately: true,
+      show: async (body: MessageBody) => {
+        const id = await s.messages.post(channelId, { ...body, message_reference: { message_id: replyTo, fail_if_not_exists: false } } as never);
+        const link = messageLink(interaction.guildId, channelId, id);
+        await interaction.editReply({ content: t(interaction.locale, "animate.started", { link }), components: [] }).catch(() => undefined);
+        return id;
+      },
+      webhook: null,
+    },
+  };
+}
+
 /** Refusals that need no I/O (the settings are in memory), in the member's words; null when the request is fine. */
-function checkRequest(interaction: ChatInputCommandInteraction, req: VideoRequest, prompt: string, settings: GuildSettings, s: Services): Message | null {
-  const resolution = req.resolution ?? "720p";
-  if (settings.channels.length && !settings.channels.includes(interaction.channelId)) {
-    return msg("video.channelNotAllowed", { channels: list(interaction.locale, settings.channels.map((id) => `<#${id}>`)) });
-  }
-  if (!prompt) return msg("video.emptyPrompt");
-  if (prompt.length > MAX_PROMPT_LENGTH) return msg("video.promptTooLong", { length: prompt.length, max: MAX_PROMPT_LENGTH });
-  if (!s.tier.resolutions.includes(resolution)) return msg("video.resolutionNotInTier", { model: s.seedance.model, resolutions: list(interaction.locale, [...s.tier.resolutions]) });
-  if (req.duration !== undefined && (!Number.isInteger(req.duration) || req.duration < MIN_SECONDS || req.duration > MAX_SECONDS)) {
-    return msg("video.badDuration", { min: MIN_SECONDS, max: MAX_SECONDS });
-  }
-  if (settings.maxResolution && RESOLUTIONS.indexOf(resolution) > RESOLUTIONS.indexOf(settings.maxResolution)) {
-    return msg("video.overMaxResolution", { max: settings.maxResolution, asked: resolution });
-  }
-  if (settings.maxDuration && req.duration !== undefined && req.duration > settings.maxDuration) {
-    return msg("video.overMaxDuration", { max: settings.maxDuration, asked: req.duration });
-  }
+function checkRequest(interaction: VideoInteraction, req: VideoRequest, prompt: string, settings: GuildSettings, s: Services): Message | null {
+  const asked = { channelId: interaction.channelId ?? "", prompt, resolution: req.resolution ?? "720p", duration: req.duration };
+  const refusal = askRefusal(asked, settings, s.tier, s.seedance.model, interaction.locale);
+  if (refusal) return refusal;
   try {
     checkAttachment(req.image, "picture", s.config.attachmentOrigins);
     if (req.endImage) checkAttachment(req.endImage, "endPicture", s.config.attachmentOrigins);
@@ -100,7 +119,7 @@ function checkRequest(interaction: ChatInputCommandInteraction, req: VideoReques
     if (err instanceof AttachmentRefusal) return err.text;
     throw err;
   }
-  return checkDelivery(interaction, s);
+  return checkDelivery(interaction, s, req.replyTo);
 }
 
 /**
@@ -109,16 +128,16 @@ function checkRequest(interaction: ChatInputCommandInteraction, req: VideoReques
  * (synchronously, so a burst sees itself); a video above the server's threshold waits for the
  * caller's confirmation; then the job is launched.
  */
-export async function requestVideo(interaction: ChatInputCommandInteraction, req: VideoRequest, s: Services): Promise<void> {
+export async function requestVideo(interaction: VideoInteraction, req: VideoRequest, s: Services): Promise<void> {
   const settings = await s.settings.get(interaction.guildId);
   const prompt = req.prompt.trim();
   const refusal = checkRequest(interaction, req, prompt, settings, s);
   if (refusal) return refuse(interaction, refusal);
   // a server's longest video bounds `auto` too: the model is asked for that length, and it is what is held
-  const duration = (req.duration === undefined ? (settings.maxDuration ? String(settings.maxDuration) : "auto") : String(req.duration)) as Duration;
+  const duration = durationFor(req.duration, settings);
   const order: VideoOrder = {
     guildId: interaction.guildId,
-    channelId: interaction.channelId,
+    channelId: interaction.channelId!, // commands are guild-only: there is always a channel
     userId: interaction.user.id,
     guildLocale: interaction.guildLocale ?? interaction.locale,
     params: {
@@ -134,10 +153,12 @@ export async function requestVideo(interaction: ChatInputCommandInteraction, req
     image: req.image,
     endImage: req.endImage,
     uploadLimitBytes: interaction.attachmentSizeLimit || DEFAULT_UPLOAD_LIMIT,
+    replyTo: req.replyTo,
   };
   const cost = estimate(s.tier, order.params.resolution, order.params.aspectRatio, order.params.duration);
   if (settings.confirmAboveMicros !== null && cost.micros > settings.confirmAboveMicros) return s.confirmations.ask(interaction, order, cost.micros);
-  return launchOrder(order, commandReply(interaction), s);
+  const reply = order.replyTo ? messageReply(interaction, s, order.channelId, order.replyTo) : commandReply(interaction as ChatInputCommandInteraction);
+  return launchOrder(order, reply, s);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { InteractionWebhook, MessageBody } from "../discord/messages.js";
+import { COMPONENTS_V2, type InteractionWebhook, type MessageBody } from "../discord/messages.js";
 import type { ReserveOutcome } from "../quota/ledger.js";
 import type { VideoParams } from "../seedance/input.js";
 import { msg, usd, type Message } from "../i18n/index.js";
@@ -7,7 +7,7 @@ import { estimate } from "../seedance/pricing.js";
 import type { Services } from "../services.js";
 import { progressComponents } from "./controls.js";
 import type { Job, JobState } from "./job.js";
-import { renderProgress } from "./progress.js";
+import { progressCard } from "./progress.js";
 import type { JobStartExtras } from "./runner.js";
 
 /** Where a new job talks to its member: an interaction (/video, a button) or a channel reply (a reaction). */
@@ -115,10 +115,11 @@ export async function admitJob(s: Services, job: Job, presenter: Presenter): Pro
 
 /** Shows the first progress message of an admitted job and hands the job to the runner. */
 export async function showAndStart(s: Services, job: Job, presenter: Presenter, images?: JobStartExtras["images"]): Promise<void> {
-  const content = renderProgress({ ...job, now: Date.now() });
+  const components = progressCard({ ...job, now: Date.now() }, progressComponents(job.id, job.state, job.locale));
+  const content = JSON.stringify(components); // as the job's editor keeps it
   let shown: string | undefined;
   try {
-    const id = await presenter.show({ content, allowed_mentions: { parse: [] }, components: progressComponents(job.id, job.state, job.locale) });
+    const id = await presenter.show({ flags: COMPONENTS_V2, components, allowed_mentions: { parse: [] } });
     job.progressMessageId = id;
     shown = content;
     await s.repo.linkMessage(id, job.id);

@@ -5,7 +5,8 @@ import { messageLink } from "./delivery.js";
 import { CoalescingEditor } from "./editor.js";
 import { isGone } from "./faults.js";
 import type { Job } from "./job.js";
-import { isMajorChange, renderProgress, type ProgressView } from "./progress.js";
+import { COMPONENTS_V2 } from "../discord/messages.js";
+import { isMajorChange, progressCard, type ProgressView } from "./progress.js";
 import type { JobRepository } from "./repository.js";
 import type { JobStartExtras } from "./runner.js";
 
@@ -26,7 +27,6 @@ export class LiveJob {
   readonly target: ProgressTarget;
   readonly editor: CoalescingEditor;
   private view: ProgressView | undefined;
-  private components: unknown[] = [];
   waitingPosition: number | null = null;
   cancel: { by: string; resolve: (outcome: CancelOutcome) => void; outcome: Promise<CancelOutcome> } | null = null;
   /** The progress message or channel was deleted: the job cannot reach its member. */
@@ -94,14 +94,14 @@ export class LiveJob {
     };
     const major = isMajorChange(this.view, view);
     this.view = view;
-    this.components = progressComponents(job.id, job.state, job.locale);
-    this.editor.update(renderProgress(view), major);
+    // the editor compares and coalesces text: the card goes through it as JSON
+    this.editor.update(JSON.stringify(progressCard(view, progressComponents(job.id, job.state, job.locale))), major);
   }
 
-  private async send(content: string): Promise<void> {
+  private async send(card: string): Promise<void> {
     let id: string;
     try {
-      id = await this.deps.messages.editProgress(this.target, { content, allowed_mentions: { parse: [] }, components: this.components });
+      id = await this.deps.messages.editProgress(this.target, { flags: COMPONENTS_V2, components: JSON.parse(card) as unknown[], allowed_mentions: { parse: [] } });
     } catch (err) {
       if (isGone(err)) {
         this.gone = true;

@@ -100,6 +100,36 @@ export function renderProgress(v: ProgressView): string {
   return [tr("progress.header", { userId: v.userId }), quotePrompt(v.params.prompt), describeParams(v.params, tr), costLine(v.estimate, locale), statusLine(v, tr, locale)].join("\n");
 }
 
+/** The card's edge colour says the state at a glance: blurple while it works, green, red, grey. */
+const ACCENT = { working: 0x5865f2, delivered: 0x57f287, failed: 0xed4245, cancelled: 0x99aab5 } as const;
+
+export function accentOf(state: JobState): number {
+  return state === "delivered" || state === "failed" || state === "cancelled" ? ACCENT[state] : ACCENT.working;
+}
+
+/**
+ * The progress card (Components V2): who and what happens now first, so a notification and a
+ * screen reader start with it; then the prompt, the options and the estimate beside a
+ * thumbnail of the picture; then the buttons.
+ */
+export function progressCard(v: ProgressView, buttons: unknown[]): unknown[] {
+  const locale = v.locale ?? "en-US";
+  const tr = translator(locale);
+  const headline = `${tr("progress.header", { userId: v.userId })}\n${statusLine(v, tr, locale)}`;
+  const details = [quotePrompt(v.params.prompt), describeParams(v.params, tr), costLine(v.estimate, locale)].join("\n");
+  return [
+    {
+      type: 17,
+      accent_color: accentOf(v.state),
+      components: [
+        { type: 10, content: headline },
+        { type: 9, components: [{ type: 10, content: details }], accessory: { type: 11, media: { url: v.params.imageUrl }, description: tr("progress.pictureAlt") } },
+        ...buttons,
+      ],
+    },
+  ];
+}
+
 /**
  * A new state is worth an edit as soon as the rate allows; other changes (queue position,
  * log line, bar step) wait longer. "Uploading" usually lasts a moment, so it waits too and

@@ -15,7 +15,8 @@ import { KeyedLock } from "./lock.js";
 export interface Store {
   readonly kind: "sqlite" | "redis" | "memory";
   get<T>(key: string): Promise<T | undefined>;
-  set(key: string, value: unknown): Promise<void>;
+  /** `ttlMs`: the value is gone after that long (short-lived records, such as an open form). */
+  set(key: string, value: unknown, ttlMs?: number): Promise<void>;
   delete(key: string): Promise<void>;
   addToSet(setKey: string, member: string): Promise<void>;
   removeFromSet(setKey: string, member: string): Promise<void>;
@@ -107,7 +108,7 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
     sql,
     prefix: namespace,
     get: (key) => keyv.get(key),
-    set: async (key, value) => void (await keyv.set(key, value)),
+    set: async (key, value, ttlMs) => void (await keyv.set(key, value, ttlMs)),
     delete: async (key) => void (await keyv.delete(key)),
     ...sets,
     ...indexes,
@@ -215,7 +216,7 @@ async function openRedisStore(url: string, namespace: string): Promise<Store> {
     sql: undefined,
     prefix: namespace,
     get: (key) => keyv.get(key),
-    set: async (key, value) => void (await keyv.set(key, value)),
+    set: async (key, value, ttlMs) => void (await keyv.set(key, value, ttlMs)),
     delete: async (key) => void (await keyv.delete(key)),
     addToSet: async (k, m) => void (await client.sAdd(native(k), m)),
     removeFromSet: async (k, m) => void (await client.sRem(native(k), m)),

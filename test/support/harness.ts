@@ -126,13 +126,36 @@ export function answersTo(h: Harness, interaction: InteractionHandle) {
 
 /** The ephemeral text the caller saw (a reply or a follow-up with flags 64), if any. */
 export function ephemeralText(h: Harness, interaction: InteractionHandle): string | undefined {
+  let deferredPrivately = false;
   for (const r of answersTo(h, interaction)) {
     const body = r.json as { type?: number; data?: { flags?: number; content?: string }; flags?: number; content?: string } | undefined;
     if (!body || r.status >= 300) continue;
     if (body.type === 4 && ((body.data?.flags ?? 0) & 64)) return body.data?.content;
+    if (body.type === 5 && ((body.data?.flags ?? 0) & 64)) deferredPrivately = true;
+    // an ephemeral "thinking" edited into the answer
+    if (deferredPrivately && r.method === "PATCH" && r.path.endsWith("/messages/@original") && body.content) return body.content;
     if (r.method === "POST" && r.path.startsWith("/webhooks/") && ((body.flags ?? 0) & 64)) return body.content;
   }
   return undefined;
+}
+
+/**
+ * The text a message body (a REST body, or an interaction callback's `data`) shows: its
+ * content and every Text Display of its components, in order.
+ */
+export function bodyText(json: unknown): string {
+  const raw = json as { type?: number; data?: unknown } | undefined;
+  const body = (raw && typeof raw.type === "number" && raw.data ? raw.data : raw) as { content?: string; components?: unknown } | undefined;
+  const texts: string[] = body?.content ? [body.content] : [];
+  const walk = (node: unknown) => {
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (!node || typeof node !== "object") return;
+    const c = node as { type?: number; content?: string; components?: unknown };
+    if (c.type === 10 && c.content) texts.push(c.content);
+    walk(c.components);
+  };
+  walk(body?.components);
+  return texts.join("\n");
 }
 
 /** What `/quota show` tells a member (default: the requester) about their budget. */
@@ -148,7 +171,7 @@ export function videoMessages(h: Pick<Harness, "discord">) {
 
 /** Waits for the ✅ on an interaction's progress message. */
 export function doneMessage(h: Harness, interactionId: string) {
-  return h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === interactionId && m.content.includes("✅ Done")), 15_000);
+  return h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === interactionId && m.text.includes("✅ Done")), 15_000);
 }
 
 /** A /video (5 s, 720p, 16:9 unless told) run to the end: its interaction, its result message, and the result's Regenerate button. */
@@ -156,6 +179,37 @@ export async function deliveredVideo(h: Harness, opts: Parameters<typeof runVide
   const interaction = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9", ...opts });
   await doneMessage(h, interaction.id);
   const result = videoMessages(h).at(-1)!;
-  const regenerate = (result.components[0] as { components: Array<{ custom_id: string; label?: string }> }).components[0]!;
+  const regenerate = buttonsOf(result)[0]!;
   return { interaction, result, regenerate };
+}
+
+export interface FakeButton {
+  type: 2;
+  custom_id: string;
+  label?: string;
+  style?: number;
+  emoji?: { name?: string };
+  disabled?: boolean;
+}
+
+/** Every button of a message, wherever it sits (an action row, a container, a section), in order. */
+export function buttonsOf(m: { components: unknown[] }): FakeButton[] {
+  const out: FakeButton[] = [];
+  const walk = (node: unknown) => {
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (!node || typeof node !== "object") return;
+    const c = node as { type?: number; components?: unknown; accessory?: unknown };
+    if (c.type === 2) out.push(c as FakeButton);
+    walk(c.components);
+    walk(c.accessory);
+  };
+  walk(m.components);
+  return out;
+}
+
+/** A message's button whose custom id starts with `action:` (regen, loop, remix, cancel). */
+export function buttonOf(m: { components: unknown[] }, action: string): FakeButton {
+  const found = buttonsOf(m).find((b) => b.custom_id.startsWith(`${action}:`));
+  if (!found) throw new Error(`no ${action} button on the message (has: ${buttonsOf(m).map((b) => b.custom_id).join(", ") || "none"})`);
+  return found;
 }

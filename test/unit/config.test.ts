@@ -9,7 +9,7 @@ describe("configuration", () => {
     const c = parseConfig(base);
     expect(c).toMatchObject({
       discordApiUrl: "https://discord.com/api",
-      attachmentOrigins: ["https://cdn.discordapp.com", "https://media.discordapp.net"],
+      attachmentOrigins: ["https://cdn.discordapp.com", "https://media.discordapp.net", "https://images-ext-1.discordapp.net", "https://images-ext-2.discordapp.net"],
       falModel: "bytedance/seedance-2.0/image-to-video",
       storeUrl: "sqlite://data/bot.sqlite",
       logLevel: "info",

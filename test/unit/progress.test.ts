@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { progressBar, renderProgress, typicalRunSeconds, type ProgressView } from "../../src/jobs/progress.js";
+import { progressBar, progressCard, renderProgress, typicalRunSeconds, type ProgressView } from "../../src/jobs/progress.js";
+import { resultCard } from "../../src/jobs/delivery.js";
 import { estimate, tierOf } from "../../src/seedance/pricing.js";
 
 const tier = tierOf("bytedance/seedance-2.0/image-to-video");
@@ -54,5 +55,37 @@ describe("progress message", () => {
 
   it("explains failures in words", () => {
     expect(renderProgress(view({ state: "failed", error: "fal's safety filter rejected the picture." }))).toContain("❌ fal's safety filter");
+  });
+});
+
+describe("cards (Components V2)", () => {
+  const texts = (node: unknown): string[] =>
+    Array.isArray(node) ? node.flatMap(texts) : node && typeof node === "object" ? [...((node as any).type === 10 ? [(node as any).content] : []), ...texts((node as any).components ?? [])] : [];
+
+  it("progress: the state first, the prompt and facts beside a thumbnail of the picture, then the buttons", () => {
+    const row = { type: 1, components: [{ type: 2, style: 4, label: "Cancel", custom_id: "cancel:x" }] };
+    const [container] = progressCard(view(), [row]) as any[];
+    expect(container.type).toBe(17);
+    expect(container.components.map((c: any) => c.type)).toEqual([10, 9, 1]);
+    expect(container.components[0].content.split("\n")[0]).toBe("🎬 Video for <@111111111111111111>");
+    expect(container.components[0].content.split("\n")[1]).toContain("position 3");
+    const section = container.components[1];
+    expect(section.accessory).toMatchObject({ type: 11, media: { url: "https://x/y.png" } });
+    expect(section.accessory.description.length).toBeGreaterThan(0);
+    // the same lines as the plain text, reordered: the state comes second, before the prompt
+    expect(texts(container).join("\n").split("\n").sort()).toEqual(renderProgress(view()).split("\n").sort());
+    expect(progressCard(view({ state: "failed", error: "no" }), [])[0]).toMatchObject({ accent_color: 0xed4245 });
+  });
+
+  it("result: the facts first, the uploaded file in a media gallery, or a link instead", () => {
+    const job = { userId: "1", params: view().params, locale: "en-US" };
+    const facts = { seed: 7, seconds: 5, costMicros: 1_512_000 };
+    const [withFile] = resultCard(job, facts, { file: "v.mp4" }, []) as any[];
+    expect(withFile.components.map((c: any) => c.type)).toEqual([10, 12]);
+    expect(withFile.components[0].content.split("\n")[0]).toBe("🎬 <@1>, your video is ready!");
+    expect(withFile.components[1].items).toEqual([{ media: { url: "attachment://v.mp4" }, description: "Video: a cat @everyone surfs" }]);
+    const [withLink] = resultCard(job, facts, { link: "https://fal.media/v.mp4" }, []) as any[];
+    expect(withLink.components.map((c: any) => c.type)).toEqual([10]);
+    expect(withLink.components[0].content).toContain("https://fal.media/v.mp4");
   });
 });

@@ -50,6 +50,7 @@ export const de: Catalog = {
     paused: "Der Betreiber des Bots hat neue Videos vorerst pausiert ({{since}}). Videos, die bereits erstellt werden, werden trotzdem zugestellt. Es wurde nichts berechnet.",
   },
   progress: {
+    pictureAlt: "Das Bild, mit dem das Video beginnt",
     header: "🎬 Video für <@{{userId}}>",
     autoLength: "automatische Länge",
     seconds: "{{seconds}} s",
@@ -75,11 +76,14 @@ export const de: Catalog = {
     cancelledNoReason: "🛑 Abgebrochen.",
   },
   result: {
+    videoAlt: "Video: {{prompt}}",
     ready: "🎬 <@{{userId}}>, dein Video ist fertig!",
     cost: "Kosten {{cost}}",
     link: "Die Datei ist größer als das Upload-Limit dieses Servers, daher hier ein Link (mindestens 7 Tage verfügbar): {{url}}",
   },
   buttons: {
+    loop: "Schleife",
+    remix: "Remixen",
     cancel: "Abbrechen",
     regenerate: "Neu generieren",
     generate: "Generieren",
@@ -170,6 +174,7 @@ export const de: Catalog = {
     more: "…und {{n}} weitere",
   },
   help: {
+    cmdAnimate: "**Apps → Animieren** auf jeder Nachricht mit einem Bild: ein Video daraus; bei einem Ergebnis machen **Schleife** und **Remixen** neue Fassungen",
     title: "🎬 **Seedance-Video-Bot**",
     intro: "Mach aus einem Bild und einem Prompt ein kurzes Video mit Seedance 2.0 von ByteDance (Stufe {{tier}}, auf fal.ai). Der Bot zeigt dir, was ein Video kostet, bevor etwas ausgegeben wird, hält während des Renderns eine Nachricht aktuell und postet das MP4 hier.",
     pricesTitle: "**Preis pro Sekunde Video**",
@@ -224,7 +229,29 @@ export const de: Catalog = {
     expired: "Keine rechtzeitige Antwort, daher wurde nichts erstellt. Es wurde nichts berechnet.",
     gone: "Diese Anfrage ist abgelaufen. Bitte führe /video noch einmal aus; es wurde nichts berechnet.",
   },
+  modal: {
+    prompt: "Prompt",
+    promptHint: "Was im Video passieren soll",
+    duration: "Länge",
+    autoLength: "Automatisch (das Modell entscheidet, bis 15 s)",
+    resolution: "Auflösung",
+    aspectRatio: "Seitenverhältnis",
+    autoAspect: "Automatisch (nach dem Bild)",
+    audio: "Ton",
+    withSound: "Mit Ton",
+    withoutSound: "Ohne Ton",
+  },
+  animate: {
+    title: "Dieses Bild animieren",
+    noPicture: "Diese Nachricht hat kein Bild zum Animieren. Nutze Animieren auf einer Nachricht mit einem angehängten oder verlinkten PNG-, JPEG- oder WebP-Bild.",
+    expired: "Dieses Formular ist abgelaufen. Nutze Animieren erneut auf der Nachricht; es wurde nichts berechnet.",
+    started: "Dein Video ist unterwegs: {{link}}",
+  },
+  remix: {
+    title: "Dieses Video remixen",
+  },
   commands: {
+    animate: { name: "Animieren" },
     video: {
       description: "Mach aus einem Bild und einem Prompt ein kurzes Video (Seedance 2.0)",
       image: "Das erste Einzelbild: ein PNG-, JPEG- oder WebP-Bild bis 30 MB",

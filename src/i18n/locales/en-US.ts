@@ -52,6 +52,7 @@ export const enUS = {
     paused: "New videos are paused by the bot's operator for now (since {{since}}). Videos already being made will still be delivered. Nothing was charged.",
   },
   progress: {
+    pictureAlt: "The picture the video starts from",
     header: "🎬 Video for <@{{userId}}>",
     autoLength: "auto length",
     seconds: "{{seconds}} s",
@@ -77,11 +78,14 @@ export const enUS = {
     cancelledNoReason: "🛑 Cancelled.",
   },
   result: {
+    videoAlt: "Video: {{prompt}}",
     ready: "🎬 <@{{userId}}>, your video is ready!",
     cost: "cost {{cost}}",
     link: "The file is larger than this server's upload limit, so here is a link (kept for at least 7 days): {{url}}",
   },
   buttons: {
+    loop: "Loop",
+    remix: "Remix",
     cancel: "Cancel",
     regenerate: "Regenerate",
     generate: "Generate",
@@ -172,6 +176,7 @@ export const enUS = {
     more: "…and {{n}} more",
   },
   help: {
+    cmdAnimate: "**Apps → Animate** on any message with a picture: a video from it; on a result, **Loop** and **Remix** make new takes",
     title: "🎬 **Seedance video bot**",
     intro: "Turn a picture and a prompt into a short video with ByteDance's Seedance 2.0 ({{tier}} tier, on fal.ai). The bot shows what a video will cost before anything is spent, keeps one message up to date while it renders, and posts the MP4 here.",
     pricesTitle: "**Price per second of video**",
@@ -226,7 +231,29 @@ export const enUS = {
     expired: "No answer in time, so nothing was made. Nothing was charged.",
     gone: "This request has expired. Please run /video again; nothing was charged.",
   },
+  modal: {
+    prompt: "Prompt",
+    promptHint: "What should happen in the video",
+    duration: "Length",
+    autoLength: "Auto (the model decides, up to 15 s)",
+    resolution: "Resolution",
+    aspectRatio: "Aspect ratio",
+    autoAspect: "Auto (from the picture)",
+    audio: "Sound",
+    withSound: "With sound",
+    withoutSound: "Without sound",
+  },
+  animate: {
+    title: "Animate this picture",
+    noPicture: "This message has no picture to animate. Use Animate on a message with a PNG, JPEG or WebP image attached or linked.",
+    expired: "This form has expired. Please use Animate on the message again; nothing was charged.",
+    started: "Your video is on its way: {{link}}",
+  },
+  remix: {
+    title: "Remix this video",
+  },
   commands: {
+    animate: { name: "Animate" },
     video: {
       description: "Turn a picture and a prompt into a short video (Seedance 2.0)",
       image: "The first frame: a PNG, JPEG or WebP picture up to 30 MB",

@@ -50,6 +50,7 @@ export const esES: Catalog = {
     paused: "El operador del bot ha pausado los vídeos nuevos por ahora (desde {{since}}). Los vídeos que ya se están haciendo se entregarán igualmente. No se ha cobrado nada.",
   },
   progress: {
+    pictureAlt: "La imagen con la que empieza el vídeo",
     header: "🎬 Vídeo para <@{{userId}}>",
     autoLength: "duración automática",
     seconds: "{{seconds}} s",
@@ -75,11 +76,14 @@ export const esES: Catalog = {
     cancelledNoReason: "🛑 Cancelado.",
   },
   result: {
+    videoAlt: "Vídeo: {{prompt}}",
     ready: "🎬 <@{{userId}}>, ¡tu vídeo está listo!",
     cost: "coste {{cost}}",
     link: "El archivo supera el límite de subida de este servidor, así que aquí tienes un enlace (se conserva al menos 7 días): {{url}}",
   },
   buttons: {
+    loop: "Bucle",
+    remix: "Remezclar",
     cancel: "Cancelar",
     regenerate: "Regenerar",
     generate: "Generar",
@@ -170,6 +174,7 @@ export const esES: Catalog = {
     more: "…y {{n}} más",
   },
   help: {
+    cmdAnimate: "**Apps → Animar** en cualquier mensaje con una imagen: un vídeo a partir de ella; en un resultado, **Bucle** y **Remezclar** hacen nuevas versiones",
     title: "🎬 **Bot de vídeo Seedance**",
     intro: "Convierte una imagen y un prompt en un vídeo corto con Seedance 2.0 de ByteDance (nivel {{tier}}, en fal.ai). El bot te muestra lo que costará un vídeo antes de gastar nada, mantiene un mensaje actualizado mientras se renderiza y publica aquí el MP4.",
     pricesTitle: "**Precio por segundo de vídeo**",
@@ -224,7 +229,29 @@ export const esES: Catalog = {
     expired: "No ha habido respuesta a tiempo, así que no se ha hecho nada. No se ha cobrado nada.",
     gone: "Esta solicitud ha caducado. Vuelve a ejecutar /video; no se ha cobrado nada.",
   },
+  modal: {
+    prompt: "Prompt",
+    promptHint: "Qué debe pasar en el vídeo",
+    duration: "Duración",
+    autoLength: "Automática (la decide el modelo, hasta 15 s)",
+    resolution: "Resolución",
+    aspectRatio: "Relación de aspecto",
+    autoAspect: "Automática (según la imagen)",
+    audio: "Sonido",
+    withSound: "Con sonido",
+    withoutSound: "Sin sonido",
+  },
+  animate: {
+    title: "Animar esta imagen",
+    noPicture: "Este mensaje no tiene ninguna imagen que animar. Usa Animar en un mensaje con una imagen PNG, JPEG o WebP adjunta o enlazada.",
+    expired: "Este formulario ha caducado. Vuelve a usar Animar en el mensaje; no se ha cobrado nada.",
+    started: "Tu vídeo está en camino: {{link}}",
+  },
+  remix: {
+    title: "Remezclar este vídeo",
+  },
   commands: {
+    animate: { name: "Animar" },
     video: {
       description: "Convierte una imagen y un prompt en un vídeo corto (Seedance 2.0)",
       image: "El primer fotograma: una imagen PNG, JPEG o WebP de hasta 30 MB",

@@ -53,6 +53,7 @@ export const fr: Catalog = {
     paused: "L'opérateur du bot a suspendu les nouvelles vidéos pour le moment ({{since}}). Les vidéos déjà en cours de création seront tout de même livrées. Rien n'a été facturé.",
   },
   progress: {
+    pictureAlt: "L'image par laquelle la vidéo commence",
     header: "🎬 Vidéo pour <@{{userId}}>",
     autoLength: "durée automatique",
     seconds: "{{seconds}} s",
@@ -78,11 +79,14 @@ export const fr: Catalog = {
     cancelledNoReason: "🛑 Annulé.",
   },
   result: {
+    videoAlt: "Vidéo : {{prompt}}",
     ready: "🎬 <@{{userId}}>, votre vidéo est prête !",
     cost: "coût {{cost}}",
     link: "Le fichier dépasse la limite d'envoi de ce serveur, voici donc un lien (conservé au moins 7 jours) : {{url}}",
   },
   buttons: {
+    loop: "Boucle",
+    remix: "Remixer",
     cancel: "Annuler",
     regenerate: "Régénérer",
     generate: "Générer",
@@ -173,6 +177,7 @@ export const fr: Catalog = {
     more: "…et {{n}} de plus",
   },
   help: {
+    cmdAnimate: "**Applications → Animer** sur tout message avec une image : une vidéo à partir de celle-ci ; sur un résultat, **Boucle** et **Remixer** font de nouvelles versions",
     title: "🎬 **Bot vidéo Seedance**",
     intro: "Transformez une image et un prompt en courte vidéo avec Seedance 2.0 de ByteDance (niveau {{tier}}, sur fal.ai). Le bot indique le coût d'une vidéo avant toute dépense, tient un message à jour pendant le rendu et publie le MP4 ici.",
     pricesTitle: "**Prix par seconde de vidéo**",
@@ -227,7 +232,29 @@ export const fr: Catalog = {
     expired: "Aucune réponse à temps, rien n'a donc été créé. Rien n'a été facturé.",
     gone: "Cette demande a expiré. Veuillez relancer /video ; rien n'a été facturé.",
   },
+  modal: {
+    prompt: "Prompt",
+    promptHint: "Ce qui doit se passer dans la vidéo",
+    duration: "Durée",
+    autoLength: "Automatique (le modèle décide, jusqu'à 15 s)",
+    resolution: "Résolution",
+    aspectRatio: "Format",
+    autoAspect: "Automatique (selon l'image)",
+    audio: "Son",
+    withSound: "Avec son",
+    withoutSound: "Sans son",
+  },
+  animate: {
+    title: "Animer cette image",
+    noPicture: "Ce message n'a aucune image à animer. Utilisez Animer sur un message avec une image PNG, JPEG ou WebP jointe ou en lien.",
+    expired: "Ce formulaire a expiré. Utilisez de nouveau Animer sur le message ; rien n'a été facturé.",
+    started: "Votre vidéo est en route : {{link}}",
+  },
+  remix: {
+    title: "Remixer cette vidéo",
+  },
   commands: {
+    animate: { name: "Animer" },
     video: {
       description: "Transformer une image et un prompt en courte vidéo (Seedance 2.0)",
       image: "Première image de la vidéo : un fichier PNG, JPEG ou WebP de 30 MB maximum",

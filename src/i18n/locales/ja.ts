@@ -50,6 +50,7 @@ export const ja: Catalog = {
     paused: "新しい動画の受付は、ボットの運営者により一時停止されています（{{since}}から）。作成中の動画はこれまでどおりお届けします。料金は発生していません。",
   },
   progress: {
+    pictureAlt: "動画の最初のフレームになる画像",
     header: "🎬 <@{{userId}}>さんの動画",
     autoLength: "長さ自動",
     seconds: "{{seconds}}秒",
@@ -75,11 +76,14 @@ export const ja: Catalog = {
     cancelledNoReason: "🛑 キャンセルされました。",
   },
   result: {
+    videoAlt: "動画：{{prompt}}",
     ready: "🎬 <@{{userId}}>さん、動画ができました！",
     cost: "料金 {{cost}}",
     link: "ファイルがこのサーバーのアップロード上限を超えているため、リンクでお届けします（7日間以上保存されます）：{{url}}",
   },
   buttons: {
+    loop: "ループ",
+    remix: "リミックス",
     cancel: "キャンセル",
     regenerate: "再生成",
     generate: "生成",
@@ -170,6 +174,7 @@ export const ja: Catalog = {
     more: "…ほか{{n}}件",
   },
   help: {
+    cmdAnimate: "画像のあるメッセージで **アプリ → アニメーション化**：その画像から動画を作成。結果では **ループ** と **リミックス** で別バージョンを作成",
     title: "🎬 **Seedance動画ボット**",
     intro: "ByteDanceのSeedance 2.0（{{tier}}ティア、fal.ai上）で、画像とプロンプトから短い動画を作成します。費用が発生する前に動画の料金を表示し、レンダリング中は1つのメッセージを更新し続け、完成したMP4をここに投稿します。",
     pricesTitle: "**動画1秒あたりの料金**",
@@ -224,7 +229,29 @@ export const ja: Catalog = {
     expired: "時間内に応答がなかったため、何も作成されませんでした。料金は発生していません。",
     gone: "このリクエストは期限切れです。もう一度 /video を実行してください。料金は発生していません。",
   },
+  modal: {
+    prompt: "プロンプト",
+    promptHint: "動画の中で起きること",
+    duration: "長さ",
+    autoLength: "自動（モデルが決定、最大 15 秒）",
+    resolution: "解像度",
+    aspectRatio: "アスペクト比",
+    autoAspect: "自動（画像に合わせる）",
+    audio: "音声",
+    withSound: "音声あり",
+    withoutSound: "音声なし",
+  },
+  animate: {
+    title: "この画像をアニメーション化",
+    noPicture: "このメッセージにはアニメーション化できる画像がありません。PNG、JPEG、WebP の画像が添付またはリンクされたメッセージでアニメーション化を使ってください。",
+    expired: "このフォームは期限切れです。もう一度メッセージでアニメーション化を使ってください。料金は発生していません。",
+    started: "動画を作成しています：{{link}}",
+  },
+  remix: {
+    title: "この動画をリミックス",
+  },
   commands: {
+    animate: { name: "アニメーション化" },
     video: {
       description: "画像とプロンプトから短い動画を作成します（Seedance 2.0）",
       image: "最初のフレーム：30 MBまでのPNG、JPEG、WebP画像",

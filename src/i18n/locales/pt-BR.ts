@@ -50,6 +50,7 @@ export const ptBR: Catalog = {
     paused: "Novos vídeos estão pausados pelo operador do bot por enquanto (pausa iniciada {{since}}). Os vídeos que já estão sendo feitos ainda serão entregues. Nada foi cobrado.",
   },
   progress: {
+    pictureAlt: "A imagem com que o vídeo começa",
     header: "🎬 Vídeo para <@{{userId}}>",
     autoLength: "duração automática",
     seconds: "{{seconds}} s",
@@ -75,11 +76,14 @@ export const ptBR: Catalog = {
     cancelledNoReason: "🛑 Cancelado.",
   },
   result: {
+    videoAlt: "Vídeo: {{prompt}}",
     ready: "🎬 <@{{userId}}>, seu vídeo está pronto!",
     cost: "custo {{cost}}",
     link: "O arquivo é maior que o limite de upload deste servidor, então aqui está um link (mantido por pelo menos 7 dias): {{url}}",
   },
   buttons: {
+    loop: "Loop",
+    remix: "Remixar",
     cancel: "Cancelar",
     regenerate: "Gerar de novo",
     generate: "Gerar",
@@ -170,6 +174,7 @@ export const ptBR: Catalog = {
     more: "…e mais {{n}}",
   },
   help: {
+    cmdAnimate: "**Apps → Animar** em qualquer mensagem com uma imagem: um vídeo a partir dela; em um resultado, **Loop** e **Remixar** criam novas versões",
     title: "🎬 **Bot de vídeo Seedance**",
     intro: "Transforme uma imagem e um prompt em um vídeo curto com o Seedance 2.0 da ByteDance (nível {{tier}}, no fal.ai). O bot mostra quanto um vídeo vai custar antes de gastar qualquer coisa, mantém uma mensagem atualizada durante a renderização e posta o MP4 aqui.",
     pricesTitle: "**Preço por segundo de vídeo**",
@@ -224,7 +229,29 @@ export const ptBR: Catalog = {
     expired: "Sem resposta a tempo, então nada foi feito. Nada foi cobrado.",
     gone: "Esta solicitação expirou. Execute /video novamente; nada foi cobrado.",
   },
+  modal: {
+    prompt: "Prompt",
+    promptHint: "O que deve acontecer no vídeo",
+    duration: "Duração",
+    autoLength: "Automática (o modelo decide, até 15 s)",
+    resolution: "Resolução",
+    aspectRatio: "Proporção",
+    autoAspect: "Automática (pela imagem)",
+    audio: "Som",
+    withSound: "Com som",
+    withoutSound: "Sem som",
+  },
+  animate: {
+    title: "Animar esta imagem",
+    noPicture: "Esta mensagem não tem nenhuma imagem para animar. Use Animar em uma mensagem com uma imagem PNG, JPEG ou WebP anexada ou em link.",
+    expired: "Este formulário expirou. Use Animar na mensagem de novo; nada foi cobrado.",
+    started: "Seu vídeo está a caminho: {{link}}",
+  },
+  remix: {
+    title: "Remixar este vídeo",
+  },
   commands: {
+    animate: { name: "Animar" },
     video: {
       description: "Transforma uma imagem e um prompt em um vídeo curto (Seedance 2.0)",
       image: "O primeiro quadro: uma imagem PNG, JPEG ou WebP de até 30 MB",

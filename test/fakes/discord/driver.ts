@@ -1,11 +1,27 @@
-// Test-side actions: users invoking slash commands, clicking buttons, reacting.
+// Test-side actions: members invoking slash and message commands, clicking buttons, submitting
+// modals, reacting, posting messages.
 import { interactionToken, snowflake } from "./ids.js";
-import { channelJson, guildOfMessage, memberJson, memberPermissions, userJson, type GuildWorld } from "./payloads.js";
+import { channelJson, guildById, guildOfMessage, memberJson, memberPermissions, userJson, type GuildWorld } from "./payloads.js";
 import { MAX_CONTENT } from "./limits.js";
-import { announce, mentionsOf, reactionEvent } from "./messages.js";
+import { announce, imageSize, mentionsOf, reactionEvent } from "./messages.js";
+import { submission } from "./modals.js";
 import { parseEmoji } from "./rest-routes.js";
 import { emojiJson, type InteractionState, type State } from "./state.js";
-import type { APIAttachmentLike, ClickArgs, FakeMessage, FakeUser, InteractionHandle, ReactArgs, SlashCommandArgs, SlashOption } from "./types.js";
+import type {
+  APIAttachmentLike,
+  ClickArgs,
+  FakeAttachment,
+  FakeMessage,
+  FakeUser,
+  InteractionHandle,
+  LinkedImage,
+  MessageCommandArgs,
+  ReactArgs,
+  SlashCommandArgs,
+  SlashOption,
+  SubmitModalArgs,
+  UserMessageArgs,
+} from "./types.js";
 
 type Json = Record<string, any>;
 
@@ -49,7 +65,7 @@ export class Driver {
     };
   }
 
-  private register(type: 2 | 3, user: FakeUser, g: GuildWorld, limit: number | undefined, extra: Partial<InteractionState> = {}): InteractionState {
+  private register(type: 2 | 3 | 5, user: FakeUser, g: GuildWorld, limit: number | undefined, extra: Partial<InteractionState> = {}): InteractionState {
     const id = snowflake();
     const i: InteractionState = {
       id, token: interactionToken(id), type, dispatchedAt: Date.now(), user, guildId: g.guildId, channelId: g.channelId,
@@ -60,12 +76,16 @@ export class Driver {
     return i;
   }
 
-  private findCommand(name: string, g: GuildWorld): { cmd?: Json; guild: boolean } {
-    const guildList = (this.state.guildCommands.get(g.guildId) ?? []) as Json[];
-    const inGuild = guildList.find((c) => c.name === name && (c.type ?? 1) === 1);
+  /**
+   * The registered command `name` of `type` (1 CHAT_INPUT, 3 MESSAGE; a slash command may omit its
+   * type), the guild's own first: names are unique per type only, so a slash command and a
+   * message command may share one.
+   */
+  private findCommand(name: string, g: GuildWorld, type: 1 | 3 = 1): { cmd?: Json; guild: boolean } {
+    const ofType = (c: Json) => c.name === name && (c.type ?? 1) === type;
+    const inGuild = ((this.state.guildCommands.get(g.guildId) ?? []) as Json[]).find(ofType);
     if (inGuild) return { cmd: inGuild, guild: true };
-    const glob = (this.state.globalCommands as Json[]).find((c) => c.name === name && (c.type ?? 1) === 1);
-    return { cmd: glob, guild: false };
+    return { cmd: (this.state.globalCommands as Json[]).find(ofType), guild: false };
   }
 
   async slashCommand(args: SlashCommandArgs): Promise<InteractionHandle> {
@@ -77,7 +97,7 @@ export class Driver {
     const resolved: Json = {};
     const given = args.attachments ?? [];
     const options = this.options(args.options, cmd?.options as Json[] | undefined, `/${args.name}`, resolved, given, cmd !== undefined, g);
-    const i = this.register(2, user, g, args.attachmentSizeLimit ?? undefined, { commandName: args.name });
+    const i = this.register(2, user, g, args.attachmentSizeLimit ?? undefined, { commandName: args.name, commandType: 1 });
     const cmdId = (cmd?.id as string | undefined) ?? this.commandIds.get(args.name) ?? snowflake();
     this.commandIds.set(args.name, cmdId);
     const payload = {
@@ -90,6 +110,79 @@ export class Driver {
     };
     // an interaction may carry no attachment_size_limit at all (the bot must assume Discord's default)
     if (args.attachmentSizeLimit === null) delete (payload as Json).attachment_size_limit;
+    this.state.dispatch("INTERACTION_CREATE", payload, { guildId: g.guildId });
+    return { id: i.id, token: i.token, dispatchedAt: i.dispatchedAt };
+  }
+
+  /**
+   * A member uses a registered message command on a message (context menu → Apps): type 2 with
+   * `data.type` 3, `target_id` and the message in `resolved.messages`, as Discord sends it. Unlike
+   * slashCommand, an unregistered name is refused: the client only lists registered ones.
+   */
+  async messageCommand(args: MessageCommandArgs): Promise<InteractionHandle> {
+    const m = this.state.liveMessage(args.messageId);
+    if (!m) throw new Error(`fake Discord: messageCommand: message ${args.messageId} does not exist (or was deleted)`);
+    const g = this.guildOf(m, args.guild, "messageCommand()");
+    this.requireSession("messageCommand()", g);
+    const user = args.user ?? this.state.world.users.requester;
+    if (m.flags & 64) throw new Error(`fake Discord: messageCommand: message ${m.id} is ephemeral; apps cannot be used on it`);
+    const { cmd, guild } = this.findCommand(args.name, g, 3);
+    if (!cmd) {
+      const all = [...((this.state.guildCommands.get(g.guildId) ?? []) as Json[]), ...(this.state.globalCommands as Json[])];
+      const names = all.filter((c) => c.type === 3).map((c) => `"${c.name}"`);
+      throw new Error(`fake Discord: messageCommand: no message command "${args.name}" is registered (message commands: ${names.join(", ") || "none"})`);
+    }
+    const i = this.register(2, user, g, args.attachmentSizeLimit ?? undefined, { commandName: cmd.name as string, commandType: 3, targetMessageId: m.id });
+    const payload = {
+      ...this.base(i, user, g, args.appPermissions, { locale: args.locale, guildLocale: args.guildLocale }),
+      type: 2,
+      data: {
+        id: cmd.id, name: cmd.name, type: 3, target_id: m.id,
+        resolved: { messages: { [m.id]: this.state.messageJson(m) } },
+        ...(guild ? { guild_id: g.guildId } : {}),
+      },
+    };
+    if (args.attachmentSizeLimit === null) delete (payload as Json).attachment_size_limit;
+    this.state.dispatch("INTERACTION_CREATE", payload, { guildId: g.guildId });
+    return { id: i.id, token: i.token, dispatchedAt: i.dispatchedAt };
+  }
+
+  /** The modal the bot answered `interactionId` with (callback type 9), as stored (component ids filled in). */
+  modalOf(interactionId: string): Json | undefined {
+    const modal = this.state.interactions.get(interactionId)?.modal;
+    return modal ? structuredClone(modal) : undefined;
+  }
+
+  /**
+   * The member submits the modal the bot opened in answer to `interactionId`: MODAL_SUBMIT (type 5)
+   * with `data: { custom_id, components }` mirroring the modal. A modal opened from a component
+   * carries that component's `message`, and the submit may then update it (callbacks 6 and 7).
+   */
+  async submitModal(args: SubmitModalArgs): Promise<InteractionHandle> {
+    const opener = this.state.interactions.get(args.interactionId);
+    if (!opener) throw new Error(`fake Discord: submitModal: interaction ${args.interactionId} is unknown`);
+    const modal = opener.modal;
+    if (opener.ackType !== 9 || !modal) {
+      throw new Error(`fake Discord: submitModal: interaction ${opener.id} was not answered with a modal (its response: ${opener.ackType === undefined ? "none yet" : `callback type ${opener.ackType}`})`);
+    }
+    if (opener.modalClosed) throw new Error(`fake Discord: submitModal: the modal of interaction ${opener.id} was already submitted (and closed)`);
+    const user = args.user ?? opener.user;
+    if (user.id !== opener.user.id) throw new Error(`fake Discord: submitModal: the modal was shown to ${opener.user.username}, not ${user.username}`);
+    const g = guildById(this.state.world, opener.guildId);
+    if (!g) throw new Error(`fake Discord: submitModal: interaction ${opener.id} is in unknown guild ${opener.guildId}`);
+    this.requireSession("submitModal()", g);
+    const components = submission(modal, args.values ?? {});
+    const fromComponent = opener.type === 3 ? opener.componentMessageId : undefined;
+    const message = fromComponent ? this.state.liveMessage(fromComponent) : undefined;
+    const i = this.register(5, user, g, opener.attachmentSizeLimit, {
+      modalOf: opener.id, ...(fromComponent ? { componentMessageId: fromComponent } : {}),
+    });
+    const payload = {
+      ...this.base(i, user, g, undefined, { locale: args.locale, guildLocale: args.guildLocale }),
+      type: 5,
+      ...(message ? { message: this.state.messageJson(message) } : {}),
+      data: { custom_id: modal.custom_id, components },
+    };
     this.state.dispatch("INTERACTION_CREATE", payload, { guildId: g.guildId });
     return { id: i.id, token: i.token, dispatchedAt: i.dispatchedAt };
   }
@@ -202,18 +295,59 @@ export class Driver {
     reactionEvent(this.state, false, m, emojiJson(e), user);
   }
 
-  /** A member posts a plain text message in a guild's channel (as the Discord client sends it: no allowed_mentions). */
-  userMessage(args: { content: string; user?: FakeUser; guild?: number }): FakeMessage {
+  /**
+   * A member posts a message in a guild's channel (as the Discord client sends it: no
+   * allowed_mentions), with files (`attachments`) and image links (`embeds`). A link must be in the
+   * text to unfurl, so each linked image's URL is appended to the content; the message then needs
+   * no text of its own.
+   */
+  userMessage(args: UserMessageArgs): FakeMessage {
     const g = this.guild(args.guild, "userMessage()");
     const user = args.user ?? this.state.world.users.requester;
-    if (args.content.length === 0 || args.content.length > MAX_CONTENT) {
-      throw new Error(`fake Discord: userMessage: content must be 1..${MAX_CONTENT} characters`);
+    const attachments = (args.attachments ?? []).map((a) => this.uploaded(a, g));
+    const embeds = (args.embeds ?? []).map((img) => this.unfurl(img));
+    const typed = args.content ?? "";
+    const content = [typed, ...embeds.map((e) => e.url as string)].filter((s) => s !== "").join(" ");
+    if (content.length > MAX_CONTENT || (typed.length === 0 && attachments.length === 0 && embeds.length === 0)) {
+      throw new Error(`fake Discord: userMessage: content must be 1..${MAX_CONTENT} characters (or empty with attachments or embeds, ${MAX_CONTENT} with the links)`);
     }
-    const m = this.state.newMessage(g.channelId, user, { content: args.content, editHistory: [args.content] });
+    if (attachments.length > 10) throw new Error("fake Discord: userMessage: at most 10 attachments per message");
+    const m = this.state.newMessage(g.channelId, user, { content, embeds, attachments, editHistory: [content] });
     m.mentions = mentionsOf(this.state, m, undefined);
     this.state.addMessage(m);
     announce(this.state, "create", m);
     return m;
+  }
+
+  /** A file the member uploads with a message: an attachment from fake.addAttachment() in that guild's channel. */
+  private uploaded(a: APIAttachmentLike, g: GuildWorld): FakeAttachment {
+    const stored = this.state.attachments.get(a.id);
+    if (!stored) throw new Error(`fake Discord: userMessage: attachment ${a.id} is unknown; create it with fake.addAttachment()`);
+    // (an attachment given a foreign `url` on purpose lives nowhere on the fake's CDN: taken as it is)
+    const url = new URL(stored.url);
+    if (url.origin === new URL(this.state.cdnUrl).origin && !url.pathname.split("/").includes(g.channelId)) {
+      throw new Error(`fake Discord: userMessage: attachment ${a.id} was made for another guild's channel; pass the same \`guild\` to fake.addAttachment()`);
+    }
+    // a message's own attachments are not ephemeral (only slash-command option uploads are)
+    const { ephemeral: _ephemeral, ...attachment } = stored;
+    return attachment;
+  }
+
+  /**
+   * Discord's unfurl of a link to an image: an embed of type "image" whose picture is in
+   * `thumbnail` (url = the link, proxy_url = the media proxy's copy), not in `image`.
+   */
+  private unfurl(img: LinkedImage): Json {
+    const { url, proxyUrl } = this.state.storeLinkedImage(img.bytes, img.contentType);
+    const size = imageSize(img.bytes);
+    return {
+      type: "image", url,
+      thumbnail: {
+        url, proxy_url: proxyUrl, width: img.width ?? size?.width ?? 0, height: img.height ?? size?.height ?? 0,
+        content_type: img.contentType, flags: 0,
+      },
+      content_scan_version: 0,
+    };
   }
 }
 

@@ -4,7 +4,13 @@
 //   const client = new Client({ intents, partials, rest: { api: fake.apiUrl } });
 //   await client.login(fake.token); await fake.ready();
 //   const { id } = await fake.slashCommand({ name: "video", options: [...] });
-//   await fake.waitFor(() => fake.messages().find((m) => m.content.includes("done")));
+//   await fake.waitFor(() => fake.messages().find((m) => m.text.includes("done")));
+//
+// `m.text` is what a member reads (content + every Components V2 Text Display), `m.media` the media
+// URLs its components show. Message commands and modals, as a member uses them:
+//   const use = await fake.messageCommand({ name: "Animate", messageId: posted.id });
+//   await fake.waitFor(() => fake.modalOf(use.id));
+//   await fake.submitModal({ interactionId: use.id, values: { prompt: "a cat", resolution: ["720p"] } });
 //
 // Requests that real Discord would reject are rejected too (OpenAPI schema + plain limits +
 // permissions) and listed in `fake.rejections`; assert `expect(fake.rejections).toEqual([])` at the
@@ -38,11 +44,14 @@ import type {
   FakeReaction,
   FakeUser,
   InteractionHandle,
+  MessageCommandArgs,
   Ping,
   ReactArgs,
   RecordedRequest,
   Rejection,
   SlashCommandArgs,
+  SubmitModalArgs,
+  UserMessageArgs,
 } from "./types.js";
 
 export type * from "./types.js";
@@ -138,8 +147,17 @@ class FakeDiscordImpl implements FakeDiscord {
     return this.driver.unreact(args);
   }
 
-  userMessage(args: { content: string; user?: FakeUser; guild?: number }): FakeMessage {
+  userMessage(args: UserMessageArgs): FakeMessage {
     return this.driver.userMessage(args);
+  }
+  messageCommand(args: MessageCommandArgs): Promise<InteractionHandle> {
+    return this.driver.messageCommand(args);
+  }
+  modalOf(interactionId: string): Record<string, any> | undefined {
+    return this.driver.modalOf(interactionId);
+  }
+  submitModal(args: SubmitModalArgs): Promise<InteractionHandle> {
+    return this.driver.submitModal(args);
   }
 
   pings(): Ping[] {

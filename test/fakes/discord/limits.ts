@@ -22,6 +22,10 @@ export const MAX_CONTENT = 2000;
 export const MAX_EMBEDS = 10;
 export const MAX_EMBED_TOTAL = 6000;
 export const MAX_ACTION_ROWS = 5;
+/** Components V2: "Messages allow up to 40 total components" (components/reference), nested ones included. */
+export const MAX_V2_COMPONENTS = 40;
+/** Components V2: the Text Displays of one message hold at most 4000 characters together. */
+export const MAX_V2_TEXT = 4000;
 /** Maximum size of a whole message request (files + payload), Create Message docs. */
 export const MAX_REQUEST_BYTES = 25 * 1024 * 1024;
 /** Default per-file upload limit since 2026-09-03 (was 10 MiB). */
@@ -50,11 +54,19 @@ function checkButton(c: Json, at: Path, errs: FormErrors): void {
   }
 }
 
-function walkComponents(list: unknown, at: Path, errs: FormErrors, ids: Map<string, Path>): void {
+/**
+ * Per-component checks over the whole tree: custom_id 1–100 characters and unique, `id` unique
+ * ("The `id` must be unique within the message"; 0 means "fill it in"), button fields by style.
+ */
+function walkComponents(list: unknown, at: Path, errs: FormErrors, ids: Map<string, Path>, numericIds = new Set<number>()): void {
   if (!Array.isArray(list)) return;
   list.forEach((c: Json, i) => {
     if (!c || typeof c !== "object") return;
     const here = [...at, i];
+    if (typeof c.id === "number" && c.id !== 0) {
+      if (numericIds.has(c.id)) errs.add([...here, "id"], "COMPONENT_ID_DUPLICATED", "Component id cannot be duplicated");
+      numericIds.add(c.id);
+    }
     if ("custom_id" in c && c.custom_id != null) {
       const id = c.custom_id;
       if (typeof id !== "string" || id.length < 1 || id.length > 100) {
@@ -64,9 +76,85 @@ function walkComponents(list: unknown, at: Path, errs: FormErrors, ids: Map<stri
       } else ids.set(id, here);
     }
     if (c.type === 2) checkButton(c, here, errs);
-    walkComponents(c.components, [...here, "components"], errs, ids);
-    if (c.accessory) walkComponents([c.accessory], [...here, "accessory"], errs, ids);
+    walkComponents(c.components, [...here, "components"], errs, ids, numericIds);
+    if (c.accessory) walkComponents([c.accessory], [...here, "accessory"], errs, ids, numericIds);
   });
+}
+
+/** Visits every component of a tree (children, then a Section's accessory) with its error path. */
+function eachComponent(list: unknown, at: Path, visit: (c: Json, here: Path) => void): void {
+  if (!Array.isArray(list)) return;
+  list.forEach((c: Json, i) => {
+    if (!c || typeof c !== "object") return;
+    const here = [...at, i];
+    visit(c, here);
+    eachComponent(c.components, [...here, "components"], visit);
+    if (c.accessory) eachComponent([c.accessory], [...here, "accessory"], visit);
+  });
+}
+
+/**
+ * Components V2 totals (components/reference): at most 40 components in all, nested ones counted;
+ * at most 4000 characters of Text Display content in all; a File shows an uploaded file only, so its
+ * url must be an `attachment://` reference.
+ */
+function checkV2Components(comps: unknown[], base: Path, errs: FormErrors): void {
+  let count = 0;
+  let text = 0;
+  eachComponent(comps, [...base, "components"], (c, here) => {
+    count++;
+    if (c.type === 10 && typeof c.content === "string") text += c.content.length;
+    if (c.type === 13 && typeof c.file?.url === "string" && !c.file.url.startsWith("attachment://")) {
+      errs.add([...here, "file", "url"], "UNFURLED_MEDIA_ITEM_ATTACHMENT_REQUIRED", "The File component only supports attachment:// references");
+    }
+  });
+  if (count > MAX_V2_COMPONENTS) {
+    errs.add([...base, "components"], "COMPONENT_MAX_TOTAL_COMPONENTS_EXCEEDED", `A message may have at most ${MAX_V2_COMPONENTS} components in total (has ${count})`);
+  }
+  if (text > MAX_V2_TEXT) {
+    errs.add([...base, "components"], "COMPONENT_MAX_TEXT_DISPLAY_LENGTH_EXCEEDED", `The text displays of a message may hold at most ${MAX_V2_TEXT} characters in total (have ${text})`);
+  }
+}
+
+/** The `attachment://<name>` references of a component tree (Thumbnail, Media Gallery items, File), with their paths. */
+function attachmentRefs(comps: unknown, base: Path): Array<{ name: string; at: Path }> {
+  const out: Array<{ name: string; at: Path }> = [];
+  const ref = (media: unknown, at: Path) => {
+    const url = (media as Json | undefined)?.url;
+    if (typeof url === "string" && url.startsWith("attachment://")) out.push({ name: url.slice("attachment://".length), at: [...at, "url"] });
+  };
+  eachComponent(comps, [...base, "components"], (c, here) => {
+    if (c.type === 11) ref(c.media, [...here, "media"]);
+    if (c.type === 13) ref(c.file, [...here, "file"]);
+    if (c.type === 12 && Array.isArray(c.items)) c.items.forEach((item: Json, n: number) => ref(item?.media, [...here, "items", n, "media"]));
+  });
+  return out;
+}
+
+/**
+ * Every `attachment://<name>` in the request's components must name a file of the resulting
+ * message: one uploaded with this request, or one the edited message keeps (unfurled media item:
+ * "Supports arbitrary urls and attachment://<filename> references").
+ */
+export function checkAttachmentRefs(body: Json, filenames: string[], errs: FormErrors, base: Path = []): void {
+  for (const { name, at } of attachmentRefs(body.components, base)) {
+    if (!filenames.includes(name)) {
+      errs.add(at, "ATTACHMENT_NOT_FOUND", `attachment://${name} names no file of this message (has: ${filenames.join(", ") || "none"})`);
+    }
+  }
+}
+
+/**
+ * A message with IS_COMPONENTS_V2 may not carry content or embeds (resources/message, components/
+ * reference): checked on the message as an edit leaves it, since an edit may turn a message into a
+ * V2 one only if it also clears what it had.
+ */
+export function checkV2Message(m: { content: string; embeds: unknown[]; flags: number }, errs: FormErrors, base: Path = []): void {
+  if (!(m.flags & MessageFlags.IS_COMPONENTS_V2)) return;
+  if (m.content !== "" || m.embeds.length > 0) {
+    errs.add([...base, m.content !== "" ? "content" : "embeds"], "MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2",
+      "The 'content' and 'embeds' fields cannot be used when using MessageFlags.IS_COMPONENTS_V2 (an edit that sets the flag must clear them)");
+  }
 }
 
 function checkComponents(body: Json, base: Path, errs: FormErrors, flags: number): void {
@@ -90,6 +178,7 @@ function checkComponents(body: Json, base: Path, errs: FormErrors, flags: number
     });
   }
   walkComponents(comps, [...base, "components"], errs, new Map());
+  if (v2) checkV2Components(comps, base, errs);
 }
 
 function checkAllowedMentions(am: unknown, at: Path, errs: FormErrors): void {
@@ -135,9 +224,18 @@ export function checkMessageLimits(body: unknown, errs: FormErrors, base: Path =
   }
   const flags = (typeof b.flags === "number" ? b.flags : 0) | existingFlags;
   if (flags & MessageFlags.IS_COMPONENTS_V2) {
+    // "the content and embeds fields will no longer work ... the poll and stickers fields are disabled"
     if ((typeof b.content === "string" && b.content.length > 0) || (Array.isArray(b.embeds) && b.embeds.length > 0)) {
       errs.add([...base, "content"], "MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2", "The 'content' and 'embeds' fields cannot be used when using MessageFlags.IS_COMPONENTS_V2");
     }
+    if (b.poll != null) errs.add([...base, "poll"], "MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2", "The 'poll' field cannot be used when using MessageFlags.IS_COMPONENTS_V2");
+    if (Array.isArray(b.sticker_ids) && b.sticker_ids.length > 0) {
+      errs.add([...base, "sticker_ids"], "MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2", "The 'sticker_ids' field cannot be used when using MessageFlags.IS_COMPONENTS_V2");
+    }
+  }
+  // "Once a message has been sent with this flag, it can't be removed from that message."
+  if (existingFlags & MessageFlags.IS_COMPONENTS_V2 && typeof b.flags === "number" && !(b.flags & MessageFlags.IS_COMPONENTS_V2)) {
+    errs.add([...base, "flags"], "MESSAGE_CANNOT_REMOVE_COMPONENTS_V2_FLAG", "The IS_COMPONENTS_V2 flag cannot be removed from a message once set");
   }
   checkComponents(b, base, errs, flags);
   checkAllowedMentions(b.allowed_mentions, [...base, "allowed_mentions"], errs);

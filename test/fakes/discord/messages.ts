@@ -1,8 +1,8 @@
 // Building and editing stored messages from request bodies + uploaded files (shared by all routes).
 import { Errors, FormErrors, formError } from "./http-util.js";
-import { CREATE_FLAGS, EDIT_FLAGS, MAX_REQUEST_BYTES, MessageFlags, checkMessageLimits } from "./limits.js";
+import { CREATE_FLAGS, EDIT_FLAGS, MAX_REQUEST_BYTES, MessageFlags, checkAttachmentRefs, checkMessageLimits, checkV2Message } from "./limits.js";
 import { canMentionEveryone, computeMentions, repliedUserId } from "./mentions.js";
-import { Intents, type State } from "./state.js";
+import { Intents, refreshReadable, type State } from "./state.js";
 import type { FakeAttachment, FakeMessage, FakeUser, PingSet, RecordedFile } from "./types.js";
 import { guildOfMessage, memberJson } from "./payloads.js";
 
@@ -20,7 +20,8 @@ export function sanitizeFilename(name: string): string {
   return s.length ? s : "unknown";
 }
 
-function imageSize(b: Buffer): { width: number; height: number } | undefined {
+/** Width and height of a PNG or GIF, read from its header (other formats: undefined). */
+export function imageSize(b: Buffer): { width: number; height: number } | undefined {
   if (b.length >= 24 && b.readUInt32BE(0) === 0x89504e47) return { width: b.readUInt32BE(16), height: b.readUInt32BE(20) };
   if (b.length >= 10 && b.toString("latin1", 0, 3) === "GIF") return { width: b.readUInt16LE(6), height: b.readUInt16LE(8) };
   return undefined;
@@ -118,12 +119,15 @@ export function assertNotEmpty(m: Pick<FakeMessage, "content" | "embeds" | "atta
   if (empty) throw Errors.emptyMessage();
 }
 
-/** Whom `m` pings with its current content, given the allowed_mentions of the request that set it. */
+/**
+ * Whom `m` pings with its current text, given the allowed_mentions of the request that set it: the
+ * content, or a Components V2 message's Text Displays (Discord parses mentions there the same way).
+ */
 export function mentionsOf(state: State, m: FakeMessage, allowedMentions: unknown): PingSet {
   const w = state.world;
   const replied = repliedUserId(state.messages, m);
   return computeMentions(w, guildOfMessage(w, m), {
-    content: m.content,
+    content: m.text,
     allowedMentions,
     canMentionEveryone: canMentionEveryone(w, m.author),
     ...(replied ? { repliedUserId: replied } : {}),
@@ -145,6 +149,8 @@ export function buildMessage({ ctx, body, files, author, allowedFlags = CREATE_F
   checkMessageLimits(body, errs, ctx.base ?? []);
   errs.throwIfAny();
   const attachments = resolveAttachments(ctx, body, files, null) ?? [];
+  checkAttachmentRefs(body, attachments.map((a) => a.filename), errs, ctx.base ?? []);
+  errs.throwIfAny();
   const content = typeof body.content === "string" ? body.content : "";
   const m = ctx.state.newMessage(ctx.channelId, author, {
     content,
@@ -159,6 +165,7 @@ export function buildMessage({ ctx, body, files, author, allowedFlags = CREATE_F
   // Flags a client may not set (e.g. EPHEMERAL on a channel message) are dropped, as Discord does.
   m.flags = ((typeof body.flags === "number" ? body.flags : 0) & allowedFlags) | (extra.flags ?? 0);
   assertNotEmpty(m, body);
+  refreshReadable(m);
   m.mentions = mentionsOf(ctx.state, m, body.allowed_mentions);
   return m;
 }
@@ -169,6 +176,8 @@ export function editMessage(ctx: AttachmentContext, m: FakeMessage, body: Json, 
   checkMessageLimits(body, errs, ctx.base ?? [], m.flags & MessageFlags.IS_COMPONENTS_V2);
   errs.throwIfAny();
   const attachments = resolveAttachments(ctx, body, files, m.attachments) ?? m.attachments;
+  if ("components" in body) checkAttachmentRefs(body, attachments.map((a) => a.filename), errs, ctx.base ?? []);
+  errs.throwIfAny();
   const next: FakeMessage = { ...m, attachments };
   if ("content" in body) next.content = typeof body.content === "string" ? body.content : "";
   if ("embeds" in body) next.embeds = normalizeEmbeds(body.embeds ?? [], attachments);
@@ -177,10 +186,15 @@ export function editMessage(ctx: AttachmentContext, m: FakeMessage, body: Json, 
   let flags = m.flags & ~MessageFlags.LOADING;
   if (typeof body.flags === "number") flags = (flags & ~EDIT_FLAGS) | (body.flags & EDIT_FLAGS);
   next.flags = flags;
+  checkV2Message(next, errs, ctx.base ?? []);
+  errs.throwIfAny();
   assertNotEmpty(next, body);
+  refreshReadable(next);
   // Discord rebuilds the mentions when the content is edited, with the edit's allowed_mentions or,
   // if it has none, the default allowances (whatever the message was created with).
-  if ("content" in body || "allowed_mentions" in body) next.mentions = mentionsOf(ctx.state, next, body.allowed_mentions);
+  // A Components V2 message's text is in its components: editing them is editing the content.
+  const v2Text = "components" in body && (next.flags & MessageFlags.IS_COMPONENTS_V2) !== 0;
+  if ("content" in body || v2Text || "allowed_mentions" in body) next.mentions = mentionsOf(ctx.state, next, body.allowed_mentions);
   next.edited_timestamp = new Date().toISOString();
   next.editHistory = [...m.editHistory, next.content];
   Object.assign(m, next);

@@ -61,6 +61,14 @@ function normalize(state: State, c: Json, guildId: string | undefined, existing:
   };
 }
 
+/**
+ * Application command rules beyond the schema (interactions/application-commands): names unique
+ * per type; a CHAT_INPUT name lowercase and matching the name regex, its description 1–100
+ * characters, its options ordered and nested within limits. USER (2) and MESSAGE (3) commands, the
+ * context-menu ones, "may be mixed case and can include spaces" (1–32 characters, the schema), have
+ * no description ("Empty string for USER and MESSAGE commands"; Discord answers a non-empty one
+ * with APPLICATION_COMMAND_CONTEXT_MENU_DESCRIPTION_INVALID) and no options.
+ */
 function validateCommand(c: Json, here: Array<string | number>, errs: FormErrors, seen: Set<string>): void {
   const type = c.type ?? 1;
   if (typeof c.name === "string") {
@@ -70,12 +78,23 @@ function validateCommand(c: Json, here: Array<string | number>, errs: FormErrors
     if (type === 1 && (!NAME_RE.test(c.name) || c.name !== c.name.toLowerCase())) {
       errs.add([...here, "name"], "APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid");
     }
+    if ((type === 2 || type === 3) && c.name.trim().length === 0) {
+      errs.add([...here, "name"], "APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid");
+    }
   }
   if (type === 1) {
     if (typeof c.description !== "string" || c.description.length < 1 || c.description.length > 100) {
       errs.add([...here, "description"], "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.");
     }
     checkOptions(c.options, [...here, "options"], errs, 0);
+  }
+  if (type === 2 || type === 3) {
+    if (typeof c.description === "string" && c.description.length > 0) {
+      errs.add([...here, "description"], "APPLICATION_COMMAND_CONTEXT_MENU_DESCRIPTION_INVALID", "Context menu commands cannot have description");
+    }
+    if (Array.isArray(c.options) && c.options.length > 0) {
+      errs.add([...here, "options"], "APPLICATION_COMMAND_CONTEXT_MENU_OPTIONS_INVALID", "Context menu commands cannot have options");
+    }
   }
 }
 

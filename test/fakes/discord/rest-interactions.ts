@@ -1,22 +1,37 @@
 // Interaction callback and interaction-webhook routes (no bot auth; the token is the credential).
-import { ApiError, Errors } from "./http-util.js";
+import { ApiError, Errors, FormErrors } from "./http-util.js";
 import { CREATE_FLAGS, MessageFlags } from "./limits.js";
 import { announce, buildMessage, editMessage, isEphemeral, type AttachmentContext } from "./messages.js";
+import { checkModal, withComponentIds } from "./modals.js";
 import type { Ctx, Reply, RouteDef } from "./router.js";
 import type { InteractionState, State } from "./state.js";
 import type { FakeMessage } from "./types.js";
 
 type Json = Record<string, any>;
 
-const ALLOWED_CALLBACKS: Record<number, number[]> = { 2: [4, 5, 9], 3: [4, 5, 6, 7, 9] };
+/**
+ * Callback types per interaction type (receiving-and-responding, "Interaction Callback Type"):
+ * 6 and 7 "only valid for component-based interactions" (a modal submit counts when the modal was
+ * opened from a component, whose message it then updates); 9 MODAL "not available for MODAL_SUBMIT".
+ */
+const ALLOWED_CALLBACKS: Record<number, number[]> = { 2: [4, 5, 9], 3: [4, 5, 6, 7, 9], 5: [4, 5, 6, 7] };
+
+function invalidCallbackType(type: number, i: InteractionState, why = ""): ApiError {
+  return new ApiError(400, {
+    code: 50035, message: "Invalid Form Body",
+    errors: { type: { _errors: [{ code: "INTERACTION_RESPONSE_TYPE_INVALID", message: `Callback type ${type} is not valid for interaction type ${i.type}${why}` }] } },
+  });
+}
 
 function attCtx(ctx: Ctx, i: InteractionState, ephemeral: boolean, base: string[] = []): AttachmentContext {
   return { state: ctx.state, channelId: i.channelId, sizeLimit: i.attachmentSizeLimit, requestBytes: ctx.bodyBytes, ephemeral, base };
 }
 
+/** Message type of a response: 20 CHAT_INPUT_COMMAND, 23 CONTEXT_MENU_COMMAND, else 0 DEFAULT. */
 function responseFields(state: State, i: InteractionState): Partial<FakeMessage> {
   const w = state.world;
-  return { type: i.type === 2 ? 20 : 0, webhook_id: w.applicationId, application_id: w.applicationId, interactionId: i.id };
+  const type = i.type === 2 ? (i.commandType === 3 ? 23 : 20) : 0;
+  return { type, webhook_id: w.applicationId, application_id: w.applicationId, interactionId: i.id };
 }
 
 function callback(ctx: Ctx): Reply {
@@ -27,13 +42,16 @@ function callback(ctx: Ctx): Reply {
   if (Date.now() - i.dispatchedAt > state.opts.ackDeadlineMs || state.tokenExpired(i)) throw Errors.unknownInteraction();
   const body = ctx.json as Json;
   const type = body.type as number;
-  if (!ALLOWED_CALLBACKS[i.type]?.includes(type)) {
-    throw new ApiError(400, {
-      code: 50035, message: "Invalid Form Body",
-      errors: { type: { _errors: [{ code: "INTERACTION_RESPONSE_TYPE_INVALID", message: `Callback type ${type} is not valid for interaction type ${i.type}` }] } },
-    });
+  if (!ALLOWED_CALLBACKS[i.type]?.includes(type)) throw invalidCallbackType(type, i);
+  if (i.type === 5 && (type === 6 || type === 7) && !i.componentMessageId) {
+    throw invalidCallbackType(type, i, " (the modal was not opened from a message component)");
   }
   const data = (body.data ?? {}) as Json;
+  if (type === 9) {
+    const errs = new FormErrors();
+    checkModal(data, errs);
+    errs.throwIfAny();
+  }
   const bot = state.world.botUser;
   let message: FakeMessage | undefined;
   if (type === 4 || type === 5) {
@@ -59,10 +77,15 @@ function callback(ctx: Ctx): Reply {
     i.originalMessageId = m.id;
     message = type === 7 ? m : undefined;
   } else if (type === 9) {
-    i.modal = data;
+    i.modal = withComponentIds(data);
   }
   i.ackType = type;
   i.ackedAt = Date.now();
+  // an acknowledged submit closes the modal on the member's screen (a failed one leaves it open to retry)
+  if (i.modalOf) {
+    const opener = state.interactions.get(i.modalOf);
+    if (opener) opener.modalClosed = true;
+  }
   const made = message ? { made: { message, kind: type === 7 ? ("edit" as const) : ("create" as const) } } : {};
   if (!/^(true|1)$/i.test(ctx.query.with_response ?? "")) return { status: 204, ...made };
   return {

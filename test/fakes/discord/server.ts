@@ -159,7 +159,11 @@ export class FakeServer {
     answer(reply.status, reply.body, reply.headers);
   }
 
-  /** GET {cdn}/attachments/{channel}/{id}/{filename}?ex&is&hm (also /ephemeral-attachments/...). */
+  /**
+   * GET {cdn}/attachments/{channel}/{id}/{filename}?ex&is&hm (also /ephemeral-attachments/...), and
+   * {cdn}/external/{hash}/https/{host}/{path}: the media proxy's copy of an image a member linked
+   * to (unsigned, like Discord's; query parameters such as ?width= are ignored).
+   */
   private cdn(req: IncomingMessage, url: URL, segs: string[], rec: RecordedRequest, res: ServerResponse): void {
     const gone = (why: string) => {
       rec.status = 404;
@@ -167,6 +171,14 @@ export class FakeServer {
       res.writeHead(404, { "Content-Type": "text/plain" }).end(`This content is no longer available. (fake CDN: ${why})`);
     };
     if (!["GET", "HEAD"].includes(rec.method)) return gone("method not allowed");
+    if (segs[0] === "external") {
+      const img = this.state.linkedImages.get(url.pathname);
+      if (!img) return gone("unknown external media");
+      rec.status = 200;
+      res.writeHead(200, { "Content-Type": img.contentType, "Content-Length": String(img.bytes.length), "Cache-Control": "public, max-age=86400" });
+      res.end(req.method === "HEAD" ? undefined : img.bytes);
+      return;
+    }
     if (segs.length !== 4 || !["attachments", "ephemeral-attachments"].includes(segs[0]!)) return gone("unknown path");
     const a = this.state.attachments.get(segs[2]!);
     if (!a || a.filename !== segs[3]) return gone("unknown attachment");

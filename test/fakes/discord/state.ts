@@ -1,8 +1,10 @@
 // In-memory state of the fake Discord.
+import { randomBytes } from "node:crypto";
 import { snowflake, UrlSigner } from "./ids.js";
 import { DEFAULT_ATTACHMENT_SIZE_LIMIT } from "./limits.js";
 import { emptyPings } from "./mentions.js";
 import { createWorld, guildByChannel, messageJson, type World } from "./payloads.js";
+import { mediaUrls, readableText } from "./readable.js";
 import type {
   FakeAttachment,
   FakeDiscordOptions,
@@ -13,6 +15,13 @@ import type {
   RecordedRequest,
   Rejection,
 } from "./types.js";
+
+/** Host of the images members link to: `.invalid` never resolves, so only the proxy URL can be fetched. */
+export const LINKED_IMAGE_HOST = "images.example.invalid";
+
+const IMAGE_EXTENSIONS: Record<string, string> = {
+  "image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp", "image/avif": "avif",
+};
 
 export const Intents = {
   Guilds: 1 << 0,
@@ -54,13 +63,18 @@ export function resolveOptions(o: FakeDiscordOptions = {}): ResolvedOptions {
 export interface InteractionState {
   id: string;
   token: string;
-  type: 2 | 3;
+  /** 2 APPLICATION_COMMAND, 3 MESSAGE_COMPONENT, 5 MODAL_SUBMIT. */
+  type: 2 | 3 | 5;
   dispatchedAt: number;
   user: FakeUser;
   /** Where the interaction happened (its responses and follow-ups are posted there). */
   guildId: string;
   channelId: string;
   commandName?: string;
+  /** For type 2: 1 CHAT_INPUT (slash), 3 MESSAGE (context menu). */
+  commandType?: 1 | 3;
+  /** For a message command: the message it was used on. */
+  targetMessageId?: string;
   attachmentSizeLimit: number;
   /** Callback type of the initial response, once acknowledged. */
   ackType?: number;
@@ -69,7 +83,12 @@ export interface InteractionState {
   originalMessageId?: string;
   componentMessageId?: string;
   followUpIds: string[];
-  modal?: unknown;
+  /** The modal this interaction was answered with (callback type 9), component ids filled in. */
+  modal?: Record<string, any>;
+  /** Set once a submit of that modal was acknowledged: Discord's client then closes it. */
+  modalClosed?: boolean;
+  /** For type 5: the interaction whose modal was submitted. */
+  modalOf?: string;
 }
 
 /**
@@ -94,6 +113,8 @@ export class State {
   readonly interactions = new Map<string, InteractionState>();
   readonly interactionsByToken = new Map<string, InteractionState>();
   readonly attachments = new Map<string, FakeAttachment>();
+  /** Linked images the fake's media proxy serves, by URL path (/external/...). */
+  readonly linkedImages = new Map<string, { bytes: Buffer; contentType: string }>();
   readonly nonces = new Map<string, { messageId: string; at: number }>();
   globalCommands: Record<string, unknown>[] = [];
   readonly guildCommands = new Map<string, Record<string, unknown>[]>();
@@ -135,6 +156,21 @@ export class State {
     return a;
   }
 
+  /**
+   * Stores an image "hosted elsewhere" that a member linked to, and returns its made-up link and the
+   * URL this fake serves it at, shaped like Discord's media proxy
+   * (https://images-ext-1.discordapp.net/external/<hash>/https/<host>/<path>) but on the CDN origin,
+   * so a bot that downloads from the CDN origin only (as it should) can fetch it.
+   */
+  storeLinkedImage(bytes: Buffer, contentType: string): { url: string; proxyUrl: string } {
+    const ext = IMAGE_EXTENSIONS[contentType.split(";")[0]!.trim().toLowerCase()] ?? (contentType.split("/")[1]?.replace(/[^\w]/g, "") || "bin");
+    const name = `${this.linkedImages.size + 1}.${ext}`;
+    const url = `https://${LINKED_IMAGE_HOST}/${name}`;
+    const path = `/external/${randomBytes(32).toString("base64url")}/https/${LINKED_IMAGE_HOST}/${name}`;
+    this.linkedImages.set(path, { bytes, contentType });
+    return { url, proxyUrl: `${this.cdnUrl}${path}` };
+  }
+
   addMessage(m: FakeMessage): FakeMessage {
     this.messages.set(m.id, m);
     return m;
@@ -145,11 +181,12 @@ export class State {
     if (!g) throw new Error(`fake Discord: channel ${channelId} is not one of the fake's channels`);
     const now = Date.now();
     const id = snowflake(now);
-    return {
+    const m: FakeMessage = {
       id, channel_id: channelId, guild_id: g.guildId, type: 0, content: "", embeds: [], components: [],
       attachments: [], flags: 0, author, tts: false, timestamp: new Date(now).toISOString(), edited_timestamp: null,
-      editHistory: [], mentions: emptyPings(), ...fields,
+      editHistory: [], mentions: emptyPings(), text: "", media: [], ...fields,
     };
+    return refreshReadable(m);
   }
 
   liveMessage(id: string): FakeMessage | undefined {
@@ -162,6 +199,7 @@ export class State {
     const byEmoji = new Map<string, FakeReaction[]>();
     for (const r of reactions) byEmoji.set(r.emoji, [...(byEmoji.get(r.emoji) ?? []), r]);
     const inter = m.interactionId ? this.interactions.get(m.interactionId) : undefined;
+    const parent = inter?.modalOf ? this.interactions.get(inter.modalOf) : undefined;
     return messageJson(this.world, m, {
       ...(byEmoji.size
         ? {
@@ -171,7 +209,7 @@ export class State {
             })),
           }
         : {}),
-      ...(inter ? interactionLink(inter, m) : {}),
+      ...(inter ? interactionLink(inter, m, parent) : {}),
       ...extra,
     });
   }
@@ -198,17 +236,37 @@ export function emojiJson(emoji: string): { id: string | null; name: string; ani
   return { id: null, name: emoji };
 }
 
-function interactionLink(i: InteractionState, m: FakeMessage): Record<string, unknown> {
+/**
+ * The Message Interaction Metadata of an interaction (resources/message#message-interaction-metadata-object):
+ * command_type / target_message_id for commands, interacted_message_id for components, and for a
+ * modal submit the metadata of the interaction that opened the modal (triggering_interaction_metadata).
+ */
+function interactionMetadata(i: InteractionState, user: Record<string, unknown>, parent?: InteractionState): Record<string, unknown> {
+  return {
+    id: i.id, type: i.type, user,
+    authorizing_integration_owners: { "0": i.guildId },
+    ...(i.type === 3 && i.componentMessageId ? { interacted_message_id: i.componentMessageId } : {}),
+    ...(i.type === 2 && i.commandName ? { name: i.commandName, command_type: i.commandType ?? 1 } : {}),
+    ...(i.type === 2 && i.targetMessageId ? { target_message_id: i.targetMessageId } : {}),
+    ...(i.type === 5 && parent ? { triggering_interaction_metadata: interactionMetadata(parent, user) } : {}),
+  };
+}
+
+function interactionLink(i: InteractionState, m: FakeMessage, parent?: InteractionState): Record<string, unknown> {
   const user = { id: i.user.id, username: i.user.username, global_name: i.user.global_name, discriminator: i.user.discriminator, avatar: i.user.avatar, public_flags: 0 };
   const isFollowUp = i.followUpIds.includes(m.id) && m.id !== i.originalMessageId;
   return {
     interaction_metadata: {
-      id: i.id, type: i.type, user,
-      authorizing_integration_owners: { "0": i.guildId },
+      ...interactionMetadata(i, user, parent),
       ...(isFollowUp && i.originalMessageId ? { original_response_message_id: i.originalMessageId } : {}),
-      ...(i.type === 3 && i.componentMessageId ? { interacted_message_id: i.componentMessageId } : {}),
-      ...(i.commandName ? { name: i.commandName, command_type: 1 } : {}),
     },
     ...(i.type === 2 ? { interaction: { id: i.id, type: i.type, name: i.commandName ?? "", user } } : {}),
   };
+}
+
+/** Recomputes `text` and `media` from `content` and `components` (after every create and edit). */
+export function refreshReadable(m: FakeMessage): FakeMessage {
+  m.text = readableText(m.content, m.components);
+  m.media = mediaUrls(m.components);
+  return m;
 }

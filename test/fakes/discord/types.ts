@@ -130,6 +130,18 @@ export interface FakeMessage {
   deleted?: boolean;
   /** Every content the message has had, oldest first; the last entry is the current content. */
   editHistory: string[];
+  /**
+   * What a reader sees as text, kept current on every create and edit: `content`, then the
+   * `content` of every Text Display (type 10) in the component tree (containers, sections), in
+   * order, joined by "\n" (empty ones skipped). A Components V2 message has no `content` at all, so
+   * this is the field to read for "what did the bot say".
+   */
+  text: string;
+  /**
+   * Every media URL the components show, in order: Thumbnail (11) `media.url`, Media Gallery (12)
+   * item `media.url`, File (13) `file.url`, as the request sent them (e.g. "attachment://out.mp4").
+   */
+  media: string[];
   /** Whom the message pings now (the latest create/edit). */
   mentions: PingSet;
 }
@@ -201,6 +213,68 @@ export interface SlashCommandArgs {
   locale?: string;
   /** The server's language (`guild_locale` and the guild's `locale`, default "en-US"). */
   guildLocale?: string;
+}
+
+/**
+ * A member's context-menu use of a registered *message* command (application command type 3) on
+ * an existing message. The guild is the message's; `guild`, when given, must be it.
+ */
+export interface MessageCommandArgs {
+  /** The registered command's name (context-menu names may have capitals and spaces). */
+  name: string;
+  /** The message it is used on (the command's `target_id`). */
+  messageId: string;
+  user?: FakeUser;
+  guild?: number;
+  /** The caller's client language (default "en-US"). */
+  locale?: string;
+  /** The server's language (default "en-US"). */
+  guildLocale?: string;
+  appPermissions?: string;
+  /** The interaction's attachment_size_limit; `null` leaves the field out of the payload. */
+  attachmentSizeLimit?: number | null;
+}
+
+/**
+ * A member submits the modal the bot opened in answer to `interactionId` (callback type 9).
+ * `values` is keyed by custom_id: a string for a text input, a list of option values for a string
+ * select. A field left out keeps what the modal showed: a text input its pre-filled `value` (or ""),
+ * a select its options marked `default` (or none). Discord's client refuses an impossible submit
+ * (a required field empty, a length or count out of range, a value that is no option), so the
+ * fake throws for one instead of sending it.
+ */
+export interface SubmitModalArgs {
+  interactionId: string;
+  values?: Record<string, string | string[]>;
+  /** Only the member the modal was shown to can submit it (default: that member). */
+  user?: FakeUser;
+  locale?: string;
+  guildLocale?: string;
+}
+
+/**
+ * An image a member linked to (an external URL) that Discord unfurled into an `image` embed. The
+ * fake makes up the link (https://images.example.invalid/<n>.<ext>, which never resolves) and serves
+ * the bytes from its CDN host under /external/..., as Discord's media proxy serves `proxy_url`.
+ */
+export interface LinkedImage {
+  bytes: Buffer;
+  contentType: string;
+  /** Default: read from the bytes (PNG, GIF), else 0 as Discord reports for an unknown size. */
+  width?: number;
+  height?: number;
+}
+
+/** A member's message in a guild's channel (see `FakeDiscord.userMessage`). */
+export interface UserMessageArgs {
+  /** May be empty (or left out) when the message has attachments or linked images. */
+  content?: string;
+  user?: FakeUser;
+  guild?: number;
+  /** Files the member uploaded with the message, made with `fake.addAttachment(...)` (same guild). */
+  attachments?: APIAttachmentLike[];
+  /** Image links the member posted; each becomes a link in `content` and an `image` embed. */
+  embeds?: LinkedImage[];
 }
 
 export interface ClickArgs {
@@ -285,8 +359,26 @@ export interface FakeDiscord {
   slashCommand(args: SlashCommandArgs): Promise<InteractionHandle>;
   clickButton(args: ClickArgs): Promise<InteractionHandle>;
   react(args: ReactArgs): Promise<void>;
-  /** A member (default: requester) posts a plain message in `guilds[guild ?? 0]`'s channel (MESSAGE_CREATE). */
-  userMessage(args: { content: string; user?: FakeUser; guild?: number }): FakeMessage;
+  /**
+   * A member (default: requester) posts a message in `guilds[guild ?? 0]`'s channel (MESSAGE_CREATE),
+   * optionally with uploaded files (`attachments`) and image links Discord unfurled (`embeds`).
+   * Each linked image's URL is appended to `content`, as a link must be in the text to unfurl.
+   */
+  userMessage(args: UserMessageArgs): FakeMessage;
+  /**
+   * A member uses a registered message context-menu command (type 3) on a message: INTERACTION_CREATE
+   * type 2 with `data: { id, name, type: 3, target_id, resolved: { messages } }`. Throws when no
+   * message command of that name is registered (global or in the message's guild).
+   */
+  messageCommand(args: MessageCommandArgs): Promise<InteractionHandle>;
+  /** The modal (callback type 9 `data`, with the component ids Discord fills in) the bot answered `interactionId` with. */
+  modalOf(interactionId: string): Record<string, any> | undefined;
+  /**
+   * A member submits the modal the bot opened in answer to `interactionId`: INTERACTION_CREATE
+   * type 5 (MODAL_SUBMIT) mirroring the modal's components. Throws when that interaction got no
+   * modal, for another member, or for a submit Discord's client would not send.
+   */
+  submitModal(args: SubmitModalArgs): Promise<InteractionHandle>;
   unreact(args: ReactArgs): Promise<void>;
   messages(channelId?: string): FakeMessage[];
   /** Every message ever created, including deleted ones. */
