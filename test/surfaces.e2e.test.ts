@@ -127,6 +127,16 @@ describe("Animate from any message", () => {
     expect(fal.uploads[0]!.bytes.equals(PNG)).toBe(true);
   });
 
+  it("where the bot may not post, the form is refused before anything is held (no webhook could stand in for a reply)", async () => {
+    h = await startHarness({ env: { JOB_TIMEOUT_MINUTES: "10" } });
+    const { discord, fal } = h;
+    const { use } = await animate(h, postPictures(h, [PNG]).id);
+    discord.setBotPermissions(DEFAULT_BOT_PERMISSIONS & ~P.SEND_MESSAGES);
+    const submit = await discord.submitModal({ interactionId: use.id, values: { prompt: "nowhere to go", duration: ["4"] } });
+    expect(await discord.waitFor(() => ephemeralText(h, submit))).toMatch(/missing these permissions here: Send Messages\. .*Nothing was charged/);
+    expect(fal.requests).toEqual([]);
+  });
+
   it("on a message without a picture: a polite private explanation, no form, nothing charged", async () => {
     h = await startHarness();
     const { modal } = await animate(h, postPictures(h, []).id);
