@@ -54,4 +54,17 @@ describe("progress message", () => {
     expect(edits.length).toBeGreaterThanOrEqual(3);
     expect(edits.length).toBeLessThanOrEqual(budget);
   });
+
+  it("a progress message shown as plain text (a job that spans the upgrade to cards) becomes a card on its next edit", async () => {
+    h = await startHarness();
+    const { messages } = h.bot.services;
+    const plain = await messages.post(h.discord.channelId, { content: "🎬 Video for someone\n⏳ Queued at fal: position 2", allowed_mentions: { parse: [] } });
+    const card = [{ type: 17, components: [{ type: 10, content: "🎬 Video for someone\n✅ Done" }] }];
+    await messages.editProgress({ channelId: h.discord.channelId, messageId: plain, webhook: null }, { flags: 1 << 15, components: card, allowed_mentions: { parse: [] } });
+    const edited = h.discord.message(plain)!;
+    expect(edited.content).toBe("");
+    expect(edited.flags & (1 << 15)).toBe(1 << 15);
+    expect(edited.text).toContain("✅ Done");
+    expect(h.discord.rejections).toEqual([]);
+  });
 });

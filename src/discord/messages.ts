@@ -49,8 +49,13 @@ function withFiles(body: object, files: UploadFile[]) {
 export class DiscordMessages {
   constructor(private readonly rest: REST) {}
 
-  /** Edits the progress message: through the interaction webhook while it lives, else the channel route. */
-  async editProgress(target: ProgressTarget, body: MessageBody): Promise<string> {
+  /**
+   * Edits the progress message: through the interaction webhook while it lives, else the channel
+   * route. An edit clears content and embeds: a message shown before cards (a job that spans an
+   * upgrade) may become a card only so, and on a card it changes nothing.
+   */
+  async editProgress(target: ProgressTarget, card: MessageBody): Promise<string> {
+    const body = { ...card, content: "", embeds: [] };
     if (target.webhook && Date.now() < target.webhook.expiresAt) {
       try {
         const message = (await this.rest.patch(Routes.webhookMessage(target.webhook.applicationId, target.webhook.token, target.webhook.messageId ?? "@original"), {
@@ -68,7 +73,7 @@ export class DiscordMessages {
       await this.rest.patch(Routes.channelMessage(target.channelId, target.messageId), { body });
       return target.messageId;
     }
-    const created = (await this.rest.post(Routes.channelMessages(target.channelId), { body })) as { id: string };
+    const created = (await this.rest.post(Routes.channelMessages(target.channelId), { body: card })) as { id: string };
     target.messageId = created.id;
     return created.id;
   }
