@@ -14,6 +14,7 @@ import { Confirmations } from "./jobs/confirm.js";
 import { historyPage } from "./history/history.js";
 import { onRemix, REMIX_PREFIX } from "./jobs/actions.js";
 import { ANIMATE_PREFIX, submitAnimate } from "./jobs/animate.js";
+import { AnimateForms } from "./jobs/forms.js";
 import { Settings } from "./settings/settings.js";
 import { JobRepository } from "./jobs/repository.js";
 import { startRetention } from "./jobs/retention.js";
@@ -100,6 +101,7 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
     config, log, client, store, repo, seedance, tier, messages, runner, budget, metrics,
     settings: new Settings(store, log),
     confirmations: new Confirmations(() => services, config.confirmMs),
+    forms: new AnimateForms(store),
     intake: new Slots(INTAKE_PLACES, INTAKE_QUEUE),
     admissions: new Admissions(),
     reactionReplies: new Cooldown(10 * 60_000),
@@ -143,6 +145,9 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
   const resumed = await runner.resumeAll();
   const stopStats = startStats(log, config.statsIntervalMs, () => runner.activeCount);
   const stopRetention = startRetention({ repo, ledger: budget.ledger, log, retentionDays: config.jobRetentionDays });
+  // Animate forms never sent (an embedded store keeps an expired value until it is read)
+  const formSweep = setInterval(() => void services.forms.sweep().catch((err: unknown) => log.warn({ err }, "sweeping old forms failed")), 10 * 60_000);
+  formSweep.unref();
   log.info({ user: c.user.tag, commands: [...commands.keys()], registration, resumed, store: store.kind, shards: shards.ids, shardCount: shards.count, httpPort: http?.port ?? null }, "bot ready");
 
   let stopped = false;
@@ -157,6 +162,7 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
       services.confirmations.clear();
       stopStats();
       stopRetention();
+      clearInterval(formSweep);
       client.removeAllListeners(Events.MessageReactionAdd);
       await runner.stop(timeoutMs);
       if (drainedAt > Date.now()) await new Promise((r) => setTimeout(r, drainedAt - Date.now()));

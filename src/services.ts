@@ -15,6 +15,7 @@ import type { Operator } from "./operator/operator.js";
 import type { Seedance } from "./seedance/client.js";
 import type { Tier } from "./seedance/pricing.js";
 import type { Store } from "./store/index.js";
+import type { AnimateForms } from "./jobs/forms.js";
 
 /** What command handlers may use: the engine's parts, built once in bot.ts. */
 export interface Services {
@@ -41,4 +42,6 @@ export interface Services {
   settings: Settings;
   /** Price questions waiting for the caller's answer. */
   confirmations: Confirmations;
+  /** Open Animate forms and the pictures they animate. */
+  forms: AnimateForms;
 }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { DEFAULT_BOT_PERMISSIONS, P } from "./fakes/discord/index.js";
 import { makePng } from "./support/picture.js";
-import { bodyText, buttonOf, buttonsOf, deliveredVideo, doneMessage, ephemeralText, PICTURE, PNG, runVideo, startHarness, videoMessages, type Harness } from "./support/harness.js";
+import { bodyText, buttonOf, buttonsOf, deliveredVideo, doneMessage, ephemeralText, PICTURE, PNG, quotaText, runVideo, startHarness, videoMessages, type Harness } from "./support/harness.js";
 
 let h: Harness;
 afterEach(async () => h?.close());
@@ -20,6 +20,12 @@ async function animate(h: Harness, messageId: string, user = h.discord.users.req
   const use = await h.discord.messageCommand({ name: "Animate", messageId, user });
   const modal = await h.discord.waitFor(() => h.discord.modalOf(use.id) ?? ephemeralText(h, use), 5_000);
   return { use, modal: modal as any };
+}
+
+/** An admin's `/settings limits`, answered before the test goes on. */
+async function setLimits(h: Harness, limits: Array<Record<string, unknown>>) {
+  const set = await h.discord.slashCommand({ name: "settings", user: h.discord.users.admin, options: [{ name: "limits", type: 1, options: limits }] as never });
+  expect(await h.discord.waitFor(() => ephemeralText(h, set))).toMatch(/Saved/);
 }
 
 /** The top-level components of a modal, by the custom id of the input each holds. */
@@ -103,7 +109,8 @@ describe("Animate from any message", () => {
     h = await startHarness({ env: { MAX_JOBS_PER_USER: "2" } });
     const { discord, fal } = h;
     const end = makePng(600, 450);
-    const { use } = await animate(h, postPictures(h, [PNG, end]).id);
+    const { use, modal } = await animate(h, postPictures(h, [PNG, end]).id);
+    expect(modal.components[0].description).toBe("What should happen; the first picture starts the video, the second ends it");
     await discord.submitModal({ interactionId: use.id, values: { prompt: "from day to night", duration: ["4"], resolution: ["480p"] } });
     await fal.waitFor(() => fal.submissions.length === 1, 10_000);
     expect(fal.submissions[0]!.input.end_image_url).toEqual(expect.any(String));
@@ -144,14 +151,35 @@ describe("Animate from any message", () => {
     expect(h.fal.requests).toEqual([]);
   });
 
-  it("the form's answers pass the same checks as /video: an empty prompt or a server's limit is refused by name", async () => {
+  it("the form offers only what the server allows, pre-filled with its longest length", async () => {
     h = await startHarness();
     const { discord, fal } = h;
-    await discord.slashCommand({ name: "settings", user: discord.users.admin, options: [{ name: "limits", type: 1, options: [{ name: "max_resolution", type: 3, value: "720p" }] }] as never });
-    const { use } = await animate(h, postPictures(h, [PNG]).id);
-    const submit = await discord.submitModal({ interactionId: use.id, values: { prompt: "too sharp", resolution: ["1080p"] } });
-    expect(await discord.waitFor(() => ephemeralText(h, submit))).toMatch(/allows videos up to 720p; you asked for 1080p/);
-    expect(fal.requests).toEqual([]);
+    const limits = [{ name: "max_resolution", type: 3, value: "720p" }, { name: "max_duration", type: 4, value: 8 }];
+    await setLimits(h, limits);
+    const { use, modal } = await animate(h, postPictures(h, [PNG]).id);
+    const inputs = inputsOf(modal);
+    expect(inputs.resolution.options.map((o: any) => o.value)).toEqual(["480p", "720p"]);
+    expect(inputs.duration.options.map((o: any) => o.value)).toEqual(["4", "5", "6", "7", "8"]); // no auto: it would be asked at 8
+    expect(inputs.duration.options.find((o: any) => o.default).value).toBe("8");
+    await discord.submitModal({ interactionId: use.id, values: { prompt: "within the limits" } });
+    await fal.waitFor(() => fal.submissions.length === 1, 10_000);
+    expect(fal.submissions[0]!.input).toMatchObject({ duration: "8", resolution: "720p" });
+  });
+
+  it("a GIF or a picture of the wrong shape is left out: the next usable picture is animated, and no end frame is made of it", async () => {
+    h = await startHarness();
+    const { discord, fal } = h;
+    const gif = discord.addAttachment(Buffer.from("GIF89a"), "moving.gif", "image/gif", { width: 640, height: 480 });
+    const strip = discord.addAttachment(makePng(3000, 300), "strip.png", "image/png", { width: 3000, height: 300 });
+    const photo = makePng(720, 540);
+    const good = discord.addAttachment(photo, "photo.png", "image/png", { width: 720, height: 540 });
+    const source = discord.userMessage({ content: "", attachments: [gif, strip, good] });
+    const { use, modal } = await animate(h, source.id);
+    expect(modal.components[0].description).not.toMatch(/second/);
+    await discord.submitModal({ interactionId: use.id, values: { prompt: "only the photo", duration: ["4"] } });
+    await fal.waitFor(() => fal.submissions.length === 1, 10_000);
+    expect(fal.uploads.map((u) => u.bytes.equals(photo))).toEqual([true]);
+    expect(fal.submissions[0]!.input.end_image_url).toBeUndefined();
   });
 });
 
@@ -159,7 +187,7 @@ describe("Animate above the server's threshold", () => {
   it("asks first; Generate starts it and the progress still replies to the source message", async () => {
     h = await startHarness();
     const { discord, fal } = h;
-    await discord.slashCommand({ name: "settings", user: discord.users.admin, options: [{ name: "limits", type: 1, options: [{ name: "confirm_above_usd", type: 10, value: 1 }] }] as never });
+    await setLimits(h, [{ name: "confirm_above_usd", type: 10, value: 1 }]);
     const source = postPictures(h, [PNG]);
     const { use } = await animate(h, source.id);
     const submit = await discord.submitModal({ interactionId: use.id, values: { prompt: "worth asking", duration: ["5"], aspect_ratio: ["16:9"] } });
@@ -210,6 +238,45 @@ describe("more than 🔁 on a result", () => {
     const progress = await discord.waitFor(() => discord.messages().find((m) => m.message_reference?.message_id === result.id && m.text.includes("✅ Done")), 15_000);
     expect(progress.text).toContain("at night");
     expect(discord.rejections).toEqual([]);
+  });
+
+  it("a Remix above the server's threshold asks first; a Remix of a Loop is a new video of the picture, without the loop's end frame", async () => {
+    h = await startHarness();
+    const { discord, fal } = h;
+    const { result } = await deliveredVideo(h);
+    await discord.clickButton({ messageId: result.id, customId: buttonOf(result, "loop").custom_id, user: discord.users.requester });
+    await discord.waitFor(() => videoMessages(h).length === 2, 15_000);
+    expect(fal.submissions[1]!.input.end_image_url).toBe(fal.submissions[0]!.input.image_url);
+    await setLimits(h, [{ name: "confirm_above_usd", type: 10, value: 1 }]);
+
+    const loopResult = videoMessages(h)[1]!;
+    const press = await discord.clickButton({ messageId: loopResult.id, customId: buttonOf(loopResult, "remix").custom_id, user: discord.users.requester });
+    await discord.waitFor(() => discord.modalOf(press.id));
+    const sent = await discord.submitModal({ interactionId: press.id, values: { prompt: "no loop this time" } });
+    expect(await discord.waitFor(() => ephemeralText(h, sent))).toMatch(/This video will cost up to \$1\.51\. Generate it\?/);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(fal.submissions).toHaveLength(2); // nothing sent before Generate
+    const question = discord.messages().find((m) => m.interactionId === sent.id)!;
+    await discord.clickButton({ messageId: question.id, customId: buttonsOf(question)[0]!.custom_id, user: discord.users.requester });
+    await fal.waitFor(() => fal.submissions.length === 3, 10_000);
+    expect(fal.submissions[2]!.input).toMatchObject({ prompt: "no loop this time", image_url: fal.submissions[0]!.input.image_url });
+    expect(fal.submissions[2]!.input.end_image_url).toBeUndefined();
+  });
+
+  it("a result older than fal keeps its picture (7 days) offers no new take: refused before anything is held", async () => {
+    h = await startHarness();
+    const { discord, fal } = h;
+    const { result } = await deliveredVideo(h);
+    const { repo } = h.bot.services;
+    const job = (await repo.byMessage(result.id))!;
+    await repo.save({ ...job, createdAt: Date.now() - 8 * 86_400_000 });
+    for (const action of ["regen", "loop", "remix"]) {
+      const press = await discord.clickButton({ messageId: result.id, customId: buttonOf(result, action).custom_id, user: discord.users.requester });
+      expect(await discord.waitFor(() => ephemeralText(h, press))).toMatch(/more than 7 days old/);
+      expect(discord.modalOf(press.id)).toBeUndefined();
+    }
+    expect(fal.submissions).toHaveLength(1);
+    expect(await quotaText(h)).toMatch(/held for running jobs \$0\.00/);
   });
 
   it("another member's press on Regenerate, Loop or Remix changes nothing and tells them so, privately", async () => {

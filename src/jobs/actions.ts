@@ -4,12 +4,14 @@ import { botPermissionsIn, missingPermissions, REPLY_DELIVERY } from "../discord
 import { DEFAULT_LOCALE, list, msg, render, t, type Message } from "../i18n/index.js";
 import { refuse } from "../discord/replies.js";
 import { MAX_SEED, type VideoParams } from "../seedance/input.js";
-import { askRefusal, durationFor, takeRefusal } from "./checks.js";
+import { allowedResolutions, askRefusal, durationFor, takeRefusal } from "./checks.js";
 import type { Services } from "../services.js";
 import { DELETE_EMOJI, isCancellable, parseControlId, REGENERATE_EMOJI } from "./controls.js";
 import type { Job } from "./job.js";
 import { launchJob, newJob, type Presenter } from "./launch.js";
 import { readVideoModal, videoModal, type ModalChoices } from "./video-modal.js";
+import type { GuildSettings } from "../settings/settings.js";
+import { estimate } from "../seedance/pricing.js";
 
 /** A reaction as the gateway reports it; the message may be in no cache (after a restart). */
 export interface ReactionEvent {
@@ -43,7 +45,16 @@ async function remixParams(s: Services, source: Job, c: ModalChoices, locale: st
   const settings = await s.settings.get(source.guildId);
   const refusal = askRefusal({ channelId: source.channelId, prompt: c.prompt, resolution: c.resolution, duration: c.duration }, settings, s.tier, s.seedance.model, locale);
   if (refusal) return refusal;
-  return { ...source.params, prompt: c.prompt.trim(), duration: durationFor(c.duration, settings), resolution: c.resolution, aspectRatio: c.aspectRatio, audio: c.audio };
+  // a new video of the same picture: a loop's or a transition's end frame is not kept
+  const { endImageUrl: _end, ...picture } = source.params;
+  return { ...picture, prompt: c.prompt.trim(), duration: durationFor(c.duration, settings), resolution: c.resolution, aspectRatio: c.aspectRatio, audio: c.audio };
+}
+
+/** fal keeps a job's picture at least this long; a take of an older video could not be rendered. */
+const PICTURE_KEPT_MS = 7 * 86_400_000;
+
+function tooOld(source: Job): boolean {
+  return Date.now() - source.createdAt > PICTURE_KEPT_MS;
 }
 
 /** The kinds of new take a result offers: the same (🔁), a loop, or a remix with the member's new options. */
@@ -67,6 +78,7 @@ async function regenerate(s: Services, source: Job, presenter: Presenter, take: 
     if (!presenter.refusesPrivately && (missing.includes("View Channel") || missing.includes("Send Messages"))) return;
     return presenter.refuse(msg("video.cannotPostAnyMore", { permissions: list(source.locale ?? DEFAULT_LOCALE, missing) }));
   }
+  if (tooOld(source)) return presenter.refuse(msg("buttons.tooOld"));
   const params = paramsOf(source, take);
   // the server's channels or limits may have changed since
   const refusal = takeRefusal(await s.settings.get(source.guildId), source.channelId, params, source.locale ?? DEFAULT_LOCALE);
@@ -140,15 +152,18 @@ export async function onButton(s: Services, interaction: ButtonInteraction): Pro
     return refuse(interaction, msg("buttons.notThisMessage"));
   }
   const isRequester = interaction.user.id === job.userId;
-  const ephemeral = (text: Message) => interaction.followUp({ content: render(interaction.locale, text), flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+  const ephemeral = privately(interaction);
 
   if (control.action !== "cancel") {
     if (!isRequester) return refuse(interaction, msg("buttons.onlyRequesterRegenerates", { userId: job.userId }));
     if (!job.resultMessageId) return refuse(interaction, msg("buttons.notFinished"));
-    // a modal must be the first answer (within 3 s): nothing is awaited before it
-    if (control.action === "remix") return interaction.showModal(remixModal(s, job, interaction.locale));
+    // the form must be the first answer (within 3 s): only reads of records in memory or the local store come before it
+    if (control.action === "remix") {
+      if (tooOld(job)) return refuse(interaction, msg("buttons.tooOld"));
+      return interaction.showModal(remixModal(s, job, await s.settings.get(job.guildId), interaction.locale));
+    }
     await interaction.deferUpdate();
-    return regenerate(s, job, replyPresenter(s, job, async (text) => void (await ephemeral(text)), true), { kind: control.action });
+    return regenerate(s, job, replyPresenter(s, job, ephemeral, true), { kind: control.action });
   }
   if (!isRequester && !interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild)) {
     return refuse(interaction, msg("buttons.onlyRequesterCancels"));
@@ -161,11 +176,13 @@ export async function onButton(s: Services, interaction: ButtonInteraction): Pro
 
 export const REMIX_PREFIX = "remix";
 
-function remixModal(s: Services, job: Job, locale: string) {
+/** The form pre-filled with the video's prompt and options, offering only what the server allows now. */
+function remixModal(s: Services, job: Job, settings: GuildSettings, locale: string) {
   const p = job.params;
-  return videoModal(`${REMIX_PREFIX}:${job.id}`, t(locale, "remix.title"), locale, s.tier.resolutions, {
+  return videoModal(`${REMIX_PREFIX}:${job.id}`, t(locale, "remix.title"), locale, allowedResolutions(s.tier, settings), {
     prompt: p.prompt,
     duration: p.duration === "auto" ? undefined : Number(p.duration),
+    maxDuration: settings.maxDuration ?? undefined,
     resolution: p.resolution,
     aspectRatio: p.aspectRatio,
     audio: p.audio,
@@ -182,7 +199,21 @@ export async function onRemix(s: Services, interaction: ModalSubmitInteraction):
   }
   const params = await remixParams(s, job, readVideoModal(interaction), interaction.locale);
   if (!("prompt" in params)) return refuse(interaction, params);
+  const take = { kind: "remix", params } as const;
+  // a remix may cost more than the video it remixes: above the server's threshold, the member is asked first
+  const { confirmAboveMicros } = await s.settings.get(job.guildId);
+  const cost = estimate(s.tier, params.resolution, params.aspectRatio, params.duration).micros;
+  if (confirmAboveMicros !== null && cost > confirmAboveMicros) {
+    return s.confirmations.ask(interaction, job.userId, cost, async (press) => {
+      await press.update({ content: t(press.locale, "confirm.starting"), components: [] });
+      await regenerate(s, job, replyPresenter(s, job, privately(press), true), take);
+    });
+  }
   await interaction.deferUpdate();
-  const ephemeral = async (text: Message) => void (await interaction.followUp({ content: render(interaction.locale, text), flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } }));
-  return regenerate(s, job, replyPresenter(s, job, ephemeral, true), { kind: "remix", params });
+  return regenerate(s, job, replyPresenter(s, job, privately(interaction), true), take);
+}
+
+/** Tells the member who pressed or sent something, and no one else (a follow-up after the acknowledgement). */
+function privately(interaction: ButtonInteraction | ModalSubmitInteraction) {
+  return async (text: Message) => void (await interaction.followUp({ content: render(interaction.locale, text), flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } }));
 }

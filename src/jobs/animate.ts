@@ -3,72 +3,75 @@ import type { Message as DiscordMessage, MessageContextMenuCommandInteraction, M
 import type { PictureSource } from "../discord/attachments.js";
 import { refuse } from "../discord/replies.js";
 import { msg, t } from "../i18n/index.js";
-import { RESOLUTIONS, type Resolution } from "../seedance/pricing.js";
+import { pictureSizeProblem } from "../seedance/input.js";
 import type { Services } from "../services.js";
-import { channelRefusal } from "./checks.js";
+import { allowedResolutions, channelRefusal } from "./checks.js";
 import { requestVideo } from "./intake.js";
 import { readVideoModal, videoModal } from "./video-modal.js";
 
 export const ANIMATE_PREFIX = "animate";
-/** How long an open Animate form keeps the message's pictures. */
-const FORM_TTL_MS = 30 * 60_000;
 
-interface OpenForm {
-  channelId: string;
-  messageId: string;
-  userId: string;
-  pictures: PictureSource[];
+const MODEL_TYPES = new Set(["image/png", "image/jpeg", "image/webp"]);
+const TYPE_OF_EXTENSION: Record<string, string> = { png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp" };
+
+/** The picture's type as Discord reports it, else as its file name says (Discord may report none). */
+function typeOf(contentType: string | null | undefined, name: string): string | undefined {
+  return contentType?.split(";")[0]?.trim().toLowerCase() ?? TYPE_OF_EXTENSION[name.split(".").pop()?.toLowerCase() ?? ""];
+}
+
+/** A picture the model can take, as far as Discord's own description of it tells (its bytes are checked again). */
+function usable(p: PictureSource): boolean {
+  const type = typeOf(p.contentType, p.name);
+  if (type !== undefined && !MODEL_TYPES.has(type)) return false;
+  return !(p.width && p.height && pictureSizeProblem(p.width, p.height));
 }
 
 /**
- * The pictures of a message, in order: image attachments, then image embeds (a linked picture,
- * read through Discord's media proxy, never from the site it names).
+ * The pictures of a message the model can animate, in order: attached files, then linked pictures
+ * (read through Discord's media proxy, never from the site they name). A GIF or a picture of the
+ * wrong size is left out, so it neither blocks the others nor becomes an end frame.
  */
 export function picturesOf(message: Pick<DiscordMessage, "attachments" | "embeds">): PictureSource[] {
-  const files = [...message.attachments.values()]
-    .filter((a) => a.contentType?.startsWith("image/"))
-    .map((a) => ({ url: a.url, name: a.name, size: a.size, contentType: a.contentType, width: a.width, height: a.height }));
+  const files = [...message.attachments.values()].map((a) => ({ url: a.url, name: a.name, size: a.size, contentType: a.contentType, width: a.width, height: a.height }));
   const linked = message.embeds.flatMap((e) => {
     const media = e.image ?? (e.data.type === "image" ? e.thumbnail : null);
     if (!media?.proxyURL) return [];
-    const name = new URL(media.url).pathname.split("/").pop() || "image";
-    return [{ url: media.proxyURL, name, size: 0, contentType: null, width: media.width ?? null, height: media.height ?? null }];
+    const name = new URL(media.url).pathname.split("/").pop() || "picture";
+    const contentType = (media as { contentType?: string }).contentType ?? null;
+    return [{ url: media.proxyURL, name, size: 0, contentType, width: media.width ?? null, height: media.height ?? null }];
   });
-  return [...files, ...linked];
+  return [...files, ...linked].filter(usable);
 }
 
 /**
  * "Animate" on a message: a form with the prompt and the main options, pre-filled with the
- * server's defaults. The message's pictures are kept with the form (the submit does not carry
- * them, and the bot reads no message content otherwise).
+ * server's defaults and offering only what the server allows. The form answers at once (Discord
+ * waits 3 s for it); the message's pictures are kept with it meanwhile.
  */
 export async function openAnimate(interaction: MessageContextMenuCommandInteraction, s: Services): Promise<void> {
-  const pictures = picturesOf(interaction.targetMessage);
+  const pictures = picturesOf(interaction.targetMessage).slice(0, 2);
   if (!pictures.length) return refuse(interaction, msg("animate.noPicture"));
-  const settings = await s.settings.get(interaction.guildId);
+  const settings = await s.settings.get(interaction.guildId); // in memory almost always
   // before the member types a prompt in vain
   const elsewhere = channelRefusal(settings, interaction.channelId, interaction.locale);
   if (elsewhere) return refuse(interaction, elsewhere);
   const formId = randomUUID();
-  const form: OpenForm = { channelId: interaction.channelId, messageId: interaction.targetId, userId: interaction.user.id, pictures: pictures.slice(0, 2) };
-  await s.store.set(`${ANIMATE_PREFIX}:${formId}`, form, FORM_TTL_MS);
-  const max = settings.maxResolution;
-  const resolution: Resolution = max && RESOLUTIONS.indexOf(max) < RESOLUTIONS.indexOf("720p") ? max : "720p";
   await interaction.showModal(
-    videoModal(`${ANIMATE_PREFIX}:${formId}`, t(interaction.locale, "animate.title"), interaction.locale, s.tier.resolutions, {
+    videoModal(`${ANIMATE_PREFIX}:${formId}`, t(interaction.locale, "animate.title"), interaction.locale, allowedResolutions(s.tier, settings), {
       duration: settings.maxDuration ?? undefined,
-      resolution: s.tier.resolutions.includes(resolution) ? resolution : s.tier.resolutions[0]!,
+      maxDuration: settings.maxDuration ?? undefined,
+      resolution: "720p",
       audio: settings.audioDefault ?? true,
+      twoPictures: pictures.length > 1,
     }),
   );
+  await s.forms.open(formId, { channelId: interaction.channelId, messageId: interaction.targetId, userId: interaction.user.id, pictures });
 }
 
 /** The form sent: the same request as `/video` with the message's first picture (and second as the end frame). */
 export async function submitAnimate(interaction: ModalSubmitInteraction, s: Services): Promise<void> {
-  const key = `${ANIMATE_PREFIX}:${interaction.customId.split(":")[1] ?? ""}`;
-  const form = await s.store.get<OpenForm>(key);
-  if (!form || form.userId !== interaction.user.id) return refuse(interaction, msg("animate.expired"));
-  await s.store.delete(key);
+  const form = await s.forms.take(interaction.customId.split(":")[1] ?? "", interaction.user.id, interaction.channelId);
+  if (!form) return refuse(interaction, msg("animate.expired"));
   const choices = readVideoModal(interaction);
   await requestVideo(
     interaction,

@@ -56,3 +56,10 @@ export function askRefusal(asked: Asked, settings: GuildSettings, tier: Tier, mo
   if (d !== undefined && (!Number.isInteger(d) || d < MIN_SECONDS || d > MAX_SECONDS)) return msg("video.badDuration", { min: MIN_SECONDS, max: MAX_SECONDS });
   return settingsRefusal(settings, asked.channelId, asked.resolution, d, locale);
 }
+
+/** The tier's resolutions that this server allows (what a form offers). */
+export function allowedResolutions(tier: Tier, settings: GuildSettings): Resolution[] {
+  const max = settings.maxResolution ? RESOLUTIONS.indexOf(settings.maxResolution) : RESOLUTIONS.length;
+  const allowed = tier.resolutions.filter((r) => RESOLUTIONS.indexOf(r) <= max);
+  return allowed.length ? allowed : [...tier.resolutions];
+}

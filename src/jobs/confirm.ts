@@ -9,8 +9,10 @@ import { launchOrder, messageReply, TOKEN_LIFETIME_MS, type Reply, type VideoInt
 const PREFIX = "confirm";
 
 interface Pending {
-  order: VideoOrder;
+  userId: string;
   asked: VideoInteraction;
+  /** Runs the job once Generate is pressed (the press is its acknowledgement). */
+  go: (press: ButtonInteraction) => Promise<void>;
   timer: NodeJS.Timeout;
 }
 
@@ -28,12 +30,21 @@ export class Confirmations {
     private readonly waitMs: number,
   ) {}
 
-  async ask(interaction: VideoInteraction, order: VideoOrder, costMicros: number): Promise<void> {
+  /** A `/video` or Animate order above the server's threshold. */
+  askOrder(interaction: VideoInteraction, order: VideoOrder, costMicros: number): Promise<void> {
+    return this.ask(interaction, order.userId, costMicros, (press) => {
+      const reply = order.replyTo ? generateReply(press, messageReply(press, this.s(), order.channelId, order.replyTo)) : buttonReply(press);
+      return launchOrder(order, reply, this.s());
+    });
+  }
+
+  /** Any job above the threshold: `go` runs it when the caller presses Generate. */
+  async ask(interaction: VideoInteraction, userId: string, costMicros: number, go: Pending["go"]): Promise<void> {
     const id = randomUUID();
     const locale = interaction.locale;
     const timer = setTimeout(() => void this.expire(id), this.waitMs);
     timer.unref();
-    this.pending.set(id, { order, asked: interaction, timer });
+    this.pending.set(id, { userId, asked: interaction, go, timer });
     await interaction.reply({
       content: t(locale, "confirm.ask", { cost: usd(costMicros) }),
       flags: MessageFlags.Ephemeral,
@@ -58,15 +69,13 @@ export class Confirmations {
   async answer(interaction: ButtonInteraction): Promise<void> {
     const [, id, choice] = interaction.customId.split(":");
     const pending = id ? this.pending.get(id) : undefined;
-    if (!pending || pending.order.userId !== interaction.user.id) {
+    if (!pending || pending.userId !== interaction.user.id) {
       return void (await interaction.update({ content: t(interaction.locale, "confirm.gone"), components: [] }));
     }
     this.pending.delete(id!);
     clearTimeout(pending.timer);
     if (choice !== "go") return void (await interaction.update({ content: t(interaction.locale, "confirm.cancelled"), components: [] }));
-    const { order } = pending;
-    const reply = order.replyTo ? generateReply(interaction, messageReply(interaction, this.s(), order.channelId, order.replyTo)) : buttonReply(interaction);
-    await launchOrder(order, reply, this.s());
+    await pending.go(interaction);
   }
 
   private async expire(id: string): Promise<void> {

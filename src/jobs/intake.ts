@@ -156,7 +156,7 @@ export async function requestVideo(interaction: VideoInteraction, req: VideoRequ
     replyTo: req.replyTo,
   };
   const cost = estimate(s.tier, order.params.resolution, order.params.aspectRatio, order.params.duration);
-  if (settings.confirmAboveMicros !== null && cost.micros > settings.confirmAboveMicros) return s.confirmations.ask(interaction, order, cost.micros);
+  if (settings.confirmAboveMicros !== null && cost.micros > settings.confirmAboveMicros) return s.confirmations.askOrder(interaction, order, cost.micros);
   const reply = order.replyTo ? messageReply(interaction, s, order.channelId, order.replyTo) : commandReply(interaction as ChatInputCommandInteraction);
   return launchOrder(order, reply, s);
 }

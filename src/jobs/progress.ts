@@ -100,6 +100,8 @@ export function renderProgress(v: ProgressView): string {
   return [tr("progress.header", { userId: v.userId }), quotePrompt(v.params.prompt), describeParams(v.params, tr), costLine(v.estimate, locale), statusLine(v, tr, locale)].join("\n");
 }
 
+const MAX_MEDIA_URL = 2048;
+
 /** The card's edge colour says the state at a glance: blurple while it works, green, red, grey. */
 const ACCENT = { working: 0x5865f2, delivered: 0x57f287, failed: 0xed4245, cancelled: 0x99aab5 } as const;
 
@@ -123,7 +125,10 @@ export function progressCard(v: ProgressView, buttons: unknown[]): unknown[] {
       accent_color: accentOf(v.state),
       components: [
         { type: 10, content: headline },
-        { type: 9, components: [{ type: 10, content: details }], accessory: { type: 11, media: { url: v.params.imageUrl }, description: tr("progress.pictureAlt") } },
+        // Discord takes media URLs up to 2048 characters (a linked picture's proxy URL wraps its own)
+        v.params.imageUrl.length <= MAX_MEDIA_URL
+          ? { type: 9, components: [{ type: 10, content: details }], accessory: { type: 11, media: { url: v.params.imageUrl }, description: tr("progress.pictureAlt") } }
+          : { type: 10, content: details },
         ...buttons,
       ],
     },

@@ -75,6 +75,9 @@ describe("cards (Components V2)", () => {
     // the same lines as the plain text, reordered: the state comes second, before the prompt
     expect(texts(container).join("\n").split("\n").sort()).toEqual(renderProgress(view()).split("\n").sort());
     expect(progressCard(view({ state: "failed", error: "no" }), [])[0]).toMatchObject({ accent_color: 0xed4245 });
+    // a picture URL past Discord's 2048 characters for media: the card shows the text alone
+    const long = view({ params: { ...view().params, imageUrl: `https://images-ext-1.discordapp.net/external/${"x".repeat(2100)}` } });
+    expect((progressCard(long, [])[0] as any).components.map((c: any) => c.type)).toEqual([10, 10]);
   });
 
   it("result: the facts first, the uploaded file in a media gallery, or a link instead", () => {

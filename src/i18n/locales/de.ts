@@ -82,6 +82,7 @@ export const de: Catalog = {
     link: "Die Datei ist größer als das Upload-Limit dieses Servers, daher hier ein Link (mindestens 7 Tage verfügbar): {{url}}",
   },
   buttons: {
+    tooOld: "Dieses Video ist älter als 7 Tage und sein Bild wird nicht mehr aufbewahrt, daher ist keine neue Fassung möglich. Nutze /video erneut; es wurde nichts berechnet.",
     loop: "Schleife",
     remix: "Remixen",
     cancel: "Abbrechen",
@@ -230,6 +231,7 @@ export const de: Catalog = {
     gone: "Diese Anfrage ist abgelaufen. Bitte führe /video noch einmal aus; es wurde nichts berechnet.",
   },
   modal: {
+    promptHintEndFrame: "Was passieren soll; das erste Bild beginnt das Video, das zweite beendet es",
     prompt: "Prompt",
     promptHint: "Was im Video passieren soll",
     duration: "Länge",

@@ -84,6 +84,7 @@ export const enUS = {
     link: "The file is larger than this server's upload limit, so here is a link (kept for at least 7 days): {{url}}",
   },
   buttons: {
+    tooOld: "This video is more than 7 days old and its picture is no longer kept, so no new take can be made from it. Please run /video again; nothing was charged.",
     loop: "Loop",
     remix: "Remix",
     cancel: "Cancel",
@@ -232,6 +233,7 @@ export const enUS = {
     gone: "This request has expired. Please run /video again; nothing was charged.",
   },
   modal: {
+    promptHintEndFrame: "What should happen; the first picture starts the video, the second ends it",
     prompt: "Prompt",
     promptHint: "What should happen in the video",
     duration: "Length",

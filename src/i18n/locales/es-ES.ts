@@ -82,6 +82,7 @@ export const esES: Catalog = {
     link: "El archivo supera el límite de subida de este servidor, así que aquí tienes un enlace (se conserva al menos 7 días): {{url}}",
   },
   buttons: {
+    tooOld: "Este vídeo tiene más de 7 días y su imagen ya no se conserva, así que no se pueden hacer nuevas versiones. Vuelve a usar /video; no se ha cobrado nada.",
     loop: "Bucle",
     remix: "Remezclar",
     cancel: "Cancelar",
@@ -230,6 +231,7 @@ export const esES: Catalog = {
     gone: "Esta solicitud ha caducado. Vuelve a ejecutar /video; no se ha cobrado nada.",
   },
   modal: {
+    promptHintEndFrame: "Qué debe pasar; la primera imagen empieza el vídeo y la segunda lo termina",
     prompt: "Prompt",
     promptHint: "Qué debe pasar en el vídeo",
     duration: "Duración",

@@ -85,6 +85,7 @@ export const fr: Catalog = {
     link: "Le fichier dépasse la limite d'envoi de ce serveur, voici donc un lien (conservé au moins 7 jours) : {{url}}",
   },
   buttons: {
+    tooOld: "Cette vidéo a plus de 7 jours et son image n'est plus conservée : aucune nouvelle version n'est possible. Relancez /video ; rien n'a été facturé.",
     loop: "Boucle",
     remix: "Remixer",
     cancel: "Annuler",
@@ -233,6 +234,7 @@ export const fr: Catalog = {
     gone: "Cette demande a expiré. Veuillez relancer /video ; rien n'a été facturé.",
   },
   modal: {
+    promptHintEndFrame: "Ce qui doit se passer ; la première image ouvre la vidéo, la seconde la termine",
     prompt: "Prompt",
     promptHint: "Ce qui doit se passer dans la vidéo",
     duration: "Durée",

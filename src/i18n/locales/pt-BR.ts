@@ -82,6 +82,7 @@ export const ptBR: Catalog = {
     link: "O arquivo é maior que o limite de upload deste servidor, então aqui está um link (mantido por pelo menos 7 dias): {{url}}",
   },
   buttons: {
+    tooOld: "Este vídeo tem mais de 7 dias e a imagem dele não é mais guardada, então não dá para fazer novas versões. Use /video de novo; nada foi cobrado.",
     loop: "Loop",
     remix: "Remixar",
     cancel: "Cancelar",
@@ -230,6 +231,7 @@ export const ptBR: Catalog = {
     gone: "Esta solicitação expirou. Execute /video novamente; nada foi cobrado.",
   },
   modal: {
+    promptHintEndFrame: "O que deve acontecer; a primeira imagem começa o vídeo e a segunda o termina",
     prompt: "Prompt",
     promptHint: "O que deve acontecer no vídeo",
     duration: "Duração",
