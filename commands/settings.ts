@@ -4,7 +4,7 @@ import { refuse } from "../src/discord/replies.js";
 import { choiceNamed, described, msg, translator, usd, type Translate } from "../src/i18n/index.js";
 import { MAX_SECONDS, MIN_SECONDS, RESOLUTIONS, usdToMicros, type Resolution } from "../src/seedance/pricing.js";
 import type { Services } from "../src/services.js";
-import { NO_SETTINGS, type GuildSettings } from "../src/settings/settings.js";
+import { ANIMATE_FROM, NO_SETTINGS, type AnimateFrom, type GuildSettings } from "../src/settings/settings.js";
 
 const d = (key: string) => described(`commands.settings.${key}`);
 const MAX_CONFIRM_USD = 10_000;
@@ -21,6 +21,7 @@ async function renderSettings(s: Services, guildId: string, settings: GuildSetti
     tr("settings.maxDuration", { value: settings.maxDuration ? tr("progress.seconds", { seconds: settings.maxDuration }) : noLimit }),
     tr("settings.confirmAbove", { value: settings.confirmAboveMicros === null ? noLimit : usd(settings.confirmAboveMicros) }),
     tr("settings.audioDefault", { value: settings.audioDefault === false ? tr("settings.no") : tr("settings.yes") }),
+    tr("settings.animate", { value: tr(`settings.animateFrom.${settings.animate}`) }),
     "",
     tr("settings.operatorTitle"),
     tr("settings.guildCap", { value: cap.micros === null ? noLimit : usd(cap.micros), period }),
@@ -65,6 +66,7 @@ export default defineCommand({
           { type: T.Integer, name: "max_duration", ...d("maxDuration"), min_value: MIN_SECONDS, max_value: MAX_SECONDS },
           { type: T.Number, name: "confirm_above_usd", ...d("confirmAbove"), min_value: 0, max_value: MAX_CONFIRM_USD },
           { type: T.Boolean, name: "audio_default", ...d("audioDefault") },
+          { type: T.String, name: "animate", ...d("animate"), choices: ANIMATE_FROM.map((v) => ({ ...choiceNamed(`commands.settings.animateFrom.${v}`), value: v })) },
         ],
       },
       { type: T.Subcommand, name: "reset", ...d("reset") },
@@ -112,8 +114,12 @@ export default defineCommand({
       change.confirmAboveMicros = usdToMicros(args.confirm_above_usd);
     }
     if (args.audio_default !== undefined) change.audioDefault = args.audio_default;
+    if (args.animate !== undefined) {
+      if (!ANIMATE_FROM.includes(args.animate as AnimateFrom)) return refuse(interaction, msg("settings.nothingToChange"));
+      change.animate = args.animate as AnimateFrom;
+    }
     if (!Object.keys(change).length) return refuse(interaction, msg("settings.nothingToChange"));
     const next = await s.settings.update(guildId, change, by);
-    await reply(tr("settings.limitsSaved", { summary: (await renderSettings(s, guildId, next, tr)).split("\n").slice(1, 6).join(" · ") }));
+    await reply(tr("settings.limitsSaved", { summary: (await renderSettings(s, guildId, next, tr)).split("\n").slice(1, 7).join(" · ") }));
   },
 });

@@ -144,6 +144,19 @@ describe("Animate from any message", () => {
     expect(fal.requests).toEqual([]);
   });
 
+  it("a server may allow Animate on members' own pictures only, or turn it off", async () => {
+    h = await startHarness();
+    const { discord } = h;
+    await setLimits(h, [{ name: "animate", type: 3, value: "own" }]);
+    const theirs = await animate(h, postPictures(h, [PNG], [], discord.users.stranger).id);
+    expect(theirs.modal).toMatch(/only pictures you posted yourself/);
+    const mine = await animate(h, postPictures(h, [PNG]).id);
+    expect(mine.modal.title).toBe("Animate this picture");
+    await setLimits(h, [{ name: "animate", type: 3, value: "off" }]);
+    expect((await animate(h, postPictures(h, [PNG]).id)).modal).toMatch(/turned off on this server/);
+    expect(h.fal.requests).toEqual([]);
+  });
+
   it("on a message without a picture: a polite private explanation, no form, nothing charged", async () => {
     h = await startHarness();
     const { modal } = await animate(h, postPictures(h, []).id);

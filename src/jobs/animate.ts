@@ -49,9 +49,12 @@ export function picturesOf(message: Pick<DiscordMessage, "attachments" | "embeds
  * waits 3 s for it); the message's pictures are kept with it meanwhile.
  */
 export async function openAnimate(interaction: MessageContextMenuCommandInteraction, s: Services): Promise<void> {
+  const settings = await s.settings.get(interaction.guildId); // in memory almost always
+  // a server may keep members from animating other people's pictures (their photos, their art)
+  if (settings.animate === "off") return refuse(interaction, msg("animate.turnedOff"));
+  if (settings.animate === "own" && interaction.targetMessage.author.id !== interaction.user.id) return refuse(interaction, msg("animate.ownOnly"));
   const pictures = picturesOf(interaction.targetMessage).slice(0, 2);
   if (!pictures.length) return refuse(interaction, msg("animate.noPicture"));
-  const settings = await s.settings.get(interaction.guildId); // in memory almost always
   // before the member types a prompt in vain
   const elsewhere = channelRefusal(settings, interaction.channelId, interaction.locale);
   if (elsewhere) return refuse(interaction, elsewhere);

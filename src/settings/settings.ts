@@ -13,9 +13,14 @@ export interface GuildSettings {
   confirmAboveMicros: number | null;
   /** Sound when the member does not say; null: the model's default (on). */
   audioDefault: boolean | null;
+  /** Whose pictures Animate may use: anyone's (the default), the member's own, or none. */
+  animate: AnimateFrom;
 }
 
-export const NO_SETTINGS: GuildSettings = { channels: [], maxResolution: null, maxDuration: null, confirmAboveMicros: null, audioDefault: null };
+export const ANIMATE_FROM = ["anyone", "own", "off"] as const;
+export type AnimateFrom = (typeof ANIMATE_FROM)[number];
+
+export const NO_SETTINGS: GuildSettings = { channels: [], maxResolution: null, maxDuration: null, confirmAboveMicros: null, audioDefault: null, animate: "anyone" };
 
 const key = (guildId: string) => `settings:${guildId}`;
 /** Another process's change is seen within this long (this process's own at once). */

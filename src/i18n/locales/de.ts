@@ -198,6 +198,8 @@ export const de: Catalog = {
     state: { accepted: "startet", image_stored: "wartet", submitting: "wird gesendet", submitted: "in der Warteschlange", running: "wird gerendert", delivering: "wird hochgeladen", delivered: "zugestellt", failed: "fehlgeschlagen", cancelled: "abgebrochen" },
   },
   settings: {
+    animate: "Animieren nutzt: {{value}}",
+    animateFrom: { anyone: "Bilder von allen", own: "nur eigene Bilder des Mitglieds", off: "aus" },
     adminOnly: "Nur Mitglieder mit der Berechtigung „Server verwalten“ können die Einstellungen dieses Servers ändern.",
     title: "⚙️ **Einstellungen dieses Servers**",
     channels: "Kanäle für Videos: {{channels}}",
@@ -244,6 +246,8 @@ export const de: Catalog = {
     withoutSound: "Ohne Ton",
   },
   animate: {
+    turnedOff: "Animieren ist auf diesem Server ausgeschaltet.",
+    ownOnly: "Auf diesem Server kannst du nur Bilder animieren, die du selbst gepostet hast.",
     title: "Dieses Bild animieren",
     noPicture: "Diese Nachricht hat kein Bild zum Animieren. Nutze Animieren auf einer Nachricht mit einem angehängten oder verlinkten PNG-, JPEG- oder WebP-Bild.",
     expired: "Dieses Formular ist abgelaufen. Nutze Animieren erneut auf der Nachricht; es wurde nichts berechnet.",
@@ -288,6 +292,8 @@ export const de: Catalog = {
     help: { description: "Was der Bot macht, was er kostet, dein Budget, die Befehle" },
     history: { description: "Deine bisherigen Videos (Admins: die eines anderen Mitglieds)", user: "Wessen Videos (für andere nur Admins)", page: "Welche Seite (je 10 Videos)" },
     settings: {
+      animate: "Wessen Bilder Animieren nutzen darf: von allen, nur eigene oder keine",
+      animateFrom: { anyone: "von allen", own: "nur eigene", off: "aus" },
       description: "Videoeinstellungen dieses Servers (Admins)",
       show: "Einstellungen dieses Servers und die Limits des Betreibers anzeigen",
       channels: "Kanäle wählen, in denen Videos erstellt werden dürfen",

@@ -200,6 +200,8 @@ export const enUS = {
     state: { accepted: "starting", image_stored: "waiting", submitting: "sending", submitted: "queued", running: "rendering", delivering: "uploading", delivered: "delivered", failed: "failed", cancelled: "cancelled" },
   },
   settings: {
+    animate: "Animate uses: {{value}}",
+    animateFrom: { anyone: "anyone's pictures", own: "only the member's own pictures", off: "off" },
     adminOnly: "Only members with the Manage Server permission can change this server's settings.",
     title: "⚙️ **Settings of this server**",
     channels: "Channels for videos: {{channels}}",
@@ -246,6 +248,8 @@ export const enUS = {
     withoutSound: "Without sound",
   },
   animate: {
+    turnedOff: "Animate is turned off on this server.",
+    ownOnly: "On this server you can animate only pictures you posted yourself.",
     title: "Animate this picture",
     noPicture: "This message has no picture to animate. Use Animate on a message with a PNG, JPEG or WebP image attached or linked.",
     expired: "This form has expired. Please use Animate on the message again; nothing was charged.",
@@ -290,6 +294,8 @@ export const enUS = {
     help: { description: "What the bot does, what it costs, your budget, the commands" },
     history: { description: "Your past videos (admins: another member's)", user: "Whose videos (admins only for others)", page: "Which page (10 videos each)" },
     settings: {
+      animate: "Whose pictures Animate may use: anyone's, the member's own, or none",
+      animateFrom: { anyone: "anyone's", own: "own only", off: "off" },
       description: "This server's video settings (admins)",
       show: "Show this server's settings and the operator's limits",
       channels: "Choose the channels where videos may be made",

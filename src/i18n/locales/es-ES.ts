@@ -198,6 +198,8 @@ export const esES: Catalog = {
     state: { accepted: "iniciando", image_stored: "en espera", submitting: "enviando", submitted: "en cola", running: "renderizando", delivering: "subiendo", delivered: "entregado", failed: "fallido", cancelled: "cancelado" },
   },
   settings: {
+    animate: "Animar usa: {{value}}",
+    animateFrom: { anyone: "imágenes de cualquiera", own: "solo las imágenes del propio miembro", off: "desactivado" },
     adminOnly: "Solo los miembros con el permiso Gestionar servidor pueden cambiar los ajustes de este servidor.",
     title: "⚙️ **Ajustes de este servidor**",
     channels: "Canales para vídeos: {{channels}}",
@@ -244,6 +246,8 @@ export const esES: Catalog = {
     withoutSound: "Sin sonido",
   },
   animate: {
+    turnedOff: "Animar está desactivado en este servidor.",
+    ownOnly: "En este servidor solo puedes animar imágenes que hayas publicado tú.",
     title: "Animar esta imagen",
     noPicture: "Este mensaje no tiene ninguna imagen que animar. Usa Animar en un mensaje con una imagen PNG, JPEG o WebP adjunta o enlazada.",
     expired: "Este formulario ha caducado. Vuelve a usar Animar en el mensaje; no se ha cobrado nada.",
@@ -288,6 +292,8 @@ export const esES: Catalog = {
     help: { description: "Qué hace el bot, cuánto cuesta, tu presupuesto y los comandos" },
     history: { description: "Tus vídeos anteriores (administradores: los de otro miembro)", user: "De quién son los vídeos (los de otros: solo administradores)", page: "Qué página (10 vídeos por página)" },
     settings: {
+      animate: "De quién pueden ser las imágenes de Animar: de cualquiera, propias o ninguna",
+      animateFrom: { anyone: "de cualquiera", own: "solo propias", off: "desactivado" },
       description: "Ajustes de vídeo de este servidor (administradores)",
       show: "Muestra los ajustes de este servidor y los límites del operador",
       channels: "Elige los canales donde se pueden hacer vídeos",

@@ -201,6 +201,8 @@ export const fr: Catalog = {
     state: { accepted: "démarrage", image_stored: "en attente", submitting: "envoi", submitted: "en file d'attente", running: "rendu en cours", delivering: "mise en ligne", delivered: "livrée", failed: "échouée", cancelled: "annulée" },
   },
   settings: {
+    animate: "Animer utilise : {{value}}",
+    animateFrom: { anyone: "les images de tout le monde", own: "seulement les images du membre", off: "désactivé" },
     adminOnly: "Seuls les membres ayant la permission Gérer le serveur peuvent modifier les paramètres de ce serveur.",
     title: "⚙️ **Paramètres de ce serveur**",
     channels: "Salons pour les vidéos : {{channels}}",
@@ -247,6 +249,8 @@ export const fr: Catalog = {
     withoutSound: "Sans son",
   },
   animate: {
+    turnedOff: "Animer est désactivé sur ce serveur.",
+    ownOnly: "Sur ce serveur, vous ne pouvez animer que les images que vous avez publiées.",
     title: "Animer cette image",
     noPicture: "Ce message n'a aucune image à animer. Utilisez Animer sur un message avec une image PNG, JPEG ou WebP jointe ou en lien.",
     expired: "Ce formulaire a expiré. Utilisez de nouveau Animer sur le message ; rien n'a été facturé.",
@@ -291,6 +295,8 @@ export const fr: Catalog = {
     help: { description: "Ce que fait le bot, ce qu'il coûte, votre budget et les commandes" },
     history: { description: "Vos vidéos précédentes (administrateurs : celles d'un autre membre)", user: "Les vidéos de qui (pour les autres : administrateurs uniquement)", page: "Quelle page (10 vidéos par page)" },
     settings: {
+      animate: "Les images qu'Animer peut utiliser : celles de tous, les siennes ou aucune",
+      animateFrom: { anyone: "de tous", own: "les siennes", off: "désactivé" },
       description: "Paramètres vidéo de ce serveur (administrateurs)",
       show: "Afficher les paramètres de ce serveur et les limites de l'opérateur",
       channels: "Choisir les salons où les vidéos peuvent être créées",

@@ -198,6 +198,8 @@ export const ja: Catalog = {
     state: { accepted: "開始中", image_stored: "待機中", submitting: "送信中", submitted: "順番待ち", running: "レンダリング中", delivering: "アップロード中", delivered: "お届け済み", failed: "失敗", cancelled: "キャンセル済み" },
   },
   settings: {
+    animate: "アニメーション化の対象：{{value}}",
+    animateFrom: { anyone: "誰の画像でも", own: "メンバー本人の画像のみ", off: "オフ" },
     adminOnly: "このサーバーの設定を変更できるのは「サーバー管理」権限を持つメンバーだけです。",
     title: "⚙️ **このサーバーの設定**",
     channels: "動画用のチャンネル：{{channels}}",
@@ -244,6 +246,8 @@ export const ja: Catalog = {
     withoutSound: "音声なし",
   },
   animate: {
+    turnedOff: "このサーバーではアニメーション化はオフになっています。",
+    ownOnly: "このサーバーでは、自分で投稿した画像だけをアニメーション化できます。",
     title: "この画像をアニメーション化",
     noPicture: "このメッセージにはアニメーション化できる画像がありません。PNG、JPEG、WebP の画像が添付またはリンクされたメッセージでアニメーション化を使ってください。",
     expired: "このフォームは期限切れです。もう一度メッセージでアニメーション化を使ってください。料金は発生していません。",
@@ -288,6 +292,8 @@ export const ja: Catalog = {
     help: { description: "ボットの機能、料金、あなたの予算、コマンド一覧" },
     history: { description: "あなたの過去の動画（管理者はほかのメンバーの動画も）", user: "動画を確認するメンバー（ほかのメンバーは管理者のみ）", page: "ページ番号（1ページに10本）" },
     settings: {
+      animate: "アニメーション化で使える画像：誰の画像でも、本人の画像のみ、または使用不可",
+      animateFrom: { anyone: "誰でも", own: "本人のみ", off: "オフ" },
       description: "このサーバーの動画設定（管理者）",
       show: "このサーバーの設定と運営者による制限を表示",
       channels: "動画を作成できるチャンネルを選択",

@@ -198,6 +198,8 @@ export const ptBR: Catalog = {
     state: { accepted: "iniciando", image_stored: "aguardando", submitting: "enviando", submitted: "na fila", running: "renderizando", delivering: "publicando", delivered: "entregue", failed: "falhou", cancelled: "cancelado" },
   },
   settings: {
+    animate: "Animar usa: {{value}}",
+    animateFrom: { anyone: "imagens de qualquer pessoa", own: "só as imagens do próprio membro", off: "desativado" },
     adminOnly: "Só membros com a permissão Gerenciar servidor podem alterar as configurações deste servidor.",
     title: "⚙️ **Configurações deste servidor**",
     channels: "Canais para vídeos: {{channels}}",
@@ -244,6 +246,8 @@ export const ptBR: Catalog = {
     withoutSound: "Sem som",
   },
   animate: {
+    turnedOff: "Animar está desativado neste servidor.",
+    ownOnly: "Neste servidor você só pode animar imagens que você mesmo postou.",
     title: "Animar esta imagem",
     noPicture: "Esta mensagem não tem nenhuma imagem para animar. Use Animar em uma mensagem com uma imagem PNG, JPEG ou WebP anexada ou em link.",
     expired: "Este formulário expirou. Use Animar na mensagem de novo; nada foi cobrado.",
@@ -288,6 +292,8 @@ export const ptBR: Catalog = {
     help: { description: "O que o bot faz, quanto custa, seu orçamento e os comandos" },
     history: { description: "Seus vídeos anteriores (administradores: os de outro membro)", user: "De quem são os vídeos (de outros: só administradores)", page: "Qual página (10 vídeos por página)" },
     settings: {
+      animate: "De quem podem ser as imagens do Animar: de qualquer pessoa, próprias ou nenhuma",
+      animateFrom: { anyone: "de qualquer pessoa", own: "só próprias", off: "desativado" },
       description: "Configurações de vídeo deste servidor (administradores)",
       show: "Mostra as configurações deste servidor e os limites do operador",
       channels: "Escolhe os canais onde os vídeos podem ser feitos",
