@@ -5,7 +5,7 @@ import { backoffMs } from "./faults.js";
 import { costFromUnits, inferFalCost } from "./fal-cost.js";
 import { isFinal, reservationStatus, type FalCost, type Job, type JobState } from "./job.js";
 import type { LiveJob } from "./live.js";
-import type { RunnerOptions } from "./runner.js";
+import type { RunnerOptions } from "./runner-options.js";
 
 type Transition = (live: LiveJob, state: JobState, patch?: Partial<Job>) => Promise<void>;
 
@@ -23,7 +23,6 @@ export class JobEndings {
     private readonly o: RunnerOptions,
     private readonly transition: Transition,
     private readonly halted: (live: LiveJob) => boolean,
-    private readonly sleep: (live: LiveJob, ms: number) => Promise<void>,
   ) {}
 
   /** Writes the final state (with `patch` and what fal billed, as far as known), then refunds: in that order. */
@@ -119,7 +118,7 @@ export class JobEndings {
         }
       }
       if (done) return this.bookEndedRender(job, done);
-      await this.sleep(live, attempt ? backoffMs(attempt, this.o.pollIntervalMs) : Math.max(this.o.pollIntervalMs, 1_000));
+      await live.sleep(attempt ? backoffMs(attempt, this.o.pollIntervalMs) : Math.max(this.o.pollIntervalMs, 1_000));
     }
   }
 

@@ -8,7 +8,7 @@ import type { Services } from "../services.js";
 import { progressComponents } from "./controls.js";
 import type { Job, JobState } from "./job.js";
 import { progressCard } from "./progress.js";
-import type { JobStartExtras } from "./runner.js";
+import type { JobStartExtras } from "./live.js";
 
 /** Where a new job talks to its member: an interaction (/video, a button) or a channel reply (a reaction). */
 export interface Presenter {

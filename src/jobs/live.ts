@@ -8,7 +8,17 @@ import type { Job } from "./job.js";
 import { COMPONENTS_V2 } from "../discord/messages.js";
 import { isMajorChange, progressCard, type ProgressView } from "./progress.js";
 import type { JobRepository } from "./repository.js";
-import type { JobStartExtras } from "./runner.js";
+import type { InteractionWebhook } from "../discord/messages.js";
+
+type Image = { bytes: Buffer; type: string; fileName: string };
+
+/** Pictures already in memory from the command, so they need not be fetched twice. */
+export interface JobStartExtras {
+  webhook?: InteractionWebhook | null;
+  /** `release` frees the intake place these pictures hold (bounded memory), once they are at fal. */
+  images?: { image: Image; endImage?: Image | undefined; release?: () => void };
+  shownContent?: string;
+}
 
 export type CancelOutcome = "cancelled" | "too_late" | "finished" | "unknown";
 
@@ -58,6 +68,20 @@ export class LiveJob {
 
   interrupt(): void {
     this.controller.abort();
+  }
+
+  /** Waits `ms`, or less when the job is interrupted. */
+  sleep(ms: number): Promise<void> {
+    const signal = this.signal;
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener("abort", done);
+    });
   }
 
   /** Lets go of the pictures (uploaded, or the job ended) and of the intake place they held. */

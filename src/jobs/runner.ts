@@ -1,62 +1,13 @@
 import { ApiError } from "@fal-ai/client";
 import { msg, type Message } from "../i18n/index.js";
-import type { Logger } from "../log/logger.js";
-import type { DiscordMessages, InteractionWebhook } from "../discord/messages.js";
-import type { Seedance } from "../seedance/client.js";
 import { describeFalError } from "../seedance/errors.js";
-import type { Tier } from "../seedance/pricing.js";
 import { isCancellable } from "./controls.js";
 import { JobEndings } from "./endings.js";
 import { backoffMs, isGone, isTransient, JobFailure } from "./faults.js";
 import { hasOpenEnds, isFinal, reservationStatus, type Job, type JobState } from "./job.js";
-import { LiveJob, type CancelOutcome } from "./live.js";
-import type { JobRepository } from "./repository.js";
-import type { SlotPool } from "./slots.js";
+import { LiveJob, type CancelOutcome, type JobStartExtras } from "./live.js";
+import type { RunnerOptions } from "./runner-options.js";
 import { JobSteps } from "./steps.js";
-import type { Leases } from "../store/leases.js";
-import type { Metrics } from "../metrics/metrics.js";
-
-export type { CancelOutcome };
-
-/**
- * The budget's part in a job: hold before fal, then charge on delivery or refund otherwise,
- * booking what fal billed (null: not known yet, booked later with `bill`). All idempotent.
- */
-export interface JobAccounting {
-  settle(job: Job, micros: number, billedMicros: number | null): Promise<boolean>;
-  refund(job: Job, billedMicros: number | null): Promise<boolean>;
-  bill(job: Job, billedMicros: number): Promise<boolean>;
-}
-
-export interface RunnerOptions {
-  repo: JobRepository;
-  seedance: Seedance;
-  messages: DiscordMessages;
-  log: Logger;
-  tier: Tier;
-  accounting: JobAccounting;
-  /** The fal slots (`MAX_CONCURRENT_JOBS`): this process's, or shared through Redis. */
-  slots: SlotPool;
-  pollIntervalMs: number;
-  editIntervalMs: number;
-  /** The watchdog: a job older than this is ended and refunded (except while it is delivered). */
-  jobTimeoutMs: number;
-  /** Which process drives which job (several processes may share a Redis store). */
-  leases: Leases;
-  /** fal's price per billed unit, in µ$. */
-  unitPriceMicros: number;
-  metrics: Metrics;
-}
-
-type Image = { bytes: Buffer; type: string; fileName: string };
-
-/** Pictures already in memory from the command, so they need not be fetched twice. */
-export interface JobStartExtras {
-  webhook?: InteractionWebhook | null;
-  /** `release` frees the intake place these pictures hold (bounded memory), once they are at fal. */
-  images?: { image: Image; endImage?: Image | undefined; release?: () => void };
-  shownContent?: string;
-}
 
 const RESTARTED_WHILE_SUBMITTING = msg("job.restartedWhileSubmitting");
 const RESTARTED_BEFORE_HOLD = msg("job.restartedBeforeHold");
@@ -80,7 +31,7 @@ export class JobRunner {
   private readonly upkeep: NodeJS.Timeout;
 
   constructor(private readonly o: RunnerOptions) {
-    this.endings = new JobEndings(o, this.transition, (live) => this.stopping || live.lost, (live, ms) => this.sleep(live, ms));
+    this.endings = new JobEndings(o, this.transition, (live) => this.stopping || live.lost);
     this.steps = new JobSteps(o, this.transition, () => this.stopping, (live) => this.endings.closeBooksAndShow(live));
     // Renew the leases of the jobs this process drives, and take over jobs whose process died.
     this.upkeep = setInterval(() => void this.renewAndAdopt(), o.leases.ttlMs / 3);
@@ -288,12 +239,12 @@ export class JobRunner {
           const before = job.state;
           await this.step(live, deadline);
           attempt = 0;
-          if (job.state === before && (before === "submitted" || before === "running")) await this.sleep(live, this.o.pollIntervalMs);
+          if (job.state === before && (before === "submitted" || before === "running")) await live.sleep(this.o.pollIntervalMs);
         } catch (err) {
           if (this.stopping || !isTransient(err)) throw err;
           attempt++;
           this.o.log.warn({ job: job.id, state: job.state, attempt, err }, "step failed, will retry");
-          await this.sleep(live, backoffMs(attempt, Math.max(500, this.o.pollIntervalMs)));
+          await live.sleep(backoffMs(attempt, Math.max(500, this.o.pollIntervalMs)));
         }
       }
     } catch (err) {
@@ -329,18 +280,4 @@ export class JobRunner {
     await this.o.repo.save(live.job);
     if (!isFinal(live.job)) live.refresh(); // a final state is shown once its books are closed
   };
-
-  /** Waits `ms`, or less when the job is interrupted. */
-  private sleep(live: LiveJob, ms: number): Promise<void> {
-    const signal = live.signal;
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener("abort", done);
-    });
-  }
 }

@@ -13,7 +13,8 @@ import { costFromUnits } from "./fal-cost.js";
 import { isTransient, JobFailure } from "./faults.js";
 import { reservationStatus, type Job, type JobState } from "./job.js";
 import type { LiveJob } from "./live.js";
-import type { JobStartExtras, RunnerOptions } from "./runner.js";
+import type { JobStartExtras } from "./live.js";
+import type { RunnerOptions } from "./runner-options.js";
 
 type Transition = (live: LiveJob, state: JobState, patch?: Partial<Job>) => Promise<void>;
 

@@ -1,3 +1,4 @@
+import { commandsDe } from "./commands/de.js";
 import type { Catalog } from "./en-US.js";
 
 /** German, per du (as Discord itself and most bots address members). */
@@ -256,58 +257,5 @@ export const de: Catalog = {
   remix: {
     title: "Dieses Video remixen",
   },
-  commands: {
-    animate: { name: "Animieren" },
-    video: {
-      description: "Mach aus einem Bild und einem Prompt ein kurzes Video (Seedance 2.0)",
-      image: "Das erste Einzelbild: ein PNG-, JPEG- oder WebP-Bild bis 30 MB",
-      prompt: "Was im Video passieren soll",
-      duration: "Länge in Sekunden, 4 bis 15 (leer lassen, damit das Modell wählt)",
-      resolution: "Bildgröße (Standard: 720p)",
-      aspectRatio: "Format des Videos (Standard: wie das Bild)",
-      audio: "Auch Ton erzeugen (Standard: ja)",
-      endImage: "Optionales letztes Einzelbild: Das Video geht vom ersten Bild in dieses über",
-      seed: "Seed für ein reproduzierbares Ergebnis",
-      auto: "automatisch",
-    },
-    quota: {
-      description: "Videobudgets ansehen oder verwalten",
-      show: "Ein Videobudget anzeigen: ausgegeben, reserviert, übrig und wann es zurückgesetzt wird",
-      showUser: "Wessen Budget (für andere nur Admins)",
-      set: "Budget eines Mitglieds pro Zeitraum festlegen (Admins)",
-      member: "Das Mitglied",
-      usd: "Betrag in US-Dollar pro Zeitraum (0 bis {{max}})",
-      default: "Standardbudget dieses Servers pro Zeitraum festlegen (Admins)",
-      reset: "Ausgaben eines Mitglieds im aktuellen Zeitraum zurücksetzen (Admins)",
-    },
-    operator: {
-      description: "Für den Betreiber des Bots: Ausgaben, Limits und Notbremse",
-      status: "Ausgaben dieses Zeitraums nach Server, geltende Limits, laufende Aufträge",
-      cap: "Ausgabenlimit eines Servers pro Zeitraum festlegen (ersetzt GUILD_SPEND_CAP_USD)",
-      guildId: "Die ID des Servers",
-      usd: "Dollar pro Zeitraum, oder none (kein Limit), oder default (GUILD_SPEND_CAP_USD)",
-      pause: "Neue Videos überall ablehnen (Aufträge, die schon bei fal sind, werden fertig und zugestellt)",
-      resume: "Neue Videos wieder annehmen",
-    },
-    help: { description: "Was der Bot macht, was er kostet, dein Budget, die Befehle" },
-    history: { description: "Deine bisherigen Videos (Admins: die eines anderen Mitglieds)", user: "Wessen Videos (für andere nur Admins)", page: "Welche Seite (je 10 Videos)" },
-    settings: {
-      animate: "Wessen Bilder Animieren nutzen darf: von allen, nur eigene oder keine",
-      animateFrom: { anyone: "von allen", own: "nur eigene", off: "aus" },
-      description: "Videoeinstellungen dieses Servers (Admins)",
-      show: "Einstellungen dieses Servers und die Limits des Betreibers anzeigen",
-      channels: "Kanäle wählen, in denen Videos erstellt werden dürfen",
-      action: "Einen Kanal erlauben, einen entfernen oder die Liste leeren (jeder Kanal)",
-      channel: "Der Kanal",
-      allow: "erlauben",
-      remove: "entfernen",
-      clear: "leeren",
-      limits: "Limits dieses Servers für Videos festlegen",
-      maxResolution: "Die höchste Auflösung, die Mitglieder anfordern dürfen",
-      maxDuration: "Das längste Video in Sekunden (4 bis 15); eine automatische Länge wird darauf begrenzt",
-      confirmAbove: "Mitglied um Bestätigung bitten bei Videos über diesem Betrag in US-Dollar",
-      audioDefault: "Ob Videos Ton haben, wenn das Mitglied nichts angibt",
-      reset: "Zurück zu den Standards: jeder Kanal, keine Limits, keine Rückfrage, mit Ton",
-    },
-  },
+  commands: commandsDe,
 };

@@ -1,3 +1,4 @@
+import { commandsEsES } from "./commands/es-ES.js";
 import type { Catalog } from "./en-US.js";
 
 /** Spanish (Spain), tuteando al miembro. */
@@ -256,58 +257,5 @@ export const esES: Catalog = {
   remix: {
     title: "Remezclar este vídeo",
   },
-  commands: {
-    animate: { name: "Animar" },
-    video: {
-      description: "Convierte una imagen y un prompt en un vídeo corto (Seedance 2.0)",
-      image: "El primer fotograma: una imagen PNG, JPEG o WebP de hasta 30 MB",
-      prompt: "Qué debe pasar en el vídeo",
-      duration: "Duración en segundos, de 4 a 15 (déjalo vacío para que elija el modelo)",
-      resolution: "Tamaño del fotograma (por defecto 720p)",
-      aspectRatio: "Forma del vídeo (por defecto: la de la imagen)",
-      audio: "Generar también sonido (por defecto: sí)",
-      endImage: "Último fotograma opcional: el vídeo pasa de la primera imagen a esta",
-      seed: "Semilla para un resultado repetible",
-      auto: "automático",
-    },
-    quota: {
-      description: "Consulta o gestiona los presupuestos de vídeo",
-      show: "Muestra un presupuesto de vídeo: gastado, retenido, restante y cuándo se restablece",
-      showUser: "De quién es el presupuesto (el de otros: solo administradores)",
-      set: "Fija el presupuesto de un miembro por periodo (administradores)",
-      member: "El miembro",
-      usd: "Cantidad en dólares estadounidenses por periodo (de 0 a {{max}})",
-      default: "Fija el presupuesto predeterminado de este servidor por periodo (administradores)",
-      reset: "Borra el gasto de un miembro en el periodo actual (administradores)",
-    },
-    operator: {
-      description: "Para el operador del bot: gasto, límites y freno de emergencia",
-      status: "Gasto de este periodo por servidor, límites vigentes y trabajos en curso",
-      cap: "Fija el límite de gasto de un servidor por periodo (sustituye a GUILD_SPEND_CAP_USD)",
-      guildId: "El ID del servidor",
-      usd: "Dólares por periodo, o none (sin límite), o default (GUILD_SPEND_CAP_USD)",
-      pause: "Rechaza vídeos nuevos en todas partes (los trabajos ya en fal terminan y se entregan)",
-      resume: "Vuelve a aceptar vídeos nuevos",
-    },
-    help: { description: "Qué hace el bot, cuánto cuesta, tu presupuesto y los comandos" },
-    history: { description: "Tus vídeos anteriores (administradores: los de otro miembro)", user: "De quién son los vídeos (los de otros: solo administradores)", page: "Qué página (10 vídeos por página)" },
-    settings: {
-      animate: "De quién pueden ser las imágenes de Animar: de cualquiera, propias o ninguna",
-      animateFrom: { anyone: "de cualquiera", own: "solo propias", off: "desactivado" },
-      description: "Ajustes de vídeo de este servidor (administradores)",
-      show: "Muestra los ajustes de este servidor y los límites del operador",
-      channels: "Elige los canales donde se pueden hacer vídeos",
-      action: "Permite un canal, quita uno o vacía la lista (cualquier canal)",
-      channel: "El canal",
-      allow: "permitir",
-      remove: "quitar",
-      clear: "vaciar",
-      limits: "Fija los límites de vídeo de este servidor",
-      maxResolution: "La resolución máxima que pueden pedir los miembros",
-      maxDuration: "Duración máxima en segundos (de 4 a 15); la duración automática se limita a este valor",
-      confirmAbove: "Pide confirmación al miembro para vídeos de más de estos dólares estadounidenses",
-      audioDefault: "Si los vídeos llevan sonido cuando el miembro no lo indica",
-      reset: "Volver a los valores por defecto: cualquier canal, sin límites, sin pregunta, con sonido",
-    },
-  },
+  commands: commandsEsES,
 };

@@ -1,3 +1,4 @@
+import { commandsFr } from "./commands/fr.js";
 import type { Catalog } from "./en-US.js";
 
 /**
@@ -259,58 +260,5 @@ export const fr: Catalog = {
   remix: {
     title: "Remixer cette vidéo",
   },
-  commands: {
-    animate: { name: "Animer" },
-    video: {
-      description: "Transformer une image et un prompt en courte vidéo (Seedance 2.0)",
-      image: "Première image de la vidéo : un fichier PNG, JPEG ou WebP de 30 MB maximum",
-      prompt: "Ce qui doit se passer dans la vidéo",
-      duration: "Durée en secondes, de 4 à 15 (vide : le modèle choisit)",
-      resolution: "Taille de l'image (720p par défaut)",
-      aspectRatio: "Format de la vidéo (par défaut : celui de l'image)",
-      audio: "Générer aussi le son (par défaut : oui)",
-      endImage: "Dernière image facultative : la vidéo passe de la première image à celle-ci",
-      seed: "Graine pour un résultat reproductible",
-      auto: "auto",
-    },
-    quota: {
-      description: "Consulter ou gérer les budgets vidéo",
-      show: "Afficher un budget vidéo : dépensé, réservé, restant et date de réinitialisation",
-      showUser: "Le budget de qui (pour les autres : administrateurs uniquement)",
-      set: "Définir le budget d'un membre par période (administrateurs)",
-      member: "Le membre",
-      usd: "Montant en dollars américains par période (0 à {{max}})",
-      default: "Définir le budget par défaut de ce serveur par période (administrateurs)",
-      reset: "Remettre à zéro les dépenses d'un membre pour la période en cours (administrateurs)",
-    },
-    operator: {
-      description: "Pour l'opérateur du bot : dépenses, plafonds et frein d'urgence",
-      status: "Dépenses de la période par serveur, plafonds en vigueur et tâches en cours",
-      cap: "Définir le plafond d'un serveur par période (remplace GUILD_SPEND_CAP_USD)",
-      guildId: "L'identifiant du serveur",
-      usd: "Dollars par période, ou none (aucun plafond), ou default (GUILD_SPEND_CAP_USD)",
-      pause: "Refuser les nouvelles vidéos partout (les tâches déjà chez fal se terminent et sont livrées)",
-      resume: "Accepter à nouveau les nouvelles vidéos",
-    },
-    help: { description: "Ce que fait le bot, ce qu'il coûte, votre budget et les commandes" },
-    history: { description: "Vos vidéos précédentes (administrateurs : celles d'un autre membre)", user: "Les vidéos de qui (pour les autres : administrateurs uniquement)", page: "Quelle page (10 vidéos par page)" },
-    settings: {
-      animate: "Les images qu'Animer peut utiliser : celles de tous, les siennes ou aucune",
-      animateFrom: { anyone: "de tous", own: "les siennes", off: "désactivé" },
-      description: "Paramètres vidéo de ce serveur (administrateurs)",
-      show: "Afficher les paramètres de ce serveur et les limites de l'opérateur",
-      channels: "Choisir les salons où les vidéos peuvent être créées",
-      action: "Autoriser un salon, en retirer un ou vider la liste (tous les salons)",
-      channel: "Le salon",
-      allow: "autoriser",
-      remove: "retirer",
-      clear: "vider",
-      limits: "Définir les limites vidéo de ce serveur",
-      maxResolution: "La résolution maximale que les membres peuvent demander",
-      maxDuration: "La durée maximale en secondes (4 à 15) ; une durée automatique est limitée à cette valeur",
-      confirmAbove: "Demander confirmation au membre pour les vidéos au-delà de ce montant en dollars US",
-      audioDefault: "Si les vidéos ont du son quand le membre ne précise rien",
-      reset: "Revenir aux réglages par défaut : tout salon, aucune limite, aucune question, avec son",
-    },
-  },
+  commands: commandsFr,
 };

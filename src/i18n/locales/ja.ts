@@ -1,3 +1,4 @@
+import { commandsJa } from "./commands/ja.js";
 import type { Catalog } from "./en-US.js";
 
 /** Japanese, in the polite です/ます form. */
@@ -256,58 +257,5 @@ export const ja: Catalog = {
   remix: {
     title: "この動画をリミックス",
   },
-  commands: {
-    animate: { name: "アニメーション化" },
-    video: {
-      description: "画像とプロンプトから短い動画を作成します（Seedance 2.0）",
-      image: "最初のフレーム：30 MBまでのPNG、JPEG、WebP画像",
-      prompt: "動画の中で起きること",
-      duration: "長さ（秒）、4〜15（空欄にするとモデルが決めます）",
-      resolution: "フレームサイズ（デフォルト：720p）",
-      aspectRatio: "動画の縦横比（デフォルト：画像に合わせる）",
-      audio: "音声も生成する（デフォルト：はい）",
-      endImage: "最後のフレーム（任意）：最初の画像からこの画像へと動画が変化します",
-      seed: "結果を再現するためのシード値",
-      auto: "自動",
-    },
-    quota: {
-      description: "動画の予算を確認・管理します",
-      show: "動画の予算を表示：使用額、確保額、残額、リセット日時",
-      showUser: "予算を確認するメンバー（ほかのメンバーは管理者のみ）",
-      set: "メンバーの期間ごとの予算を設定（管理者）",
-      member: "対象のメンバー",
-      usd: "期間あたりの金額（米ドル、0〜{{max}}）",
-      default: "このサーバーの期間ごとの既定の予算を設定（管理者）",
-      reset: "メンバーの今期の使用額をリセット（管理者）",
-    },
-    operator: {
-      description: "ボットの運営者用：支出、上限、緊急停止",
-      status: "今期のサーバー別の支出、適用中の上限、進行中のジョブ",
-      cap: "サーバーの期間ごとの支出上限を設定（GUILD_SPEND_CAP_USDより優先）",
-      guildId: "サーバーのID",
-      usd: "期間あたりのドル、none（上限なし）、またはdefault（GUILD_SPEND_CAP_USD）",
-      pause: "新しい動画をすべてのサーバーで拒否（falにあるジョブは完了してお届けします）",
-      resume: "新しい動画の受付を再開",
-    },
-    help: { description: "ボットの機能、料金、あなたの予算、コマンド一覧" },
-    history: { description: "あなたの過去の動画（管理者はほかのメンバーの動画も）", user: "動画を確認するメンバー（ほかのメンバーは管理者のみ）", page: "ページ番号（1ページに10本）" },
-    settings: {
-      animate: "アニメーション化で使える画像：誰の画像でも、本人の画像のみ、または使用不可",
-      animateFrom: { anyone: "誰でも", own: "本人のみ", off: "オフ" },
-      description: "このサーバーの動画設定（管理者）",
-      show: "このサーバーの設定と運営者による制限を表示",
-      channels: "動画を作成できるチャンネルを選択",
-      action: "チャンネルを許可、削除、またはリストをクリア（すべてのチャンネル）",
-      channel: "対象のチャンネル",
-      allow: "許可",
-      remove: "削除",
-      clear: "クリア",
-      limits: "このサーバーの動画の制限を設定",
-      maxResolution: "メンバーが指定できる最大解像度",
-      maxDuration: "動画の最大の長さ（秒、4〜15）。長さ自動の場合もこの値が上限になります",
-      confirmAbove: "この金額（米ドル）を超える動画は、メンバーに確認を求めます",
-      audioDefault: "メンバーが指定しないときに動画に音声を付けるかどうか",
-      reset: "既定に戻す：すべてのチャンネル、制限なし、確認なし、音声あり",
-    },
-  },
+  commands: commandsJa,
 };

@@ -1,3 +1,4 @@
+import { commandsPtBR } from "./commands/pt-BR.js";
 import type { Catalog } from "./en-US.js";
 
 /** Portuguese (Brazil), tratando o membro por "você". */
@@ -256,58 +257,5 @@ export const ptBR: Catalog = {
   remix: {
     title: "Remixar este vídeo",
   },
-  commands: {
-    animate: { name: "Animar" },
-    video: {
-      description: "Transforma uma imagem e um prompt em um vídeo curto (Seedance 2.0)",
-      image: "O primeiro quadro: uma imagem PNG, JPEG ou WebP de até 30 MB",
-      prompt: "O que deve acontecer no vídeo",
-      duration: "Duração em segundos, de 4 a 15 (deixe vazio para o modelo escolher)",
-      resolution: "Tamanho do quadro (padrão: 720p)",
-      aspectRatio: "Formato do vídeo (padrão: o mesmo da imagem)",
-      audio: "Gerar som também (padrão: sim)",
-      endImage: "Último quadro opcional: o vídeo vai da primeira imagem até esta",
-      seed: "Semente para um resultado reproduzível",
-      auto: "automático",
-    },
-    quota: {
-      description: "Mostra ou gerencia orçamentos de vídeo",
-      show: "Mostra um orçamento de vídeo: gasto, reservado, restante e quando renova",
-      showUser: "De quem é o orçamento (de outros: só administradores)",
-      set: "Define o orçamento de um membro por período (administradores)",
-      member: "O membro",
-      usd: "Valor em dólares americanos por período (0 a {{max}})",
-      default: "Define o orçamento padrão deste servidor por período (administradores)",
-      reset: "Zera os gastos de um membro no período atual (administradores)",
-    },
-    operator: {
-      description: "Para o operador do bot: gastos, limites e freio de emergência",
-      status: "Gastos deste período por servidor, limites em vigor e trabalhos em andamento",
-      cap: "Define o limite de gastos de um servidor por período (substitui GUILD_SPEND_CAP_USD)",
-      guildId: "O ID do servidor",
-      usd: "Dólares por período, ou none (sem limite), ou default (GUILD_SPEND_CAP_USD)",
-      pause: "Recusa novos vídeos em todos os servidores (trabalhos já no fal terminam e são entregues)",
-      resume: "Volta a aceitar novos vídeos",
-    },
-    help: { description: "O que o bot faz, quanto custa, seu orçamento e os comandos" },
-    history: { description: "Seus vídeos anteriores (administradores: os de outro membro)", user: "De quem são os vídeos (de outros: só administradores)", page: "Qual página (10 vídeos por página)" },
-    settings: {
-      animate: "De quem podem ser as imagens do Animar: de qualquer pessoa, próprias ou nenhuma",
-      animateFrom: { anyone: "de qualquer pessoa", own: "só próprias", off: "desativado" },
-      description: "Configurações de vídeo deste servidor (administradores)",
-      show: "Mostra as configurações deste servidor e os limites do operador",
-      channels: "Escolhe os canais onde os vídeos podem ser feitos",
-      action: "Permite um canal, remove um ou limpa a lista (qualquer canal)",
-      channel: "O canal",
-      allow: "permitir",
-      remove: "remover",
-      clear: "limpar",
-      limits: "Define os limites de vídeo deste servidor",
-      maxResolution: "A maior resolução que os membros podem pedir",
-      maxDuration: "O vídeo mais longo em segundos (4 a 15); a duração automática fica limitada a isso",
-      confirmAbove: "Pede ao membro que confirme vídeos acima deste valor em dólares americanos",
-      audioDefault: "Se os vídeos têm som quando o membro não especifica",
-      reset: "Voltar ao padrão: qualquer canal, sem limites, sem pergunta, com som",
-    },
-  },
+  commands: commandsPtBR,
 };

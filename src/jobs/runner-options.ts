@@ -1,0 +1,39 @@
+import type { DiscordMessages } from "../discord/messages.js";
+import type { Logger } from "../log/logger.js";
+import type { Metrics } from "../metrics/metrics.js";
+import type { Seedance } from "../seedance/client.js";
+import type { Tier } from "../seedance/pricing.js";
+import type { Leases } from "../store/leases.js";
+import type { Job } from "./job.js";
+import type { JobRepository } from "./repository.js";
+import type { SlotPool } from "./slots.js";
+
+/**
+ * The budget's part in a job: hold before fal, then charge on delivery or refund otherwise,
+ * booking what fal billed (null: not known yet, booked later with `bill`). All idempotent.
+ */
+export interface JobAccounting {
+  settle(job: Job, micros: number, billedMicros: number | null): Promise<boolean>;
+  refund(job: Job, billedMicros: number | null): Promise<boolean>;
+  bill(job: Job, billedMicros: number): Promise<boolean>;
+}
+
+export interface RunnerOptions {
+  repo: JobRepository;
+  seedance: Seedance;
+  messages: DiscordMessages;
+  log: Logger;
+  tier: Tier;
+  accounting: JobAccounting;
+  /** The fal slots (`MAX_CONCURRENT_JOBS`): this process's, or shared through Redis. */
+  slots: SlotPool;
+  pollIntervalMs: number;
+  editIntervalMs: number;
+  /** The watchdog: a job older than this is ended and refunded (except while it is delivered). */
+  jobTimeoutMs: number;
+  /** Which process drives which job (several processes may share a Redis store). */
+  leases: Leases;
+  /** fal's price per billed unit, in µ$. */
+  unitPriceMicros: number;
+  metrics: Metrics;
+}
