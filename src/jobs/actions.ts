@@ -5,6 +5,7 @@ import { DEFAULT_LOCALE, list, msg, render, t, type Message } from "../i18n/inde
 import { refuse } from "../discord/replies.js";
 import { MAX_SEED, type VideoParams } from "../seedance/input.js";
 import { allowedResolutions, askRefusal, durationFor, takeRefusal } from "./checks.js";
+import { startingAfter } from "./confirm.js";
 import type { Services } from "../services.js";
 import { DELETE_EMOJI, isCancellable, parseControlId, REGENERATE_EMOJI } from "./controls.js";
 import type { Job } from "./job.js";
@@ -205,7 +206,7 @@ export async function onRemix(s: Services, interaction: ModalSubmitInteraction):
   const cost = estimate(s.tier, params.resolution, params.aspectRatio, params.duration).micros;
   if (confirmAboveMicros !== null && cost > confirmAboveMicros) {
     return s.confirmations.ask(interaction, job.userId, cost, async (press) => {
-      await press.update({ content: t(press.locale, "confirm.starting"), components: [] });
+      await startingAfter(press);
       await regenerate(s, job, replyPresenter(s, job, privately(press), true), take);
     });
   }

@@ -61,10 +61,6 @@ export class Confirmations {
     });
   }
 
-  static handles(customId: string): boolean {
-    return customId.startsWith(`${PREFIX}:`);
-  }
-
   /** The caller's answer (only they see the question). */
   async answer(interaction: ButtonInteraction): Promise<void> {
     const [, id, choice] = interaction.customId.split(":");
@@ -100,7 +96,7 @@ function buttonReply(interaction: ButtonInteraction): Reply {
   const webhook = { applicationId: interaction.applicationId, token: interaction.token, expiresAt: interaction.createdTimestamp + TOKEN_LIFETIME_MS, messageId: undefined as string | undefined };
   return {
     interaction,
-    ack: async () => void (await interaction.update({ content: t(interaction.locale, "confirm.starting"), components: [] })),
+    ack: () => startingAfter(interaction),
     presenter: {
       refuse: (text) => refuse(interaction, text),
       refusesPrivately: true,
@@ -118,6 +114,11 @@ function buttonReply(interaction: ButtonInteraction): Reply {
 function generateReply(interaction: ButtonInteraction, reply: Reply): Reply {
   return {
     ...reply,
-    ack: async () => void (await interaction.update({ content: t(interaction.locale, "confirm.starting"), components: [] })),
+    ack: () => startingAfter(interaction),
   };
+}
+
+/** Generate pressed: the question becomes "Starting your video…" (the press's acknowledgement). */
+export async function startingAfter(press: ButtonInteraction): Promise<void> {
+  await press.update({ content: t(press.locale, "confirm.starting"), components: [] });
 }

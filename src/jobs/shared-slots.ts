@@ -1,4 +1,5 @@
 import type { RedisLike } from "../store/index.js";
+import { announcePlaces, tellPlace } from "./slots.js";
 
 /**
  * The fal slots (`MAX_CONCURRENT_JOBS`) of every process on one Redis: a sorted set of the
@@ -59,7 +60,7 @@ export class SharedSlots {
       const waiter: Waiter = { id, resolve, onPlace, lastPlace: 0, timer: undefined };
       if (timeoutMs !== undefined) waiter.timer = setTimeout(() => this.withdraw(id), timeoutMs);
       this.waiting.push(waiter);
-      this.tell(waiter, this.waiting.length);
+      tellPlace(waiter, this.waiting.length);
       this.pump();
     });
   }
@@ -137,13 +138,6 @@ export class SharedSlots {
   }
 
   private announce(from = 0): void {
-    for (let i = from; i < this.waiting.length; i++) this.tell(this.waiting[i]!, i + 1);
-  }
-
-  private tell(w: Waiter, place: number): void {
-    if (w.onPlace && w.lastPlace !== place) {
-      w.lastPlace = place;
-      w.onPlace(place);
-    }
+    announcePlaces(this.waiting, from);
   }
 }

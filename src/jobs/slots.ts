@@ -59,7 +59,7 @@ export class Slots implements SlotPool {
         lastPlace: 0,
       };
       this.waiting.push(waiter);
-      this.tell(waiter, this.waiting.length);
+      tellPlace(waiter, this.waiting.length);
     });
   }
 
@@ -106,15 +106,26 @@ export class Slots implements SlotPool {
     return idx < 0 ? null : idx + 1;
   }
 
-  /** Tells waiters from index `from` on their new place: one pass, not one per waiter. */
   private announce(from = 0): void {
-    for (let i = from; i < this.waiting.length; i++) this.tell(this.waiting[i]!, i + 1);
+    announcePlaces(this.waiting, from);
   }
+}
 
-  private tell(w: Waiter, place: number): void {
-    if (w.onPlace && w.lastPlace !== place) {
-      w.lastPlace = place;
-      w.onPlace(place);
-    }
+/** Someone waiting in a line who wants to hear their place when it changes. */
+export interface PlaceListener {
+  onPlace: ((place: number) => void) | undefined;
+  lastPlace: number;
+}
+
+/** Tells `w` its place, unless it already knows it. */
+export function tellPlace(w: PlaceListener, place: number): void {
+  if (w.onPlace && w.lastPlace !== place) {
+    w.lastPlace = place;
+    w.onPlace(place);
   }
+}
+
+/** Tells waiters from index `from` on their new place: one pass, not one per waiter. */
+export function announcePlaces(waiting: readonly PlaceListener[], from = 0): void {
+  for (let i = from; i < waiting.length; i++) tellPlace(waiting[i]!, i + 1);
 }

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { startBot, type BotHandle } from "../../src/bot.js";
 import { parseConfig } from "../../src/config/env.js";
-import { startFakeDiscord, type FakeDiscord, type FakeDiscordOptions, type FakeUser, type InteractionHandle, type APIAttachmentLike } from "../fakes/discord/index.js";
+import { allComponents, readableText, startFakeDiscord, type FakeDiscord, type FakeDiscordOptions, type FakeUser, type InteractionHandle, type APIAttachmentLike } from "../fakes/discord/index.js";
 import { startFakeFal, type FakeFal, type FakeFalOptions } from "../fakes/fal/index.js";
 import { makePng } from "./picture.js";
 
@@ -145,17 +145,8 @@ export function ephemeralText(h: Harness, interaction: InteractionHandle): strin
  */
 export function bodyText(json: unknown): string {
   const raw = json as { type?: number; data?: unknown } | undefined;
-  const body = (raw && typeof raw.type === "number" && raw.data ? raw.data : raw) as { content?: string; components?: unknown } | undefined;
-  const texts: string[] = body?.content ? [body.content] : [];
-  const walk = (node: unknown) => {
-    if (Array.isArray(node)) return node.forEach(walk);
-    if (!node || typeof node !== "object") return;
-    const c = node as { type?: number; content?: string; components?: unknown };
-    if (c.type === 10 && c.content) texts.push(c.content);
-    walk(c.components);
-  };
-  walk(body?.components);
-  return texts.join("\n");
+  const body = (raw && typeof raw.type === "number" && raw.data ? raw.data : raw) as { content?: string; components?: unknown[] } | undefined;
+  return readableText(body?.content ?? "", body?.components ?? []);
 }
 
 /** What `/quota show` tells a member (default: the requester) about their budget. */
@@ -194,17 +185,7 @@ export interface FakeButton {
 
 /** Every button of a message, wherever it sits (an action row, a container, a section), in order. */
 export function buttonsOf(m: { components: unknown[] }): FakeButton[] {
-  const out: FakeButton[] = [];
-  const walk = (node: unknown) => {
-    if (Array.isArray(node)) return node.forEach(walk);
-    if (!node || typeof node !== "object") return;
-    const c = node as { type?: number; components?: unknown; accessory?: unknown };
-    if (c.type === 2) out.push(c as FakeButton);
-    walk(c.components);
-    walk(c.accessory);
-  };
-  walk(m.components);
-  return out;
+  return allComponents(m.components).filter((c) => c.type === 2) as FakeButton[];
 }
 
 /** A message's button whose custom id starts with `action:` (regen, loop, remix, cancel). */

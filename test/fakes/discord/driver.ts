@@ -5,6 +5,7 @@ import { channelJson, guildById, guildOfMessage, memberJson, memberPermissions, 
 import { MAX_CONTENT } from "./limits.js";
 import { announce, imageSize, mentionsOf, reactionEvent } from "./messages.js";
 import { submission } from "./modals.js";
+import { allComponents } from "./readable.js";
 import { commandOptions } from "./slash-options.js";
 import { parseEmoji } from "./rest-routes.js";
 import { emojiJson, type InteractionState, type State } from "./state.js";
@@ -204,7 +205,7 @@ export class Driver {
     const user = args.user ?? this.state.world.users.requester;
     const owner = m.interactionId ? this.state.interactions.get(m.interactionId)?.user : undefined;
     if (m.flags & 64 && owner && owner.id !== user.id) throw new Error(`fake Discord: message ${m.id} is ephemeral; only ${owner.username} can see it`);
-    const all = collect(m.components);
+    const all = allComponents(m.components);
     // `unchecked`: the click names a custom_id the message does not carry (see ClickArgs)
     const comp = all.find((c) => c.custom_id === args.customId) ?? (args.unchecked ? { type: 2, custom_id: args.customId } : undefined);
     if (!comp) throw new Error(`fake Discord: message ${m.id} has no component "${args.customId}" (has: ${all.map((c) => c.custom_id).filter(Boolean).join(", ") || "none"})`);
@@ -308,16 +309,3 @@ export class Driver {
   }
 }
 
-function collect(components: unknown[]): Json[] {
-  const out: Json[] = [];
-  const walk = (list: unknown) => {
-    if (!Array.isArray(list)) return;
-    for (const c of list as Json[]) {
-      out.push(c);
-      walk(c.components);
-      if (c.accessory) walk([c.accessory]);
-    }
-  };
-  walk(components);
-  return out;
-}

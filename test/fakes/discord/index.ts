@@ -58,6 +58,7 @@ export type * from "./types.js";
 export { MessageFlags, DEFAULT_ATTACHMENT_SIZE_LIMIT, MAX_REQUEST_BYTES } from "./limits.js";
 export { P, INVITE_PERMISSIONS, DEFAULT_BOT_PERMISSIONS, DEFAULT_EVERYONE_PERMISSIONS } from "./payloads.js";
 export { snowflake, snowflakeTime } from "./ids.js";
+export { allComponents, readableText } from "./readable.js";
 
 class FakeDiscordImpl implements FakeDiscord {
   readonly apiUrl: string;

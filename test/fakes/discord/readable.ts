@@ -16,6 +16,13 @@ function walk(list: unknown, visit: (c: Json) => void): void {
   }
 }
 
+/** Every component of a tree, flattened in display order (buttons, selects, text, media…). */
+export function allComponents(list: unknown): Json[] {
+  const out: Json[] = [];
+  walk(list, (c) => out.push(c));
+  return out;
+}
+
 /** `content`, then every Text Display's `content` in order, joined by "\n" (empty ones skipped). */
 export function readableText(content: string, components: unknown[]): string {
   const parts = [content];
