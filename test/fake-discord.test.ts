@@ -6,6 +6,7 @@ import {
   ApplicationCommandType,
   ButtonBuilder,
   ButtonStyle,
+  ChannelType,
   Client,
   ContainerBuilder,
   ContextMenuCommandBuilder,
@@ -30,6 +31,7 @@ import {
   type Interaction,
   type MessageContextMenuCommandInteraction,
   type ModalSubmitInteraction,
+  type ThreadChannel,
 } from "discord.js";
 import { WebSocket } from "ws";
 import {
@@ -40,6 +42,7 @@ import {
   startFakeDiscord,
   type FakeDiscord,
   type FakeDiscordOptions,
+  type DiscordFaultRequest,
   type PingSet,
 } from "./fakes/discord/index.js";
 
@@ -1121,6 +1124,353 @@ describe("fake Discord: message commands, modals, members' files and links, Comp
       expect([reply.content, reply.text, reply.media]).toEqual(["", "done", ["attachment://out.mp4"]]);
       expect(f.rejections.map((r) => r.code)).toEqual([50035, 50035, 50035, 50035]);
       f.rejections.length = 0;
+    });
+  });
+});
+
+/** Fails fast (instead of at the test timeout) when an awaited event never comes. */
+const soon = <T>(p: Promise<T>, what: string, ms = 5000): Promise<T> =>
+  Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`not within ${ms} ms: ${what}`)), ms).unref())]);
+/** What a rejected request threw (discord.js throws DOMException AbortError on its request timeout). */
+const failure = (p: Promise<unknown>): Promise<Error> => p.then(() => { throw new Error("expected the request to fail"); }, (e: unknown) => e as Error);
+const contentOf = (r: { json?: unknown }) => (r.json as { content?: string } | undefined)?.content;
+
+describe("fake Discord: fault policy for simulations", () => {
+  it("tells the policy each REST request's route, channel, interaction token, files and bytes", async () => {
+    await withFake({}, async (f) => {
+      const client = await connect(f);
+      const asked: DiscordFaultRequest[] = [];
+      f.setPolicy((r) => void asked.push(r));
+      const posted = (await client.rest.post(Routes.channelMessages(f.channelId), { body: { content: "file" }, files: [{ name: "a.png", data: PNG }] })) as Msg;
+      await client.rest.patch(Routes.channelMessage(f.channelId, posted.id), { body: { content: "edited" } });
+      await client.rest.put(Routes.channelMessageOwnReaction(f.channelId, posted.id, encodeURIComponent("🔁")));
+      await client.rest.delete(Routes.channelMessage(f.channelId, posted.id));
+      let token = "";
+      const handled = nextCommand(client, async (i) => {
+        token = i.token;
+        await i.deferReply();
+        await i.editReply({ content: "done" });
+        await i.followUp({ content: "more" });
+      });
+      await f.slashCommand({ name: "anything", options: [] });
+      await handled;
+      await client.rest.get(Routes.channel(f.channelId));
+      const tok = (r: DiscordFaultRequest) => (r.interactionToken === undefined ? "-" : r.interactionToken === token ? "token" : r.interactionToken);
+      expect(asked.map((r) => [r.method, r.route, r.channelId, tok(r), r.files])).toEqual([
+        ["POST", "message.create", f.channelId, "-", 1],
+        ["PATCH", "message.edit", f.channelId, "-", 0],
+        ["PUT", "reaction", f.channelId, "-", 0],
+        ["DELETE", "message.delete", f.channelId, "-", 0],
+        ["POST", "interaction.callback", f.channelId, "token", 0], // an interaction's channel, though its routes name none
+        ["PATCH", "webhook.edit", f.channelId, "token", 0],
+        ["POST", "webhook.create", f.channelId, "token", 0],
+        ["GET", "other", f.channelId, "-", 0],
+      ]);
+      expect(asked[0]!.bytes).toBeGreaterThan(PNG.length); // the whole multipart body
+      expect(asked[1]!.bytes).toBe(Buffer.byteLength(JSON.stringify({ content: "edited" })));
+      expect(asked[3]!.bytes).toBe(0);
+      f.setPolicy(undefined);
+      await client.rest.get(Routes.channel(f.channelId));
+      expect(asked).toHaveLength(8);
+      expect(f.requests.filter((r) => r.abandoned)).toEqual([]); // answered requests were read
+    });
+  });
+
+  it("fails what the policy fails, after failNext's rules; discord.js retries the policy's 429 by itself", async () => {
+    await withFake({}, async (f) => {
+      let asked = 0;
+      f.setPolicy((r) => (r.route === "message.create" && asked++ === 0 ? { fail: { status: 429 } } : undefined));
+      // on the wire: Discord's 429 body and headers, as failNext makes them
+      const raw = await fetch(`${f.apiUrl}/v10/channels/${f.channelId}/messages`, {
+        method: "POST", headers: { Authorization: `Bot ${f.token}`, ...JSON_HEADERS }, body: JSON.stringify({ content: "x" }),
+      });
+      expect([raw.status, raw.headers.get("retry-after"), raw.headers.get("x-ratelimit-scope")]).toEqual([429, "0.1", "user"]);
+      expect(await raw.json()).toEqual({ message: "You are being rate limited.", retry_after: 0.1, global: false });
+      expect(f.messages()).toEqual([]);
+
+      // discord.js: failNext's 502 first (the policy is not asked), then the policy's 429, then 200
+      asked = 0;
+      const client = await connect(f);
+      f.failNext({ method: "POST", path: /\/messages$/ }, { status: 502 });
+      const sent = (await client.rest.post(Routes.channelMessages(f.channelId), { body: { content: "third time" } })) as Msg;
+      const tries = f.requests.filter((r) => contentOf(r) === "third time");
+      expect(tries.map((r) => r.status)).toEqual([502, 429, 200]);
+      expect(asked).toBe(2);
+      expect(f.rateLimited).toBe(2);
+      expect(f.messages().map((m) => m.id)).toEqual([sent.id]);
+    });
+  });
+
+  it("holds an answer: the work is done at once, the answer comes holdMs later (to a client that may have gone)", async () => {
+    await withFake({}, async (f) => {
+      f.setPolicy((r) => (r.route === "message.create" ? { holdMs: 300 } : undefined));
+      const rest = restFor(f);
+      const started = performance.now();
+      const posting = rest.post(Routes.channelMessages(f.channelId), { body: { content: "held" } }) as Promise<Msg>;
+      const stored = await f.waitFor(() => f.messages().find((m) => m.content === "held"));
+      expect(f.requests.find((r) => contentOf(r) === "held")!.status).toBe(0); // done, not yet answered
+      const sent = await posting;
+      expect(performance.now() - started).toBeGreaterThanOrEqual(298); // 2 ms for timer rounding
+      expect(sent.id).toBe(stored.id);
+
+      // a client whose request timeout is shorter gives up; the message exists all the same
+      const impatient = new REST({ api: f.apiUrl, timeout: 100, retries: 0 }).setToken(f.token);
+      expect((await failure(impatient.post(Routes.channelMessages(f.channelId), { body: { content: "ghost" } }))).name).toBe("AbortError");
+      expect(f.messages().filter((m) => m.content === "ghost")).toHaveLength(1);
+      const ghost = await f.waitFor(() => f.requests.find((r) => contentOf(r) === "ghost" && r.status !== 0));
+      expect([ghost.status, ghost.abandoned]).toEqual([200, true]);
+    });
+  });
+
+  it("slows an upload to bytesPerSecond: it takes bytes / bytesPerSecond, and one discord.js gives up on never happens", async () => {
+    await withFake({}, async (f) => {
+      const BPS = 256 * 1024;
+      const slowed: DiscordFaultRequest[] = [];
+      f.setPolicy((r) => (r.route === "message.create" && r.files > 0 ? (slowed.push(r), { bytesPerSecond: BPS }) : undefined));
+      const rest = restFor(f);
+      const route = Routes.channelMessages(f.channelId);
+      const video = Buffer.alloc(64 * 1024, 7);
+      let started = performance.now();
+      const sent = (await rest.post(route, { body: { content: "slow" }, files: [{ name: "a.mp4", data: video }] })) as Msg;
+      const took = performance.now() - started;
+      expect(slowed[0]!.bytes).toBeGreaterThan(video.length);
+      expect(took).toBeGreaterThanOrEqual((slowed[0]!.bytes / BPS) * 1000 - 2); // 2 ms for timer rounding
+      expect(f.message(sent.id)!.attachments[0]!.size).toBe(video.length);
+      started = performance.now();
+      await rest.post(route, { body: { content: "no file, not slowed" } });
+      expect(performance.now() - started).toBeLessThan(200);
+
+      // discord.js with a 150 ms request timeout gives up, retries once (as it does after a timeout)
+      // and gives up again: the upload never completed, so Discord never made the message
+      const impatient = new REST({ api: f.apiUrl, timeout: 150, retries: 1 }).setToken(f.token);
+      const err = await failure(impatient.post(route, { body: { content: "never" }, files: [{ name: "b.mp4", data: video }] }));
+      expect(err.name).toBe("AbortError");
+      await f.waitFor(() => f.requests.filter((r) => contentOf(r) === "never" && r.abandoned).length === 2);
+      await new Promise((r) => setTimeout(r, (slowed[1]!.bytes / BPS) * 1000 + 50)); // past the full upload time
+      expect(f.requests.filter((r) => contentOf(r) === "never").map((r) => [r.status, r.abandoned])).toEqual([[0, true], [0, true]]);
+      expect(f.allMessages().filter((m) => m.content === "never")).toEqual([]);
+      expect(f.rejections).toEqual([]);
+    });
+  });
+
+  it("expires an interaction token on the policy's word or on demand: webhook routes then answer 50027", async () => {
+    await withFake({}, async (f) => {
+      const client = await connect(f);
+      f.setPolicy((r) => (r.route === "webhook.edit" ? { expireToken: true } : undefined));
+      const first = nextCommand(client, async (i) => {
+        await i.deferReply();
+        await expect(i.editReply({ content: "done" })).rejects.toMatchObject({ code: 50027, status: 401 });
+        f.setPolicy(undefined);
+        // expired from now on, for every webhook route of that token
+        await expect(i.followUp({ content: "still there?" })).rejects.toMatchObject({ code: 50027, status: 401 });
+      });
+      await f.slashCommand({ name: "anything", options: [] });
+      await first;
+
+      const second = nextCommand(client, async (i) => {
+        await i.deferReply();
+        await i.editReply({ content: "working" });
+        f.expireToken(i.token);
+        await expect(i.editReply({ content: "done" })).rejects.toMatchObject({ code: 50027, status: 401 });
+        // the bot-token route still edits the (non-ephemeral) reply
+        const reply = f.messages().find((m) => m.interactionId === i.id)!;
+        await client.rest.patch(Routes.channelMessage(f.channelId, reply.id), { body: { content: "done" } });
+      });
+      const { id } = await f.slashCommand({ name: "anything", options: [] });
+      await second;
+      expect(f.messages().find((m) => m.interactionId === id)!.editHistory).toEqual(["", "working", "done"]);
+
+      // an expired token cannot acknowledge either (10062), while another interaction's still works
+      const third = nextCommand(client, async (i) => {
+        f.expireToken(i.token);
+        await expect(i.deferReply()).rejects.toMatchObject({ code: 10062, status: 404 });
+      });
+      await f.slashCommand({ name: "anything", options: [] });
+      await third;
+      const fourth = nextCommand(client, async (i) => void (await i.reply({ content: "fine" })));
+      await f.slashCommand({ name: "anything", options: [] });
+      await fourth;
+      expect(() => f.expireToken("not-a-token")).toThrow(/no interaction of this fake has token/);
+      expect(f.rejections).toEqual([]);
+    });
+  });
+});
+
+describe("fake Discord: threads", () => {
+  const granted = (extra: bigint): FakeDiscordOptions => ({ botPermissions: (INVITE_PERMISSIONS | extra).toString() });
+  const threadCreated = (client: Client) => new Promise<[ThreadChannel, boolean]>((resolve) => client.once(Events.ThreadCreate, (t, n) => resolve([t, n])));
+
+  it("announces a thread with THREAD_CREATE (archiving, locking with THREAD_UPDATE); discord.js caches it", async () => {
+    await withFake({}, async (f) => {
+      const client = await connect(f);
+      const created = threadCreated(client);
+      const id = f.addThread({ name: "video requests" });
+      const [thread, newlyCreated] = await soon(created, "threadCreate");
+      expect([thread.id, newlyCreated, thread.type, thread.parentId, thread.guildId, thread.name, thread.archived, thread.locked])
+        .toEqual([id, true, ChannelType.PublicThread, f.channelId, f.guildId, "video requests", false, false]);
+      expect(client.channels.cache.get(id)).toBe(thread);
+      expect(thread.parent?.threads.cache.get(id)).toBe(thread);
+      // a thread has its parent's permissions: the invite's, without Send Messages in Threads
+      expect(thread.permissionsFor(client.user!)!.bitfield).toBe(INVITE_PERMISSIONS);
+      expect(thread.sendable).toBe(false);
+
+      const updated = new Promise<ThreadChannel>((resolve) => client.on(Events.ThreadUpdate, (_old, t) => t.locked && resolve(t)));
+      const closed = f.addThread({ archived: true, locked: true });
+      const closedThread = await soon(updated, "threadUpdate");
+      expect([closedThread.id, closedThread.archived, closedThread.locked]).toEqual([closed, true, true]);
+      expect(await client.rest.get(Routes.channel(id))).toMatchObject({
+        id, type: 11, guild_id: f.guildId, parent_id: f.channelId, name: "video requests", message_count: 0,
+        thread_metadata: { archived: false, locked: false, auto_archive_duration: 1440 },
+      });
+
+      // a client connecting later gets the active threads in GUILD_CREATE, not the archived one
+      await client.destroy();
+      const later = await connect(f);
+      expect(later.channels.cache.get(id)?.isThread()).toBe(true);
+      expect(later.channels.cache.has(closed)).toBe(false);
+    });
+  });
+
+  it("runs commands and clicks in a thread: the thread is the interaction's channel, with the parent's permissions", async () => {
+    await withFake({}, async (f) => {
+      const client = await connect(f);
+      const raw: any[] = [];
+      client.on(Events.Raw, (p: { t: string; d: any }) => void (p.t === "INTERACTION_CREATE" && raw.push(p.d)));
+      const created = threadCreated(client);
+      const thread = f.addThread();
+      await soon(created, "threadCreate");
+      const row = { type: 1, components: [{ type: 2, style: 2, custom_id: "again", label: "Again" }] };
+      const handled = nextCommand(client, async (i) => {
+        expect(i.channelId).toBe(thread);
+        expect(i.channel?.isThread() && i.channel.parentId).toBe(f.channelId);
+        expect(i.appPermissions.bitfield).toBe(INVITE_PERMISSIONS);
+        await i.reply({ content: "on it", components: [row] }); // a response needs no channel permission
+      });
+      const { id } = await f.slashCommand({ name: "anything", options: [], channelId: thread });
+      await handled;
+      expect(raw[0]).toMatchObject({
+        channel_id: thread, app_permissions: INVITE_PERMISSIONS.toString(),
+        channel: { id: thread, type: 11, guild_id: f.guildId, parent_id: f.channelId, thread_metadata: { archived: false, locked: false } },
+      });
+      const reply = f.messages(thread).find((m) => m.interactionId === id)!;
+      expect(reply.channel_id).toBe(thread);
+
+      // a click on that message is in the thread too; a grant shows in the next interaction's app_permissions
+      f.setBotPermissions(INVITE_PERMISSIONS | P.SEND_MESSAGES_IN_THREADS);
+      const clicked = new Promise<{ channel: string; perms: bigint }>((resolve, reject) =>
+        client.once(Events.InteractionCreate, (i) => {
+          if (i.isButton()) i.deferUpdate().then(() => resolve({ channel: i.channelId, perms: i.appPermissions.bitfield }), reject);
+        }),
+      );
+      await f.clickButton({ messageId: reply.id, customId: "again" });
+      expect(await soon(clicked, "button")).toEqual({ channel: thread, perms: INVITE_PERMISSIONS | P.SEND_MESSAGES_IN_THREADS });
+      expect(raw[1]).toMatchObject({ channel_id: thread, channel: { type: 11, parent_id: f.channelId }, app_permissions: (INVITE_PERMISSIONS | P.SEND_MESSAGES_IN_THREADS).toString() });
+
+      // Discord's client offers no commands in an archived thread; a channel that is none of the fake's is a test bug
+      f.updateThread(thread, { archived: true });
+      await expect(f.slashCommand({ name: "anything", options: [], channelId: thread })).rejects.toThrow(/archived/);
+      await expect(f.slashCommand({ name: "anything", options: [], channelId: snowflake() })).rejects.toThrow(/neither/);
+      expect(f.rejections).toEqual([]);
+    });
+  });
+
+  it("needs SEND_MESSAGES_IN_THREADS, not SEND_MESSAGES, to post in a thread", async () => {
+    // the invite's permissions: the channel yes, a thread no
+    await withFake({}, async (f) => {
+      const client = await connect(f);
+      const created = threadCreated(client);
+      const thread = f.addThread();
+      const [cached] = await soon(created, "threadCreate");
+      await client.rest.post(Routes.channelMessages(f.channelId), { body: { content: "in the channel" } });
+      await expect(client.rest.post(Routes.channelMessages(thread), { body: { content: "in the thread" } })).rejects.toMatchObject(missing);
+      await expect(cached.send("through discord.js")).rejects.toMatchObject(missing);
+      await expect(client.rest.post(Routes.channelTyping(thread))).rejects.toMatchObject(missing);
+      expect(f.messages(thread)).toEqual([]);
+      expect(f.rejections.map((r) => r.code)).toEqual([50013, 50013, 50013]);
+    });
+    // Send Messages in Threads without Send Messages: a thread yes, the channel no
+    await withFake({ botPermissions: ((INVITE_PERMISSIONS | P.SEND_MESSAGES_IN_THREADS) & ~P.SEND_MESSAGES).toString() }, async (f) => {
+      const rest = restFor(f);
+      const thread = f.addThread();
+      const sent = (await rest.post(Routes.channelMessages(thread), { body: { content: "in the thread" } })) as Msg;
+      expect(f.message(sent.id)!.channel_id).toBe(thread);
+      expect(await rest.get(Routes.channel(thread))).toMatchObject({ message_count: 1, total_message_sent: 1, last_message_id: sent.id });
+      await expect(rest.post(Routes.channelMessages(f.channelId), { body: { content: "in the channel" } })).rejects.toMatchObject(missing);
+      expect(f.rejections.map((r) => r.code)).toEqual([50013]);
+    });
+  });
+
+  it("refuses posts, edits and reactions in an archived thread (50083), posts and edits in a locked one without MANAGE_THREADS", async () => {
+    const archivedError = { code: 50083, status: 400, message: "Thread is archived" };
+    for (const moderator of [false, true]) {
+      await withFake(granted(P.SEND_MESSAGES_IN_THREADS | (moderator ? P.MANAGE_THREADS : 0n)), async (f) => {
+        const rest = restFor(f);
+        const thread = f.addThread();
+        const mine = (await rest.post(Routes.channelMessages(thread), { body: { content: "progress 1" } })) as Msg;
+        const scratch = (await rest.post(Routes.channelMessages(thread), { body: { content: "scratch" } })) as Msg;
+        const theirs = f.userMessage({ channelId: thread, content: "make it blue" });
+        const post = () => rest.post(Routes.channelMessages(thread), { body: { content: "result" } });
+        const edit = () => rest.patch(Routes.channelMessage(thread, mine.id), { body: { content: "progress 2" } });
+        const react = () => rest.put(Routes.channelMessageOwnReaction(thread, theirs.id, encodeURIComponent("👍")));
+        const label = moderator ? "with MANAGE_THREADS" : "without MANAGE_THREADS";
+
+        // locked, still active: posts and edits only for a moderator; reactions for anyone
+        f.updateThread(thread, { locked: true });
+        if (moderator) {
+          await post();
+          await edit();
+        } else {
+          await expect(post(), label).rejects.toMatchObject(archivedError);
+          await expect(edit(), label).rejects.toMatchObject(archivedError);
+        }
+        await react();
+
+        // archived (and unlocked): no posts, edits or reactions for anyone; deleting is what remains
+        f.updateThread(thread, { archived: true, locked: false });
+        await expect(post(), label).rejects.toMatchObject(archivedError);
+        await expect(edit(), label).rejects.toMatchObject(archivedError);
+        await expect(react(), label).rejects.toMatchObject(archivedError);
+        await rest.delete(Routes.channelMessage(thread, scratch.id));
+        expect(await rest.get(Routes.channel(thread))).toMatchObject({ message_count: moderator ? 3 : 2, total_message_sent: moderator ? 4 : 3 });
+        // archived and locked: not even that, unless a moderator
+        f.updateThread(thread, { locked: true });
+        const del = () => rest.delete(Routes.channelMessage(thread, mine.id));
+        if (moderator) await del();
+        else await expect(del(), label).rejects.toMatchObject(archivedError);
+        expect(f.message(mine.id)!.editHistory).toEqual(moderator ? ["progress 1", "progress 2"] : ["progress 1"]);
+        expect(f.message(mine.id)!.deleted ?? false).toBe(moderator);
+        expect(f.reactions(theirs.id)).toEqual([{ emoji: "👍", userId: f.botUserId }]);
+        expect(f.rejections).toEqual([]); // a thread's state is no malformed request
+      });
+    }
+  });
+
+  it("posts a reply to a message elsewhere or deleted as a plain message with fail_if_not_exists: false", async () => {
+    await withFake({}, async (f) => {
+      const rest = restFor(f);
+      const route = Routes.channelMessages(f.channelId);
+      const thread = f.addThread();
+      const elsewhere = f.userMessage({ channelId: thread, content: "in the thread" });
+      const gone = (await rest.post(route, { body: { content: "soon deleted" } })) as Msg;
+      await rest.delete(Routes.channelMessage(f.channelId, gone.id));
+      const here = f.userMessage({ content: "here", user: f.users.stranger });
+      type Sent = Msg & { type: number; message_reference?: unknown };
+      const reply = (ref: Record<string, unknown>) => rest.post(route, { body: { content: "re", message_reference: ref } }) as Promise<Sent>;
+      const refused = (code: string) => ({ code: 50035, rawError: { errors: { message_reference: { _errors: [{ code }] } } } });
+
+      for (const target of [elsewhere.id, gone.id]) {
+        const plain = await reply({ message_id: target, fail_if_not_exists: false });
+        expect([plain.type, plain.message_reference, pingsOf(plain)]).toEqual([0, undefined, NONE]);
+        await expect(reply({ message_id: target })).rejects.toMatchObject(refused("MESSAGE_REFERENCE_UNKNOWN_MESSAGE"));
+      }
+      // a reply naming another channel is refused, whatever fail_if_not_exists says
+      for (const fail_if_not_exists of [true, false]) {
+        await expect(reply({ message_id: elsewhere.id, channel_id: thread, fail_if_not_exists })).rejects.toMatchObject(refused("REPLIES_CANNOT_REFERENCE_OTHER_CHANNEL"));
+      }
+      // one in its own channel still is a reply (and pings the author)
+      const real = await reply({ message_id: here.id, fail_if_not_exists: false });
+      expect([real.type, real.message_reference, pingsOf(real).users]).toEqual([19, { type: 0, message_id: here.id, channel_id: f.channelId, guild_id: f.guildId }, [f.users.stranger.id]]);
+      expect(f.rejections.map((r) => r.code)).toEqual([50035, 50035, 50035, 50035]);
     });
   });
 });

@@ -6,7 +6,15 @@ import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApiError, ValidationError, createFalClient, type QueueStatus } from "@fal-ai/client";
 import { afterEach, describe, expect, it } from "vitest";
-import { type FakeFal, type FakeFalOptions, startFakeFal } from "./fakes/fal/index.js";
+import {
+  type FakeFal,
+  type FakeFalOptions,
+  type FaultDecision,
+  type FaultRequest,
+  type JobTimeline,
+  billedUnitsFor,
+  startFakeFal,
+} from "./fakes/fal/index.js";
 import { makeMp4, readMp4Info } from "./fakes/mp4.js";
 
 const ENDPOINT = "bytedance/seedance-2.0/image-to-video";
@@ -496,5 +504,341 @@ describe("fake fal webhooks (fal.md §3.8)", () => {
       [4, 0],
     ]);
     expect(tries[0]?.error).toMatch(/ECONNREFUSED/);
+  });
+});
+
+/** A raw call through the proxy, as the client makes it: the real fal URL in x-fal-target-url. */
+async function viaProxy(fake: FakeFal, method: string, url: string, body?: unknown): Promise<Response> {
+  return fetch(fake.proxyUrl, {
+    method,
+    headers: {
+      "x-fal-target-url": url,
+      authorization: "Key test-key",
+      ...(body !== undefined ? { "content-type": "application/json" } : {}),
+    },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+}
+const requestUrl = (id: string, sub = "") => `https://queue.fal.run/bytedance/seedance-2.0/requests/${id}${sub}`;
+const submitUrl = `https://queue.fal.run/${ENDPOINT}`;
+
+describe("fake fal: what fal bills (update-2026-12.md §2)", () => {
+  it("bills 24·s + 1 frames: 87.3, 108.9 and 130.5 units for 4, 5 and 6 s at 720p 16:9, told in x-fal-billable-units", async () => {
+    expect([4, 5, 6].map((s) => billedUnitsFor(1280, 720, s))).toEqual([87.3, 108.9, 130.5]);
+    expect(billedUnitsFor(1112, 834, 5)).toBe(109.586); // whole tokens: 121 × 905.67… = 109,586.3
+    const { fake, fal } = await setup({ timeline: { queuePositions: [], runMs: 10 } });
+    const image_url = await uploadPng(fal);
+    const told: Array<string | null> = [];
+    for (const duration of ["4", "5", "6"]) {
+      const r = await fal.subscribe(ENDPOINT, { input: { prompt: "p", image_url, resolution: "720p", aspect_ratio: "16:9", duration }, pollInterval: 10 });
+      const res = await viaProxy(fake, "GET", requestUrl(r.requestId));
+      expect(res.status).toBe(200);
+      told.push(res.headers.get("x-fal-billable-units"));
+      expect(fake.billedUnits(r.requestId)).toBe(Number(res.headers.get("x-fal-billable-units")));
+    }
+    expect(told).toEqual(["87.3", "108.9", "130.5"]);
+    expect(fake.totalBilledUnits()).toBe(326.7);
+  });
+
+  it("billedUnits() is the charge whatever the client did: unfetched video, suppressed header, errors, honoured cancel, never-ending", async () => {
+    const { fake, fal } = await setup({ timeline: { queuePositions: [], runMs: 60 } });
+    const image_url = await uploadPng(fal);
+    const submit = async (t: Partial<JobTimeline>) => {
+      fake.nextTimeline(t);
+      return (await fal.queue.submit(ENDPOINT, { input: { prompt: "p", image_url } })).request_id;
+    };
+    const unfetched = await submit({});
+    const hidden = await submit({ billableUnits: null, outcome: { kind: "video", durationSec: 4 } });
+    const chargedError = await submit({ billableUnits: 12.5, outcome: { kind: "error", status: 500, detail: "runner died late" } });
+    const freeError = await submit({ outcome: { kind: "error", status: 422, detail: [{ loc: ["body"], msg: "no", type: "no_media_generated" }] } });
+    const cancelled = await submit({ queuePositions: [3, 2], stepMs: 1000 });
+    const never = await submit({ outcome: { kind: "never" } });
+
+    expect(fake.billedUnits(unfetched)).toBeNull(); // still running: not billed yet
+    await fal.queue.cancel(ENDPOINT, { requestId: cancelled });
+    expect(fake.billedUnits(cancelled)).toBe(0);
+    await fake.waitFor(() => [unfetched, hidden, chargedError, freeError].every((id) => fake.billedUnits(id) !== null));
+    expect(fake.billedUnits(unfetched)).toBe(108.9);
+    expect(fake.billedUnits(hidden)).toBe(87.3);
+    expect(fake.billedUnits(chargedError)).toBe(12.5);
+    expect(fake.billedUnits(freeError)).toBe(0);
+    // nobody asked for a result: the bill did not wait for one
+    expect(fake.requests.filter((r) => /\/requests\/[^/]+$/.test(r.path))).toEqual([]);
+
+    // told vs charged: the suppressed header hides the bill, the charged error tells it
+    expect((await viaProxy(fake, "GET", requestUrl(hidden))).headers.get("x-fal-billable-units")).toBeNull();
+    expect((await viaProxy(fake, "GET", requestUrl(chargedError))).headers.get("x-fal-billable-units")).toBe("12.5");
+    expect((await viaProxy(fake, "GET", requestUrl(freeError))).headers.get("x-fal-billable-units")).toBeNull();
+
+    await pause(100);
+    expect(fake.billedUnits(never)).toBeNull();
+    expect(fake.totalBilledUnits()).toBe(208.7); // 108.9 + 87.3 + 12.5
+    fake.release(never);
+    expect(fake.billedUnits(never)).toBe(108.9);
+    expect(fake.totalBilledUnits()).toBe(317.6);
+    expect(() => fake.billedUnits("nope")).toThrow(/unknown request id/);
+  });
+});
+
+describe("fake fal: cancel is only a request (fal.md §3.5)", () => {
+  it("answers 202 either way; auto honours it only behind others in the queue; an ignored cancel completes, sends its webhook and is billed", async () => {
+    const { fake, fal } = await setup();
+    const hook = await startReceiver();
+    const image_url = await uploadPng(fal);
+    const submit = async (t: Partial<JobTimeline>) => {
+      fake.nextTimeline(t);
+      return (await fal.queue.submit(ENDPOINT, { input: { prompt: "p", image_url }, webhookUrl: hook.url })).request_id;
+    };
+    const waiting = await submit({ queuePositions: [3, 2], stepMs: 150, runMs: 50 }); // auto, behind others: honoured
+    const starting = await submit({ queuePositions: [0], stepMs: 300, runMs: 50 }); // auto, position 0: ignored
+    const running = await submit({ queuePositions: [], runMs: 350 }); // auto, IN_PROGRESS: ignored
+    const stubborn = await submit({ queuePositions: [3, 2], stepMs: 150, runMs: 50, cancel: "ignored" });
+    const obliging = await submit({ queuePositions: [], runMs: 350, cancel: "honoured" });
+    expect(fake.jobs.get(running)?.state).toBe("IN_PROGRESS");
+
+    const all = [waiting, starting, running, stubborn, obliging];
+    for (const id of all) {
+      const res = await viaProxy(fake, "PUT", requestUrl(id, "/cancel"));
+      expect([res.status, await res.json()]).toEqual([202, { status: "CANCELLATION_REQUESTED" }]);
+    }
+    expect(fake.cancelRequests.map((c) => [c.requestId, c.honoured])).toEqual([
+      [waiting, true],
+      [starting, false],
+      [running, false],
+      [stubborn, false],
+      [obliging, true],
+    ]);
+    expect(fake.cancels).toEqual([waiting, obliging]);
+    await fal.queue.cancel(ENDPOINT, { requestId: running }); // the client is content either way
+    expect(fake.cancelRequests.at(-1)).toMatchObject({ requestId: running, honoured: false });
+
+    // honoured: COMPLETED at once, result 400 without units, no webhook, nothing billed
+    for (const id of [waiting, obliging]) {
+      expect(await fal.queue.status(ENDPOINT, { requestId: id })).toMatchObject({ status: "COMPLETED" });
+      const res = await viaProxy(fake, "GET", requestUrl(id));
+      expect([res.status, await res.json()]).toEqual([400, { detail: "Request was cancelled" }]);
+      expect(res.headers.get("x-fal-billable-units")).toBeNull();
+      expect(fake.billedUnits(id)).toBe(0);
+    }
+    // ignored: the timeline runs on as if nobody asked
+    expect(fake.jobs.get(running)?.state).toBe("IN_PROGRESS");
+    expect(await fal.queue.status(ENDPOINT, { requestId: stubborn })).toMatchObject({ status: "IN_QUEUE" });
+    const from = (id: string) => hook.got.filter((g) => g.headers["x-fal-webhook-request-id"] === id);
+    await fake.waitFor(() => [starting, running, stubborn].every((id) => from(id).length === 1), 3000);
+    for (const id of [starting, running, stubborn]) {
+      const done = await fal.queue.subscribeToStatus(ENDPOINT, { requestId: id, pollInterval: 10 });
+      expect(done.status).toBe("COMPLETED");
+      const r = await fal.queue.result(ENDPOINT, { requestId: id });
+      expect(r.data.video.content_type).toBe("video/mp4");
+      expect(JSON.parse(from(id)[0]!.raw.toString("utf8"))).toMatchObject({ status: "OK", payload: r.data });
+      expect((await viaProxy(fake, "GET", requestUrl(id))).headers.get("x-fal-billable-units")).toBe("108.9");
+      expect(fake.billedUnits(id)).toBe(108.9);
+    }
+    await pause(100);
+    expect(from(waiting).concat(from(obliging))).toEqual([]);
+    expect(fake.totalBilledUnits()).toBe(326.7);
+
+    // a finished request, or one already cancelled: 400 ALREADY_COMPLETED, recorded as not honoured
+    for (const id of [running, obliging]) {
+      expect(await rejection(fal.queue.cancel(ENDPOINT, { requestId: id }))).toMatchObject({ status: 400, body: { status: "ALREADY_COMPLETED" } });
+      expect(fake.cancelRequests.at(-1)).toMatchObject({ requestId: id, honoured: false });
+    }
+    expect(fake.cancels).toEqual([waiting, obliging]);
+  });
+
+  it("an unknown request id is 404 NOT_FOUND on every request route", async () => {
+    const { fake } = await setup();
+    for (const [method, sub] of [["GET", "/status"], ["GET", ""], ["PUT", "/cancel"]] as const) {
+      const res = await viaProxy(fake, method, requestUrl("00000000-0000-0000-0000-000000000000", sub));
+      expect([res.status, await res.json()], `${method} ${sub}`).toEqual([404, { status: "NOT_FOUND" }]);
+    }
+    expect(fake.cancelRequests).toEqual([]);
+  });
+});
+
+describe("fake fal: unkind webhooks (fal.md §3.8)", () => {
+  it("payloadError: an OK webhook with payload null and fal's payload_error; the result route still has the video", async () => {
+    const { fake, fal } = await setup({ timeline: { queuePositions: [], runMs: 20, webhook: { payloadError: true } } });
+    const hook = await startReceiver();
+    const { request_id: id } = await fal.queue.submit(ENDPOINT, { input: { prompt: "p", image_url: await uploadPng(fal) }, webhookUrl: hook.url });
+    await fake.waitFor(() => hook.got[0]);
+    const got = hook.got[0]!;
+    expect(JSON.parse(got.raw.toString("utf8"))).toEqual({
+      request_id: id,
+      gateway_request_id: id,
+      status: "OK",
+      payload: null,
+      payload_error:
+        "Response payload is not JSON serializable. Either return a JSON serializable object or use the queue endpoint to retrieve the response.",
+    });
+    expect(await verifyFalWebhook(got.headers, got.raw, fake.jwksUrl)).toBe("ok");
+    const r = await fal.queue.result(ENDPOINT, { requestId: id });
+    expect(readMp4Info((await download(r.data.video.url)).bytes)).toMatchObject({ width: 1280, height: 720 });
+  });
+
+  it("duplicates: once answered 2xx, the same body comes again, freshly signed, with the next attempt numbers", async () => {
+    const { fake, fal } = await setup({ webhookRetryDelayMs: 10 });
+    const hook = await startReceiver([503]); // the first attempt fails: duplicates follow the retry that succeeded
+    fake.nextTimeline({ queuePositions: [], runMs: 10, webhook: { duplicates: 2, duplicateGapMs: 550 } });
+    const { request_id: id } = await fal.queue.submit(ENDPOINT, { input: { prompt: "p", image_url: await uploadPng(fal) }, webhookUrl: hook.url });
+    await fake.waitFor(() => hook.got.length === 4 && fake.webhooks.length === 4, 3000); // recorded once answered: the last may trail its arrival
+    expect(fake.webhooks.map((w) => [w.requestId, w.attempt, w.status])).toEqual([
+      [id, 1, 503],
+      [id, 2, 200],
+      [id, 3, 200],
+      [id, 4, 200],
+    ]);
+    expect(new Set(hook.got.map((g) => g.raw.toString("utf8"))).size).toBe(1);
+    for (const g of hook.got) expect(await verifyFalWebhook(g.headers, g.raw, fake.jwksUrl)).toBe("ok");
+    const gaps = hook.got.slice(2).map((g, i) => g.at - hook.got[i + 1]!.at);
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(540);
+    // 1.1 s after the delivery: a later second, so a fresh signature
+    const ts = hook.got.map((g) => Number(g.headers["x-fal-webhook-timestamp"]));
+    expect(ts[3]).toBeGreaterThan(ts[1]!);
+    expect(hook.got[3]?.headers["x-fal-webhook-signature"]).not.toBe(hook.got[1]?.headers["x-fal-webhook-signature"]);
+    await pause(150);
+    expect(hook.got).toHaveLength(4);
+  });
+});
+
+describe("fake fal: late answers, expired outputs and a fault policy", () => {
+  it("holdAnswerNext: the submit queues at once and its webhook arrives before the submit's answer", async () => {
+    const { fake, fal } = await setup({ timeline: { queuePositions: [], runMs: 20 } });
+    const hook = await startReceiver();
+    const image_url = await uploadPng(fal);
+    fake.holdAnswerNext({ method: "POST", target: /seedance-2\.0\/image-to-video/ }, 400);
+    const sent = Date.now();
+    let answeredAt = 0;
+    const submitted = fal.queue.submit(ENDPOINT, { input: { prompt: "p", image_url }, webhookUrl: hook.url }).then((r) => {
+      answeredAt = Date.now();
+      return r;
+    });
+    await fake.waitFor(() => fake.submissions.length === 1);
+    expect(fake.submissions[0]!.at - sent).toBeLessThan(150); // handled at once
+    await fake.waitFor(() => hook.got[0]);
+    expect(answeredAt).toBe(0); // the webhook came first
+    const { request_id: id } = await submitted;
+    expect(id).toBe(fake.submissions[0]?.requestId);
+    expect(answeredAt - sent).toBeGreaterThanOrEqual(390);
+    expect(hook.got[0]!.at).toBeLessThan(answeredAt);
+    expect(hook.got[0]!.headers["x-fal-webhook-request-id"]).toBe(id);
+    // one-shot: the next submit is answered at once
+    const t0 = Date.now();
+    await fal.queue.submit(ENDPOINT, { input: { prompt: "p", image_url } });
+    expect(Date.now() - t0).toBeLessThan(300);
+  });
+
+  it("a status stream's answer can be held or lost too", async () => {
+    const { fake, fal } = await setup({ timeline: { queuePositions: [], runMs: 10 } });
+    const { request_id: id } = await fal.queue.submit(ENDPOINT, { input: { prompt: "p", image_url: await uploadPng(fal) } });
+    fake.loseAnswerNext({ target: /\/status\/stream/ }, { status: 502, body: { detail: "Bad Gateway" } });
+    const lost = await viaProxy(fake, "GET", requestUrl(id, "/status/stream"));
+    expect([lost.status, await lost.json()]).toEqual([502, { detail: "Bad Gateway" }]);
+    fake.holdAnswerNext({ target: /\/status\/stream/ }, 250);
+    const t0 = Date.now();
+    const held = await viaProxy(fake, "GET", requestUrl(id, "/status/stream"));
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(245);
+    expect(held.headers.get("content-type")).toBe("text/event-stream");
+    expect(await held.text()).toMatch(/^data: \{"status":"COMPLETED"/);
+  });
+
+  it("expireOutput: the output URL answers 401/403/404/410 with a JSON detail, or a 302 elsewhere", async () => {
+    const { fake, fal } = await setup({ timeline: { queuePositions: [], runMs: 10 } });
+    const image_url = await uploadPng(fal);
+    const a = await fal.subscribe(ENDPOINT, { input: { prompt: "p", image_url }, pollInterval: 10 });
+    const b = await fal.subscribe(ENDPOINT, { input: { prompt: "p", image_url }, pollInterval: 10 });
+    await download(a.data.video.url);
+    for (const status of [401, 403, 404, 410] as const) {
+      fake.expireOutput(a.requestId, { status });
+      const res = await fetch(a.data.video.url);
+      expect(res.status).toBe(status);
+      expect(res.headers.get("content-type")).toBe("application/json");
+      expect(await res.json()).toEqual({ detail: expect.any(String) });
+      const head = await fetch(a.data.video.url, { method: "HEAD" });
+      expect(head.status).toBe(status);
+    }
+    fake.expireOutput(a.requestId, { redirectTo: "https://v3.fal.media/files/elsewhere/output.mp4" });
+    for (const method of ["GET", "HEAD"]) {
+      const moved = await fetch(a.data.video.url, { method, redirect: "manual" });
+      expect(moved.status).toBe(302);
+      expect(moved.headers.get("location")).toBe("https://v3.fal.media/files/elsewhere/output.mp4");
+    }
+    await download(b.data.video.url); // another request's output is untouched
+    expect(await download(image_url)).toMatchObject({ type: "image/png" });
+    expect(() => fake.expireOutput("nope", { status: 404 })).toThrow(/unknown request id/);
+  });
+
+  it("setPolicy sees every request with its kind, request id and input", async () => {
+    const { fake, fal } = await setup({ timeline: { queuePositions: [], runMs: 10 } });
+    const seen: FaultRequest[] = [];
+    fake.setPolicy((r) => void seen.push(r));
+    const image_url = await uploadPng(fal);
+    const input = { prompt: "p", image_url };
+    const r = await fal.subscribe(ENDPOINT, { input, pollInterval: 10 });
+    const id = r.requestId;
+    await (await fal.queue.streamStatus(ENDPOINT, { requestId: id })).done();
+    await rejection(fal.queue.cancel(ENDPOINT, { requestId: id }));
+    await download(r.data.video.url);
+    await fetch(fake.jwksUrl);
+    await viaProxy(fake, "GET", "https://queue.fal.run/x");
+    const kinds = seen.map((s) => s.kind);
+    expect([...new Set(kinds)]).toEqual(["upload-initiate", "upload", "submit", "status", "result", "stream", "cancel", "file", "jwks", "other"]);
+    expect(seen.find((s) => s.kind === "submit")).toEqual({ kind: "submit", method: "POST", target: submitUrl, input });
+    for (const kind of ["status", "result", "stream", "cancel"]) expect(seen.find((s) => s.kind === kind)?.requestId, kind).toBe(id);
+    expect(seen.find((s) => s.kind === "file")).toMatchObject({ method: "GET", target: r.data.video.url, requestId: id });
+    expect(seen.find((s) => s.kind === "upload")).not.toHaveProperty("requestId");
+    fake.setPolicy(undefined);
+    const before = seen.length;
+    await fal.queue.status(ENDPOINT, { requestId: id });
+    expect(seen).toHaveLength(before);
+  });
+
+  it("setPolicy decisions: fail (nothing queued), lose (queued, answer lost), holdMs (handled late), holdAnswerMs (handled now, answered late); one-shot rules win", async () => {
+    const { fake, fal } = await setup({ timeline: { queuePositions: [], runMs: 10 } });
+    const image_url = await uploadPng(fal);
+    let next: FaultDecision | undefined;
+    fake.setPolicy((r) => (r.kind === "submit" ? next : undefined));
+    const submitAt = (after: number) => fake.requests.filter((q) => q.target === submitUrl && q.at >= after);
+
+    // fail: answered instead of handled
+    next = { fail: { status: 403, body: { detail: "User is locked. Reason: Exhausted balance." } } };
+    const locked = await rejection(fal.queue.submit(ENDPOINT, { input: { prompt: "p", image_url } }));
+    expect(locked).toBeInstanceOf(ApiError);
+    expect(locked).toMatchObject({ status: 403, body: { detail: "User is locked. Reason: Exhausted balance." } });
+    expect(fake.submissions).toHaveLength(0);
+
+    // lose: handled (queued, rendered, billed), the answer cut off
+    next = { lose: "reset" };
+    await expect(viaProxy(fake, "POST", submitUrl, { prompt: "p", image_url })).rejects.toThrow(/fetch failed/);
+    expect(fake.submissions).toHaveLength(1);
+    await fake.waitFor(() => fake.billedUnits(fake.submissions[0]!.requestId) === 108.9);
+    next = { lose: { status: 502, body: { detail: "Bad Gateway" } } };
+    const gateway = await viaProxy(fake, "POST", submitUrl, { prompt: "p", image_url });
+    expect([gateway.status, await gateway.json()]).toEqual([502, { detail: "Bad Gateway" }]);
+    expect(fake.submissions).toHaveLength(2);
+
+    // holdMs: the job is created only after the hold
+    next = { holdMs: 250 };
+    let t0 = Date.now();
+    const held = await fal.queue.submit(ENDPOINT, { input: { prompt: "p", image_url } });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(245);
+    expect(fake.jobs.get(held.request_id)!.submittedAt - submitAt(t0)[0]!.at).toBeGreaterThanOrEqual(245);
+
+    // holdAnswerMs: the job is created at once, the answer comes late
+    next = { holdAnswerMs: 250 };
+    t0 = Date.now();
+    const late = await fal.queue.submit(ENDPOINT, { input: { prompt: "p", image_url } });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(245);
+    expect(fake.jobs.get(late.request_id)!.submittedAt - submitAt(t0)[0]!.at).toBeLessThan(100);
+
+    // a one-shot rule takes precedence: the policy's fail is not applied to that request
+    next = { fail: { status: 403, body: { detail: "policy" } } };
+    fake.failNext({ method: "POST", target: /image-to-video/ }, { status: 400, body: { detail: "one-shot" } });
+    expect(await rejection(fal.queue.submit(ENDPOINT, { input: { prompt: "p", image_url } }))).toMatchObject({ status: 400, body: { detail: "one-shot" } });
+    fake.holdNext({ method: "POST", target: /image-to-video/ }, 1);
+    const ruled = await fal.queue.submit(ENDPOINT, { input: { prompt: "p", image_url } });
+    expect(fake.jobs.has(ruled.request_id)).toBe(true);
+    expect(await rejection(fal.queue.submit(ENDPOINT, { input: { prompt: "p", image_url } }))).toMatchObject({ status: 403 });
+    expect(fake.submissions).toHaveLength(5);
   });
 });

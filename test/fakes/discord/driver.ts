@@ -1,7 +1,7 @@
 // Test-side actions: members invoking slash and message commands, clicking buttons, submitting
 // modals, reacting, posting messages.
 import { interactionToken, snowflake } from "./ids.js";
-import { channelJson, guildById, guildOfMessage, memberJson, memberPermissions, type GuildWorld } from "./payloads.js";
+import { channelJson, guildByChannel, guildById, guildOfMessage, memberJson, memberPermissions, type GuildWorld } from "./payloads.js";
 import { MAX_CONTENT } from "./limits.js";
 import { announce, imageSize, mentionsOf, reactionEvent } from "./messages.js";
 import { submission } from "./modals.js";
@@ -9,6 +9,7 @@ import { allComponents } from "./readable.js";
 import { commandOptions } from "./slash-options.js";
 import { parseEmoji } from "./rest-routes.js";
 import { emojiJson, type InteractionState, type State } from "./state.js";
+import { threadById, type ThreadWorld } from "./threads.js";
 import type {
   APIAttachmentLike,
   ClickArgs,
@@ -41,6 +42,28 @@ export class Driver {
     return g;
   }
 
+  /**
+   * Where an action happens: `channelId` (a guild's text channel or one of its threads; `index`,
+   * when given, must name its guild), else guild `index`'s text channel.
+   */
+  private channel(index: number | undefined, channelId: string | undefined, what: string): { g: GuildWorld; channelId: string; thread?: ThreadWorld } {
+    if (channelId === undefined) {
+      const g = this.guild(index, what);
+      return { g, channelId: g.channelId };
+    }
+    const w = this.state.world;
+    const thread = threadById(w, channelId);
+    const g = thread?.guild ?? guildByChannel(w, channelId);
+    if (!g) throw new Error(`fake Discord: ${what}: channel ${channelId} is neither a guild's text channel nor a thread of the fake (see fake.addThread())`);
+    if (index !== undefined && this.guild(index, what) !== g) throw new Error(`fake Discord: ${what}: channel ${channelId} is in guild ${g.index}, not guild ${index}`);
+    return { g, channelId, ...(thread ? { thread } : {}) };
+  }
+
+  /** Discord's client offers no application commands in an archived thread (topics/threads). */
+  private noCommandsIn(channelId: string, what: string): void {
+    if (threadById(this.state.world, channelId)?.archived) throw new Error(`fake Discord: ${what}: thread ${channelId} is archived; members cannot use application commands there`);
+  }
+
   private requireSession(what: string, g: GuildWorld): void {
     if (this.connected(g.shard) === 0) {
       const n = this.state.world.shardCount;
@@ -51,13 +74,21 @@ export class Driver {
     }
   }
 
+  /**
+   * The fields every interaction has, in the interaction's channel (`i.channelId`): the guild's text
+   * channel or a thread, sent as the thread's channel object (type 11, parent_id, thread_metadata).
+   * A thread has its parent's permissions, so `app_permissions` and the member's `permissions` are
+   * the parent channel's either way (SEND_MESSAGES_IN_THREADS only when granted there).
+   */
   private base(i: InteractionState, user: FakeUser, g: GuildWorld, appPermissions?: string, locales: { locale?: string | undefined; guildLocale?: string | undefined } = {}): Json {
     const w = this.state.world;
     const guildLocale = locales.guildLocale ?? "en-US";
+    const thread = threadById(w, i.channelId);
+    const channel = thread ? this.state.threadJson(thread) : channelJson(w, g);
     return {
       id: i.id, application_id: w.applicationId, token: i.token, version: 1,
       guild_id: g.guildId, guild: { id: g.guildId, locale: guildLocale, features: [] },
-      channel_id: g.channelId, channel: { ...channelJson(w, g), permissions: memberPermissions(w, user).toString() },
+      channel_id: i.channelId, channel: { ...channel, permissions: memberPermissions(w, user).toString() },
       member: memberJson(w, g, user, true),
       app_permissions: appPermissions ?? w.botPermissions.toString(),
       locale: locales.locale ?? "en-US", guild_locale: guildLocale, entitlements: [],
@@ -90,7 +121,8 @@ export class Driver {
   }
 
   async slashCommand(args: SlashCommandArgs): Promise<InteractionHandle> {
-    const g = this.guild(args.guild, "slashCommand()");
+    const { g, channelId } = this.channel(args.guild, args.channelId, "slashCommand()");
+    this.noCommandsIn(channelId, "slashCommand()");
     this.requireSession("slashCommand()", g);
     const w = this.state.world;
     const user = args.user ?? w.users.requester;
@@ -98,7 +130,7 @@ export class Driver {
     const resolved: Json = {};
     const given = args.attachments ?? [];
     const options = commandOptions(this.state, args.options, cmd?.options as Json[] | undefined, `/${args.name}`, resolved, given, cmd !== undefined, g);
-    const i = this.register(2, user, g, args.attachmentSizeLimit ?? undefined, { commandName: args.name, commandType: 1 });
+    const i = this.register(2, user, g, args.attachmentSizeLimit ?? undefined, { commandName: args.name, commandType: 1, channelId });
     const cmdId = (cmd?.id as string | undefined) ?? this.commandIds.get(args.name) ?? snowflake();
     this.commandIds.set(args.name, cmdId);
     const payload = {
@@ -127,13 +159,14 @@ export class Driver {
     this.requireSession("messageCommand()", g);
     const user = args.user ?? this.state.world.users.requester;
     if (m.flags & 64) throw new Error(`fake Discord: messageCommand: message ${m.id} is ephemeral; apps cannot be used on it`);
+    this.noCommandsIn(m.channel_id, "messageCommand()");
     const { cmd, guild } = this.findCommand(args.name, g, 3);
     if (!cmd) {
       const all = [...((this.state.guildCommands.get(g.guildId) ?? []) as Json[]), ...(this.state.globalCommands as Json[])];
       const names = all.filter((c) => c.type === 3).map((c) => `"${c.name}"`);
       throw new Error(`fake Discord: messageCommand: no message command "${args.name}" is registered (message commands: ${names.join(", ") || "none"})`);
     }
-    const i = this.register(2, user, g, args.attachmentSizeLimit ?? undefined, { commandName: cmd.name as string, commandType: 3, targetMessageId: m.id });
+    const i = this.register(2, user, g, args.attachmentSizeLimit ?? undefined, { commandName: cmd.name as string, commandType: 3, targetMessageId: m.id, channelId: m.channel_id });
     const payload = {
       ...this.base(i, user, g, args.appPermissions, { locale: args.locale, guildLocale: args.guildLocale }),
       type: 2,
@@ -176,7 +209,7 @@ export class Driver {
     const fromComponent = opener.type === 3 ? opener.componentMessageId : undefined;
     const message = fromComponent ? this.state.liveMessage(fromComponent) : undefined;
     const i = this.register(5, user, g, opener.attachmentSizeLimit, {
-      modalOf: opener.id, ...(fromComponent ? { componentMessageId: fromComponent } : {}),
+      modalOf: opener.id, channelId: opener.channelId, ...(fromComponent ? { componentMessageId: fromComponent } : {}),
     });
     const payload = {
       ...this.base(i, user, g, undefined, { locale: args.locale, guildLocale: args.guildLocale }),
@@ -210,7 +243,7 @@ export class Driver {
     const comp = all.find((c) => c.custom_id === args.customId) ?? (args.unchecked ? { type: 2, custom_id: args.customId } : undefined);
     if (!comp) throw new Error(`fake Discord: message ${m.id} has no component "${args.customId}" (has: ${all.map((c) => c.custom_id).filter(Boolean).join(", ") || "none"})`);
     if (comp.disabled) throw new Error(`fake Discord: component "${args.customId}" is disabled`);
-    const i = this.register(3, user, g, undefined, { componentMessageId: m.id });
+    const i = this.register(3, user, g, undefined, { componentMessageId: m.id, channelId: m.channel_id });
     const payload = {
       ...this.base(i, user, g, undefined, { locale: args.locale, guildLocale: args.guildLocale }),
       type: 3,
@@ -226,6 +259,7 @@ export class Driver {
     if (!m) throw new Error(`fake Discord: react: message ${messageId} does not exist (or was deleted)`);
     this.requireSession("react()", this.guildOf(m, guild, "react()"));
     if (m.flags & 64) throw new Error(`fake Discord: react: message ${messageId} is ephemeral; nobody can react to it`);
+    if (threadById(this.state.world, m.channel_id)?.archived) throw new Error(`fake Discord: react: message ${messageId} is in an archived thread; nobody can react there`);
     try {
       return { m, e: parseEmoji(emoji) };
     } catch {
@@ -260,7 +294,10 @@ export class Driver {
    * no text of its own.
    */
   userMessage(args: UserMessageArgs): FakeMessage {
-    const g = this.guild(args.guild, "userMessage()");
+    const { g, channelId, thread } = this.channel(args.guild, args.channelId, "userMessage()");
+    if (thread && (thread.archived || thread.locked)) {
+      throw new Error(`fake Discord: userMessage: thread ${thread.id} is ${thread.archived ? "archived" : "locked"}; the fake has members post in active, unlocked threads only`);
+    }
     const user = args.user ?? this.state.world.users.requester;
     const attachments = (args.attachments ?? []).map((a) => this.uploaded(a, g));
     const embeds = (args.embeds ?? []).map((img) => this.unfurl(img));
@@ -270,7 +307,7 @@ export class Driver {
       throw new Error(`fake Discord: userMessage: content must be 1..${MAX_CONTENT} characters (or empty with attachments or embeds, ${MAX_CONTENT} with the links)`);
     }
     if (attachments.length > 10) throw new Error("fake Discord: userMessage: at most 10 attachments per message");
-    const m = this.state.newMessage(g.channelId, user, { content, embeds, attachments, editHistory: [content] });
+    const m = this.state.newMessage(channelId, user, { content, embeds, attachments, editHistory: [content] });
     m.mentions = mentionsOf(this.state, m, undefined);
     this.state.addMessage(m);
     announce(this.state, "create", m);
@@ -283,7 +320,9 @@ export class Driver {
     if (!stored) throw new Error(`fake Discord: userMessage: attachment ${a.id} is unknown; create it with fake.addAttachment()`);
     // (an attachment given a foreign `url` on purpose lives nowhere on the fake's CDN: taken as it is)
     const url = new URL(stored.url);
-    if (url.origin === new URL(this.state.cdnUrl).origin && !url.pathname.split("/").includes(g.channelId)) {
+    // /attachments/{channel}/{id}/{name}: any channel of the guild (its text channel or a thread)
+    const madeIn = guildByChannel(this.state.world, url.pathname.split("/")[2]);
+    if (url.origin === new URL(this.state.cdnUrl).origin && madeIn !== g) {
       throw new Error(`fake Discord: userMessage: attachment ${a.id} was made for another guild's channel; pass the same \`guild\` to fake.addAttachment()`);
     }
     // a message's own attachments are not ephemeral (only slash-command option uploads are)

@@ -115,7 +115,7 @@ export class Gateway {
         conn.session = s;
         state.identifies.push([shard[0], shard[1]]);
         this.emit(s, "READY", readyJson(state.world, s.id, state.gatewayUrl, shard));
-        if (s.intents & Intents.Guilds) for (const g of guildsOnShard(state.world, shard[0])) this.emit(s, "GUILD_CREATE", guildCreateJson(state.world, g));
+        if (s.intents & Intents.Guilds) for (const g of guildsOnShard(state.world, shard[0])) this.emit(s, "GUILD_CREATE", guildCreateJson(state.world, g, state.activeThreadsJson(g)));
         s.ready = true;
         this.notifyReady();
         return;

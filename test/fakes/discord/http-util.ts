@@ -33,6 +33,7 @@ export const Errors = {
   missingAccess: () => e(403, 50001, "Missing Access"),
   missingPermissions: () => e(403, 50013, "Missing Permissions"),
   cannotEditOthers: () => e(403, 50005, "Cannot edit a message authored by another user"),
+  threadArchived: () => e(400, 50083, "Thread is archived"),
   invalidJson: () => e(400, 50109, "The request body contains invalid JSON."),
   methodNotAllowed: () => e(405, 0, "405: Method Not Allowed"),
 };

@@ -29,13 +29,25 @@
 //   const b = new Client({ ..., shards: [1], shardCount: 2 });   // reads SHARD_COUNT from the env
 //   await fake.slashCommand({ name: "video", options, guild: 1 }); // reaches b only
 //   expect(fake.identifiedShards()).toEqual([[0, 2], [1, 2]]);
+//
+// Threads (forum posts are threads too): `fake.addThread()` starts a public thread in a guild's text
+// channel; commands and members' messages can happen in it (`channelId`), and the bot's posts there
+// need SEND_MESSAGES_IN_THREADS, which the invite does not grant:
+//   const thread = fake.addThread();
+//   await fake.slashCommand({ name: "video", options, channelId: thread });
+//
+// Fault simulations: a policy is asked about every REST request (see DiscordFaultDecision), e.g.
+//   fake.setPolicy((r) => (r.route === "message.create" && r.files ? { bytesPerSecond: 64 * 1024 } : undefined));
 import { Driver } from "./driver.js";
 import { FakeServer } from "./server.js";
 import { botRoleJson, channelJson } from "./payloads.js";
 import { Intents, State, resolveOptions } from "./state.js";
+import { newThread, threadById } from "./threads.js";
 import type {
+  AddThreadOptions,
   APIAttachmentLike,
   ClickArgs,
+  DiscordFaultPolicy,
   FailReply,
   FakeDiscord,
   FakeDiscordOptions,
@@ -222,6 +234,31 @@ class FakeDiscordImpl implements FakeDiscord {
   }
   setInteractionTokenTtl(ms: number): void {
     this.state.tokenTtlMs = ms;
+  }
+  setPolicy(policy: DiscordFaultPolicy | undefined): void {
+    this.server.setPolicy(policy);
+  }
+  expireToken(interactionToken: string): void {
+    if (!this.state.expireToken(interactionToken)) throw new Error(`fake Discord: expireToken: no interaction of this fake has token ${interactionToken.slice(0, 24)}...`);
+  }
+  addThread(opts: AddThreadOptions = {}): string {
+    const w = this.state.world;
+    const g = this.driver.guild(opts.guild, "addThread()");
+    const t = newThread(w, g, w.users.requester.id, opts);
+    this.state.dispatch("THREAD_CREATE", { ...this.state.threadJson(t), newly_created: true }, { guildId: g.guildId, intent: Intents.Guilds });
+    // Discord creates a thread active; archiving or locking it afterwards is a THREAD_UPDATE.
+    if (opts.archived || opts.locked) this.updateThread(t.id, { archived: opts.archived ?? false, locked: opts.locked ?? false });
+    return t.id;
+  }
+  updateThread(threadId: string, changes: { archived?: boolean; locked?: boolean }): void {
+    const t = threadById(this.state.world, threadId);
+    if (!t) throw new Error(`fake Discord: updateThread: ${threadId} is not a thread of the fake (see fake.addThread())`);
+    if (changes.archived !== undefined && changes.archived !== t.archived) {
+      t.archived = changes.archived;
+      t.archiveTimestamp = new Date().toISOString(); // "changed when ... archiving, or unarchiving a thread"
+    }
+    if (changes.locked !== undefined) t.locked = changes.locked;
+    this.state.dispatch("THREAD_UPDATE", this.state.threadJson(t), { guildId: t.guild.guildId, intent: Intents.Guilds });
   }
   disconnectGateway(code = 4000, shard?: number): void {
     this.server.gateway.disconnect(code, shard);

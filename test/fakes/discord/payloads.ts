@@ -1,5 +1,6 @@
 // Static world (guilds, channels, users, roles) and the JSON shapes Discord sends for them.
 import { DISCORD_EPOCH, snowflake } from "./ids.js";
+import type { ThreadWorld } from "./threads.js";
 import type { FakeAttachment, FakeMessage, FakeUser, PingSet } from "./types.js";
 
 export const P = {
@@ -20,6 +21,7 @@ export const P = {
   SPEAK: 1n << 21n,
   CHANGE_NICKNAME: 1n << 26n,
   USE_APPLICATION_COMMANDS: 1n << 31n,
+  MANAGE_THREADS: 1n << 34n,
   CREATE_PUBLIC_THREADS: 1n << 35n,
   SEND_MESSAGES_IN_THREADS: 1n << 38n,
 } as const;
@@ -61,6 +63,8 @@ export interface World {
   shardCount: number;
   /** Guild 0 first (the one `fake.guildId` names). */
   guilds: GuildWorld[];
+  /** Public threads in the guilds' text channels (`fake.addThread()`), oldest first. */
+  threads: ThreadWorld[];
   botUser: FakeUser;
   owner: FakeUser;
   users: { requester: FakeUser; stranger: FakeUser; admin: FakeUser };
@@ -123,6 +127,7 @@ export function createWorld(botPermissions?: string, shardCount = 1): World {
     applicationId,
     shardCount,
     guilds,
+    threads: [],
     botUser: user(applicationId, "FakeBot", true), // bot user id == application id, as for modern apps
     owner,
     users,
@@ -136,8 +141,9 @@ export function guildById(w: World, guildId: string | undefined): GuildWorld | u
   return w.guilds.find((g) => g.guildId === guildId);
 }
 
+/** The guild of a channel: a guild's text channel or one of its threads. */
 export function guildByChannel(w: World, channelId: string | undefined): GuildWorld | undefined {
-  return w.guilds.find((g) => g.channelId === channelId);
+  return w.guilds.find((g) => g.channelId === channelId) ?? w.threads.find((t) => t.id === channelId)?.guild;
 }
 
 /** The guild a stored message lives in (every message the fake stores is in one of its guilds). */
@@ -233,12 +239,13 @@ export function guildJson(w: World, g: GuildWorld): Record<string, unknown> {
   };
 }
 
-export function guildCreateJson(w: World, g: GuildWorld): Record<string, unknown> {
+/** GUILD_CREATE; `threads`: the guild's active threads (the gateway syncs those only, topics/threads). */
+export function guildCreateJson(w: World, g: GuildWorld, threads: unknown[] = []): Record<string, unknown> {
   return {
     ...guildJson(w, g),
     joined_at: w.joinedAt, large: false, unavailable: false, member_count: knownUsers(w).length, lazy: true,
     voice_states: [], members: knownUsers(w).map((u) => memberJson(w, g, u)), channels: [channelJson(w, g)],
-    threads: [], presences: [], stage_instances: [], guild_scheduled_events: [], soundboard_sounds: [],
+    threads, presences: [], stage_instances: [], guild_scheduled_events: [], soundboard_sounds: [],
     embedded_activities: [],
   };
 }

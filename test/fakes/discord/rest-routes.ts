@@ -5,6 +5,7 @@ import { buildMessage, editMessage, announce, isEphemeral, reactionEvent } from 
 import { P, channelJson, guildByChannel, guildById, guildJson, knownUsers, memberJson, userJson, type GuildWorld } from "./payloads.js";
 import type { Ctx, Reply, RouteDef } from "./router.js";
 import { emojiJson, type State } from "./state.js";
+import { checkThreadState, threadById, type ThreadAction, type ThreadWorld } from "./threads.js";
 import type { FakeMessage, FakeUser } from "./types.js";
 
 type Json = Record<string, any>;
@@ -19,6 +20,9 @@ const noContent = (): Reply => ({ status: 204 });
 //   (listing without it answers an empty list); add a reaction: READ_MESSAGE_HISTORY, and
 //   ADD_REACTIONS when nobody reacted with that emoji yet; remove someone else's reaction, delete
 //   someone else's message, edit the flags of someone else's message: MANAGE_MESSAGES.
+//   In a thread the bot has its permissions in the parent channel, but posting (and typing) needs
+//   SEND_MESSAGES_IN_THREADS instead of SEND_MESSAGES; what an archived or locked thread allows is
+//   in threads.ts.
 //   Interaction callbacks and webhooks need no channel permission (MENTION_EVERYONE still applies).
 function has(state: State, perm: bigint): boolean {
   return hasPermission(state.world.botPermissions, perm);
@@ -29,12 +33,32 @@ function need(state: State, perm: bigint): void {
   if (!has(state, perm)) throw Errors.missingPermissions();
 }
 
-/** The guild whose channel the route names (any guild's channel; else 10003 Unknown Channel). */
-function channel(ctx: Ctx): GuildWorld {
-  const g = guildByChannel(ctx.state.world, ctx.params.channel_id);
+/** Where a channel route acts: a guild's text channel, or one of its threads. */
+interface Where {
+  g: GuildWorld;
+  channelId: string;
+  thread?: ThreadWorld;
+}
+
+/** The channel the route names (any guild's channel or thread; else 10003 Unknown Channel). */
+function channel(ctx: Ctx): Where {
+  const id = ctx.params.channel_id ?? "";
+  const thread = threadById(ctx.state.world, id);
+  const g = thread?.guild ?? guildByChannel(ctx.state.world, id);
   if (!g) throw Errors.unknownChannel();
   if (!has(ctx.state, P.VIEW_CHANNEL)) throw Errors.missingAccess();
-  return g;
+  return { g, channelId: id, ...(thread ? { thread } : {}) };
+}
+
+/** What posting there needs: SEND_MESSAGES has no effect in a thread (topics/threads). */
+function sendPermission(where: Where): bigint {
+  return where.thread ? P.SEND_MESSAGES_IN_THREADS : P.SEND_MESSAGES;
+}
+
+/** Refuses `action` when the message's channel is a thread whose state forbids it. */
+function threadAllows(state: State, channelId: string, action: ThreadAction): void {
+  const t = threadById(state.world, channelId);
+  if (t) checkThreadState(t, action, state.world.botPermissions);
 }
 
 /** A message visible through channel routes (ephemeral messages are not). */
@@ -61,10 +85,11 @@ function findUser(state: State, id: string): FakeUser | undefined {
 
 function createMessage(ctx: Ctx): Reply {
   const { state } = ctx;
-  const g = channel(ctx);
-  const ch = g.channelId;
+  const where = channel(ctx);
+  const ch = where.channelId;
   const body = (ctx.json ?? {}) as Json;
-  need(state, P.SEND_MESSAGES);
+  need(state, sendPermission(where));
+  if (where.thread) checkThreadState(where.thread, "post", state.world.botPermissions);
   if (ctx.files.length) need(state, P.ATTACH_FILES);
   if (Array.isArray(body.embeds) && body.embeds.length) need(state, P.EMBED_LINKS);
   const bot = state.world.botUser;
@@ -79,14 +104,23 @@ function createMessage(ctx: Ctx): Reply {
   const ref = body.message_reference as Json | null | undefined;
   if (ref) {
     need(state, P.READ_MESSAGE_HISTORY);
+    const refType = (ref.type ?? 0) as number;
+    // The message is looked up in the channel the reference names (default: this one). A reply
+    // (type 0) naming another channel is refused whatever fail_if_not_exists says; one that names
+    // none finds no message of another channel (nor a deleted one), and fail_if_not_exists: false
+    // then sends it as a plain message, without a reference.
+    const refChannel = ref.channel_id == null ? ch : String(ref.channel_id);
+    if (refType === 0 && refChannel !== ch) {
+      throw formError(["message_reference"], "REPLIES_CANNOT_REFERENCE_OTHER_CHANNEL", "Cannot reply to a message in a different channel");
+    }
     const target = state.liveMessage(String(ref.message_id));
-    const sameChannel = target && target.channel_id === (ref.channel_id ?? ch) && !isEphemeral(target);
-    if (!sameChannel && ref.fail_if_not_exists !== false) {
+    const found = target && target.channel_id === refChannel && !isEphemeral(target);
+    if (!found && ref.fail_if_not_exists !== false) {
       throw formError(["message_reference"], "MESSAGE_REFERENCE_UNKNOWN_MESSAGE", "Unknown message");
     }
-    if (sameChannel) {
-      reference = { type: ref.type ?? 0, message_id: target.id, channel_id: ch, guild_id: g.guildId };
-      if ((ref.type ?? 0) === 0) type = 19;
+    if (found) {
+      reference = { type: refType, message_id: target.id, channel_id: target.channel_id, guild_id: target.guild_id };
+      if (refType === 0) type = 19;
     }
   }
   const m = buildMessage({
@@ -129,6 +163,7 @@ function patchMessage(ctx: Ctx): Reply {
   }
   if (ctx.files.length) need(state, P.ATTACH_FILES);
   if (Array.isArray(body.embeds) && body.embeds.length) need(state, P.EMBED_LINKS);
+  threadAllows(state, m.channel_id, "edit");
   editMessage({ state, channelId: m.channel_id, sizeLimit: state.opts.defaultAttachmentSizeLimit, requestBytes: ctx.bodyBytes, ephemeral: false }, m, body, ctx.files);
   announce(state, "update", m);
   return { ...ok(state.messageJson(m)), made: { message: m, kind: "edit" } };
@@ -137,6 +172,7 @@ function patchMessage(ctx: Ctx): Reply {
 function deleteMessage(ctx: Ctx): Reply {
   const m = channelMessage(ctx);
   if (m.author.id !== ctx.state.world.botUser.id) need(ctx.state, P.MANAGE_MESSAGES);
+  threadAllows(ctx.state, m.channel_id, "delete");
   m.deleted = true;
   announce(ctx.state, "delete", m);
   return noContent();
@@ -150,6 +186,7 @@ function react(ctx: Ctx, add: boolean, userId: string): Reply {
   const mine = list.findIndex((r) => r.emoji === emoji && r.userId === userId);
   const user = findUser(state, userId);
   if (!user) throw Errors.unknownUser();
+  threadAllows(state, m.channel_id, "react");
   if (add) {
     need(state, P.READ_MESSAGE_HISTORY);
     if (!list.some((r) => r.emoji === emoji)) need(state, P.ADD_REACTIONS);
@@ -208,8 +245,14 @@ export function botRoutes(state: State): RouteDef[] {
         return ok(memberJson(w, g, u));
       },
     },
-    { method: "GET", template: "/channels/{channel_id}", auth: true, handler: (ctx) => ok(channelJson(w, channel(ctx))) },
-    { method: "POST", template: "/channels/{channel_id}/typing", auth: true, handler: (ctx) => (channel(ctx), need(state, P.SEND_MESSAGES), noContent()) },
+    {
+      method: "GET", template: "/channels/{channel_id}", auth: true,
+      handler: (ctx) => {
+        const where = channel(ctx);
+        return ok(where.thread ? state.threadJson(where.thread) : channelJson(w, where.g));
+      },
+    },
+    { method: "POST", template: "/channels/{channel_id}/typing", auth: true, handler: (ctx) => (need(state, sendPermission(channel(ctx))), noContent()) },
     { method: "GET", template: "/channels/{channel_id}/messages", auth: true, handler: listMessages },
     { method: "POST", template: "/channels/{channel_id}/messages", auth: true, limited: true, handler: createMessage },
     {

@@ -1,6 +1,8 @@
-// HTTP server: /api/v10 REST, the attachment CDN, request recording and fault injection.
+// HTTP server: /api/v10 REST, the attachment CDN, request recording and fault injection (one-shot
+// failNext/holdNext rules, then the fault policy of faults.ts).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { checkDecision, describeRequest } from "./faults.js";
 import { Gateway } from "./gateway.js";
 import { ApiError, parseBody, readBody, send, type ParsedBody } from "./http-util.js";
 import { MessageFlags } from "./limits.js";
@@ -10,7 +12,7 @@ import { interactionRoutes } from "./rest-interactions.js";
 import { botRoutes } from "./rest-routes.js";
 import { isRejection, runPipeline, type RouteDef } from "./router.js";
 import type { State } from "./state.js";
-import type { FailReply, RecordedRequest } from "./types.js";
+import type { DiscordFaultPolicy, FailReply, RecordedRequest } from "./types.js";
 import { SpecValidator } from "./validation.js";
 
 let sharedValidator: SpecValidator | undefined;
@@ -37,6 +39,7 @@ export class FakeServer {
   private readonly validator: SpecValidator;
   private readonly faults: Fault[] = [];
   private readonly holds: Hold[] = [];
+  private policy: DiscordFaultPolicy | undefined;
   port = 0;
 
   constructor(private readonly state: State) {
@@ -74,6 +77,10 @@ export class FakeServer {
     this.holds.push(h);
   }
 
+  setPolicy(policy: DiscordFaultPolicy | undefined): void {
+    this.policy = policy;
+  }
+
   private record(req: IncomingMessage, url: URL, path: string, status = 0): RecordedRequest {
     const auth = req.headers.authorization;
     const rec: RecordedRequest = {
@@ -96,6 +103,10 @@ export class FakeServer {
     const apiSegs = isApi ? segs.slice(segs[1] === "v10" ? 2 : 1) : segs;
     const path = "/" + apiSegs.join("/");
     const rec = this.record(req, url, path);
+    // the client gave up (e.g. its request timeout) before the answer: nobody reads it
+    res.on("close", () => {
+      if (!res.writableFinished) rec.abandoned = true;
+    });
     const answer = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       rec.status = status;
       rec.doneAt = Date.now();
@@ -121,18 +132,36 @@ export class FakeServer {
     if (parsed.json !== undefined) rec.json = parsed.json;
     if (parsed.files?.length) rec.files = parsed.files;
 
-    const fault = this.faults.find((f) => (!f.method || f.method.toUpperCase() === rec.method) && f.path.test(path));
-    if (fault) {
-      if (--fault.times <= 0) this.faults.splice(this.faults.indexOf(fault), 1);
-      const { status, headers = {} } = fault.reply;
-      let body = fault.reply.body;
+    const fail = (reply: FailReply, by: string) => {
+      const { status, headers = {} } = reply;
+      let body = reply.body;
       if (status === 429) {
         this.state.rateLimited++;
         body ??= { message: "You are being rate limited.", retry_after: 0.1, global: false };
         const retry = String((body as { retry_after?: number }).retry_after ?? 0.1);
         return answer(status, body, { "Retry-After": retry, "X-RateLimit-Scope": "user", ...headers });
       }
-      return answer(status, body ?? { code: 0, message: `${status}: injected by fake Discord failNext()` }, headers);
+      return answer(status, body ?? { code: 0, message: `${status}: injected by fake Discord ${by}` }, headers);
+    };
+    const fault = this.faults.find((f) => (!f.method || f.method.toUpperCase() === rec.method) && f.path.test(path));
+    if (fault) {
+      if (--fault.times <= 0) this.faults.splice(this.faults.indexOf(fault), 1);
+      return fail(fault.reply, "failNext()");
+    }
+
+    // The policy: asked about REST requests only (the CDN and the gateway are not REST).
+    const policy = isApi ? this.policy : undefined;
+    const asked = policy ? describeRequest(this.state, rec.method, path, apiSegs, parsed.files?.length ?? 0, bodyBytes) : undefined;
+    const answered = policy && asked ? policy(asked) : undefined;
+    const decision = answered && asked ? checkDecision(answered, asked) : undefined;
+    if (decision && "fail" in decision) return fail(decision.fail, "fault policy");
+    if (decision && "expireToken" in decision) this.state.expireToken(asked!.interactionToken!);
+    if (decision && "bytesPerSecond" in decision) {
+      // A slow upload: the body arrives bytes/bytesPerSecond after the request started. (The fake
+      // has read it already, to tell the policy its size; it waits out the rest of the upload.)
+      // A client that gives up first never completed it, so Discord never saw the request.
+      await this.untilClosedOr(res, rec.at + (bodyBytes / decision.bytesPerSecond) * 1000 - Date.now());
+      if (rec.abandoned) return this.state.log(rec.method, path, "abandoned during a slow upload");
     }
 
     if (!isApi) return this.cdn(req, url, segs, rec, res);
@@ -156,7 +185,22 @@ export class FakeServer {
       if (--hold.times <= 0) this.holds.splice(this.holds.indexOf(hold), 1);
       await new Promise((r) => setTimeout(r, hold.ms));
     }
+    if (decision && "holdMs" in decision) await new Promise((r) => setTimeout(r, decision.holdMs));
     answer(reply.status, reply.body, reply.headers);
+  }
+
+  /** Waits `ms`, or less if the client closes the connection first. */
+  private untilClosedOr(res: ServerResponse, ms: number): Promise<void> {
+    if (ms <= 0 || res.destroyed) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      res.once("close", done);
+      function done() {
+        clearTimeout(timer);
+        res.off("close", done);
+        resolve();
+      }
+    });
   }
 
   /**

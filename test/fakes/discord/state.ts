@@ -3,8 +3,9 @@ import { randomBytes } from "node:crypto";
 import { snowflake, UrlSigner } from "./ids.js";
 import { DEFAULT_ATTACHMENT_SIZE_LIMIT } from "./limits.js";
 import { emptyPings } from "./mentions.js";
-import { createWorld, guildByChannel, messageJson, type World } from "./payloads.js";
+import { createWorld, guildByChannel, messageJson, type GuildWorld, type World } from "./payloads.js";
 import { mediaUrls, readableText } from "./readable.js";
+import { threadJson, type ThreadWorld } from "./threads.js";
 import type {
   FakeAttachment,
   FakeDiscordOptions,
@@ -89,6 +90,8 @@ export interface InteractionState {
   modalClosed?: boolean;
   /** For type 5: the interaction whose modal was submitted. */
   modalOf?: string;
+  /** Expired before its time (`fake.expireToken()` or a fault policy's `expireToken`). */
+  expired?: boolean;
 }
 
 /**
@@ -219,9 +222,26 @@ export class State {
     return [...this.messages.values()].filter((m) => (includeDeleted || !m.deleted) && (!channelId || m.channel_id === channelId));
   }
 
-  /** Token still usable for webhook routes? */
+  /** Token no longer usable (its lifetime ran out, or a test expired it)? */
   tokenExpired(i: InteractionState, now = Date.now()): boolean {
-    return now - i.dispatchedAt > this.tokenTtlMs;
+    return i.expired === true || now - i.dispatchedAt > this.tokenTtlMs;
+  }
+
+  /** Expires the token of an interaction of this fake now; false when no interaction has it. */
+  expireToken(token: string): boolean {
+    const i = this.interactionsByToken.get(token);
+    if (i) i.expired = true;
+    return i !== undefined;
+  }
+
+  /** The thread's channel object, its message counts current. */
+  threadJson(t: ThreadWorld): Record<string, unknown> {
+    return threadJson(t, this.listMessages(t.id, true));
+  }
+
+  /** The guild's active (not archived) threads, as GUILD_CREATE lists them. */
+  activeThreadsJson(g: GuildWorld): Record<string, unknown>[] {
+    return this.world.threads.filter((t) => t.guild === g && !t.archived).map((t) => this.threadJson(t));
   }
 
   record(r: Omit<Rejection, "at">): void {

@@ -170,6 +170,11 @@ export interface RecordedRequest {
   response?: unknown;
   /** For a request that created or edited a message: whom the message pings afterwards. */
   mentions?: PingSet;
+  /**
+   * The client closed the connection before the fake answered (e.g. discord.js's request timeout
+   * fired). With `status` 0 the request was never handled: its upload never completed.
+   */
+  abandoned?: boolean;
   at: number;
 }
 
@@ -207,8 +212,13 @@ export interface SlashCommandArgs {
   /** The interaction's attachment_size_limit; `null` leaves the field out of the payload. */
   attachmentSizeLimit?: number | null;
   appPermissions?: string;
-  /** The guild it is invoked in: an index into `fake.guilds` (default 0). */
+  /** The guild it is invoked in: an index into `fake.guilds` (default 0, or the guild of `channelId`). */
   guild?: number;
+  /**
+   * The channel it is invoked in: the guild's text channel (default) or one of its threads
+   * (`fake.addThread()`). Not an archived thread: Discord's client offers no commands there.
+   */
+  channelId?: string;
   /** The caller's client language (`locale`, default "en-US"). */
   locale?: string;
   /** The server's language (`guild_locale` and the guild's `locale`, default "en-US"). */
@@ -271,6 +281,11 @@ export interface UserMessageArgs {
   content?: string;
   user?: FakeUser;
   guild?: number;
+  /**
+   * Where it is posted: the guild's text channel (default) or one of its threads that is neither
+   * archived nor locked (the fake does not model a member's post unarchiving a thread).
+   */
+  channelId?: string;
   /** Files the member uploaded with the message, made with `fake.addAttachment(...)` (same guild). */
   attachments?: APIAttachmentLike[];
   /** Image links the member posted; each becomes a link in `content` and an `image` embed. */
@@ -312,6 +327,65 @@ export interface FailReply {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+}
+
+/** Which kind of REST request a fault policy is asked about (see `DiscordFaultPolicy`). */
+export type DiscordRoute =
+  | "message.create" // POST /channels/{c}/messages
+  | "message.edit" // PATCH /channels/{c}/messages/{m}
+  | "message.delete" // DELETE /channels/{c}/messages/{m}
+  | "reaction" // any /channels/{c}/messages/{m}/reactions/... route
+  | "webhook.create" // POST /webhooks/{app}/{token} (a follow-up)
+  | "webhook.edit" // PATCH /webhooks/{app}/{token}/messages/{@original|m}
+  | "interaction.callback" // POST /interactions/{id}/{token}/callback
+  | "other";
+
+/** What a fault policy is told about one REST request. */
+export interface DiscordFaultRequest {
+  method: string;
+  /** Decoded path without /api/v10 and without the query. */
+  path: string;
+  route: DiscordRoute;
+  /** The channel the request acts in: the path's, or for interaction routes the interaction's. */
+  channelId?: string;
+  /** For callbacks and webhook routes: the interaction token in the path. */
+  interactionToken?: string;
+  /** Number of uploaded files (multipart parts that are files). */
+  files: number;
+  /** Size of the request body in bytes. */
+  bytes: number;
+}
+
+/**
+ * What to do with a request:
+ * - `fail`: answer `reply` instead of handling it (as `failNext` does: a 429 gets Discord's body,
+ *   Retry-After and X-RateLimit-Scope, so discord.js retries it by itself);
+ * - `holdMs`: handle it now, answer that much later (the work is done even if the client gives up);
+ * - `bytesPerSecond`: a slow upload: the request is handled only once its body has arrived at that
+ *   rate, `bytes / bytesPerSecond` seconds after it started; a client that gives up first (its
+ *   request timeout) never completed the upload, so nothing happens and it is marked `abandoned`;
+ * - `expireToken`: the request's interaction token is expired from now on (this request included):
+ *   webhook routes answer 401 {code: 50027}, the callback 404 {code: 10062}.
+ */
+export type DiscordFaultDecision = { fail: FailReply } | { holdMs: number } | { bytesPerSecond: number } | { expireToken: true };
+
+/**
+ * Asked about every REST request (not the CDN, not the gateway) that no `failNext` rule took;
+ * `undefined` handles it normally. E.g. every third progress edit is rate limited:
+ *   let n = 0;
+ *   fake.setPolicy((r) => (r.route === "webhook.edit" && ++n % 3 === 0 ? { fail: { status: 429 } } : undefined));
+ */
+export type DiscordFaultPolicy = (r: DiscordFaultRequest) => DiscordFaultDecision | undefined;
+
+/** A public thread made by `fake.addThread()`. */
+export interface AddThreadOptions {
+  /** The guild (index into `fake.guilds`, default 0); the thread's parent is its text channel. */
+  guild?: number;
+  /** Archived (after THREAD_CREATE, a THREAD_UPDATE archives it, as Discord creates threads active). */
+  archived?: boolean;
+  /** Locked by a moderator (likewise announced by THREAD_UPDATE). */
+  locked?: boolean;
+  name?: string;
 }
 
 export interface FakeDiscord {
@@ -404,6 +478,32 @@ export interface FakeDiscord {
    */
   setBotPermissions(permissions: bigint): void;
   setInteractionTokenTtl(ms: number): void;
+  /**
+   * Asks `policy` about every later REST request (after the one-shot `failNext` rules, which take
+   * precedence); `undefined` removes it. See `DiscordFaultDecision`.
+   */
+  setPolicy(policy: DiscordFaultPolicy | undefined): void;
+  /**
+   * Expires an interaction's token now, as its 15 minutes running out would: webhook routes answer
+   * 401 {code: 50027} "Invalid Webhook Token", the callback 404 {code: 10062}. Throws for a token no
+   * interaction of the fake has.
+   */
+  expireToken(interactionToken: string): void;
+  /**
+   * A member starts a public thread (type 11) in a guild's text channel; returns its channel id.
+   * Sent as Discord does: THREAD_CREATE (`newly_created`) to the guild's shard, then THREAD_UPDATE
+   * if `archived`/`locked`; GUILD_CREATE lists it while it is active. In a thread the bot has its
+   * permissions in the parent channel, but posting needs SEND_MESSAGES_IN_THREADS (not in
+   * `INVITE_PERMISSIONS`, so 403 {code: 50013} unless granted); an archived thread refuses posts,
+   * edits and reactions with 400 {code: 50083} "Thread is archived", and a locked one refuses posts
+   * and edits the same way unless the bot has MANAGE_THREADS.
+   */
+  addThread(opts?: AddThreadOptions): string;
+  /**
+   * A moderator archives/unarchives or locks/unlocks a thread of `addThread()` now (e.g. while a job
+   * posts in it): THREAD_UPDATE to the guild's shard, as Discord sends it.
+   */
+  updateThread(threadId: string, changes: { archived?: boolean; locked?: boolean }): void;
   /** Closes every gateway session's socket (only those of `shard`, when given) with `code`. */
   disconnectGateway(code?: number, shard?: number): void;
   /** Number of gateway sessions (of `shard`, when given) that are connected and have received READY. */

@@ -19,6 +19,11 @@ export interface Exchange {
    * this runs instead of sending the handler's answer.
    */
   loseAnswer?: () => void;
+  /**
+   * Set by a "hold the answer" fault: the request was handled at once, but its answer is sent
+   * this much later (the client waits while the job, and its webhook, go on).
+   */
+  answerDelayMs?: number;
 }
 
 export function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -37,6 +42,12 @@ export function send(
   headers: Record<string, string | number> = {},
 ): void {
   x.record.status = status;
+  if (x.answerDelayMs) {
+    const ms = x.answerDelayMs;
+    x.answerDelayMs = undefined;
+    setTimeout(() => send(x, status, body, headers), ms);
+    return;
+  }
   if (x.loseAnswer) {
     const lose = x.loseAnswer;
     x.loseAnswer = undefined;
@@ -58,6 +69,23 @@ export function sendInjected(x: Exchange, reply: { status: number; body?: unknow
   if (reply.body === undefined) send(x, reply.status, undefined, h);
   else if (typeof reply.body === "string") send(x, reply.status, reply.body, { "Content-Type": "text/plain", ...h });
   else sendJson(x, reply.status, reply.body, h);
+}
+
+/**
+ * For routes that write their answer themselves (the SSE stream): waits out a held answer, then
+ * plays a lost one. Returns false when the answer was lost and the route must write nothing.
+ */
+export async function beforeStreaming(x: Exchange): Promise<boolean> {
+  if (x.answerDelayMs) {
+    await sleep(x.answerDelayMs);
+    x.answerDelayMs = undefined;
+  }
+  if (!x.loseAnswer) return true;
+  const lose = x.loseAnswer;
+  x.loseAnswer = undefined;
+  x.record.status = 200;
+  lose();
+  return false;
 }
 
 export function notFound(x: Exchange): void {

@@ -1,9 +1,12 @@
 /**
  * A queued Seedance job whose state is derived from its timeline and the clock:
  * IN_QUEUE (positions, each held stepMs) -> IN_PROGRESS (runMs, logs revealed progressively) -> COMPLETED.
- * The outcome (video file or error body) is computed once, the first time the job is seen completed.
+ * The outcome (video file or error body) and what fal charges for it are computed once: a video's
+ * right after the submit, an error's the first time the job is seen completed.
+ * A cancel is only a request (JobTimeline.cancel): one fal does not honour leaves the timeline as it was.
  */
 import { makeMp4 } from "../mp4.js";
+import { billedUnitsFor } from "./billing.js";
 import { type FalErrorDetail, fileError, imageKind } from "./schema.js";
 import type { FakeStorage } from "./storage.js";
 import { type FakeJob, type JobState, type JobTimeline, expectedVideo } from "./types.js";
@@ -14,9 +17,17 @@ const QUEUE_HOST = "https://queue.fal.run";
 export interface JobResult {
   status: number;
   body: unknown;
-  /** fal's x-fal-billable-units for the result, when it reports them. */
+  /** fal's x-fal-billable-units for the result, when it reports them (what fal tells). */
   billableUnits?: number;
 }
+
+/** The outcome of an ended job: the result route's reply, and what fal charges for it. */
+interface Ended {
+  reply: JobResult;
+  billed: number;
+}
+
+const CANCELLED: Ended = { reply: { status: 400, body: { detail: "Request was cancelled" } }, billed: 0 };
 
 interface Phase {
   state: "IN_QUEUE" | "IN_PROGRESS" | "COMPLETED";
@@ -32,7 +43,7 @@ export class Job implements FakeJob {
   releasedAt?: number;
   /** The submit's `fal_webhook` (queue submits only). */
   webhookUrl?: string;
-  private result?: JobResult;
+  private ended?: Ended;
 
   constructor(
     readonly requestId: string,
@@ -107,6 +118,30 @@ export class Job implements FakeJob {
     this.cancelledAt = now;
   }
 
+  /**
+   * fal's handling of `PUT …/cancel` (JobTimeline.cancel): "already-completed" for a request that
+   * ended (or was cancelled); else whether fal stops it, which it then does. A cancel fal does not
+   * honour changes nothing: the request runs on as if never asked.
+   */
+  requestCancel(now = Date.now()): "already-completed" | { honoured: boolean } {
+    if (this.cancelledAt !== undefined) return "already-completed";
+    const p = this.phase(now);
+    if (p.state === "COMPLETED") return "already-completed";
+    const mode = this.timeline.cancel ?? "auto";
+    // "auto": only a request still waiting behind others is dropped; one about to start or
+    // running is in its runner's hands, and Seedance's runner finishes the video
+    const honoured = mode === "honoured" || (mode === "auto" && p.state === "IN_QUEUE" && (p.position ?? 0) > 0);
+    if (honoured) this.cancel(now);
+    return { honoured };
+  }
+
+  /** What fal charges for this request (FakeFal.billedUnits): null until it ended. */
+  billedUnits(now = Date.now()): number | null {
+    if (this.cancelledAt !== undefined) return 0;
+    if (this.phase(now).state !== "COMPLETED") return null;
+    return this.finish().billed;
+  }
+
   release(now = Date.now()): void {
     if (this.cancelledAt === undefined && this.releasedAt === undefined && this.phase(now).state !== "COMPLETED") {
       this.releasedAt = now;
@@ -138,44 +173,45 @@ export class Job implements FakeJob {
 
   /** The reply of GET .../requests/<id>. */
   resultReply(now = Date.now()): JobResult {
-    if (this.cancelledAt !== undefined) return { status: 400, body: { detail: "Request was cancelled" } };
+    if (this.cancelledAt !== undefined) return CANCELLED.reply;
     if (this.phase(now).state !== "COMPLETED") return { status: 400, body: { detail: "Request is still in progress" } };
-    return this.finish();
+    return this.finish().reply;
   }
 
-  /** Computes (once) the outcome: input image checks, then the timeline's outcome. */
-  private finish(): JobResult {
-    if (this.result) return this.result;
-    if (this.cancelledAt !== undefined) return (this.result = { status: 400, body: { detail: "Request was cancelled" } });
+  /**
+   * Computes (once) the outcome: input image checks, then the timeline's outcome. A video job
+   * computes it right after the submit (its file exists before fal says COMPLETED); callers
+   * check cancelledAt and the phase before trusting it.
+   */
+  private finish(): Ended {
+    if (this.ended) return this.ended;
+    if (this.cancelledAt !== undefined) return (this.ended = CANCELLED);
+    // an input fal could not download fails before any GPU time: nothing told, nothing charged
     const problems = this.checkImages();
-    if (problems.length > 0) return (this.result = { status: 422, body: { detail: problems } });
+    if (problems.length > 0) return (this.ended = { reply: { status: 422, body: { detail: problems } }, billed: 0 });
     const outcome = this.releasedAt !== undefined && this.timeline.outcome.kind !== "video" ? { kind: "video" as const } : this.timeline.outcome;
     const units = this.timeline.billableUnits;
     if (outcome.kind === "error") {
-      return (this.result = { status: outcome.status, body: { detail: outcome.detail }, ...(typeof units === "number" ? { billableUnits: units } : {}) });
+      const reply = { status: outcome.status, body: { detail: outcome.detail }, ...(typeof units === "number" ? { billableUnits: units } : {}) };
+      return (this.ended = { reply, billed: typeof units === "number" ? units : 0 });
     }
     const want = expectedVideo(this.input ?? {});
     const o = outcome.kind === "video" ? outcome : { kind: "video" as const };
-    const video = makeMp4({
-      width: o.width ?? want.width,
-      height: o.height ?? want.height,
-      durationSec: o.durationSec ?? want.durationSec,
-      ...(o.padToBytes !== undefined ? { padToBytes: o.padToBytes } : {}),
-    });
+    const frame = { width: o.width ?? want.width, height: o.height ?? want.height, durationSec: o.durationSec ?? want.durationSec };
+    const video = makeMp4({ ...frame, ...(o.padToBytes !== undefined ? { padToBytes: o.padToBytes } : {}) });
     this.video = video;
     this.videoUrl = this.storage.putOutput("output.mp4", "video/mp4", video, this.requestId);
-    // fal bills video tokens (width × height × seconds × 24 / 1024), in thousands
-    const frame = { width: o.width ?? want.width, height: o.height ?? want.height, seconds: Math.round(o.durationSec ?? want.durationSec) };
-    const tokensK = Math.round((frame.width * frame.height * frame.seconds * 24) / 1024) / 1000;
-    this.result = {
+    // a suppressed header (null) hides the bill from the client, not from the invoice
+    const charged = typeof units === "number" ? units : billedUnitsFor(frame.width, frame.height, frame.durationSec);
+    const reply: JobResult = {
       status: 200,
       body: {
         video: { url: this.videoUrl, content_type: "video/mp4", file_name: "output.mp4", file_size: video.length },
         seed: this.seed,
       },
-      ...(units === null ? {} : { billableUnits: units ?? tokensK }),
+      ...(units === null ? {} : { billableUnits: charged }),
     };
-    return this.result;
+    return (this.ended = { reply, billed: charged });
   }
 
   /** What fal would hit while downloading image_url / end_image_url. Data URIs count as reachable. */

@@ -4,18 +4,21 @@
  */
 import { randomUUID } from "node:crypto";
 import type { ServerResponse } from "node:http";
-import { type Exchange, methodNotAllowed, sendJson, sleep } from "./http.js";
+import { type Exchange, beforeStreaming, methodNotAllowed, sendJson, sleep } from "./http.js";
 import { Job } from "./jobs.js";
 import { ENDPOINTS, type Tier, validateSeedanceInput } from "./schema.js";
 import type { FakeStorage } from "./storage.js";
-import type { JobTimeline, Submission } from "./types.js";
+import type { CancelRequest, JobTimeline, Submission } from "./types.js";
 import type { Webhooks } from "./webhooks.js";
 
 export interface QueueContext {
   storage: FakeStorage;
   jobs: Map<string, Job>;
   submissions: Submission[];
+  /** Requests whose cancel fal honoured. */
   cancels: string[];
+  /** Every cancel asked of a known request. */
+  cancelRequests: CancelRequest[];
   /** Timeline for the next submitted job (consumes a nextTimeline() entry). */
   takeTimeline(): JobTimeline;
   /** Open SSE responses, ended by close(). */
@@ -88,13 +91,17 @@ export function handleQueue(ctx: QueueContext, x: Exchange): void | Promise<void
   }
   if (sub === "cancel") {
     if (x.method !== "PUT") return methodNotAllowed(x);
-    if (job.cancelledAt === undefined && job.phase().state === "IN_QUEUE") {
-      job.cancel();
+    const now = Date.now();
+    const asked = job.requestCancel(now);
+    const honoured = asked !== "already-completed" && asked.honoured;
+    ctx.cancelRequests.push({ requestId: job.requestId, at: now, honoured });
+    if (asked === "already-completed") return sendJson(x, 400, { status: "ALREADY_COMPLETED" });
+    if (honoured) {
       ctx.webhooks.watch(job); // a cancelled request sends no webhook: drops the pending one
       ctx.cancels.push(job.requestId);
-      return sendJson(x, 202, { status: "CANCELLATION_REQUESTED" });
     }
-    return sendJson(x, 400, { status: "ALREADY_COMPLETED" });
+    // the same answer whether or not fal will stop it: the client cannot tell
+    return sendJson(x, 202, { status: "CANCELLATION_REQUESTED" });
   }
   if (sub === "") {
     if (x.method !== "GET") return methodNotAllowed(x);
@@ -112,6 +119,7 @@ export function handleQueue(ctx: QueueContext, x: Exchange): void | Promise<void
  */
 async function streamStatus(ctx: QueueContext, x: Exchange, job: Job): Promise<void> {
   const withLogs = x.target.searchParams.get("logs") === "1";
+  if (!(await beforeStreaming(x))) return;
   x.record.status = 200;
   x.res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache", "x-fal-request-id": job.requestId });
   ctx.streams.add(x.res);

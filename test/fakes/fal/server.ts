@@ -5,16 +5,19 @@
  * otherwise the request path is read as a path on the fal hosts ("direct mode", e.g. a requestMiddleware that
  * swaps the origin): /storage/... and /auth/... -> https://rest.fal.ai, anything else -> https://queue.fal.run.
  * /upload/... and /files/... on this server are its own "signed URL"/CDN routes (no auth).
+ * Every request (but one with an unusable target) first goes through the injected faults (faults.ts).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type Exchange, readBody, sendInjected, sendJson, sleep } from "./http.js";
+import { sumUnits } from "./billing.js";
+import { Faults, classify } from "./faults.js";
+import { type Exchange, readBody, sendJson, sleep } from "./http.js";
 import type { Job } from "./jobs.js";
 import { handleQueue, handleSync, type QueueContext } from "./queue.js";
 import { FakeStorage } from "./storage.js";
 import { JWKS_PATH, Webhooks } from "./webhooks.js";
 import {
-  type FailReply,
+  type CancelRequest,
   type FakeFal,
   type FakeFalOptions,
   type JobTimeline,
@@ -26,37 +29,14 @@ import {
 export const PROXY_PATH = "/fal/proxy";
 const TARGET_HEADER = "x-fal-target-url";
 
-interface FailRule {
-  method?: string;
-  target: RegExp;
-  reply: FailReply;
-  remaining: number;
-}
-
-interface Rule<T> {
-  method?: string;
-  target: RegExp;
-  what: T;
-  remaining: number;
-}
-
-/** Takes one use of the first rule matching this request, if any. */
-function take<T>(rules: Array<Rule<T>>, method: string, href: string): T | undefined {
-  const rule = rules.find((r) => r.remaining > 0 && (!r.method || r.method.toUpperCase() === method) && r.target.test(href));
-  if (!rule) return undefined;
-  rule.remaining--;
-  return rule.what;
-}
-
 export async function startFakeFal(opts: FakeFalOptions = {}): Promise<FakeFal> {
   const requests: RecordedRequest[] = [];
   const submissions: Submission[] = [];
   const cancels: string[] = [];
+  const cancelRequests: CancelRequest[] = [];
   const jobs = new Map<string, Job>();
   const pendingTimelines: Array<Partial<JobTimeline>> = [];
-  const failRules: FailRule[] = [];
-  const loseRules: Array<Rule<"reset" | FailReply>> = [];
-  const holdRules: Array<Rule<number>> = [];
+  const faults = new Faults();
   const streams = new Set<ServerResponse>();
   let closed = false;
 
@@ -88,6 +68,7 @@ export async function startFakeFal(opts: FakeFalOptions = {}): Promise<FakeFal> 
     jobs,
     submissions,
     cancels,
+    cancelRequests,
     streams,
     webhooks,
     takeTimeline: () => mergeTimeline(opts.timeline, pendingTimelines.shift()),
@@ -140,23 +121,7 @@ export async function startFakeFal(opts: FakeFalOptions = {}): Promise<FakeFal> 
     const x: Exchange = { req, res, method, target: typeof target === "string" ? new URL(baseUrl) : target, body, json, badJson, record };
     if (typeof target === "string") return sendJson(x, 400, { error: "Bad Request", detail: target });
 
-    const rule = failRules.find((r) => r.remaining > 0 && (!r.method || r.method.toUpperCase() === method) && r.target.test(target.href));
-    if (rule) {
-      rule.remaining--;
-      return sendInjected(x, rule.reply);
-    }
-    const hold = take(holdRules, method, target.href);
-    if (hold !== undefined) await sleep(hold);
-    const lost = take(loseRules, method, target.href);
-    if (lost !== undefined) {
-      x.loseAnswer = () => {
-        if (lost === "reset") {
-          x.record.status = 0;
-          x.res.socket?.destroy();
-          x.res.destroy();
-        } else sendInjected({ ...x, loseAnswer: undefined }, lost);
-      };
-    }
+    if (await faults.apply(x, () => classify(x, baseUrl, (id) => jobs.has(id)))) return;
 
     const host = target.host;
     // the webhook keys: public, on this server and (through the proxy) where fal serves them
@@ -179,6 +144,12 @@ export async function startFakeFal(opts: FakeFalOptions = {}): Promise<FakeFal> 
     return handleQueue(ctx, x);
   }
 
+  function jobOf(what: string, requestId: string): Job {
+    const job = jobs.get(requestId);
+    if (!job) throw new Error(`${what}: unknown request id ${requestId}`);
+    return job;
+  }
+
   const fake: FakeFal = {
     proxyUrl: `${baseUrl}${PROXY_PATH}`,
     baseUrl,
@@ -189,23 +160,29 @@ export async function startFakeFal(opts: FakeFalOptions = {}): Promise<FakeFal> 
     requests,
     submissions,
     cancels,
+    cancelRequests,
     uploads: storage.uploads,
     jobs,
     nextTimeline(t) {
       pendingTimelines.push(t);
     },
-    failNext(match, reply, times = 1) {
-      failRules.push({ ...(match.method ? { method: match.method } : {}), target: match.target, reply, remaining: times });
+    billedUnits(requestId) {
+      return jobOf("billedUnits", requestId).billedUnits();
     },
-    loseAnswerNext(match, lost, times = 1) {
-      loseRules.push({ ...(match.method ? { method: match.method } : {}), target: match.target, what: lost, remaining: times });
+    totalBilledUnits() {
+      return sumUnits([...jobs.values()].map((j) => j.billedUnits() ?? 0));
     },
-    holdNext(match, ms, times = 1) {
-      holdRules.push({ ...(match.method ? { method: match.method } : {}), target: match.target, what: ms, remaining: times });
+    failNext: (match, reply, times) => faults.failNext(match, reply, times),
+    loseAnswerNext: (match, lost, times) => faults.loseAnswerNext(match, lost, times),
+    holdNext: (match, ms, times) => faults.holdNext(match, ms, times),
+    holdAnswerNext: (match, ms, times) => faults.holdAnswerNext(match, ms, times),
+    setPolicy: (policy) => faults.setPolicy(policy),
+    expireOutput(requestId, reply) {
+      jobOf("expireOutput", requestId);
+      storage.expired.set(requestId, reply); // output files are stored under their request id
     },
     release(requestId) {
-      const job = jobs.get(requestId);
-      if (!job) throw new Error(`release: unknown request id ${requestId}`);
+      const job = jobOf("release", requestId);
       job.release();
       webhooks.watch(job);
     },

@@ -2,10 +2,19 @@
  * Fake fal storage: rest.fal.ai initiate routes (authenticated, JSON) and this fake's own
  * signed-URL style routes (no auth): PUT /upload/<id>, multipart PUT /upload/<id>/<n> + POST /upload/<id>/complete,
  * GET|HEAD /files/<id>/<name>.
+ * An output file (its id is its request id) can be expired (FakeFal.expireOutput): fal's output
+ * URLs do not live forever, and a bot that fetches late must cope.
  */
 import { randomUUID } from "node:crypto";
 import { type Exchange, methodNotAllowed, notFound, send, sendJson } from "./http.js";
-import type { Upload } from "./types.js";
+import type { OutputExpiry, Upload } from "./types.js";
+
+const EXPIRED_DETAIL: Record<401 | 403 | 404 | 410, string> = {
+  401: "Not authenticated",
+  403: "Request has expired",
+  404: "File not found",
+  410: "File has expired and is no longer available",
+};
 
 export interface StoredFile {
   id: string;
@@ -23,6 +32,8 @@ export interface StoredFile {
 export class FakeStorage {
   readonly files = new Map<string, StoredFile>();
   readonly uploads: Upload[] = [];
+  /** Output file id (= request id) -> what its URL answers from now on. */
+  readonly expired = new Map<string, OutputExpiry>();
 
   constructor(private readonly baseUrl: string) {}
 
@@ -89,8 +100,12 @@ export class FakeStorage {
     }
     if (seg[0] === "files") {
       const f = seg[1] ? this.files.get(seg[1]) : undefined;
+      const gone = seg[1] ? this.expired.get(seg[1]) : undefined;
       if (x.method !== "GET" && x.method !== "HEAD") methodNotAllowed(x);
-      else if (!f?.bytes || seg.length !== 3 || seg[2] !== encodeURIComponent(f.fileName)) {
+      else if (gone) {
+        if ("redirectTo" in gone) send(x, 302, undefined, { Location: gone.redirectTo });
+        else sendJson(x, gone.status, { detail: EXPIRED_DETAIL[gone.status] });
+      } else if (!f?.bytes || seg.length !== 3 || seg[2] !== encodeURIComponent(f.fileName)) {
         send(x, 404, "Not Found", { "Content-Type": "text/plain" });
       } else send(x, 200, f.bytes, { "Content-Type": f.contentType });
       return true;

@@ -17,12 +17,38 @@ export interface JobTimeline {
   /** Default: a video of the requested duration/size. */
   outcome: JobOutcome;
   /**
-   * fal's x-fal-billable-units on the result. Default: for a video, its video tokens in
-   * thousands (no header for an error); null: no header; a number: that.
+   * fal's x-fal-billable-units on the result, which is what fal *tells* (FakeFal.billedUnits() is
+   * what it *charges*). Default: for a video, billedUnitsFor() its frame size and duration (no
+   * header for an error); null: no header (a video is still charged billedUnitsFor()); a number:
+   * that, and that is also the charge.
    */
   billableUnits?: number | null;
   /** Delay between the job's end and its webhook delivery, for this job (overrides FakeFalOptions.webhookDelayMs). */
   webhookDelayMs?: number;
+  /**
+   * What a `PUT …/cancel` does (fal.md §3.5: "a request may still be executed after getting this
+   * response"; a running request's cancel only signals its runner). Every cancel of an unfinished
+   * request answers 202 CANCELLATION_REQUESTED; then
+   * - "honoured": the request is cancelled (COMPLETED at once, result 400, no webhook, billed 0);
+   * - "ignored": it goes on with its timeline, completes, sends its webhook and is billed;
+   * - "auto" (default): honoured while IN_QUEUE at a position > 0, ignored once about to start
+   *   (position 0) or IN_PROGRESS.
+   */
+  cancel?: "auto" | "honoured" | "ignored";
+  /** How fal misbehaves delivering this job's webhook (fal.md §3.8: deliveries repeat). */
+  webhook?: WebhookQuirks;
+}
+
+export interface WebhookQuirks {
+  /**
+   * A successful request's webhook carries `payload: null` and fal's `payload_error` instead of
+   * the output (the result route still answers the video).
+   */
+  payloadError?: boolean;
+  /** After the delivery was answered 2xx, the same body is POSTed this many more times (each freshly signed). */
+  duplicates?: number;
+  /** Pause before each duplicate. Default 50. */
+  duplicateGapMs?: number;
 }
 
 export interface FakeFalOptions {
@@ -60,7 +86,10 @@ export interface WebhookDelivery {
   body: string;
   /** When the POST started (ms). */
   at: number;
-  /** 1 for the first delivery, 2..4 for fal-style retries, 0 for resendWebhook(). */
+  /**
+   * 1 for the first delivery, 2..4 for fal-style retries, the next numbers for the timeline's
+   * `webhook.duplicates`, 0 for resendWebhook().
+   */
   attempt: number;
   /** Set on resendWebhook() records: "replay" for an exact replay, else the forgery sent. */
   resent?: "replay" | WebhookTamper;
@@ -68,9 +97,9 @@ export interface WebhookDelivery {
   error?: string;
 }
 
-/** The JSON body of a webhook (fal.md §3.8). */
+/** The JSON body of a webhook (fal.md §3.8). `payload_error` comes with `payload: null` (JobTimeline.webhook.payloadError). */
 export type WebhookBody =
-  | { request_id: string; gateway_request_id: string; status: "OK"; payload: unknown }
+  | { request_id: string; gateway_request_id: string; status: "OK"; payload: unknown; payload_error?: string }
   | { request_id: string; gateway_request_id: string; status: "ERROR"; error: string; payload: unknown };
 
 export interface RecordedRequest {
@@ -125,6 +154,47 @@ export interface FailReply {
   headers?: Record<string, string>;
 }
 
+/** One `PUT …/cancel` that reached a known request (the 400 ALREADY_COMPLETED ones too, as not honoured). */
+export interface CancelRequest {
+  requestId: string;
+  at: number;
+  /** True when fal stopped the request; false when it answered 202 but ran it anyway, or 400. */
+  honoured: boolean;
+}
+
+/** What GET/HEAD of an expired output file answers: a status with a JSON `detail`, or a 302. */
+export type OutputExpiry = { status: 401 | 403 | 404 | 410 } | { redirectTo: string };
+
+/** Which route a request is for, as told to a FaultPolicy. */
+export type FaultKind = "submit" | "status" | "stream" | "result" | "cancel" | "upload-initiate" | "upload" | "file" | "jwks" | "other";
+
+/** A request as a FaultPolicy sees it. */
+export interface FaultRequest {
+  kind: FaultKind;
+  method: string;
+  /** The real (fal) target URL, as in RecordedRequest.target. */
+  target: string;
+  /** From the path for status/stream/result/cancel; for "file", when the file is a request's output. */
+  requestId?: string;
+  /** The parsed JSON body of a submit. */
+  input?: unknown;
+}
+
+/**
+ * `fail`: answer the reply instead of handling the request (nothing is queued);
+ * `lose`: handle it (a submit queues) but lose the answer, as loseAnswerNext;
+ * `holdMs`: handle it that much later, as holdNext; `holdAnswerMs`: handle it now, answer later, as holdAnswerNext.
+ */
+export type FaultDecision = { fail: FailReply } | { lose: "reset" | FailReply } | { holdMs: number } | { holdAnswerMs: number };
+
+export type FaultPolicy = (r: FaultRequest) => FaultDecision | undefined;
+
+/** Which requests a one-shot fault rule applies to: `target` is tested against the real target URL. */
+export interface FaultMatch {
+  method?: string;
+  target: RegExp;
+}
+
 export interface FakeFal {
   /** Put this in FAL_PROXY_URL / proxyUrl: { url, when: "always" }. */
   proxyUrl: string;
@@ -147,19 +217,48 @@ export interface FakeFal {
   resendWebhook(requestId: string, tamper?: WebhookTamper): Promise<WebhookDelivery>;
   requests: RecordedRequest[];
   submissions: Submission[];
+  /** Request ids whose cancel fal honoured (see cancelRequests for every cancel asked). */
   cancels: string[];
+  /** Every cancel asked of a known request, honoured or not, in order. */
+  cancelRequests: CancelRequest[];
   uploads: Upload[];
   jobs: Map<string, FakeJob>;
   nextTimeline(t: Partial<JobTimeline>): void;
+  /**
+   * What fal *charges* for a request, in thousands of tokens, whatever the client did (the
+   * x-fal-billable-units header is only what fal *tells*, and only to a client that fetched the
+   * result): null while the request has not ended; a video: the timeline's `billableUnits` if a
+   * number, else billedUnitsFor() (also when the header is suppressed with null); an error: the
+   * timeline's `billableUnits` if a number, else 0; a cancel fal honoured: 0.
+   * Throws for an unknown request id.
+   */
+  billedUnits(requestId: string): number | null;
+  /** The sum of billedUnits() over every request so far (unfinished ones count 0). */
+  totalBilledUnits(): number;
   /** Answers the next matching requests with `reply` instead of handling them (nothing is queued). */
-  failNext(match: { method?: string; target: RegExp }, reply: FailReply, times?: number): void;
+  failNext(match: FaultMatch, reply: FailReply, times?: number): void;
   /**
    * Handles the next matching requests as usual (a submit queues its job) but loses the answer:
    * `"reset"` cuts the connection, a reply is sent instead of the real one (a gateway error).
    */
-  loseAnswerNext(match: { method?: string; target: RegExp }, lost: "reset" | FailReply, times?: number): void;
+  loseAnswerNext(match: FaultMatch, lost: "reset" | FailReply, times?: number): void;
   /** Holds the next matching requests `ms` before handling them. */
-  holdNext(match: { method?: string; target: RegExp }, ms: number, times?: number): void;
+  holdNext(match: FaultMatch, ms: number, times?: number): void;
+  /**
+   * Handles the next matching requests at once (a submit queues its job and schedules its
+   * webhook) but sends the HTTP answer only `ms` later: fal's webhook can beat the submit's answer.
+   */
+  holdAnswerNext(match: FaultMatch, ms: number, times?: number): void;
+  /**
+   * For every request after the one-shot rules above: when none of them applied to it, the
+   * policy is asked and its decision applied. `undefined` removes the policy.
+   */
+  setPolicy(policy: FaultPolicy | undefined): void;
+  /**
+   * From now on GET/HEAD of the request's output video URL answers `reply` (fal's signed file URLs
+   * expire; a CDN may redirect). Throws for an unknown request id.
+   */
+  expireOutput(requestId: string, reply: OutputExpiry): void;
   release(requestId: string): void;
   waitFor<T>(fn: () => T | undefined | false | null, timeoutMs?: number): Promise<T>;
   close(): Promise<void>;
@@ -184,6 +283,8 @@ export function mergeTimeline(...parts: Array<Partial<JobTimeline> | undefined>)
     if (p.outcome !== undefined) t.outcome = p.outcome;
     if (p.billableUnits !== undefined) t.billableUnits = p.billableUnits;
     if (p.webhookDelayMs !== undefined) t.webhookDelayMs = p.webhookDelayMs;
+    if (p.cancel !== undefined) t.cancel = p.cancel;
+    if (p.webhook !== undefined) t.webhook = { ...p.webhook };
   }
   return t;
 }

@@ -5,7 +5,9 @@
  *   {"request_id","gateway_request_id","status":"OK","payload":<the result body>}            (a video)
  *   {"request_id","gateway_request_id","status":"ERROR","error":"Invalid status code: N","payload":<the error body>}
  * A cancelled request gets none: fal documents that a request cancelled while queued is removed and
- * never processed, and documents no webhook for it.
+ * never processed, and documents no webhook for it. A cancel fal did not honour changes nothing.
+ * Per job (JobTimeline.webhook) an OK body may carry `payload: null` with fal's `payload_error`, and
+ * a delivered webhook may be POSTed again (fal delivers at least once: receivers must deduplicate).
  *
  * Headers: X-Fal-Webhook-Request-Id, -User-Id, -Timestamp (unix seconds) and -Signature: hex of an
  * Ed25519 signature over UTF-8 `request_id \n user_id \n timestamp \n hex(sha256(body))`, made with
@@ -19,6 +21,9 @@ import type { WebhookBody, WebhookDelivery, WebhookTamper } from "./types.js";
 
 export const JWKS_PATH = "/.well-known/jwks.json";
 const RETRIES = 3;
+/** fal's words when it could not serialise the output into the webhook (fal.md §3.8). */
+export const PAYLOAD_ERROR =
+  "Response payload is not JSON serializable. Either return a JSON serializable object or use the queue endpoint to retrieve the response.";
 
 export interface WebhookSettings {
   userId: string;
@@ -92,9 +97,9 @@ export class Webhooks {
   bodyFor(job: Job): WebhookBody {
     const r = job.resultReply();
     const ids = { request_id: job.requestId, gateway_request_id: job.requestId };
-    return r.status >= 200 && r.status < 300
-      ? { ...ids, status: "OK", payload: r.body }
-      : { ...ids, status: "ERROR", error: `Invalid status code: ${r.status}`, payload: r.body };
+    if (r.status < 200 || r.status >= 300) return { ...ids, status: "ERROR", error: `Invalid status code: ${r.status}`, payload: r.body };
+    if (job.timeline.webhook?.payloadError) return { ...ids, status: "OK", payload: null, payload_error: PAYLOAD_ERROR };
+    return { ...ids, status: "OK", payload: r.body };
   }
 
   /** The four X-Fal-Webhook-* headers (plus Content-Type) for these exact body bytes. */
@@ -114,15 +119,30 @@ export class Webhooks {
   private async deliver(job: Job, url: string): Promise<void> {
     const body = JSON.stringify(this.bodyFor(job));
     for (let attempt = 1; attempt <= 1 + RETRIES && !this.closed; attempt++) {
-      const headers = this.signedHeaders(job.requestId, body, Math.floor(Date.now() / 1000));
-      this.lastSent.set(job.requestId, { url, headers, body });
-      const rec = await this.post(job.requestId, url, headers, body, attempt);
-      if (rec.status >= 200 && rec.status < 300) return;
+      const rec = await this.attempt(job.requestId, url, body, attempt);
+      if (rec.status >= 200 && rec.status < 300) return this.duplicate(job, url, body, attempt);
       if (attempt <= RETRIES) await sleep(this.settings.retryDelayMs);
     }
     if (!this.closed) {
       const last = this.deliveries.filter((d) => d.requestId === job.requestId).at(-1);
       console.warn(`[fake-fal] webhook for ${job.requestId} to ${url} failed ${1 + RETRIES} times (last: ${last?.status || last?.error})`);
+    }
+  }
+
+  /** One automatic POST, signed now (each attempt gets a fresh timestamp, as at fal). */
+  private attempt(requestId: string, url: string, body: string, attempt: number): Promise<WebhookDelivery> {
+    const headers = this.signedHeaders(requestId, body, Math.floor(Date.now() / 1000));
+    this.lastSent.set(requestId, { url, headers, body });
+    return this.post(requestId, url, headers, body, attempt);
+  }
+
+  /** The timeline's `webhook.duplicates`: the delivered body again, one attempt each (no retries). */
+  private async duplicate(job: Job, url: string, body: string, lastAttempt: number): Promise<void> {
+    const { duplicates = 0, duplicateGapMs = 50 } = job.timeline.webhook ?? {};
+    for (let i = 1; i <= duplicates; i++) {
+      await sleep(duplicateGapMs);
+      if (this.closed) return;
+      await this.attempt(job.requestId, url, body, lastAttempt + i);
     }
   }
 
