@@ -1,3 +1,4 @@
+import { writeJob } from "../test/support/records.js";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -41,7 +42,7 @@ async function writeJobs(store: Store, ledger: Ledger, jobs: number, perDay: num
     const r = { jobId: job.id, guildId: job.guildId!, userId: job.userId, period: job.reservation!.period, micros: job.reservation!.micros };
     await ledger.reserve(r, limits);
     await ledger.settle(r, job.chargeMicros!);
-    await repo.save(job);
+    await writeJob(store, repo, job);
     await repo.linkMessage(job.progressMessageId!, job.id);
     await repo.linkMessage(job.resultMessageId!, job.id);
   }
@@ -91,7 +92,7 @@ export async function benchStorage(jobs: number, redisUrl: string, retentionDays
   await sqlite.close();
 
   const redis = await openStore(redisUrl, { namespace: `bench-storage-${randomUUID()}` });
-  const client = redis.redis as unknown as { sendCommand(args: string[]): Promise<unknown> };
+  const client = redis.redis!;
   const usedMemory = async () => Number(/used_memory:(\d+)/.exec(String(await client.sendCommand(["INFO", "memory"])))![1]);
   const redisBefore = await usedMemory();
   await writeJobs(redis, new RedisLedger(redis.redis!, redis.prefix), jobs, 1_000, start);

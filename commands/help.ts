@@ -1,7 +1,7 @@
 import { InteractionContextType, MessageFlags } from "discord.js";
 import { defineCommand } from "../src/discord/command.js";
-import { described, translator, usd } from "../src/i18n/index.js";
-import { costMicros, FRAME_SIZES } from "../src/seedance/pricing.js";
+import { described, translator, usd, usdDown, usdFine, usdUp } from "../src/i18n/index.js";
+import { costMicros, FRAME_SIZES, perSecondMicros } from "../src/seedance/pricing.js";
 
 export default defineCommand({
   definition: {
@@ -14,13 +14,13 @@ export default defineCommand({
     // the prices come from the same table the estimates and charges do (16:9; other shapes are within 1%)
     const prices = s.tier.resolutions.map((resolution) => {
       const frame = FRAME_SIZES[resolution]["16:9"];
-      return tr("help.price", { resolution, perSecond: usd(costMicros(s.tier, frame, 1)), fiveSeconds: usd(costMicros(s.tier, frame, 5)) });
+      return tr("help.price", { resolution, perSecond: usdFine(perSecondMicros(s.tier, frame)), fiveSeconds: usdUp(costMicros(s.tier, frame, 5)) });
     });
     const lines = [tr("help.title"), tr("help.intro", { tier: s.tier.name }), "", tr("help.pricesTitle"), ...prices];
     if (interaction.guildId) {
       const budget = await s.budget.status(interaction.guildId, interaction.user.id);
       lines.push("", tr("help.budgetTitle"), tr("help.budget", {
-        left: usd(budget.remainingMicros),
+        left: usdDown(budget.remainingMicros),
         limit: usd(budget.limitMicros),
         period: tr(`common.thisPeriod.${s.config.quotaPeriod}`),
         resets: `<t:${Math.floor(budget.resetAt / 1000)}:R>`,

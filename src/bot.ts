@@ -1,6 +1,5 @@
-import { randomUUID } from "node:crypto";
-import { Events, RESTEvents, type Client } from "discord.js";
-import type { Config } from "./config/env.js";
+import { Events, REST, RESTEvents, type Client } from "discord.js";
+import { ConfigError, type Config } from "./config/env.js";
 import { createDiscordClient, planShards } from "./discord/client.js";
 import { Cooldown } from "./discord/cooldown.js";
 import { loadCommands } from "./discord/loader.js";
@@ -21,11 +20,11 @@ import { startRetention } from "./jobs/retention.js";
 import { JobRunner } from "./jobs/runner.js";
 import { SharedSlots } from "./jobs/shared-slots.js";
 import { Slots, type SlotPool } from "./jobs/slots.js";
-import { WEBHOOK_CHANNEL } from "./jobs/webhooks.js";
+import { CANCEL_CHANNEL, WEBHOOK_CHANNEL } from "./jobs/webhooks.js";
 import { createLogger, makeRedactor, type Logger } from "./log/logger.js";
 import { startStats } from "./log/stats.js";
 import { Metrics } from "./metrics/metrics.js";
-import { Operator } from "./operator/operator.js";
+import { Operator, PAUSE_CHANNEL } from "./operator/operator.js";
 import { Budget } from "./quota/budget.js";
 import { createSeedance } from "./seedance/client.js";
 import { tierOf, unitPriceMicros } from "./seedance/pricing.js";
@@ -33,6 +32,7 @@ import { FalWebhookVerifier } from "./seedance/webhook.js";
 import type { Services } from "./services.js";
 import { openStore, type Store } from "./store/index.js";
 import { createLeases } from "./store/leases.js";
+import { checkRedisForMoney } from "./store/redis-config.js";
 
 /**
  * Pictures downloaded but not yet in fal storage, at most (each up to 30 MB), and commands
@@ -59,16 +59,42 @@ export interface BotOptions {
 }
 
 /** MAX_CONCURRENT_JOBS counts this process's jobs at fal, or every process's on a Redis store. */
-function falSlots(store: Store, config: Config, log: Logger): SlotPool {
+function falSlots(store: Store, config: Config, log: Logger, onLost: (jobId: string) => void): SlotPool {
   if (!store.redis) return new Slots(config.maxConcurrentJobs);
-  return new SharedSlots(store.redis, `${store.prefix}:falslots`, config.maxConcurrentJobs, config.jobLeaseMs, (err) => log.warn({ err }, "shared fal slots: Redis failed"));
+  return new SharedSlots(store.redis, `${store.prefix}:falslots`, config.maxConcurrentJobs, config.jobLeaseMs, (err) => log.warn({ err }, "shared fal slots: Redis failed"), (name) => store.leaseKey(name), onLost);
+}
+
+/** Connection errors of the store's client, at most one line a minute: it reconnects by itself. */
+function storeErrorLogger(log: Logger): (err: Error) => void {
+  let lastAt = 0;
+  let quiet = 0;
+  return (err) => {
+    if (Date.now() - lastAt < 60_000) return void quiet++;
+    log.warn({ err, alsoSince: quiet }, "the store's connection failed; reconnecting (commands are refused politely meanwhile)");
+    lastAt = Date.now();
+    quiet = 0;
+  };
+}
+
+/** Opens the store, and on Redis checks it keeps money safely (no eviction; a warning without an append-only file). */
+async function openCheckedStore(config: Config, log: Logger): Promise<Store> {
+  const store = await openStore(config.storeUrl, { onConnectionError: storeErrorLogger(log) });
+  if (store.redis) {
+    const check = await checkRedisForMoney(store.redis, config.redisAllowEviction);
+    for (const warning of check.warnings) log.warn(warning);
+    if (check.refuse) {
+      await store.close();
+      throw new ConfigError(check.refuse);
+    }
+  }
+  return store;
 }
 
 /** The whole bot, wired: what `npm start` runs and what the end-to-end tests start. */
 export async function startBot(config: Config, options: BotOptions = {}): Promise<BotHandle> {
-  const log: Logger = createLogger(config.logLevel, [config.discordToken, config.falKey], options.logDestination);
+  const log: Logger = createLogger(config.logLevel, [config.discordToken, config.falKey, config.metricsToken ?? undefined], options.logDestination);
   const shards = await planShards(config);
-  const store = await openStore(config.storeUrl);
+  const store = await openCheckedStore(config, log);
   const commands = await loadCommands();
   const seedance = createSeedance({ model: config.falModel, falKey: config.falKey, proxyUrl: config.falProxyUrl, webhookUrl: config.falWebhookUrl });
   const tier = tierOf(config.falModel);
@@ -76,12 +102,17 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
 
   const client = createDiscordClient(config, shards);
   client.rest.on(RESTEvents.Response, (_request, response) => response.status >= 400 && metrics.discordRestError(response.status));
-  const messages = new DiscordMessages(client.rest);
+  // uploads may take longer than discord.js's 15 s per request: each post sets its own deadline
+  const uploads = new REST({ api: config.discordApiUrl, timeout: 600_000 }).setToken(config.discordToken);
+  const messages = new DiscordMessages(client.rest, uploads);
   const repo = new JobRepository(store);
   const budget = new Budget(store, config, log, metrics);
-  const leases = createLeases(store, randomUUID(), config.jobLeaseMs);
-  const slots = falSlots(store, config, log);
-  const runner = new JobRunner({
+  await budget.ledger.prepare?.();
+  const leases = createLeases(store, config.jobLeaseMs);
+  const operator = new Operator(config, store, log);
+  let runner: JobRunner | undefined;
+  const slots = falSlots(store, config, log, (jobId) => runner?.leaseLost(jobId));
+  runner = new JobRunner({
     repo,
     seedance,
     messages,
@@ -92,6 +123,9 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
     pollIntervalMs: config.falPollIntervalMs,
     editIntervalMs: config.progressEditIntervalMs,
     jobTimeoutMs: config.jobTimeoutMs,
+    deliveryTimeoutMs: config.deliveryTimeoutMs,
+    paused: () => operator.paused(),
+    announceCancel: (jobId) => store.publish(CANCEL_CHANNEL, jobId),
     leases,
     unitPriceMicros: config.falUnitPriceUsd === null ? unitPriceMicros(tier) : Math.round(config.falUnitPriceUsd * 1_000_000),
     metrics,
@@ -105,7 +139,7 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
     intake: new Slots(INTAKE_PLACES, INTAKE_QUEUE),
     admissions: new Admissions(),
     reactionReplies: new Cooldown(10 * 60_000),
-    operator: new Operator(config, store, log),
+    operator,
   };
   const drain = routeCommands(
     client,
@@ -116,14 +150,19 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
   );
   routeReactions(client, services);
   client.on(Events.Error, (err) => log.error({ err }, "discord client error"));
-  // fal's webhook may reach any process: the one driving its job hears of it
-  const unsubscribe = config.falWebhookUrl ? await store.subscribe(WEBHOOK_CHANNEL, (requestId) => runner.nudgeFalRequest(requestId)) : async () => undefined;
+  // fal's webhook and a member's cancel may reach any process: the one driving the job hears of it
+  const listening = [
+    ...(config.falWebhookUrl ? [await store.subscribe(WEBHOOK_CHANNEL, (requestId) => runner.nudgeFalRequest(requestId))] : []),
+    await store.subscribe(CANCEL_CHANNEL, (jobId) => void runner.onCancelRequested(jobId).catch((err: unknown) => log.warn({ err, job: jobId }, "a cancel request could not be read"))),
+    await store.subscribe(PAUSE_CHANNEL, () => void runner.refreshPause().catch((err: unknown) => log.warn({ err }, "the pause could not be read"))),
+  ];
+  const unsubscribe = async () => void (await Promise.all(listening.map((stop) => stop())));
   const http =
     config.httpPort === null
       ? null
       : await startHttpServer(
           config.httpPort,
-          botRoutes({ client, shardIds: shards.ids, store, repo, log, metrics, verifier: config.falWebhookUrl ? new FalWebhookVerifier(config.falJwksUrl) : null }),
+          botRoutes({ client, shardIds: shards.ids, store, repo, log, metrics, verifier: config.falWebhookUrl ? new FalWebhookVerifier(config.falJwksUrl) : null, metricsToken: config.metricsToken }),
           (err) => log.error({ err }, "http request failed"),
         );
 

@@ -48,7 +48,7 @@ for (const restart of [false, true]) {
       const progress = posts(h).find((r) => (r.json as any).message_reference?.message_id === resultId && !(r.files?.length));
       expect(progress).toBeDefined();
       await discord.waitFor(() => discord.messages().find((m) => m.id === (progress!.response as any).id && m.text.includes("✅ Done")), 10_000);
-      expect(await spent(h)).toBeCloseTo(3.02, 2);
+      expect(await spent(h)).toBeCloseTo(3.05, 2);
       expect(discord.rejections).toEqual([]);
     });
 
@@ -89,7 +89,7 @@ for (const restart of [false, true]) {
       const cancelled = await discord.waitFor(() => discord.message(progress.id)?.text.includes("🛑") && discord.message(progress.id));
       expect(cancelled!.text).toContain("Cancelled by");
       expect(buttonsOf(cancelled!)).toEqual([]); // the card stays, without its button
-      expect(await spent(h)).toBeCloseTo(1.51, 2);
+      expect(await spent(h)).toBeCloseTo(1.53, 2);
       const show = await discord.slashCommand({ name: "quota", user: discord.users.requester, options: [{ name: "show", type: 1, options: [] }] });
       expect(await discord.waitFor(() => ephemeralText(h, show))).toContain("held for running jobs $0.00");
 
@@ -119,7 +119,7 @@ describe("a regenerate the budget cannot cover", () => {
     const { resultId } = await deliveredVideo(h);
     const button = buttonOf(discord.message(resultId)!, "regen");
     const click = await discord.clickButton({ messageId: resultId, customId: button.custom_id, user: discord.users.requester });
-    expect(await discord.waitFor(() => ephemeralText(h, click))).toMatch(/would cost \$1\.51, but you have \$0\.49 left of your \$2\.00 budget\. It resets <t:\d+:R>/);
+    expect(await discord.waitFor(() => ephemeralText(h, click))).toMatch(/would cost \$1\.53, but you have \$0\.47 left of your \$2\.00 budget\. It resets <t:\d+:R>/);
     expect(discord.message(resultId)?.deleted).toBeFalsy();
 
     await discord.react({ messageId: resultId, emoji: "🔁", user: discord.users.requester });

@@ -45,8 +45,8 @@ describe("health and metrics on HTTP_PORT", () => {
     await doneMessage(h, i.id);
     const after = (await get(port, "/metrics")).text;
     expect(after).toContain('seedance_jobs_total{outcome="delivered"} 1');
-    expect(after).toMatch(/seedance_member_charged_usd_total 1\.512/);
-    expect(after).toMatch(/seedance_fal_billed_usd_total 1\.512/);
+    expect(after).toMatch(/seedance_member_charged_usd_total 1\.5246/);
+    expect(after).toMatch(/seedance_fal_billed_usd_total 1\.5246/);
     expect(after).toMatch(/seedance_fal_render_seconds_count 1/);
     expect(after).toMatch(/seedance_bot_queue_length 0/);
     // every metric the committed Grafana dashboard plots exists

@@ -34,7 +34,7 @@ describe("cheap checks before expensive ones", () => {
   it("a member whose budget cannot cover the video is refused before anything is fetched, and only privately", async () => {
     h = await startHarness({ env: { DEFAULT_QUOTA_USD: "1" } });
     const refused = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
-    expect(await h.discord.waitFor(() => ephemeralText(h, refused))).toMatch(/would cost \$1\.51, but you have \$1\.00 left/);
+    expect(await h.discord.waitFor(() => ephemeralText(h, refused))).toMatch(/would cost \$1\.53, but you have \$1\.00 left/);
     expect(downloads(h)).toEqual([]);
     expect(h.fal.requests).toEqual([]);
     // the public "thinking" message is gone; nothing else was said in the channel
@@ -58,7 +58,7 @@ describe("pictures the model refuses are refused before money moves", () => {
     }
     const end = h.discord.addAttachment(makePng(250, 600), "end.png", "image/png", { width: 250, height: 600 });
     const withEnd = await runVideo(h, { end_image: end });
-    expect(await h.discord.waitFor(() => ephemeralText(h, withEnd))).toMatch(/end picture \(end\.png\) is 250×600 pixels/);
+    expect(await h.discord.waitFor(() => ephemeralText(h, withEnd))).toMatch(/end picture \(end\\\.png\) is 250×600 pixels/);
     expect(downloads(h)).toEqual([]);
     expect(h.fal.requests).toEqual([]);
   });

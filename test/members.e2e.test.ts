@@ -1,8 +1,10 @@
+import { renderDiscordMarkdown } from "./fakes/discord/markdown.js";
+import { writeJob } from "./support/records.js";
 import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
-import { money, t } from "../src/i18n/index.js";
+import { fineMoney, money, t } from "../src/i18n/index.js";
 import type { Job } from "../src/jobs/job.js";
-import { costMicros, FRAME_SIZES, tierOf } from "../src/seedance/pricing.js";
+import { costMicros, FRAME_SIZES, perSecondMicros, tierOf } from "../src/seedance/pricing.js";
 import type { FakeUser } from "./fakes/discord/index.js";
 import { answersTo, deliveredVideo, doneMessage, ephemeralText, quotaText, runVideo, startHarness, videoMessages, type Harness, buttonOf } from "./support/harness.js";
 
@@ -22,17 +24,17 @@ describe("their own language", () => {
     it(`a /video in a ${name} server by a ${name} member reads ${name}: the progress, the result, the refusals`, async () => {
       h = await startHarness({ env: { DEFAULT_QUOTA_USD: "2" } });
       const i = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9", locale, guildLocale: locale });
-      const progress = await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === i.id && m.text.includes(t(locale, "progress.estimate", { cost: money(locale, 1_512_000) }))), 10_000);
+      const progress = await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === i.id && m.text.includes(t(locale, "progress.estimate", { cost: money(locale, 1_524_600, "up") }))), 10_000);
       expect(progress.text).toContain(t(locale, "progress.header", { userId: h.discord.users.requester.id }));
       expect(t(locale, "progress.header", { userId: "1" })).not.toBe(t("en-US", "progress.header", { userId: "1" }));
       await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === i.id && m.text.includes(t(locale, "progress.done", { link: "" }).trim())), 15_000);
       const result = videoMessages(h)[0]!;
       expect(result.text).toContain(t(locale, "result.ready", { userId: h.discord.users.requester.id }));
-      expect(result.text).toContain(t(locale, "result.cost", { cost: money(locale, 1_512_000) }));
+      expect(result.text).toContain(t(locale, "result.cost", { cost: money(locale, 1_524_600, "up") }));
       expect(buttonOf(result, "regen").label).toBe(t(locale, "buttons.regenerate"));
       // the budget refuses the next one, privately, in the member's language
       const refused = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9", locale, guildLocale: locale });
-      expect(await h.discord.waitFor(() => ephemeralText(h, refused))).toContain(money(locale, 1_512_000));
+      expect(await h.discord.waitFor(() => ephemeralText(h, refused))).toContain(money(locale, 1_524_600, "up"));
       expect(ephemeralText(h, refused)).not.toMatch(/would cost/);
     });
   }
@@ -68,9 +70,9 @@ describe("/help", () => {
     const tier = tierOf("bytedance/seedance-2.0/image-to-video");
     for (const resolution of tier.resolutions) {
       const frame = FRAME_SIZES[resolution]["16:9"];
-      expect(text).toContain(`${resolution}: ${money("en-US", costMicros(tier, frame, 1))} per second`);
+      expect(text).toContain(`${resolution}: ${fineMoney("en-US", perSecondMicros(tier, frame))} per second (a 5 s video: ${money("en-US", costMicros(tier, frame, 5), "up")})`);
     }
-    expect(text).toContain("$0.30 per second"); // 720p, $0.3024
+    expect(text).toContain("$0.3024 per second"); // 720p
     expect(text).toMatch(/\$5\.00 left of \$5\.00 for today, resets <t:\d+:R>/);
     for (const cmd of ["/video", "/history", "/quota show", "/settings", "/help"]) expect(text).toContain(cmd);
   });
@@ -84,15 +86,17 @@ describe("/history", () => {
     for (let n = 0; n < 9; n++) {
       const at = Date.now() - (20 - n) * 86_400_000;
       const old = { id: randomUUID(), state: "failed", createdAt: at, updatedAt: at, guildId: h.discord.guildId, channelId: h.discord.channelId, userId: h.discord.users.requester.id, progressMessageId: null, sourceUrls: null, params: { prompt: `old take ${n}`, imageUrl: "https://x/y.png", duration: "5", resolution: "720p", aspectRatio: "16:9", audio: true }, estimate: { micros: 1_512_000, upTo: false, seconds: 5, frame: { width: 1280, height: 720 } }, reservation: null, uploadLimitBytes: 0, falRequestId: null, queuePosition: null, runningSince: null, lastLog: null, videoUrl: null, resultMessageId: null, resultSeed: null, error: null, parentJobId: null } as Job;
-      await repo.save(old);
+      await writeJob(h.bot.services.store, repo, old);
     }
     for (const prompt of ["first [fake](https://x.invalid)", "second", "third"]) await deliveredVideo(h, { prompt });
     const list = await command(h, "history");
     const lines = list.text.split("\n").filter((l) => l.startsWith("•"));
     expect(list.text).toMatch(/page 1 of 2/);
     expect(lines).toHaveLength(10);
-    expect(lines[0]).toMatch(/delivered · \$1\.51 · "third" · \[video\]\(https:\/\/discord\.com\/channels\/\d+\/\d+\/\d+\)/);
-    expect(lines[2]).toContain('"first \\[fake](https://x.invalid)"'); // the prompt, inert: no masked link
+    expect(lines[0]).toMatch(/delivered · \$1\.53 · "third" · \[video\]\(https:\/\/discord\.com\/channels\/\d+\/\d+\/\d+\)/);
+    // the prompt, inert: shown as typed, and Discord renders no link from it (only the bot's own [video] link)
+    expect(renderDiscordMarkdown(lines[2]!).visible).toContain('"first [fake](https://x.invalid)"');
+    expect(renderDiscordMarkdown(lines[2]!).links.map((l) => l.text)).toEqual(["video"]);
     expect(lines[3]).toMatch(/failed · \$0\.00 · "old take 8"/);
     const message = h.discord.messages().find((m) => m.interactionId === list.interaction.id)!;
     const older = (message.components[0] as any).components[1];
@@ -166,7 +170,7 @@ describe("/settings", () => {
     expect(h.fal.requests).toEqual([]);
     const auto = await runVideo(h, { resolution: "720p", aspect_ratio: "16:9" });
     const progress = await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === auto.id && m.text.includes("Estimated cost")), 10_000);
-    expect(progress.text).toContain("Estimated cost: $2.42"); // 8 s at 720p 16:9, not 15 s
+    expect(progress.text).toContain("Estimated cost: $2.44"); // 8 s at 720p 16:9 (193 frames), not 15 s
     await h.fal.waitFor(() => h.fal.submissions.length === 1);
     expect(h.fal.submissions[0]!.input).toMatchObject({ duration: "8", generate_audio: false });
 
@@ -189,7 +193,7 @@ describe("confirm before spending", () => {
     h = await startHarness({ env: { DEFAULT_QUOTA_USD: "4" } });
     await settings(h, "limits", [{ name: "confirm_above_usd", type: 10, value: 1 }]);
     const asked = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
-    expect(await h.discord.waitFor(() => ephemeralText(h, asked))).toMatch(/This video will cost up to \$1\.51\. Generate it\?/);
+    expect(await h.discord.waitFor(() => ephemeralText(h, asked))).toMatch(/This video will cost up to \$1\.53\. Generate it\?/);
     await new Promise((r) => setTimeout(r, 300));
     expect(downloads(h)).toEqual([]);
     expect(h.discord.messages().filter((m) => !(m.flags & 64) && m.interactionId === asked.id)).toEqual([]);
@@ -200,7 +204,7 @@ describe("confirm before spending", () => {
     await h.discord.waitFor(() => videoMessages(h).length === 1, 15_000);
     const publicProgress = await h.discord.waitFor(() => h.discord.messages().find((m) => !(m.flags & 64) && m.text.includes("✅ Done")), 5_000);
     expect(publicProgress).toBeDefined();
-    expect(await quotaText(h)).toMatch(/Spent \$1\.51/);
+    expect(await quotaText(h)).toMatch(/Spent \$1\.53/);
   });
 
   it("Cancel, or no answer in time, ends it with nothing charged", async () => {

@@ -42,11 +42,11 @@ describe("the member is charged what was rendered", () => {
     h = await startHarness({ fal: { timeline: { queuePositions: [0], stepMs: 50, runMs: 100, outcome: { kind: "video", durationSec: 6 } } } });
     const interaction = await runVideo(h, { resolution: "720p", aspect_ratio: "16:9" }); // duration: auto
     const progress = await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === interaction.id && m.text.includes("Estimated cost")), 10_000);
-    expect(progress.text).toContain("Estimated cost: up to $4.54"); // 15 s, the longest auto can be
+    expect(progress.text).toContain("Estimated cost: up to $4.55"); // 15 s (361 frames), the longest auto can be
     await h.discord.waitFor(() => videoMessages(h).length === 1, 10_000);
-    expect(videoMessages(h)[0]!.text).toMatch(/6 s · 720p · 16:9 · cost \$1\.81/);
+    expect(videoMessages(h)[0]!.text).toMatch(/6 s · 720p · 16:9 · cost \$1\.83/);
     await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === interaction.id && m.text.includes("✅ Done")), 5_000);
-    expect(await quotaText(h)).toMatch(/Spent \$1\.81 · held for running jobs \$0\.00/);
+    expect(await quotaText(h)).toMatch(/Spent \$1\.83 · held for running jobs \$0\.00/);
   });
 });
 
@@ -81,12 +81,12 @@ describe("what the member reads stays true", () => {
       const save = repo.save.bind(repo);
       let broken = true;
       let threw = 0;
-      repo.save = async (job) => {
+      repo.save = async (job, fence, links) => {
         if (broken && job.state === "failed") {
           threw++;
           throw new Error("disk full");
         }
-        return save(job);
+        return save(job, fence, links);
       };
       const interaction = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
       await h.discord.waitFor(() => threw > 0, 10_000);
@@ -132,7 +132,7 @@ describe("what the member reads stays true", () => {
     await sleep(1_500);
     expect(h.fal.submissions.map((s) => s.input.prompt)).toEqual(["first"]);
     expect(videoMessages(h)).toHaveLength(1);
-    expect(await quotaText(h)).toMatch(/Spent \$1\.51 · held for running jobs \$0\.00 · jobs in progress 0/);
+    expect(await quotaText(h)).toMatch(/Spent \$1\.53 · held for running jobs \$0\.00 · jobs in progress 0/);
     expect(h.logs().match(/budget refunded/g)).toHaveLength(1);
   });
 });
@@ -159,7 +159,7 @@ describe("deadlines", () => {
     // A's member was refunded long ago; what fal billed for it is on the operator's books now
     await discord.waitFor(() => /its bill is booked/.test(h.logs()), 5_000);
     const status = await discord.slashCommand({ name: "operator", user: discord.owner, options: [{ name: "status", type: 1, options: [] }] });
-    expect(await discord.waitFor(() => ephemeralText(h, status))).toMatch(/All servers: fal billed \$1\.51 · held \$\d+\.\d\d · charged \$0\.00 · refunded \$\d+\.\d\d/);
+    expect(await discord.waitFor(() => ephemeralText(h, status))).toMatch(/All servers: fal billed \$1\.53 · held \$\d+\.\d\d · charged \$0\.00 · refunded \$\d+\.\d\d/);
   });
 
   it("a job being delivered is never timed out: its video exists and is paid for", async () => {
@@ -170,6 +170,6 @@ describe("deadlines", () => {
     await h.discord.waitFor(() => videoMessages(h).length === 1, 20_000);
     const done = await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === interaction.id && m.text.includes("✅ Done")), 10_000);
     expect(done.text).not.toContain("took longer");
-    expect(await quotaText(h)).toMatch(/Spent \$1\.51 · held for running jobs \$0\.00/);
+    expect(await quotaText(h)).toMatch(/Spent \$1\.53 · held for running jobs \$0\.00/);
   });
 });

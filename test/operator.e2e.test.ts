@@ -54,19 +54,19 @@ describe("caps above the admins' budgets", () => {
       const first = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
       await doneMessage(h, first.id);
       const second = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9", user: discord.users.stranger });
-      expect(await discord.waitFor(() => ephemeralText(h, second))).toMatch(/This server's budget for this period, set by the bot's operator, is used up \(\$0\.49 left/);
+      expect(await discord.waitFor(() => ephemeralText(h, second))).toMatch(/This server's budget for this period, set by the bot's operator, is used up \(\$0\.47 left/);
       expect(fal.submissions).toHaveLength(1);
       const shown = await quotaText(h, discord.users.stranger);
-      expect(shown).toMatch(/This server's cap, set by the bot's operator, leaves less than your budget: \$0\.49 left/);
+      expect(shown).toMatch(/This server's cap, set by the bot's operator, leaves less than your budget: \$0\.47 left/);
     });
   }
 
   it("with no SPEND_CAP_USD set, the default cap ($20 a period) holds", async () => {
     h = await startHarness({ env: { DEFAULT_QUOTA_USD: "100" }, fal: { timeline: { queuePositions: [0], stepMs: 50, runMs: 3_000 } } });
-    const first = await runVideo(h, { duration: 15, resolution: "1080p", aspect_ratio: "16:9" }); // $10.21
+    const first = await runVideo(h, { duration: 15, resolution: "1080p", aspect_ratio: "16:9" }); // $10.24 (15 s at 1080p: 361 frames)
     await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === first.id && m.text.includes("Estimated cost")), 10_000);
     const second = await runVideo(h, { duration: 15, resolution: "1080p", aspect_ratio: "16:9", user: h.discord.users.stranger });
-    expect(await h.discord.waitFor(() => ephemeralText(h, second))).toMatch(/The bot's overall budget for this period is used up \(\$9\.79 left, this video needs \$10\.21\)/);
+    expect(await h.discord.waitFor(() => ephemeralText(h, second))).toMatch(/The bot's overall budget for this period is used up \(\$9\.76 left, this video needs \$10\.24\)/);
     expect(h.fal.submissions).toHaveLength(1);
   });
 });
@@ -98,8 +98,8 @@ describe("/operator", () => {
     const ok = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
     await doneMessage(h, ok.id);
     const status = await operator(h, discord.owner, "status");
-    expect(status).toMatch(/All servers: fal billed \$1\.51 · held \$0\.00 · charged \$1\.51 · refunded \$0\.00 · cap \$20\.00 \(\$18\.49 left\)/);
-    expect(status).toContain(`Fake Guild (${discord.guildId}): fal billed $1.51`);
+    expect(status).toMatch(/All servers: fal billed \$1\.53 · held \$0\.00 · charged \$1\.53 · refunded \$0\.00 · cap \$20\.00 \(\$18\.47 left\)/);
+    expect(status).toContain(`Fake Guild (${discord.guildId}): fal billed $1.53`);
     expect(fal.submissions).toHaveLength(1);
     expect(discord.rejections).toEqual([]);
   });
@@ -124,18 +124,18 @@ describe("what fal billed", () => {
     expect(videoMessages(h)).toEqual([]);
     expect(await quotaText(h)).toMatch(/Spent \$0\.00 · held for running jobs \$0\.00 · jobs in progress 0/);
     const status = await operator(h, discord.owner, "status");
-    expect(status).toMatch(/All servers: fal billed \$1\.51 · held \$0\.00 · charged \$0\.00 · refunded \$1\.51/);
-    // the cap counts it: $1.51 billed + $1.51 for the next would pass $3
+    expect(status).toMatch(/All servers: fal billed \$1\.53 · held \$0\.00 · charged \$0\.00 · refunded \$1\.53/);
+    // the cap counts it: $1.5246 billed + $1.5246 for the next would pass $3
     const next = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
-    expect(await discord.waitFor(() => ephemeralText(h, next))).toMatch(/overall budget for this period is used up \(\$1\.49 left/);
+    expect(await discord.waitFor(() => ephemeralText(h, next))).toMatch(/overall budget for this period is used up \(\$1\.47 left/);
   });
 
   it("without billed units from fal, the delivered video's own frame and length are the bill", async () => {
     h = await startHarness({ fal: { timeline: { queuePositions: [0], stepMs: 50, runMs: 100, billableUnits: null, outcome: { kind: "video", durationSec: 6 } } } });
     const i = await runVideo(h, { resolution: "720p", aspect_ratio: "16:9" });
     await doneMessage(h, i.id);
-    expect(h.logs()).toMatch(/"billed":1814400.*"msg":"budget settled"/);
-    expect(await operator(h, h.discord.owner, "status")).toMatch(/fal billed \$1\.81 · held \$0\.00 · charged \$1\.81/);
+    expect(h.logs()).toMatch(/"billed":1827000.*"msg":"budget settled"/);
+    expect(await operator(h, h.discord.owner, "status")).toMatch(/fal billed \$1\.83 · held \$0\.00 · charged \$1\.83/);
   });
 
   it("fal's billed units set the bill, and the member pays the same, never more than the hold", async () => {
@@ -143,8 +143,8 @@ describe("what fal billed", () => {
     h = await startHarness({ fal: { timeline: { queuePositions: [0], stepMs: 50, runMs: 100, billableUnits: 129.6 } } });
     const i = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
     await doneMessage(h, i.id);
-    expect(await quotaText(h)).toMatch(/Spent \$1\.51/);
-    expect(await operator(h, h.discord.owner, "status")).toMatch(/fal billed \$1\.81 · held \$0\.00 · charged \$1\.51/);
+    expect(await quotaText(h)).toMatch(/Spent \$1\.53/);
+    expect(await operator(h, h.discord.owner, "status")).toMatch(/fal billed \$1\.82 · held \$0\.00 · charged \$1\.53/);
   });
 });
 
@@ -162,7 +162,7 @@ describe("never render what cannot be delivered", () => {
     await discord.react({ messageId: result.id, emoji: "🔁", user: discord.users.requester });
     await discord.waitFor(() => (h.logs().match(/regeneration refused: the bot can no longer post there/g) ?? []).length === 2, 5_000);
     expect(fal.submissions).toHaveLength(1);
-    expect(await quotaText(h)).toMatch(/Spent \$1\.51 · held for running jobs \$0\.00 · jobs in progress 0/);
-    expect(await operator(h, discord.owner, "status")).toMatch(/All servers: fal billed \$1\.51 · held \$0\.00 · charged \$1\.51 · refunded \$0\.00/);
+    expect(await quotaText(h)).toMatch(/Spent \$1\.53 · held for running jobs \$0\.00 · jobs in progress 0/);
+    expect(await operator(h, discord.owner, "status")).toMatch(/All servers: fal billed \$1\.53 · held \$0\.00 · charged \$1\.53 · refunded \$0\.00/);
   });
 });

@@ -28,12 +28,12 @@ describe("budgets end to end", () => {
     const first = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
     await discord.waitFor(() => discord.messages().find((m) => m.interactionId === first.id && m.text.includes("✅ Done")), 10_000);
     const afterFirst = await answer(h, quota(h, requester, "show"));
-    expect(afterFirst).toContain("Spent $1.51");
-    expect(afterFirst).toContain("$0.49 left");
+    expect(afterFirst).toContain("Spent $1.53");
+    expect(afterFirst).toContain("$0.47 left");
 
     const refused = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
     const refusal = await discord.waitFor(() => ephemeralText(h, refused));
-    expect(refusal).toMatch(/would cost \$1\.51, but you have \$0\.49 left of your \$2\.00 budget\. It resets <t:\d+:R>/);
+    expect(refusal).toMatch(/would cost \$1\.53, but you have \$0\.47 left of your \$2\.00 budget\. It resets <t:\d+:R>/);
     expect(fal.submissions).toHaveLength(1);
     expect(fal.uploads).toHaveLength(1);
 
@@ -83,7 +83,7 @@ describe("budgets end to end", () => {
   it("refuses everyone once the deployment's spend cap is reached", async () => {
     h = await startHarness({ env: { SPEND_CAP_USD: "1" } });
     const refused = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
-    expect(await h.discord.waitFor(() => ephemeralText(h, refused))).toMatch(/bot's overall budget for this period is used up \(\$1\.00 left, this video needs \$1\.51\)\. It resets <t:\d+:R>/);
+    expect(await h.discord.waitFor(() => ephemeralText(h, refused))).toMatch(/bot's overall budget for this period is used up \(\$1\.00 left, this video needs \$1\.53\)\. It resets <t:\d+:R>/);
     expect(h.fal.requests).toEqual([]);
   });
 
@@ -93,7 +93,7 @@ describe("budgets end to end", () => {
     const first = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
     await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === first.id && m.text.includes("✅ Done")), 10_000);
     const refused = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
-    expect(await h.discord.waitFor(() => ephemeralText(h, refused))).toMatch(/would cost \$1\.51, but you have \$0\.49 left/);
+    expect(await h.discord.waitFor(() => ephemeralText(h, refused))).toMatch(/would cost \$1\.53, but you have \$0\.47 left/);
     expect(h.fal.submissions).toHaveLength(1);
   });
 });

@@ -20,7 +20,7 @@ async function expectDeliveredOnce(w: World): Promise<void> {
   await w.discord.waitFor(() => w.discord.messages().find((m) => m.text.includes("✅ Done")), 10_000);
   expect(videoPosts(w)).toHaveLength(1);
   expect(w.fal.submissions).toHaveLength(1);
-  expect(await budgetOf(w)).toMatch(/Spent \$1\.51 · held for running jobs \$0\.00/);
+  expect(await budgetOf(w)).toMatch(/Spent \$1\.53 · held for running jobs \$0\.00/);
 }
 
 describe("jobs survive a killed bot", () => {
@@ -117,7 +117,7 @@ describe("what a restart does, state by state (the README's table)", () => {
     expect(downloads(w)).toHaveLength(2); // once by the first process, once after the restart
     expect(w.fal.submissions).toHaveLength(1);
     expect(w.fal.submissions[0]!.input.image_url).toBe(w.fal.uploads.at(-1)!.fileUrl);
-    expect(await budgetOf(w)).toMatch(/Spent \$1\.51 · held for running jobs \$0\.00/);
+    expect(await budgetOf(w)).toMatch(/Spent \$1\.53 · held for running jobs \$0\.00/);
   });
 
   it("image_stored: submits the job to fal once, with the picture already in fal storage", async () => {

@@ -1,3 +1,4 @@
+import { writeJob } from "./support/records.js";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -54,14 +55,14 @@ for (const backend of backends) {
         const r = { jobId: j.id, guildId: "g", userId: "u", period: "2026-08-01", micros: 1_512_000 };
         await ledger.reserve(r, limits);
         await ledger.refund(r);
-        await old.save(j);
+        await writeJob(store, old, j);
         await old.linkMessage(j.progressMessageId!, j.id);
         await old.linkMessage(j.resultMessageId!, j.id);
       }
       const kept = job();
-      await recent.save(kept);
+      await writeJob(store, recent, kept);
       const stillOpen = job({ state: "running", reservation: { period: "2026-08-01", micros: 1, status: "held" } });
-      await old.save(stillOpen);
+      await writeJob(store, old, stillOpen);
 
       const swept = await sweepOldRecords({ repo: old, ledger, log: silent, retentionDays: 90, now: () => now });
       expect(swept.jobs).toBe(3);

@@ -89,8 +89,8 @@ function mostAtFalAtOnce(fal: FakeFal): number {
 
 describe("two processes, a shard each, one Redis", () => {
   it("a burst in both guilds is held exactly to the shared spend cap and MAX_CONCURRENT_JOBS; each job is delivered once; each process identifies its own shard; commands are registered once", async () => {
-    // six 5 s 720p videos fit the cap ($9.08 ≥ 6 × $1.512), the seventh does not
-    const c = await startCluster({ queuePositions: [0], stepMs: 50, runMs: 700 }, { SPEND_CAP_USD: "9.08", MAX_CONCURRENT_JOBS: "2", DEFAULT_QUOTA_USD: "100" });
+    // six 5 s 720p videos fit the cap ($9.20 ≥ 6 × $1.5246), the seventh does not
+    const c = await startCluster({ queuePositions: [0], stepMs: 50, runMs: 700 }, { SPEND_CAP_USD: "9.20", MAX_CONCURRENT_JOBS: "2", DEFAULT_QUOTA_USD: "100" });
     // starting together, they register the commands once (the first registration is slow, so they overlap)
     c.discord.holdNext({ method: "PUT", path: /^\/applications\/\d+\/commands$/ }, 1_500);
     const [a, b] = await Promise.all([bootShard(c, 0), bootShard(c, 1)]);

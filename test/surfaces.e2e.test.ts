@@ -1,3 +1,4 @@
+import { writeJob } from "./support/records.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { DEFAULT_BOT_PERMISSIONS, P } from "./fakes/discord/index.js";
 import { makePng } from "./support/picture.js";
@@ -53,7 +54,7 @@ describe("messages that show", () => {
     expect(result.flags & V2).toBe(V2);
     expect(result.content).toBe("");
     expect(result.text.split("\n")[0]).toBe(`🎬 <@${discord.users.requester.id}>, your video is ready!`);
-    expect(result.text).toMatch(/seed \d+ · 5 s · 720p · 16:9 · cost \$1\.51/);
+    expect(result.text).toMatch(/seed \d+ · 5 s · 720p · 16:9 · cost \$1\.53/);
     expect(result.attachments).toHaveLength(1);
     expect(result.media).toHaveLength(1); // the MP4, in a media gallery
     expect((await fetchBytes(result.attachments[0]!.url)).equals([...fal.jobs.values()][0]!.video!)).toBe(true);
@@ -204,7 +205,7 @@ describe("Animate above the server's threshold", () => {
     const source = postPictures(h, [PNG]);
     const { use } = await animate(h, source.id);
     const submit = await discord.submitModal({ interactionId: use.id, values: { prompt: "worth asking", duration: ["5"], aspect_ratio: ["16:9"] } });
-    expect(await discord.waitFor(() => ephemeralText(h, submit))).toMatch(/This video will cost up to \$1\.51\. Generate it\?/);
+    expect(await discord.waitFor(() => ephemeralText(h, submit))).toMatch(/This video will cost up to \$1\.53\. Generate it\?/);
     await new Promise((r) => setTimeout(r, 300));
     expect(fal.requests).toEqual([]);
     const question = discord.messages().find((m) => m.interactionId === submit.id)!;
@@ -266,7 +267,7 @@ describe("more than 🔁 on a result", () => {
     const press = await discord.clickButton({ messageId: loopResult.id, customId: buttonOf(loopResult, "remix").custom_id, user: discord.users.requester });
     await discord.waitFor(() => discord.modalOf(press.id));
     const sent = await discord.submitModal({ interactionId: press.id, values: { prompt: "no loop this time" } });
-    expect(await discord.waitFor(() => ephemeralText(h, sent))).toMatch(/This video will cost up to \$1\.51\. Generate it\?/);
+    expect(await discord.waitFor(() => ephemeralText(h, sent))).toMatch(/This video will cost up to \$1\.53\. Generate it\?/);
     await new Promise((r) => setTimeout(r, 300));
     expect(fal.submissions).toHaveLength(2); // nothing sent before Generate
     const question = discord.messages().find((m) => m.interactionId === sent.id)!;
@@ -282,7 +283,7 @@ describe("more than 🔁 on a result", () => {
     const { result } = await deliveredVideo(h);
     const { repo } = h.bot.services;
     const job = (await repo.byMessage(result.id))!;
-    await repo.save({ ...job, createdAt: Date.now() - 8 * 86_400_000 });
+    await writeJob(h.bot.services.store, repo, { ...job, createdAt: Date.now() - 8 * 86_400_000, imageStoredAt: Date.now() - 8 * 86_400_000 });
     for (const action of ["regen", "loop", "remix"]) {
       const press = await discord.clickButton({ messageId: result.id, customId: buttonOf(result, action).custom_id, user: discord.users.requester });
       expect(await discord.waitFor(() => ephemeralText(h, press))).toMatch(/more than 7 days old/);

@@ -37,7 +37,7 @@ describe("/video end to end", () => {
 
     const result = await discord.waitFor(() => channelPosts(h)[0], 15_000);
     const edits = discord.requests.filter((r) => r.method === "PATCH").map((r) => bodyText(r.json));
-    expect(edits.some((c) => c.includes("Estimated cost: $1.51"))).toBe(true);
+    expect(edits.some((c) => c.includes("Estimated cost: $1.53"))).toBe(true);
     expect(edits.some((c) => /Queued at fal: position \d/.test(c))).toBe(true);
 
     // exactly the bytes fal returned, as an MP4 file
@@ -52,7 +52,7 @@ describe("/video end to end", () => {
     const text = bodyText(result.json);
     expect(text).toContain(`<@${discord.users.requester.id}>`);
     expect(text).toContain("the cat surfs a wave");
-    expect(text).toMatch(/seed \d+ · 5 s · 720p · 16:9 · cost \$1\.51/);
+    expect(text).toMatch(/seed \d+ · 5 s · 720p · 16:9 · cost \$1\.53/);
     expect(body.allowed_mentions).toEqual({ parse: [], users: [discord.users.requester.id] });
 
     // fal saw the Seedance 2.0 input, with the picture in fal storage

@@ -104,6 +104,12 @@ const envSchema = z.object({
     blankToUndefined,
     z.coerce.number({ error: "must be a number of minutes" }).refine((v) => Number.isFinite(v) && v > 0 && v <= 24 * 60, "must be a number of minutes from 0 to 1440").default(30),
   ),
+  DELIVERY_TIMEOUT_MINUTES: z.preprocess(
+    blankToUndefined,
+    z.coerce.number({ error: "must be a number of minutes" }).refine((v) => Number.isFinite(v) && v > 0 && v <= 24 * 60, "must be a number of minutes from 0 to 1440").default(30),
+  ),
+  METRICS_TOKEN: optionalText.pipe(z.string().min(16, "must be at least 16 characters (it guards /metrics on a public port)").optional()),
+  REDIS_ALLOW_EVICTION: z.preprocess(blankToUndefined, z.enum(["true", "false"], { error: "must be true or false" }).default("false")),
   STATS_INTERVAL_MS: boundedInt(0, 86_400_000, 300_000),
   JOB_RETENTION_DAYS: boundedInt(1, 3650, 90),
   FAL_POLL_INTERVAL_MS: boundedInt(50, 60_000, 2_000),
@@ -149,6 +155,12 @@ export interface Config {
   maxJobsPerUser: number;
   maxConcurrentJobs: number;
   jobTimeoutMs: number;
+  /** A finished video that has not reached Discord by then is posted as a link, or the job ends undelivered. */
+  deliveryTimeoutMs: number;
+  /** /metrics answers only requests with `Authorization: Bearer <token>` when set. */
+  metricsToken: string | null;
+  /** Start on a Redis that may evict keys (the books would be lost): only when the operator says so. */
+  redisAllowEviction: boolean;
   /** Finished jobs (and their message links and ledger records) are deleted this long after they ended. */
   jobRetentionDays: number;
   /** How often a stats line (memory, event-loop delay, jobs) is logged; 0 turns it off. */
@@ -218,6 +230,9 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     maxConcurrentJobs: e.MAX_CONCURRENT_JOBS,
     statsIntervalMs: e.STATS_INTERVAL_MS,
     jobTimeoutMs: Math.round(e.JOB_TIMEOUT_MINUTES * 60_000),
+    deliveryTimeoutMs: Math.round(e.DELIVERY_TIMEOUT_MINUTES * 60_000),
+    metricsToken: e.METRICS_TOKEN ?? null,
+    redisAllowEviction: e.REDIS_ALLOW_EVICTION === "true",
     jobRetentionDays: e.JOB_RETENTION_DAYS,
     falPollIntervalMs: e.FAL_POLL_INTERVAL_MS,
     progressEditIntervalMs: e.PROGRESS_EDIT_INTERVAL_MS,

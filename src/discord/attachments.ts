@@ -1,8 +1,9 @@
-import { escapeMarkdown, type Attachment } from "discord.js";
+import type { Attachment } from "discord.js";
 import { imageSize } from "image-size";
 import { downloadCapped, TooLargeError } from "../http/download.js";
-import { LocalizedError, msg } from "../i18n/index.js";
+import { decimal, LocalizedError, msg, type MessageValue } from "../i18n/index.js";
 import { pictureSizeProblem } from "../seedance/input.js";
+import { inertPreview } from "./markdown.js";
 
 export const MAX_IMAGE_BYTES = 30 * 1024 * 1024;
 const ACCEPTED_TYPES = new Set(["image/png", "image/jpeg", "image/webp"]);
@@ -27,8 +28,8 @@ export type Which = "picture" | "endPicture";
 
 // A file name is the member's text: shown inert, never as markdown.
 const label = (what: Which, a: Pick<Attachment, "name">) =>
-  msg("attachment.label", { what: msg(`attachment.what.${what}`), name: escapeMarkdown(a.name.slice(0, 80), { maskedLink: true, heading: true, bulletedList: true, numberedList: true }) });
-const refusal = (key: string, what: Which, a: Pick<Attachment, "name">, vars: Record<string, string | number> = {}) => new AttachmentRefusal(msg(`attachment.${key}`, { label: label(what, a), ...vars }));
+  msg("attachment.label", { what: msg(`attachment.what.${what}`), name: inertPreview(a.name, 80) });
+const refusal = (key: string, what: Which, a: Pick<Attachment, "name">, vars: Record<string, MessageValue> = {}) => new AttachmentRefusal(msg(`attachment.${key}`, { label: label(what, a), ...vars }));
 
 /** A picture to animate: an attachment (a command's option, a message's file) or an image embed. */
 export type PictureSource = Pick<Attachment, "url" | "name" | "size" | "contentType"> & { width?: number | null; height?: number | null };
@@ -48,7 +49,7 @@ export function checkAttachment(a: Checked, what: Which, allowedOrigins: string[
   if (!allowedOrigins.includes(origin)) throw refusal("notOnCdn", what, a);
   const type = a.contentType?.split(";")[0]?.trim().toLowerCase();
   if (type && !ACCEPTED_TYPES.has(type)) throw refusal("wrongType", what, a, { type });
-  if (a.size > MAX_IMAGE_BYTES) throw refusal("tooLargeDeclared", what, a, { megabytes: (a.size / 1024 / 1024).toFixed(1) });
+  if (a.size > MAX_IMAGE_BYTES) throw refusal("tooLargeDeclared", what, a, { megabytes: decimal(a.size / 1024 / 1024, 1) });
   if (a.width && a.height) {
     const problem = pictureSizeProblem(a.width, a.height);
     if (problem) throw new AttachmentRefusal(msg(problem.key, { label: label(what, a), ...problem.vars }));

@@ -37,6 +37,8 @@ export function isDiscordError(err: unknown, ...codes: Array<number | string>): 
   return err instanceof DiscordAPIError && codes.includes(err.code);
 }
 
+const deadline = (timeoutMs: number | undefined) => (timeoutMs === undefined ? {} : { signal: AbortSignal.timeout(timeoutMs) });
+
 /** A message body with its uploads: each file is named in `attachments` by its part index. */
 function withFiles(body: object, files: UploadFile[]) {
   return {
@@ -47,7 +49,15 @@ function withFiles(body: object, files: UploadFile[]) {
 
 /** Message traffic by REST, so it works for messages and channels no cache has seen. */
 export class DiscordMessages {
-  constructor(private readonly rest: REST) {}
+  /**
+   * `uploads` carries posts with files: discord.js times out every request after 15 s (its
+   * client's setting), too short for a large video on a slow link, so uploads go through a REST
+   * client whose requests may take as long as each post's own deadline (its signal).
+   */
+  constructor(
+    private readonly rest: REST,
+    private readonly uploads: REST = rest,
+  ) {}
 
   /**
    * Edits the progress message: through the interaction webhook while it lives, else the channel
@@ -78,17 +88,21 @@ export class DiscordMessages {
     return created.id;
   }
 
-  async post(channelId: string, body: RESTPostAPIChannelMessageJSONBody, files: UploadFile[] = []): Promise<string> {
-    const message = (await this.rest.post(Routes.channelMessages(channelId), withFiles(body, files))) as { id: string };
+  /** Posts in a channel; with files, `timeoutMs` bounds the upload (a timed-out attempt is retried by discord.js). */
+  async post(channelId: string, body: RESTPostAPIChannelMessageJSONBody, files: UploadFile[] = [], timeoutMs?: number): Promise<string> {
+    const rest = files.length ? this.uploads : this.rest;
+    const message = (await rest.post(Routes.channelMessages(channelId), { ...withFiles(body, files), ...deadline(timeoutMs) })) as { id: string };
     return message.id;
   }
 
   /** A message through the interaction's webhook: needs no channel permission, lives 15 minutes. */
-  async followUp(webhook: InteractionWebhook, body: MessageBody, files: UploadFile[] = []): Promise<string> {
-    const message = (await this.rest.post(Routes.webhook(webhook.applicationId, webhook.token), {
+  async followUp(webhook: InteractionWebhook, body: MessageBody, files: UploadFile[] = [], timeoutMs?: number): Promise<string> {
+    const rest = files.length ? this.uploads : this.rest;
+    const message = (await rest.post(Routes.webhook(webhook.applicationId, webhook.token), {
       ...withFiles(body, files),
       query: new URLSearchParams({ wait: "true" }),
       auth: false,
+      ...deadline(timeoutMs),
     })) as { id: string };
     return message.id;
   }

@@ -23,7 +23,8 @@ export async function registerCommands(
   const lease = `register:${key}`;
   const hash = createHash("sha256").update(JSON.stringify(definitions)).digest("hex");
   const until = Date.now() + 60_000;
-  while (!(await leases.acquire(lease))) {
+  let fence;
+  while (!(fence = await leases.take(lease))) {
     if (Date.now() > until) throw new Error("another process has been registering the commands for a minute; giving up");
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -34,6 +35,6 @@ export async function registerCommands(
     await store.set(key, hash);
     return "registered";
   } finally {
-    await leases.release(lease).catch(() => undefined);
+    await leases.release(fence).catch(() => undefined);
   }
 }

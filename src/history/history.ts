@@ -1,9 +1,9 @@
 import { PermissionFlagsBits, type ButtonInteraction } from "discord.js";
 import { refuse } from "../discord/replies.js";
-import { msg, translator, usd, type Translate } from "../i18n/index.js";
+import { msg, translator, usdUp, type Translate } from "../i18n/index.js";
 import { messageLink } from "../jobs/delivery.js";
 import type { Job } from "../jobs/job.js";
-import { inert } from "../jobs/progress.js";
+import { inertPreview } from "../discord/markdown.js";
 import type { Services } from "../services.js";
 
 export const PAGE_SIZE = 10;
@@ -11,13 +11,11 @@ const PROMPT_SHOWN = 60;
 
 /** One line of a member's history: when, what became of it, what it cost, the prompt, the result. */
 function line(job: Job, tr: Translate): string {
-  const prompt = job.params.prompt.replace(/\s+/g, " ").trim();
-  const cut = prompt.length > PROMPT_SHOWN ? `${prompt.slice(0, PROMPT_SHOWN - 1)}…` : prompt;
   return tr("history.line", {
     when: `<t:${Math.floor(job.createdAt / 1000)}:R>`,
     state: tr(`history.state.${job.state}`),
-    cost: usd(job.state === "delivered" ? (job.chargeMicros ?? job.reservation?.micros ?? 0) : 0),
-    prompt: `"${inert(cut)}"`,
+    cost: usdUp(job.state === "delivered" ? (job.chargeMicros ?? job.reservation?.micros ?? 0) : 0),
+    prompt: `"${inertPreview(job.params.prompt, PROMPT_SHOWN)}"`,
     link: job.resultMessageId ? tr("history.result", { url: messageLink(job.guildId, job.channelId, job.resultMessageId) }) : "",
   });
 }

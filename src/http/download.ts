@@ -12,15 +12,19 @@ export class DownloadError extends Error {
     super(message);
   }
 
-  /** The file is not there (any more): asking again will not help. */
-  get gone(): boolean {
-    return this.status === 404 || this.status === 410;
+  /**
+   * Asking again will not help: the file is gone (404, 410), the host refuses the bot (401, 403:
+   * a signed link that expired), or it sends the bot elsewhere (a redirect, which is never followed).
+   */
+  get final(): boolean {
+    return this.status !== undefined && [401, 403, 404, 410].includes(this.status) || (this.status !== undefined && this.status >= 300 && this.status < 400);
   }
 }
 
 /**
  * Downloads at most `maxBytes` (a longer body aborts with TooLargeError), refuses redirects
- * (an allowed origin must not bounce us elsewhere) and gives up after `timeoutMs`.
+ * (an allowed origin must not bounce us elsewhere: a DownloadError with the redirect's status)
+ * and gives up after `timeoutMs`.
  *
  * A compressed body is counted as its bytes arrive, after fetch has decoded them: its declared
  * length says nothing about its real size, so it is never read in one piece.
@@ -30,7 +34,7 @@ export async function downloadCapped(url: string, maxBytes: number, timeoutMs = 
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
     // ask for the bytes as they are; a server that compresses anyway is still capped below
-    const response = await fetch(url, { redirect: "error", signal: controller.signal, headers: { "accept-encoding": "identity" } });
+    const response = await fetch(url, { redirect: "manual", signal: controller.signal, headers: { "accept-encoding": "identity" } });
     if (!response.ok || !response.body) throw new DownloadError(`HTTP ${response.status}`, response.status);
     const declared = Number(response.headers.get("content-length") ?? NaN);
     const encoding = response.headers.get("content-encoding");

@@ -7,7 +7,8 @@ import type { FalWebhookVerifier } from "../seedance/webhook.js";
 import type { Store } from "../store/index.js";
 import type { HttpRoutes } from "./server.js";
 
-const STORE_ANSWER_MS = 2_000;
+/** /healthz answers within a second whatever the store does: it waits this long for it. */
+const STORE_ANSWER_MS = 800;
 
 export interface RouteDeps {
   client: Client;
@@ -17,6 +18,8 @@ export interface RouteDeps {
   log: Logger;
   metrics: Metrics;
   verifier: FalWebhookVerifier | null;
+  /** /metrics needs `Authorization: Bearer <token>` when set (the port is public for fal's webhook). */
+  metricsToken: string | null;
 }
 
 /** What the bot serves on HTTP_PORT: its health, its metrics and (with FAL_WEBHOOK_URL) fal's webhook. */
@@ -32,6 +35,7 @@ export function botRoutes(d: RouteDeps): HttpRoutes {
     async metrics() {
       return { contentType: d.metrics.registry.contentType, body: await d.metrics.registry.metrics() };
     },
+    metricsToken: d.metricsToken,
     ...(d.verifier
       ? {
           async falWebhook(req, body) {
@@ -46,8 +50,9 @@ export function botRoutes(d: RouteDeps): HttpRoutes {
               d.log.warn({ why: verdict.why }, "fal webhook refused");
               return 401;
             }
-            await receiveFalWebhook(d, verdict.webhook);
-            return 200;
+            // a request the bot has not linked to its job yet (the submit's answer is still on its
+            // way): 404, so fal delivers it again later
+            return (await receiveFalWebhook(d, verdict.webhook)) === "unknown" ? 404 : 200;
           },
         }
       : {}),

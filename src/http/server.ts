@@ -1,3 +1,4 @@
+import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -8,6 +9,8 @@ export interface HttpRoutes {
   health: HealthCheck;
   /** Prometheus text format, and its content type. */
   metrics: () => Promise<{ contentType: string; body: string }>;
+  /** Required as a bearer token for /metrics when set. */
+  metricsToken?: string | null;
   /** POST /fal/webhook: the raw body and headers; answers the HTTP status. Absent: no webhook route. */
   falWebhook?: (req: IncomingMessage, rawBody: Buffer) => Promise<number>;
 }
@@ -31,6 +34,13 @@ function readBody(req: IncomingMessage): Promise<Buffer | null> {
   });
 }
 
+/** Compares the bearer token in constant time (its length is not a secret). */
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const given = Buffer.from(/^Bearer (.+)$/.exec(header ?? "")?.[1] ?? "");
+  const wanted = Buffer.from(token);
+  return given.length === wanted.length && timingSafeEqual(given, wanted);
+}
+
 function send(res: ServerResponse, status: number, body: string, contentType = "application/json"): void {
   res.writeHead(status, { "content-type": contentType, "cache-control": "no-store" });
   res.end(body);
@@ -46,6 +56,10 @@ export async function startHttpServer(port: number, routes: HttpRoutes, onError:
         return send(res, down.length ? 503 : 200, JSON.stringify(down.length ? { status: "down", down } : { status: "ok" }));
       }
       if (req.method === "GET" && path === "/metrics") {
+        if (routes.metricsToken && !bearerMatches(req.headers.authorization, routes.metricsToken)) {
+          res.setHeader("www-authenticate", 'Bearer realm="metrics"');
+          return send(res, 401, JSON.stringify({ error: "unauthorized" }));
+        }
         const m = await routes.metrics();
         return send(res, 200, m.body, m.contentType);
       }

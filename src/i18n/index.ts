@@ -5,9 +5,9 @@ import { esES } from "./locales/es-ES.js";
 import { fr } from "./locales/fr.js";
 import { ja } from "./locales/ja.js";
 import { ptBR } from "./locales/pt-BR.js";
-import { isMessage, isMoney, type Message, type MessageValue } from "./message.js";
+import { isDecimal, isList, isMessage, isMoney, listOf, msg, toCents, type ListValue, type Message, type MessageValue, type Rounding } from "./message.js";
 
-export { isMessage, LocalizedError, msg, usd, type Message, type MessageValue, type Money } from "./message.js";
+export { decimal, isMessage, listOf, LocalizedError, msg, usd, usdDown, usdFine, usdUp, type Message, type MessageValue, type Money, type Rounding } from "./message.js";
 
 /**
  * The languages the bot speaks, by Discord's locale codes. A caller-only text follows the
@@ -50,9 +50,18 @@ export function localeOf(discordLocale: string | null | undefined): Locale {
 
 export type Translate = (key: string, vars?: Record<string, MessageValue>) => string;
 
+/** One value put in the reader's words. */
+function valueIn(lng: Locale, v: MessageValue): string | number {
+  if (isMessage(v)) return t(lng, v.key, v.vars);
+  if (isMoney(v)) return v.fine ? fineMoney(lng, v.micros) : money(lng, v.micros, v.rounding);
+  if (isList(v)) return list(lng, v.items.map((item) => String(valueIn(lng, item))));
+  if (isDecimal(v)) return new Intl.NumberFormat(lng, { minimumFractionDigits: v.digits, maximumFractionDigits: v.digits }).format(v.decimal);
+  return v;
+}
+
 export function t(locale: Locale, key: string, vars?: Record<string, MessageValue>): string {
   const lng = localeOf(locale);
-  const values = Object.fromEntries(Object.entries(vars ?? {}).map(([k, v]) => [k, isMessage(v) ? t(lng, v.key, v.vars) : isMoney(v) ? money(lng, v.micros) : v]));
+  const values = Object.fromEntries(Object.entries(vars ?? {}).map(([k, v]) => [k, valueIn(lng, v)]));
   return i18n.t(key, { lng, ...values });
 }
 
@@ -72,12 +81,27 @@ export const english = (text: Message | string): string => render(DEFAULT_LOCALE
 
 const moneyFormats = new Map<string, Intl.NumberFormat>();
 
-/** US dollars from micro-dollars, as the locale writes money ("$1.51", "1,51 US$", "US$ 1,51"). */
-export function money(locale: Locale, micros: number): string {
+/** US dollars from micro-dollars, as the locale writes money ("$1.53", "1,53 US$", "US$ 1,53"), in cents rounded as asked. */
+export function money(locale: Locale, micros: number, rounding: Rounding = "nearest"): string {
   const lng = localeOf(locale);
   let format = moneyFormats.get(lng);
   if (!format) moneyFormats.set(lng, (format = new Intl.NumberFormat(lng, { style: "currency", currency: "USD" })));
-  return format.format(Math.round(micros / 10_000) / 100);
+  return format.format(toCents(micros, rounding) / 100);
+}
+
+const fineFormats = new Map<string, Intl.NumberFormat>();
+
+/** A unit price to a hundredth of a cent, rounded up ("$0.3024"). */
+export function fineMoney(locale: Locale, micros: number): string {
+  const lng = localeOf(locale);
+  let format = fineFormats.get(lng);
+  if (!format) fineFormats.set(lng, (format = new Intl.NumberFormat(lng, { style: "currency", currency: "USD", minimumFractionDigits: 2, maximumFractionDigits: 4 })));
+  return format.format(Math.ceil(micros / 100) / 10_000);
+}
+
+/** The names of permissions, in the reader's language, as a list. */
+export function permissionList(names: readonly string[]): ListValue {
+  return listOf(names.map((n) => msg(`permissions.${n}`)));
 }
 
 /** A list as the locale writes one ("a, b and c", "a, b y c"). */

@@ -1,7 +1,7 @@
 import { randomInt } from "node:crypto";
 import { MessageFlags, PermissionFlagsBits, Routes, type ButtonInteraction, type Client, type ModalSubmitInteraction } from "discord.js";
 import { botPermissionsIn, missingPermissions, REPLY_DELIVERY } from "../discord/permissions.js";
-import { DEFAULT_LOCALE, list, msg, render, t, type Message } from "../i18n/index.js";
+import { DEFAULT_LOCALE, msg, permissionList, render, t, type Message } from "../i18n/index.js";
 import { refuse } from "../discord/replies.js";
 import { MAX_SEED, type VideoParams } from "../seedance/input.js";
 import { allowedResolutions, askRefusal, durationFor, takeRefusal } from "./checks.js";
@@ -54,35 +54,43 @@ async function remixParams(s: Services, source: Job, c: ModalChoices, locale: st
 /** fal keeps a job's picture at least this long; a take of an older video could not be rendered. */
 const PICTURE_KEPT_MS = 7 * 86_400_000;
 
+/** When the picture reached fal's storage: a take's is its source's (it never uploads it again). */
+function pictureStoredAt(source: Job): number {
+  return source.imageStoredAt ?? source.createdAt;
+}
+
 function tooOld(source: Job): boolean {
-  return Date.now() - source.createdAt > PICTURE_KEPT_MS;
+  return Date.now() - pictureStoredAt(source) > PICTURE_KEPT_MS;
 }
 
 /** The kinds of new take a result offers: the same (🔁), a loop, or a remix with the member's new options. */
 type Take = { kind: "regen" } | { kind: "loop" } | { kind: "remix"; params: VideoParams };
 
-function paramsOf(source: Job, take: Take): VideoParams {
+function paramsOf(source: Job, take: Take, settings: GuildSettings): VideoParams {
   const base = take.kind === "remix" ? take.params : source.params;
   // a loop ends where it starts: the start picture is the end frame too
   const frames = take.kind === "loop" ? { endImageUrl: source.params.imageUrl } : {};
-  return { ...base, ...frames, seed: randomInt(0, MAX_SEED) };
+  // an `auto` length asks for (and holds) the server's longest video, as /video does
+  const duration = base.duration === "auto" ? durationFor(undefined, settings) : base.duration;
+  return { ...base, ...frames, duration, seed: randomInt(0, MAX_SEED) };
 }
 
 /** Another take of a delivered job from its picture in fal storage, with a new seed. */
 async function regenerate(s: Services, source: Job, presenter: Presenter, take: Take = { kind: "regen" }): Promise<void> {
   // never render what cannot be delivered: the bot must still be able to post there (now)
   const have = botPermissionsIn(s.client, source.channelId);
-  const missing = have ? missingPermissions(have, REPLY_DELIVERY) : [];
+  const missing = have ? missingPermissions(have, REPLY_DELIVERY, s.client.channels.cache.get(source.channelId)) : [];
   if (missing.length) {
     s.log.warn({ job: source.id, channel: source.channelId, missing }, "regeneration refused: the bot can no longer post there");
     // a reaction's refusal is a channel message, which could not be posted either
-    if (!presenter.refusesPrivately && (missing.includes("View Channel") || missing.includes("Send Messages"))) return;
-    return presenter.refuse(msg("video.cannotPostAnyMore", { permissions: list(source.locale ?? DEFAULT_LOCALE, missing) }));
+    if (!presenter.refusesPrivately && missing.some((p) => p === "viewChannel" || p === "sendMessages" || p === "sendMessagesInThreads")) return;
+    return presenter.refuse(msg("video.cannotPostAnyMore", { permissions: permissionList(missing) }));
   }
   if (tooOld(source)) return presenter.refuse(msg("buttons.tooOld"));
-  const params = paramsOf(source, take);
+  const settings = await s.settings.get(source.guildId);
+  const params = paramsOf(source, take, settings);
   // the server's channels or limits may have changed since
-  const refusal = takeRefusal(await s.settings.get(source.guildId), source.channelId, params, source.locale ?? DEFAULT_LOCALE);
+  const refusal = takeRefusal(settings, source.channelId, params, source.locale ?? DEFAULT_LOCALE);
   if (refusal) return presenter.refuse(refusal);
   const job = newJob(s, {
     guildId: source.guildId,
@@ -94,6 +102,7 @@ async function regenerate(s: Services, source: Job, presenter: Presenter, take: 
     sourceUrls: null,
     parentJobId: source.id,
     locale: source.locale ?? DEFAULT_LOCALE,
+    imageStoredAt: pictureStoredAt(source),
   });
   s.log.info({ job: job.id, parent: source.id, take: take.kind }, "regenerating");
   await launchJob(s, job, presenter);
@@ -172,6 +181,7 @@ export async function onButton(s: Services, interaction: ButtonInteraction): Pro
   await interaction.deferUpdate();
   const outcome = await s.runner.cancel(job.id, interaction.user.id);
   if (outcome === "too_late") await ephemeral(msg("buttons.tooLate"));
+  else if (outcome === "requested") await ephemeral(msg("buttons.cancelRequested"));
   else if (outcome !== "cancelled") await ephemeral(msg("buttons.alreadyFinished"));
 }
 

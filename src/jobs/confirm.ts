@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { MessageFlags, type ButtonInteraction } from "discord.js";
 import type { MessageBody } from "../discord/messages.js";
 import { refuse } from "../discord/replies.js";
-import { t, usd } from "../i18n/index.js";
+import { t, usdUp } from "../i18n/index.js";
 import type { Services } from "../services.js";
 import { launchOrder, messageReply, TOKEN_LIFETIME_MS, type Reply, type VideoInteraction, type VideoOrder } from "./intake.js";
 
@@ -46,7 +46,7 @@ export class Confirmations {
     timer.unref();
     this.pending.set(id, { userId, asked: interaction, go, timer });
     await interaction.reply({
-      content: t(locale, "confirm.ask", { cost: usd(costMicros) }),
+      content: t(locale, "confirm.ask", { cost: usdUp(costMicros) }),
       flags: MessageFlags.Ephemeral,
       allowedMentions: { parse: [] },
       components: [

@@ -35,9 +35,9 @@ export function renderResult(job: Pick<Job, "userId" | "params" | "locale">, fac
     tr("progress.seconds", { seconds: facts.seconds }),
     p.resolution,
     p.aspectRatio === "auto" ? tr("progress.autoAspect") : p.aspectRatio,
-    tr("result.cost", { cost: money(locale, facts.costMicros) }),
+    tr("result.cost", { cost: money(locale, facts.costMicros, "up") }),
   ].filter(Boolean);
-  const lines = [tr("result.ready", { userId: job.userId }), quotePrompt(p.prompt, 1200), details.join(" · ")];
+  const lines = [tr("result.ready", { userId: job.userId }), quotePrompt(p.prompt, 900), details.join(" · ")];
   if (facts.link) lines.push(tr("result.link", { url: facts.link }));
   return lines.join("\n");
 }
@@ -73,6 +73,17 @@ export async function downloadVideo(url: string): Promise<Buffer> {
 }
 
 /**
+ * How long an upload of `bytes` may take: Discord's usual 15 s plus a second for every 256 KiB
+ * (a slow link still gets a 20 MiB video through), at most ten minutes.
+ */
+export function uploadTimeoutMs(bytes: number): number {
+  return Math.min(600_000, 15_000 + Math.ceil(bytes / (256 * 1024)) * 1_000);
+}
+
+/** What is delivered: the video itself, or (past the delivery deadline) only a link to fal's copy. */
+export type Delivery = { video: Buffer; linkOnly?: undefined } | { video?: undefined; linkOnly: true };
+
+/**
  * Posts the finished video in the channel, mentioning only the requester: as an attachment
  * when it fits the upload limit, otherwise as a link to fal's copy. Where the bot may not
  * post in the channel at all, the interaction's own webhook still can while it lives.
@@ -80,25 +91,27 @@ export async function downloadVideo(url: string): Promise<Buffer> {
 export async function postVideo(
   messages: DiscordMessages,
   job: Job,
-  video: Buffer,
+  what: Delivery,
   facts: Omit<ResultFacts, "link">,
   buttons: unknown[] = [],
   webhook: InteractionWebhook | null = null,
 ): Promise<string> {
-  const file = { name: `seedance-${job.id.slice(0, 8)}.mp4`, data: video, contentType: "video/mp4" };
+  const video = what.video;
+  const file = video ? { name: `seedance-${job.id.slice(0, 8)}.mp4`, data: video, contentType: "video/mp4" } : null;
   const card = (media: { file: string } | { link: string }) => ({
     flags: COMPONENTS_V2,
     components: resultCard(job, facts, media, buttons),
     allowed_mentions: { parse: [] as [], users: [job.userId] },
   });
-  const withFile = card({ file: file.name });
   const withLink = card({ link: job.videoUrl! });
-  const fits = video.length <= job.uploadLimitBytes;
-  // the nonce makes a repeated post after a crash return the first message instead
+  const fits = file !== null && file.data.length <= job.uploadLimitBytes;
+  const withFile = file ? card({ file: file.name }) : withLink;
+  const timeoutMs = file ? uploadTimeoutMs(file.data.length) : undefined;
+  // the nonce makes a repeated post (after a crash, or an answer lost) return the first message instead
   const nonce = { nonce: deliveryNonce(job.id), enforce_nonce: true };
-  const inChannel = (body: object, files: UploadFile[]) => messages.post(job.channelId, { ...body, ...nonce } as RESTPostAPIChannelMessageJSONBody, files);
+  const inChannel = (body: object, files: UploadFile[]) => messages.post(job.channelId, { ...body, ...nonce } as RESTPostAPIChannelMessageJSONBody, files, files.length ? timeoutMs : undefined);
   try {
-    if (fits) return await inChannel(withFile, [file]);
+    if (fits) return await inChannel(withFile, [file!]);
   } catch (err) {
     // The bot's upload limit can be lower than the member's (Nitro), or it may not attach
     // files here: a link still delivers the video.
@@ -109,7 +122,7 @@ export async function postVideo(
   } catch (err) {
     if (!isBarred(err) || !webhook || Date.now() >= webhook.expiresAt) throw err;
   }
-  return messages.followUp(webhook!, fits ? withFile : withLink, fits ? [file] : []);
+  return messages.followUp(webhook!, fits ? withFile : withLink, fits ? [file!] : [], fits ? timeoutMs : undefined);
 }
 
 function isTooLarge(err: unknown): boolean {

@@ -5,6 +5,7 @@ import { isDiscordError } from "../discord/messages.js";
 import { TooLargeError } from "../http/download.js";
 import { LocalizedError } from "../i18n/index.js";
 import { SubmitOutcomeUnknown } from "../seedance/submit.js";
+import { LeaseLost } from "./repository.js";
 
 /** A failure to tell the member about, in plain words (their language's); never retried. */
 export class JobFailure extends LocalizedError {
@@ -19,7 +20,7 @@ const hasDetail = (body: unknown) => Array.isArray((body as { detail?: unknown }
  * and Discord's 4xx are final.
  */
 export function isTransient(err: unknown): boolean {
-  if (err instanceof JobFailure || err instanceof ZodError || err instanceof TooLargeError) return false;
+  if (err instanceof JobFailure || err instanceof ZodError || err instanceof TooLargeError || err instanceof LeaseLost) return false;
   if (err instanceof SubmitOutcomeUnknown) return false; // fal may have queued it: never sent again
   if (err instanceof DiscordAPIError) return false;
   if (err instanceof ApiError) {
@@ -32,6 +33,19 @@ export function isTransient(err: unknown): boolean {
 /** The Discord channel or message a job talks through no longer exists (or the bot lost access). */
 export function isGone(err: unknown): boolean {
   return isDiscordError(err, RESTJSONErrorCodes.UnknownChannel, RESTJSONErrorCodes.UnknownMessage, RESTJSONErrorCodes.MissingAccess);
+}
+
+/**
+ * The progress message or its channel was deleted (an edit can never succeed again). Missing
+ * Access is not this: a moderator may hide a channel for a minute, so it only stops the edits.
+ */
+export function isMessageGone(err: unknown): boolean {
+  return isDiscordError(err, RESTJSONErrorCodes.UnknownChannel, RESTJSONErrorCodes.UnknownMessage);
+}
+
+/** The channel itself is gone: nothing can ever be posted there. */
+export function isChannelGone(err: unknown): boolean {
+  return isDiscordError(err, RESTJSONErrorCodes.UnknownChannel, RESTJSONErrorCodes.InvalidActionOnArchivedThread, RESTJSONErrorCodes.ThreadLocked);
 }
 
 /** The bot may not do this here (a permission, or the channel is hidden from it). */

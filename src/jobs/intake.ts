@@ -1,9 +1,9 @@
 import { MessageFlags, type ButtonInteraction, type ChatInputCommandInteraction, type ModalSubmitInteraction } from "discord.js";
 import { AttachmentRefusal, checkAttachment, fetchImage, type FetchedImage, type PictureSource } from "../discord/attachments.js";
 import type { MessageBody } from "../discord/messages.js";
-import { DELIVERY, missingPermissions, REPLY_DELIVERY } from "../discord/permissions.js";
+import { DELIVERY, isClosedThread, missingPermissions, REPLY_DELIVERY } from "../discord/permissions.js";
 import { refuse } from "../discord/replies.js";
-import { list, msg, t, type Message } from "../i18n/index.js";
+import { msg, permissionList, t, type Message } from "../i18n/index.js";
 import type { VideoParams } from "../seedance/input.js";
 import { estimate, type AspectRatio, type Resolution } from "../seedance/pricing.js";
 import type { Services } from "../services.js";
@@ -73,16 +73,25 @@ export function commandReply(interaction: ChatInputCommandInteraction): Reply {
 }
 
 /**
+ * The longest a job may live, from the command to the end of its delivery: its deadline, as
+ * long again while fal renders it, then the delivery's own deadline.
+ */
+export function longestJobMs(config: Pick<Services["config"], "jobTimeoutMs" | "deliveryTimeoutMs">): number {
+  return 2 * config.jobTimeoutMs + config.deliveryTimeoutMs;
+}
+
+/**
  * Whether the bot can post the video where it was asked for (the interaction says what the bot
  * may do in the channel): never render what cannot be delivered. Without those permissions the
- * interaction's own webhook can still deliver, but only while it lives (15 minutes): enough
- * when no job may run longer.
+ * interaction's own webhook can still deliver, but only while it lives (15 minutes, counted
+ * from the command): enough only when no job may live longer.
  */
 function checkDelivery(interaction: VideoInteraction, s: Services, replyTo: string | undefined): Message | null {
+  if (isClosedThread(interaction.channel)) return msg("video.threadClosed");
   // a reply to a message is a channel message: no webhook can stand in for it
-  const missing = missingPermissions(interaction.appPermissions, replyTo ? REPLY_DELIVERY : DELIVERY);
-  if (!missing.length || (!replyTo && s.config.jobTimeoutMs <= TOKEN_LIFETIME_MS)) return null;
-  return msg("video.cannotPost", { permissions: list(interaction.locale, missing) });
+  const missing = missingPermissions(interaction.appPermissions, replyTo ? REPLY_DELIVERY : DELIVERY, interaction.channel);
+  if (!missing.length || (!replyTo && longestJobMs(s.config) <= TOKEN_LIFETIME_MS)) return null;
+  return msg("video.cannotPost", { permissions: permissionList(missing) });
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { InteractionWebhook } from "../discord/messages.js";
 import type { Message } from "../i18n/index.js";
 import type { VideoParams } from "../seedance/input.js";
 import type { Estimate } from "../seedance/pricing.js";
@@ -36,6 +37,16 @@ export interface Job {
   falPending?: boolean;
   /** Largest upload the interaction allowed; bigger videos are posted as a link. */
   uploadLimitBytes: number;
+  /**
+   * The interaction's webhook while it lives (15 minutes), so a process that resumes the job can
+   * still answer through it (the member's "thinking…", a channel the bot may not post in).
+   * Cleared when the job ends.
+   */
+  webhook?: InteractionWebhook | null;
+  /** When the picture reached fal's storage (fal keeps it 7 days); a take inherits its source's. */
+  imageStoredAt?: number | null;
+  /** When the video was ready to be delivered: delivery ends DELIVERY_TIMEOUT_MINUTES after. */
+  deliveringSince?: number | null;
   falRequestId: string | null;
   /** When fal queued it (for its queue time). */
   submittedAt?: number | null;

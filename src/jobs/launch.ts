@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { COMPONENTS_V2, type InteractionWebhook, type MessageBody } from "../discord/messages.js";
 import type { ReserveOutcome } from "../quota/ledger.js";
 import type { VideoParams } from "../seedance/input.js";
-import { msg, usd, type Message } from "../i18n/index.js";
+import { msg, usd, usdDown, usdUp, type Message } from "../i18n/index.js";
 import { estimate } from "../seedance/pricing.js";
 import type { Services } from "../services.js";
 import { progressComponents } from "./controls.js";
@@ -32,6 +32,8 @@ export interface NewJob {
   parentJobId?: string;
   /** The language of its public messages (the server's). */
   locale: string;
+  /** A take's picture is already at fal: since when. */
+  imageStoredAt?: number | null;
 }
 
 export function newJob(s: Services, fields: NewJob): Job {
@@ -63,19 +65,19 @@ export function inFlightRefusal(inFlight: number): Message {
 
 export async function refusalText(outcome: Exclude<ReserveOutcome, { ok: true }>, job: Job, s: Services): Promise<Message> {
   const resets = `<t:${Math.floor(s.budget.period().end / 1000)}:R>`;
-  const cost = job.estimate.upTo ? msg("budget.upTo", { cost: usd(job.estimate.micros) }) : usd(job.estimate.micros);
+  const cost = job.estimate.upTo ? msg("budget.upTo", { cost: usdUp(job.estimate.micros) }) : usdUp(job.estimate.micros);
   switch (outcome.reason) {
     case "in_flight":
       return inFlightRefusal(outcome.inFlight);
     case "spend_cap":
-      return msg("budget.spendCap", { left: usd(outcome.remainingMicros), cost, resets });
+      return msg("budget.spendCap", { left: usdDown(outcome.remainingMicros), cost, resets });
     case "guild_cap":
-      return msg("budget.guildCap", { left: usd(outcome.remainingMicros), cost, resets });
+      return msg("budget.guildCap", { left: usdDown(outcome.remainingMicros), cost, resets });
     case "released":
       return msg("budget.released");
     case "budget": {
       const status = await s.budget.status(job.guildId ?? "dm", job.userId);
-      return msg("budget.notEnough", { cost, left: usd(outcome.remainingMicros), limit: usd(status.limitMicros), resets });
+      return msg("budget.notEnough", { cost, left: usdDown(outcome.remainingMicros), limit: usd(status.limitMicros), resets });
     }
   }
 }
@@ -93,20 +95,23 @@ export async function admitJob(s: Services, job: Job, presenter: Presenter): Pro
     await presenter.refuse(msg("budget.paused", { since: `<t:${Math.floor(paused.at / 1000)}:R>` }));
     return false;
   }
-  await s.runner.claim(job.id);
+  const fence = await s.runner.claim(job.id);
   s.budget.plan(job);
+  // kept with the job while it lives, so a process resuming it can still answer the member
+  job.webhook = presenter.webhook;
   let held: ReserveOutcome;
   try {
-    await s.repo.save(job);
+    await s.repo.save(job, fence);
     held = await s.budget.reserve(job);
-    if (held.ok) await s.repo.save(job);
+    if (held.ok) await s.repo.save(job, fence);
   } catch (err) {
     await s.runner.endUnstarted(job, "The bot could not record this job.");
     throw err;
   }
   if (!held.ok) {
     s.metrics.jobEnded("refused");
-    await s.runner.endUnstarted(job, "refused by the budget");
+    // a refusal is not a job: nothing of it stays in the store or the member's history
+    await s.runner.endUnstarted(job, "refused by the budget", { forget: true });
     await presenter.refuse(await refusalText(held, job, s));
     return false;
   }
@@ -123,7 +128,7 @@ export async function showAndStart(s: Services, job: Job, presenter: Presenter, 
     job.progressMessageId = id;
     shown = content;
     await s.repo.linkMessage(id, job.id);
-    await s.repo.save(job);
+    await s.runner.saveClaimed(job);
   } catch (err) {
     s.log.warn({ job: job.id, err }, "could not show the estimate; the runner will retry");
   }

@@ -1,10 +1,11 @@
 import type { Logger } from "../log/logger.js";
 import type { DiscordMessages, ProgressTarget } from "../discord/messages.js";
+import type { Fence } from "../store/index.js";
 import { progressComponents } from "./controls.js";
 import { messageLink } from "./delivery.js";
 import { CoalescingEditor } from "./editor.js";
-import { isGone } from "./faults.js";
-import type { Job } from "./job.js";
+import { isBarred, isMessageGone } from "./faults.js";
+import { isFinal, type Job } from "./job.js";
 import { COMPONENTS_V2 } from "../discord/messages.js";
 import { isMajorChange, progressCard, type ProgressView } from "./progress.js";
 import type { JobRepository } from "./repository.js";
@@ -20,7 +21,7 @@ export interface JobStartExtras {
   shownContent?: string;
 }
 
-export type CancelOutcome = "cancelled" | "too_late" | "finished" | "unknown";
+export type CancelOutcome = "cancelled" | "too_late" | "finished" | "unknown" | "requested";
 
 export interface LiveDeps {
   messages: DiscordMessages;
@@ -30,8 +31,9 @@ export interface LiveDeps {
 }
 
 /**
- * The in-memory side of a job this process runs: its progress message (kept in step through
- * a coalescing editor), its place in the bot's queue, and a pending cancel request.
+ * The in-memory side of a job this process runs: its lease (the fence every write shows), its
+ * progress message (kept in step through a coalescing editor), its place in the bot's queue, a
+ * pending cancel request, and the finished video between delivery attempts.
  */
 export class LiveJob {
   readonly target: ProgressTarget;
@@ -39,28 +41,36 @@ export class LiveJob {
   private view: ProgressView | undefined;
   waitingPosition: number | null = null;
   cancel: { by: string; resolve: (outcome: CancelOutcome) => void; outcome: Promise<CancelOutcome> } | null = null;
-  /** The progress message or channel was deleted: the job cannot reach its member. */
+  /** The progress message or its channel was deleted: the job cannot reach its member. */
   gone = false;
-  /** Another process holds this job's lease now: this one stops driving it. */
+  /** The bot may no longer edit the progress message (a moderator hid the channel): the job goes on without edits. */
+  editsBarred = false;
+  /** This process no longer holds the job's lease: it stops driving it and writes nothing more. */
   lost = false;
+  /** When the lease was last renewed (a renewal failing for longer than the lease loses the job). */
+  renewedAt = Date.now();
   /** fal's status stream did not work for this job: poll instead. */
   pollOnly = false;
   shortStreams = 0;
+  /** The finished video, kept between delivery attempts (never downloaded twice). */
+  video: Buffer | null = null;
   private controller = new AbortController();
 
   constructor(
     readonly job: Job,
+    readonly fence: Fence,
     public extras: JobStartExtras,
     private readonly deps: LiveDeps,
   ) {
-    this.target = { channelId: job.channelId, messageId: job.progressMessageId, webhook: extras.webhook ?? null };
+    const stored = job.webhook && job.webhook.expiresAt > Date.now() ? job.webhook : null;
+    this.target = { channelId: job.channelId, messageId: job.progressMessageId, webhook: extras.webhook ?? stored };
     this.editor = new CoalescingEditor((content) => this.send(content), deps.editIntervalMs, deps.editIntervalMs * 10, (err) =>
       deps.log.warn({ job: job.id, err }, "progress edit failed"),
     );
     if (extras.shownContent) this.editor.markSent(extras.shownContent);
   }
 
-  /** Aborts when the job should stop waiting (a cancel, shutdown, its message gone). */
+  /** Aborts when the job should stop waiting (a cancel, shutdown, its message gone, its lease lost). */
   get signal(): AbortSignal {
     if (this.controller.signal.aborted) this.controller = new AbortController();
     return this.controller.signal;
@@ -123,20 +133,27 @@ export class LiveJob {
   }
 
   private async send(card: string): Promise<void> {
+    if (this.editsBarred || this.gone) return;
+    // A job that ended before it was ever shown (a restart before its hold was confirmed) has no
+    // card to edit: a new public message would be a ghost the member never asked about.
+    if (!this.target.messageId && !this.target.webhook && isFinal(this.job) && !this.job.progressMessageId) return;
     let id: string;
     try {
       id = await this.deps.messages.editProgress(this.target, { flags: COMPONENTS_V2, components: JSON.parse(card) as unknown[], allowed_mentions: { parse: [] } });
     } catch (err) {
-      if (isGone(err)) {
+      if (isMessageGone(err)) {
         this.gone = true;
         this.interrupt();
+      } else if (isBarred(err)) {
+        // a moderator may hide the channel for a while: stop editing, never abandon the job for it
+        this.editsBarred = true;
       }
       throw err;
     }
-    if (this.job.progressMessageId !== id) {
+    if (this.job.progressMessageId !== id && !this.lost) {
       this.job.progressMessageId = id;
       await this.deps.repo.linkMessage(id, this.job.id);
-      await this.deps.repo.save(this.job);
+      await this.deps.repo.save(this.job, this.fence);
     }
   }
 }

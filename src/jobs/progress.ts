@@ -1,4 +1,4 @@
-import { escapeMarkdown } from "discord.js";
+import { inertPreview } from "../discord/markdown.js";
 import { money, render, translator, type Message, type Translate } from "../i18n/index.js";
 import type { Estimate } from "../seedance/pricing.js";
 import type { VideoParams } from "../seedance/input.js";
@@ -39,15 +39,9 @@ export function progressBar(fraction: number): string {
   return `${"▰".repeat(filled)}${"▱".repeat(BAR_CELLS - filled)} ${filled * 10}%`;
 }
 
-/** A member's text shown inert: no markdown, so no disguised links, headings or spoilers. */
-export function inert(text: string): string {
-  return escapeMarkdown(text, { heading: true, bulletedList: true, numberedList: true, maskedLink: true });
-}
-
+/** The prompt as a quote line, inert (see discord/markdown.ts): what the member typed, and no markup. */
 export function quotePrompt(prompt: string, max = PROMPT_PREVIEW): string {
-  const oneLine = prompt.replace(/\s+/g, " ").trim();
-  const cut = oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
-  return `> ${inert(cut)}`;
+  return `> ${inertPreview(prompt, max)}`;
 }
 
 export function describeParams(params: VideoParams, tr: Translate): string {
@@ -63,7 +57,7 @@ export function describeParams(params: VideoParams, tr: Translate): string {
 }
 
 export function costLine(estimate: Estimate, locale: string): string {
-  return translator(locale)(estimate.upTo ? "progress.estimateUpTo" : "progress.estimate", { cost: money(locale, estimate.micros) });
+  return translator(locale)(estimate.upTo ? "progress.estimateUpTo" : "progress.estimate", { cost: money(locale, estimate.micros, "up") });
 }
 
 function statusLine(v: ProgressView, tr: Translate, locale: string): string {

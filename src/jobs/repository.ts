@@ -1,4 +1,4 @@
-import type { Store } from "../store/index.js";
+import type { Fence, Store } from "../store/index.js";
 import type { Job } from "./job.js";
 import { hasOpenEnds } from "./job.js";
 
@@ -11,6 +11,21 @@ const messageKey = (messageId: string) => `message:${messageId}`;
 const memberKey = (guildId: string | null, userId: string) => `jobs:member:${guildId ?? "dm"}:${userId}`;
 const falRequestKey = (requestId: string) => `falrequest:${requestId}`;
 const falResultKey = (requestId: string) => `falresult:${requestId}`;
+const cancelKey = (jobId: string) => `cancel:${jobId}`;
+
+/** The process writing a job no longer holds its lease: another process drives it now. */
+export class LeaseLost extends Error {
+  override name = "LeaseLost";
+  constructor(readonly jobId: string) {
+    super(`the lease of job ${jobId} was lost: another process drives it now`);
+  }
+}
+
+/** A member's request to cancel a job, kept until the process driving the job has acted on it. */
+export interface CancelRequest {
+  by: string;
+  at: number;
+}
 
 /** Jobs in the store: the source of truth a restarted process resumes from. */
 export class JobRepository {
@@ -19,10 +34,15 @@ export class JobRepository {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async save(job: Job): Promise<Job> {
+  /**
+   * Writes the job, only while `fence` (the job's lease) is this process's: the check and the
+   * write are one atomic step, so a process that lost the job can never overwrite it. Throws
+   * LeaseLost otherwise. `links` (such as fal's request id) are written in the same step.
+   */
+  async save(job: Job, fence: Fence, links: Array<[string, unknown]> = []): Promise<Job> {
     const first = job.updatedAt === job.createdAt;
     job.updatedAt = this.now();
-    await this.store.set(jobKey(job.id), job);
+    if (!(await this.store.setFenced(fence, [[jobKey(job.id), job], ...links]))) throw new LeaseLost(job.id);
     if (first) await this.store.indexAdd(memberKey(job.guildId, job.userId), job.id, job.createdAt);
     if (hasOpenEnds(job)) {
       await this.store.addToSet(ACTIVE, job.id);
@@ -33,8 +53,24 @@ export class JobRepository {
     return job;
   }
 
+  /** Writes the job with fal's request id linked to it, in one step (a webhook finds its job from then on). */
+  saveSubmitted(job: Job, fence: Fence): Promise<Job> {
+    return this.save(job, fence, [[falRequestKey(job.falRequestId!), job.id]]);
+  }
+
   get(id: string): Promise<Job | undefined> {
     return this.store.get<Job>(jobKey(id));
+  }
+
+  /**
+   * Forgets a job that never started (refused by the budget): no record, no history line, so a
+   * member whose budget is spent cannot grow the store by asking again and again.
+   */
+  async forget(job: Job): Promise<void> {
+    await this.store.removeFromSet(ACTIVE, job.id);
+    await this.store.indexRemove(memberKey(job.guildId, job.userId), [job.id]);
+    await this.store.indexRemove(DONE, [job.id]);
+    await this.store.delete(jobKey(job.id));
   }
 
   /** Links a Discord message (progress or result) to its job, for reactions and buttons. */
@@ -45,11 +81,6 @@ export class JobRepository {
   async byMessage(messageId: string): Promise<Job | undefined> {
     const id = await this.store.get<string>(messageKey(messageId));
     return id ? this.get(id) : undefined;
-  }
-
-  /** Links fal's request id to its job, for fal's webhook. */
-  async linkFalRequest(requestId: string, jobId: string): Promise<void> {
-    await this.store.set(falRequestKey(requestId), jobId);
   }
 
   async byFalRequest(requestId: string): Promise<Job | undefined> {
@@ -66,6 +97,19 @@ export class JobRepository {
     return this.store.get<T>(falResultKey(requestId));
   }
 
+  /** Keeps a member's cancel for whichever process drives the job (it may be another one). */
+  async requestCancel(jobId: string, request: CancelRequest): Promise<void> {
+    await this.store.set(cancelKey(jobId), request);
+  }
+
+  cancelRequest(jobId: string): Promise<CancelRequest | undefined> {
+    return this.store.get<CancelRequest>(cancelKey(jobId));
+  }
+
+  async clearCancel(jobId: string): Promise<void> {
+    await this.store.delete(cancelKey(jobId));
+  }
+
   /** A member's jobs, newest first: `limit` of them from `offset`, and how many there are. */
   async ofMember(guildId: string | null, userId: string, offset: number, limit: number): Promise<{ jobs: Job[]; total: number }> {
     const key = memberKey(guildId, userId);
@@ -77,6 +121,13 @@ export class JobRepository {
   /** Ids of the jobs that have not finished yet, or whose money or fal work is not settled. */
   activeIds(): Promise<string[]> {
     return this.store.members(ACTIVE);
+  }
+
+  /** Drops a job that has nothing left to do from the active set (found there after a crash). */
+  async settleActive(job: Job): Promise<void> {
+    if (hasOpenEnds(job)) return;
+    await this.store.removeFromSet(ACTIVE, job.id);
+    await this.store.indexAdd(DONE, job.id, job.updatedAt);
   }
 
   /**
@@ -91,6 +142,7 @@ export class JobRepository {
       for (const messageId of [job?.progressMessageId, job?.resultMessageId]) if (messageId) await this.store.delete(messageKey(messageId));
       if (job?.falRequestId) for (const key of [falRequestKey(job.falRequestId), falResultKey(job.falRequestId)]) await this.store.delete(key);
       if (job) await this.store.indexRemove(memberKey(job.guildId, job.userId), [id]);
+      await this.store.delete(cancelKey(id));
       await this.store.delete(jobKey(id));
     }
     await this.store.indexRemove(DONE, ids);

@@ -29,8 +29,18 @@ export interface RunnerOptions {
   slots: SlotPool;
   pollIntervalMs: number;
   editIntervalMs: number;
-  /** The watchdog: a job older than this is ended and refunded (except while it is delivered). */
+  /**
+   * The watchdog: a job older than this is ended and refunded. A render fal has started gets as
+   * long again (a paid video is not thrown away a minute before it is done); delivering has a
+   * deadline of its own.
+   */
   jobTimeoutMs: number;
+  /** How long a finished video may take to reach Discord before a link is posted, or the job ends undelivered. */
+  deliveryTimeoutMs: number;
+  /** The operator's pause, as stored: while it holds, no job is submitted. */
+  paused: () => Promise<unknown>;
+  /** Tells every process that a cancel was kept for a job (the one driving it acts on it). */
+  announceCancel: (jobId: string) => Promise<void>;
   /** Which process drives which job (several processes may share a Redis store). */
   leases: Leases;
   /** fal's price per billed unit, in µ$. */

@@ -1,11 +1,13 @@
 import { ApiError } from "@fal-ai/client";
 import { msg, type Message } from "../i18n/index.js";
 import { describeFalError } from "../seedance/errors.js";
+import type { Fence } from "../store/index.js";
 import { isCancellable } from "./controls.js";
 import { JobEndings } from "./endings.js";
 import { backoffMs, isGone, isTransient, JobFailure } from "./faults.js";
 import { hasOpenEnds, isFinal, reservationStatus, type Job, type JobState } from "./job.js";
 import { LiveJob, type CancelOutcome, type JobStartExtras } from "./live.js";
+import { LeaseLost } from "./repository.js";
 import type { RunnerOptions } from "./runner-options.js";
 import { JobSteps } from "./steps.js";
 
@@ -13,18 +15,24 @@ const RESTARTED_WHILE_SUBMITTING = msg("job.restartedWhileSubmitting");
 const RESTARTED_BEFORE_HOLD = msg("job.restartedBeforeHold");
 const UNEXPECTED = msg("job.unexpected");
 
+/** States before fal has the job: what the operator's pause stops. */
+const BEFORE_FAL: ReadonlySet<JobState> = new Set(["accepted", "image_stored"]);
+
 /**
  * Drives each job from its stored state to delivered, failed or cancelled, then closes its
- * books. Every state is written before the step that talks to the outside, so a new process
- * resumes a job from where the last one stopped; a step that fails for a passing reason is
- * tried again with backoff until the job's deadline.
+ * books. Every state is written before the step that talks to the outside, and every write
+ * shows the job's lease (a fence), so a new process resumes a job from where the last one
+ * stopped and a process that lost a job can no longer touch it; a step that fails for a
+ * passing reason is tried again with backoff until the job's deadline.
  */
 export class JobRunner {
   private readonly live = new Map<string, LiveJob>();
-  /** Jobs this process is creating right now: not yet started, never to be adopted. */
-  private readonly claimed = new Set<string>();
+  /** Jobs this process is creating right now (not yet started, never to be adopted), with their leases. */
+  private readonly claims = new Map<string, Fence>();
   private readonly running = new Set<Promise<void>>();
   private stopping = false;
+  /** The operator's pause as last seen (a brake checked again from the store before every submit). */
+  private pausedSeen = false;
 
   private readonly steps: JobSteps;
   private readonly endings: JobEndings;
@@ -40,17 +48,40 @@ export class JobRunner {
 
   private async renewAndAdopt(): Promise<void> {
     try {
-      for (const id of this.claimed) await this.o.leases.acquire(id);
+      for (const fence of this.claims.values()) await this.o.leases.renew(fence).catch(() => undefined);
       for (const live of this.live.values()) {
-        if (!(await this.o.leases.acquire(live.job.id))) {
-          live.lost = true; // another process took it over: stop here, leave the state as it is
-          live.interrupt();
+        if (live.lost) continue;
+        let held: boolean;
+        try {
+          held = await this.o.leases.renew(live.fence);
+        } catch (err) {
+          // the store does not answer: the lease may lapse meanwhile, so past its length the job is not ours
+          held = Date.now() - live.renewedAt <= this.o.leases.ttlMs;
+          if (!held) this.o.log.warn({ job: live.job.id, err }, "could not renew a job's lease for longer than the lease; letting the job go");
         }
+        if (held) live.renewedAt = Date.now();
+        else this.lose(live);
       }
+      await this.refreshPause();
       await this.resumeAll();
     } catch (err) {
       this.o.log.warn({ err }, "lease upkeep failed");
     }
+  }
+
+  /** This process no longer holds the job: it stops driving it, gives up its place in the queue and writes nothing more. */
+  private lose(live: LiveJob): void {
+    if (live.lost) return;
+    live.lost = true;
+    this.o.slots.withdraw(live.job.id);
+    live.interrupt();
+    this.o.log.warn({ job: live.job.id, state: live.job.state }, "lost a job's lease: another process may drive it now");
+  }
+
+  /** The shared fal slots found this job's lease gone. */
+  leaseLost(jobId: string): void {
+    const live = this.live.get(jobId);
+    if (live) this.lose(live);
   }
 
   get activeCount(): number {
@@ -77,29 +108,44 @@ export class JobRunner {
   }
 
   /**
-   * Marks a job this process is about to create as its own, before it is first saved, so
-   * neither this process's adoption of unfinished jobs nor another process takes it.
+   * Takes the lease of a job this process is about to create, before it is first saved, so
+   * neither this process's adoption of unfinished jobs nor another process takes it; the fence
+   * it returns goes with every write of the job.
    */
-  async claim(jobId: string): Promise<void> {
-    this.claimed.add(jobId);
-    await this.o.leases.acquire(jobId);
+  async claim(jobId: string): Promise<Fence> {
+    const fence = await this.o.leases.take(jobId);
+    if (!fence) throw new Error(`job ${jobId} is already leased`);
+    this.claims.set(jobId, fence);
+    return fence;
+  }
+
+  /** Writes a job this process claimed (it has not started yet). */
+  async saveClaimed(job: Job): Promise<void> {
+    const fence = this.claims.get(job.id);
+    if (!fence) throw new LeaseLost(job.id);
+    await this.o.repo.save(job, fence);
   }
 
   private async unclaim(jobId: string): Promise<void> {
-    this.claimed.delete(jobId);
-    await this.o.leases.release(jobId).catch(() => undefined);
+    const fence = this.claims.get(jobId);
+    this.claims.delete(jobId);
+    if (fence) await this.o.leases.release(fence).catch(() => undefined);
   }
 
   /**
    * Ends a claimed job that will not run (refused, or its intake failed): final in the store
-   * and refunded before the claim is let go, so nothing adopts and charges it later. When the
-   * store fails, the job stays claimed and the end is retried in the background.
+   * and refunded before the claim is let go, so nothing adopts and charges it later. A job the
+   * budget refused is then forgotten (it never started). When the store fails, the job stays
+   * claimed and the end is retried in the background until it is recorded.
    */
-  async endUnstarted(job: Job, reason: Message | string): Promise<void> {
+  async endUnstarted(job: Job, reason: Message | string, options: { forget?: boolean } = {}): Promise<void> {
+    const fence = this.claims.get(job.id);
     const attempt = async () => {
-      Object.assign(job, { state: "failed", error: reason });
-      await this.o.repo.save(job);
-      await this.endings.closeBooks(job);
+      if (!fence) throw new Error(`job ${job.id} is not claimed here`);
+      Object.assign(job, { state: "failed", error: reason, webhook: null });
+      await this.o.repo.save(job, fence);
+      await this.endings.closeBooks(job, fence);
+      if (options.forget) await this.o.repo.forget(job);
       await this.unclaim(job.id);
     };
     try {
@@ -107,7 +153,7 @@ export class JobRunner {
     } catch (err) {
       this.o.log.error({ job: job.id, err }, "could not record the end of a job that never started; it stays claimed and is retried");
       void (async () => {
-        for (let n = 1; n <= 8 && !this.stopping; n++) {
+        for (let n = 1; !this.stopping; n++) {
           await new Promise((r) => setTimeout(r, backoffMs(n, 1_000)).unref());
           if (await attempt().then(() => true, () => false)) return;
         }
@@ -115,65 +161,104 @@ export class JobRunner {
     }
   }
 
-  start(job: Job, extras: JobStartExtras = {}): void {
-    this.claimed.delete(job.id);
-    if (this.live.has(job.id) || !hasOpenEnds(job) || this.stopping) {
+  /** Starts driving a job this process claimed (a new one) or took over. */
+  start(job: Job, extras: JobStartExtras = {}, fence?: Fence): void {
+    const lease = fence ?? this.claims.get(job.id);
+    this.claims.delete(job.id);
+    if (!lease || this.live.has(job.id) || !hasOpenEnds(job) || this.stopping) {
       extras.images?.release?.(); // not ours to run: let go of what the caller held for it
+      if (lease && !this.live.has(job.id)) void this.o.leases.release(lease).catch(() => undefined);
       return;
     }
-    const live = new LiveJob(job, extras, {
+    const live = new LiveJob(job, lease, extras, {
       messages: this.o.messages,
       repo: this.o.repo,
       log: this.o.log,
       editIntervalMs: this.o.editIntervalMs,
     });
     // A job fal works on holds a fal slot, whatever the count (it was sent before a restart).
-    if (job.state === "submitted" || job.state === "running" || job.falPending) this.o.slots.hold(job.id);
+    if (job.state === "submitted" || job.state === "running" || job.falPending) this.o.slots.hold(job.id, lease);
     this.live.set(job.id, live);
     const run = this.drive(live).finally(async () => {
       this.live.delete(job.id);
       this.running.delete(run);
-      await this.o.leases.release(job.id).catch(() => undefined);
+      if (!live.lost) await this.o.leases.release(lease).catch(() => undefined);
     });
     this.running.add(run);
+    void this.pickUpCancel(live);
   }
 
   /** Picks up every job with open ends in the store that no other process drives (after a restart). */
   async resumeAll(): Promise<number> {
-    const found: Job[] = [];
+    const found: Array<{ job: Job; fence: Fence }> = [];
     for (const id of await this.o.repo.activeIds()) {
-      if (this.live.has(id) || this.claimed.has(id) || this.stopping) continue;
-      if (!(await this.o.leases.acquire(id))) continue;
-      // read after taking the lease: a job that just finished here has no open ends by now
+      if (this.live.has(id) || this.claims.has(id) || this.stopping) continue;
+      const fence = await this.o.leases.take(id);
+      if (!fence) continue;
+      // read after taking the lease: a job that just finished elsewhere has no open ends by now
       const job = await this.o.repo.get(id);
       if (!job || !hasOpenEnds(job) || this.live.has(id)) {
-        if (job && !hasOpenEnds(job)) await this.o.repo.save(job); // drops it from the active set
-        await this.o.leases.release(id).catch(() => undefined);
+        if (job) await this.o.repo.settleActive(job); // drops a finished job from the active set
+        await this.o.leases.release(fence).catch(() => undefined);
         continue;
       }
-      found.push(job);
+      found.push({ job, fence });
     }
     // Jobs fal works on take their slots before any waiting job could take one.
     const atFal = (j: Job) => j.state === "submitted" || j.state === "running" || j.falPending === true;
-    for (const job of [...found.filter(atFal), ...found.filter((j) => !atFal(j))]) this.start(job);
+    for (const { job, fence } of [...found.filter((f) => atFal(f.job)), ...found.filter((f) => !atFal(f.job))]) this.start(job, {}, fence);
     return found.length;
   }
 
   /**
-   * Asks to cancel a job. Jobs not yet at fal stop at once; queued ones are cancelled at fal
-   * first; a render that has started cannot be stopped (fal has no way to), so that is "too late".
+   * Asks to cancel a job. The process driving it acts: here at once, or another process through
+   * the store (the cancel is kept there and that process is told); then the answer is
+   * "requested". Jobs not yet at fal stop at once; queued ones are cancelled at fal first; a
+   * render that has started cannot be stopped, so that is "too late".
    */
   async cancel(jobId: string, by: string): Promise<CancelOutcome> {
     const live = this.live.get(jobId);
-    if (!live) {
-      const job = await this.o.repo.get(jobId);
-      return job && isFinal(job) ? "finished" : "unknown";
+    if (live && !live.lost) {
+      if (!isCancellable(live.job.state)) return isFinal(live.job) ? "finished" : "too_late";
+      const outcome = live.requestCancel(by);
+      this.o.slots.withdraw(jobId);
+      live.interrupt();
+      return outcome;
     }
-    if (!isCancellable(live.job.state)) return isFinal(live.job) ? "finished" : "too_late";
-    const outcome = live.requestCancel(by);
-    this.o.slots.withdraw(jobId);
+    const job = await this.o.repo.get(jobId);
+    if (!job) return "unknown";
+    if (isFinal(job)) return "finished";
+    if (!isCancellable(job.state)) return "too_late";
+    await this.o.repo.requestCancel(jobId, { by, at: Date.now() });
+    await this.o.announceCancel(jobId);
+    return "requested";
+  }
+
+  /** Another process kept a cancel for a job: the one driving it acts on it. */
+  async onCancelRequested(jobId: string): Promise<void> {
+    const live = this.live.get(jobId);
+    if (live) await this.pickUpCancel(live);
+  }
+
+  private async pickUpCancel(live: LiveJob): Promise<void> {
+    const request = await this.o.repo.cancelRequest(live.job.id).catch(() => undefined);
+    if (!request || live.lost || isFinal(live.job)) return;
+    void live.requestCancel(request.by);
+    this.o.slots.withdraw(live.job.id);
     live.interrupt();
-    return outcome;
+  }
+
+  /** The operator paused or resumed: jobs not yet at fal notice at once. */
+  async refreshPause(): Promise<void> {
+    const paused = Boolean(await this.o.paused());
+    if (paused === this.pausedSeen) return;
+    this.pausedSeen = paused;
+    if (!paused) return;
+    for (const live of this.live.values()) {
+      if (!BEFORE_FAL.has(live.job.state)) continue;
+      this.o.slots.withdraw(live.job.id);
+      live.interrupt();
+    }
   }
 
   /** Stops polling, lets in-flight steps write their state, and waits up to `timeoutMs`. */
@@ -187,7 +272,8 @@ export class JobRunner {
 
   /**
    * A job's whole run in this process. Nothing escapes it: an unexpected error (the store
-   * failing while a state is written) is logged and the job is left as stored, to be resumed.
+   * failing while a state is written) is logged and the job is left as stored, to be resumed;
+   * a lost lease stops it quietly (another process drives it).
    */
   private async drive(live: LiveJob): Promise<void> {
     const { job } = live;
@@ -202,22 +288,29 @@ export class JobRunner {
         await this.endings.followFalToEnd(live);
       }
     } catch (err) {
-      this.o.log.error({ job: job.id, state: job.state, err }, "job interrupted by an unexpected error; it resumes from the store");
+      if (err instanceof LeaseLost) this.lose(live);
+      else this.o.log.error({ job: job.id, state: job.state, err }, "job interrupted by an unexpected error; it resumes from the store");
     } finally {
       live.dropImages();
-      this.o.slots.release(job.id);
+      if (!live.lost) this.o.slots.release(job.id);
       try {
-        if (isFinal(job) && !live.gone) await live.editor.flush();
+        if (isFinal(job) && !live.gone && !live.lost) await live.editor.flush();
       } finally {
         live.editor.close();
       }
     }
   }
 
+  /** When the job must have ended: a render fal has started gets as long again. */
+  private deadlineOf(job: Job): number {
+    const base = job.createdAt + this.o.jobTimeoutMs;
+    if (job.state === "delivering") return (job.deliveringSince ?? job.updatedAt) + this.o.deliveryTimeoutMs;
+    return job.state === "running" ? base + this.o.jobTimeoutMs : base;
+  }
+
   /** Steps the job until it is final, or this process stops or loses it. */
   private async runToEnd(live: LiveJob): Promise<void> {
     const { job } = live;
-    const deadline = job.createdAt + this.o.jobTimeoutMs;
     let attempt = 0;
     try {
       // Its hold was never confirmed (a crash right after the job was saved): the member saw
@@ -226,18 +319,23 @@ export class JobRunner {
       if (books === "planned" || books === "none") return await this.endings.finish(live, "failed", RESTARTED_BEFORE_HOLD);
       while (!isFinal(job) && !this.stopping && !live.lost) {
         if (live.cancel && (await this.endings.handleCancel(live))) break;
-        if (live.gone) {
+        if (this.pausedSeen && BEFORE_FAL.has(job.state)) {
+          await this.endings.finish(live, "failed", msg("job.paused"));
+          break;
+        }
+        // a video that exists is posted even when its progress card is gone
+        if (live.gone && job.state !== "delivering") {
           await this.endings.abandon(live, "messageGone");
           break;
         }
-        // a job being delivered has a video that exists and is paid for: it is never timed out
-        if (Date.now() > deadline && job.state !== "delivering") {
-          await this.endings.timeOut(live);
+        if (Date.now() > this.deadlineOf(job)) {
+          if (job.state === "delivering") await this.steps.deliverLink(live);
+          else await this.endings.timeOut(live);
           break;
         }
         try {
           const before = job.state;
-          await this.step(live, deadline);
+          await this.step(live, this.deadlineOf(job));
           attempt = 0;
           if (job.state === before && (before === "submitted" || before === "running")) await live.sleep(this.o.pollIntervalMs);
         } catch (err) {
@@ -248,6 +346,7 @@ export class JobRunner {
         }
       }
     } catch (err) {
+      if (err instanceof LeaseLost) throw err;
       if ((this.stopping || live.lost) && !(err instanceof JobFailure)) return;
       if (isGone(err)) return void (await this.endings.abandon(live, "channelGone"));
       const message = err instanceof JobFailure ? err.text : err instanceof ApiError ? describeFalError(err).message : UNEXPECTED;
@@ -277,7 +376,7 @@ export class JobRunner {
 
   private readonly transition = async (live: LiveJob, state: JobState, patch: Partial<Job> = {}): Promise<void> => {
     Object.assign(live.job, patch, { state });
-    await this.o.repo.save(live.job);
+    await this.o.repo.save(live.job, live.fence);
     if (!isFinal(live.job)) live.refresh(); // a final state is shown once its books are closed
   };
 }

@@ -1,3 +1,5 @@
+import type { Fence } from "../store/index.js";
+
 /**
  * A first-come queue in front of a limited resource (jobs at fal, pictures in memory): at
  * most `capacity` holders, the rest wait in arrival order and can hear their place.
@@ -10,10 +12,14 @@ interface Waiter {
   lastPlace: number;
 }
 
-/** What the runner needs of a pool of slots: the fal slots of one process (Slots) or of all (SharedSlots). */
+/**
+ * What the runner needs of a pool of slots: the fal slots of one process (Slots) or of all
+ * (SharedSlots). `fence` is the job's lease: a shared pool grants and keeps a slot only while
+ * it holds, so a process that lost a job neither takes nor keeps a slot for it.
+ */
 export interface SlotPool {
-  acquire(id: string, onPlace?: (place: number) => void, timeoutMs?: number): Promise<boolean>;
-  hold(id: string): void;
+  acquire(id: string, onPlace?: (place: number) => void, timeoutMs?: number, fence?: Fence): Promise<boolean>;
+  hold(id: string, fence?: Fence): void;
   release(id: string): void;
   withdraw(id: string): void;
   wakeAll(): void;

@@ -8,9 +8,9 @@ import { buildSeedanceInput, seedanceOutputSchema, type SeedanceOutput } from ".
 import type { FalWebhook } from "../seedance/webhook.js";
 import { SubmitOutcomeUnknown } from "../seedance/submit.js";
 import { REGENERATE_EMOJI, resultComponents } from "./controls.js";
-import { downloadVideo, postVideo, videoCost } from "./delivery.js";
+import { downloadVideo, postVideo, videoCost, type Delivery } from "./delivery.js";
 import { costFromUnits } from "./fal-cost.js";
-import { isTransient, JobFailure } from "./faults.js";
+import { isBarred, isChannelGone, isTransient, JobFailure } from "./faults.js";
 import { reservationStatus, type Job, type JobState } from "./job.js";
 import type { LiveJob } from "./live.js";
 import type { JobStartExtras } from "./live.js";
@@ -18,10 +18,15 @@ import type { RunnerOptions } from "./runner-options.js";
 
 type Transition = (live: LiveJob, state: JobState, patch?: Partial<Job>) => Promise<void>;
 
+/** The bot may not post where the job was asked for, for now: tried again until the delivery deadline. */
+export class DeliveryBarred extends Error {
+  override name = "DeliveryBarred";
+}
+
 /**
  * The steps that talk to the outside, one per state. Each leaves the job in its next state
- * (written to the store) or throws: a passing error is retried by the runner, anything else
- * ends the job.
+ * (written to the store, fenced by the job's lease) or throws: a passing error is retried by the
+ * runner, anything else ends the job.
  */
 export class JobSteps {
   constructor(
@@ -38,7 +43,7 @@ export class JobSteps {
     const imageUrl = await this.o.seedance.uploadImage(images.image.bytes, images.image.type, images.image.fileName);
     const endImageUrl = images.endImage ? await this.o.seedance.uploadImage(images.endImage.bytes, images.endImage.type, images.endImage.fileName) : undefined;
     live.dropImages();
-    await this.transition(live, "image_stored", { params: { ...job.params, imageUrl, endImageUrl }, sourceUrls: null });
+    await this.transition(live, "image_stored", { params: { ...job.params, imageUrl, endImageUrl }, sourceUrls: null, imageStoredAt: Date.now() });
   }
 
   /** After a restart the pictures are fetched again from Discord (their URLs live about a day). */
@@ -66,11 +71,18 @@ export class JobSteps {
         live.refresh();
       },
       deadline - Date.now(),
+      live.fence,
     );
     live.waitingPosition = null;
-    if (!granted || this.stopping() || live.cancel) return;
+    if (!granted || this.stopping() || live.cancel || live.lost) return;
     if (Date.now() > deadline) return this.o.slots.release(job.id); // never sent after its deadline
-    // Written first: a crash during the call leaves "submitting", which is never sent twice.
+    // The operator's brake: while it holds, nothing more goes to fal.
+    if (await this.o.paused()) {
+      this.o.slots.release(job.id);
+      throw new JobFailure(msg("job.paused"));
+    }
+    // Written first, fenced: proves this process holds the job now, and a crash during the call
+    // leaves "submitting", which is never sent twice.
     await this.transition(live, "submitting");
     let queued;
     try {
@@ -85,8 +97,10 @@ export class JobSteps {
       await this.transition(live, "image_stored");
       throw err;
     }
-    await this.transition(live, "submitted", { falRequestId: queued.requestId, queuePosition: queued.queuePosition, submittedAt: Date.now() });
-    await this.o.repo.linkFalRequest(queued.requestId, job.id);
+    // the state and fal's request id → job link in one write: a webhook finds its job from now on
+    Object.assign(job, { state: "submitted", falRequestId: queued.requestId, queuePosition: queued.queuePosition, submittedAt: Date.now() });
+    await this.o.repo.saveSubmitted(job, live.fence);
+    live.refresh();
     this.o.log.info({ job: job.id, requestId: queued.requestId }, "submitted to fal");
   }
 
@@ -154,48 +168,79 @@ export class JobSteps {
     }
   }
 
-  /** The end of the render: fal's result (or its webhook), the video's address, fal's bill when it reported it. */
+  /**
+   * The end of the render: the video's address and fal's bill. A webhook whose payload is the
+   * output is enough; anything else (an error, an OK without a usable payload) is read from the
+   * queue's result route, which also gives the billed units.
+   */
   private async collect(live: LiveJob, hook?: FalWebhook): Promise<void> {
     const { job } = live;
     const requestId = job.falRequestId!;
+    const fromHook = hook?.status === "OK" ? seedanceOutputSchema.safeParse(hook.payload) : undefined;
     let output: SeedanceOutput;
-    try {
-      output = hook ? outputOfWebhook(hook) : await this.o.seedance.result(requestId);
-    } catch (err) {
-      if (isTransient(err)) throw err;
-      // a failed render: fal's bill is what it reported, else nothing
-      job.falCost = costFromUnits(this.o.seedance.billableUnits(requestId), this.o.unitPriceMicros) ?? { micros: 0, source: "none" };
-      const described = describeFalError(err);
-      this.o.log.warn({ job: job.id, type: described.type, status: err instanceof ApiError ? err.status : undefined, webhook: Boolean(hook) }, "fal result failed");
-      throw new JobFailure(described.message);
+    if (fromHook?.success) {
+      output = fromHook.data;
+    } else {
+      try {
+        output = await this.o.seedance.result(requestId);
+      } catch (err) {
+        if (isTransient(err)) throw err;
+        // a failed render: fal's bill is what it reported, else nothing
+        job.falCost = costFromUnits(this.o.seedance.billableUnits(requestId), this.o.unitPriceMicros) ?? { micros: 0, source: "none" };
+        const described = describeFalError(err);
+        this.o.log.warn({ job: job.id, type: described.type, status: err instanceof ApiError ? err.status : undefined, webhook: Boolean(hook) }, "fal result failed");
+        throw new JobFailure(described.message);
+      }
     }
     this.o.slots.release(job.id);
     if (job.runningSince) this.o.metrics.falRenderSeconds((Date.now() - job.runningSince) / 1000);
     const falCost = costFromUnits(this.o.seedance.billableUnits(requestId), this.o.unitPriceMicros); // else measured on delivery
-    await this.transition(live, "delivering", { videoUrl: output.video.url, resultSeed: output.seed ?? null, falCost });
+    await this.transition(live, "delivering", { videoUrl: output.video.url, resultSeed: output.seed ?? null, falCost, deliveringSince: Date.now() });
   }
 
+  /**
+   * Posts the video: downloaded once (kept between attempts), uploaded with a timeout that fits
+   * its size. Where the bot may not post for now, it tries again until the delivery deadline;
+   * a channel that is gone, or a video fal no longer serves, ends the job undelivered.
+   */
   async deliver(live: LiveJob): Promise<void> {
     const { job } = live;
-    const video = await downloadVideo(job.videoUrl!).catch((err: unknown) => {
-      if (err instanceof DownloadError && err.gone) throw new JobFailure(msg("job.videoGone"));
+    live.video ??= await downloadVideo(job.videoUrl!).catch((err: unknown) => {
+      if (err instanceof DownloadError && err.final) throw new JobFailure(msg("job.videoGone"));
       throw err; // a passing fault: tried again
     });
-    const measured = videoCost(job, this.o.tier, video);
-    const falCost = job.falCost ?? { micros: measured.micros, source: "video" as const };
+    await this.post(live, { video: live.video });
+  }
+
+  /** Past the delivery deadline: a link to fal's copy, once; if even that cannot be posted, the job ends undelivered. */
+  async deliverLink(live: LiveJob): Promise<void> {
+    try {
+      await this.post(live, { linkOnly: true });
+    } catch (err) {
+      if (err instanceof JobFailure) throw err;
+      this.o.log.warn({ job: live.job.id, err }, "the video could not be posted in time, not even as a link");
+      throw new JobFailure(msg("job.notDelivered", { why: msg("job.couldNotPost") }));
+    }
+  }
+
+  private async post(live: LiveJob, what: Delivery): Promise<void> {
+    const { job } = live;
+    const measured = what.video ? videoCost(job, this.o.tier, what.video) : { micros: job.estimate.micros, seconds: job.estimate.seconds };
+    const falCost = job.falCost ?? { micros: measured.micros, source: what.video ? ("video" as const) : ("assumed" as const) };
     const charge = Math.min(falCost.micros, job.reservation!.micros);
-    const resultMessageId = await postVideo(
-      this.o.messages,
-      job,
-      video,
-      { seed: job.resultSeed, seconds: measured.seconds, costMicros: charge },
-      resultComponents(job.id, job.locale),
-      live.target.webhook,
-    );
+    let resultMessageId: string;
+    try {
+      resultMessageId = await postVideo(this.o.messages, job, what, { seed: job.resultSeed, seconds: measured.seconds, costMicros: charge }, resultComponents(job.id, job.locale), live.target.webhook);
+    } catch (err) {
+      if (isChannelGone(err)) throw new JobFailure(msg("job.notDelivered", { why: msg("job.channelGone") }));
+      if (isBarred(err)) throw new DeliveryBarred("the bot may not post in the job's channel for now", { cause: err });
+      throw err;
+    }
     job.resultMessageId = resultMessageId;
-    await this.o.repo.save(job);
+    await this.o.repo.save(job, live.fence);
     await this.o.repo.linkMessage(resultMessageId, job.id);
-    await this.transition(live, "delivered", { chargeMicros: charge, falCost });
+    await this.transition(live, "delivered", { chargeMicros: charge, falCost, webhook: null });
+    live.video = null;
     await this.closeBooks(live);
     try {
       await this.o.messages.react(job.channelId, resultMessageId, REGENERATE_EMOJI);
@@ -203,13 +248,6 @@ export class JobSteps {
       this.o.log.warn({ job: job.id, err }, "could not add the 🔁 reaction");
     }
   }
-}
-
-/** A webhook's end as the result call would give it: the output, or fal's error as an ApiError. */
-function outputOfWebhook(hook: FalWebhook): SeedanceOutput {
-  if (hook.status === "OK") return seedanceOutputSchema.parse(hook.payload);
-  const status = Number(/(\d{3})/.exec(hook.error ?? "")?.[1] ?? 500);
-  throw new ApiError({ message: hook.error ?? "fal reported an error", status, body: hook.payload });
 }
 
 /** The promise's value, or undefined as soon as `signal` aborts (the promise then settles unheard). */

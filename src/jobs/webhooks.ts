@@ -5,6 +5,8 @@ import type { JobRepository } from "./repository.js";
 
 /** The store's channel on which a webhook's arrival wakes whichever process drives the job. */
 export const WEBHOOK_CHANNEL = "fal-webhook";
+/** The store's channel on which a member's cancel reaches whichever process drives the job. */
+export const CANCEL_CHANNEL = "job-cancel";
 
 export type WebhookOutcome = "accepted" | "repeat" | "unknown";
 

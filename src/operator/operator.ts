@@ -5,6 +5,8 @@ import { formatUsd } from "../seedance/pricing.js";
 import type { Store } from "../store/index.js";
 
 const PAUSED_KEY = "operator:paused";
+/** The store's channel on which a pause or resume reaches every process at once. */
+export const PAUSE_CHANNEL = "operator-pause";
 
 export interface PauseState {
   by: string;
@@ -83,11 +85,13 @@ export class Operator {
 
   async pause(by: string): Promise<void> {
     await this.store.set(PAUSED_KEY, { by, at: Date.now() } satisfies PauseState);
+    await this.store.publish(PAUSE_CHANNEL, "paused").catch(() => undefined); // every process also reads it before each submit
     this.log.warn({ by }, "new videos paused by the operator");
   }
 
   async resume(by: string): Promise<void> {
     await this.store.delete(PAUSED_KEY);
+    await this.store.publish(PAUSE_CHANNEL, "resumed").catch(() => undefined);
     this.log.warn({ by }, "new videos resumed by the operator");
   }
 }

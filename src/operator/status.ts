@@ -1,6 +1,6 @@
 import type { GuildCapSetting } from "../quota/budget.js";
 import type { OperatorTotals } from "../quota/ledger.js";
-import { translator, usd } from "../i18n/index.js";
+import { translator, usdDown, usdUp } from "../i18n/index.js";
 import { usdToMicros } from "../seedance/pricing.js";
 import type { Services } from "../services.js";
 
@@ -21,8 +21,8 @@ export async function renderOperatorStatus(s: Services, locale: string): Promise
   const period = s.budget.period();
   const [books, paused, active] = await Promise.all([s.budget.operatorBooks(), s.operator.paused(), s.repo.activeIds()]);
   const used = (t: OperatorTotals) => t.billedMicros + t.reservedMicros;
-  const money = (t: OperatorTotals) => tr("operator.money", { billed: usd(t.billedMicros), held: usd(t.reservedMicros), charged: usd(t.chargedMicros), refunded: usd(t.refundedMicros) });
-  const capText = (micros: number | null, spent: number) => (micros === null ? tr("operator.noCap") : tr("operator.cap", { cap: usd(micros), left: usd(Math.max(0, micros - spent)) }));
+  const money = (t: OperatorTotals) => tr("operator.money", { billed: usdUp(t.billedMicros), held: usdUp(t.reservedMicros), charged: usdUp(t.chargedMicros), refunded: usdUp(t.refundedMicros) });
+  const capText = (micros: number | null, spent: number) => (micros === null ? tr("operator.noCap") : tr("operator.cap", { cap: usdUp(micros), left: usdDown(Math.max(0, micros - spent)) }));
   const thisPeriod = tr(`common.thisPeriod.${s.config.quotaPeriod}`);
   const lines = [
     tr("operator.statusTitle", { period: thisPeriod, key: period.key, resets: `<t:${Math.floor(period.end / 1000)}:R>` }),

@@ -75,6 +75,8 @@ export interface Ledger {
   forget(jobIds: string[]): Promise<void>;
   /** Drops records untouched since `beforeMs` (old periods' totals); returns how many. */
   prune(beforeMs: number): Promise<number>;
+  /** Work before the first step (Redis: lifts expiries an older version set on the books). */
+  prepare?(): Promise<void>;
 }
 
 export const NO_TOTALS: OperatorTotals = { reservedMicros: 0, billedMicros: 0, chargedMicros: 0, refundedMicros: 0 };

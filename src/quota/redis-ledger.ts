@@ -16,10 +16,17 @@ import {
  * number of bot processes share budgets and caps exactly. Member totals and the operator's
  * books are hashes, in-flight counts integers, a reservation a hash with the member's side
  * (`state`) and the operator's (`ops`), the servers of a period a set.
+ *
+ * Nothing that holds money expires by itself: under a `volatile-*` eviction policy keys with a
+ * TTL go first, which would reset the caps mid-period. Each step notes when it last touched
+ * its keys in a sorted index instead (by Redis's own clock), and `prune` deletes what has not
+ * been touched since, as the SQLite ledger does with its rows' times.
  */
-const KEEP_SECONDS = 60 * 86_400; // totals outlive the longest period (a month) comfortably
+const NOW = `local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+const TOUCHED = "ledger:touched";
 
 const RESERVE = `
+${NOW}
 local existing = redis.call('HGET', KEYS[5], 'state')
 if existing == 'held' then return {1, 0} end
 if existing then return {0, 4} end
@@ -39,12 +46,14 @@ redis.call('HINCRBY', KEYS[3], 'reserved', amount)
 redis.call('INCR', KEYS[4])
 redis.call('HSET', KEYS[5], 'micros', amount, 'state', 'held', 'ops', 'held')
 redis.call('SADD', KEYS[6], ARGV[7])
-for i = 1, 6 do redis.call('EXPIRE', KEYS[i], ARGV[6]) end
+for i = 1, 6 do redis.call('ZADD', KEYS[7], now, KEYS[i]) end
 return {1, 1}
 `;
 
 // ARGV[2]: the member's side to close ('settled', 'refunded', or '' to leave it); ARGV[3]: fal's bill (-1: not known yet)
 const CLOSE = `
+${NOW}
+for i = 1, 5 do redis.call('ZADD', KEYS[6], now, KEYS[i]) end
 local held = tonumber(redis.call('HGET', KEYS[1], 'micros') or '-1')
 if held < 0 then return 0 end
 local ops = redis.call('HGET', KEYS[1], 'ops')
@@ -76,16 +85,29 @@ return changed
 `;
 
 const RESET = `
-if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'spent', 0) end
+${NOW}
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'spent', 0) redis.call('ZADD', KEYS[2], now, KEYS[1]) end
 return 1
 `;
 
-interface RedisClient extends RedisLike {
-  evalSha(sha: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
-  hGetAll(key: string): Promise<Record<string, string>>;
-  get(key: string): Promise<string | null>;
-  sMembers(key: string): Promise<string[]>;
-}
+// Deletes the given keys that were not touched since ARGV[1] (checked again here: a step may have
+// touched one meanwhile), except an in-flight count above zero; returns how many.
+const PRUNE = `
+local removed = 0
+for i = 2, #KEYS do
+  local at = redis.call('ZSCORE', KEYS[1], KEYS[i])
+  if at and tonumber(at) < tonumber(ARGV[1]) then
+    local keep = string.find(KEYS[i], ':ledger:inflight:', 1, true) and tonumber(redis.call('GET', KEYS[i]) or '0') > 0
+    if not keep then
+      redis.call('DEL', KEYS[i])
+      redis.call('ZREM', KEYS[1], KEYS[i])
+      removed = removed + 1
+    end
+  end
+end
+return removed
+`;
+
 
 const toTotals = (h: Record<string, string>): OperatorTotals => ({
   reservedMicros: Number(h.reserved ?? 0),
@@ -95,14 +117,10 @@ const toTotals = (h: Record<string, string>): OperatorTotals => ({
 });
 
 export class RedisLedger implements Ledger {
-  private readonly client: RedisClient;
-
   constructor(
-    client: RedisLike,
+    private readonly client: RedisLike,
     private readonly prefix: string,
-  ) {
-    this.client = client as RedisClient;
-  }
+  ) {}
 
   private key(k: string): string {
     return `${this.prefix}:${k}`;
@@ -121,14 +139,14 @@ export class RedisLedger implements Ledger {
   }
 
   async reserve(r: Reservation, limits: ReserveLimits): Promise<ReserveOutcome> {
-    const keys = [K.user(r.period, r.guildId, r.userId), K.opsGuild(r.period, r.guildId), K.opsTotal(r.period), K.inFlight(r.guildId, r.userId), K.reservation(r.jobId), K.opsGuilds(r.period)];
+    const keys = [K.user(r.period, r.guildId, r.userId), K.opsGuild(r.period, r.guildId), K.opsTotal(r.period), K.inFlight(r.guildId, r.userId), K.reservation(r.jobId), K.opsGuilds(r.period), TOUCHED];
     const [ok, reason, value] = (await this.run(RESERVE, keys.map((k) => this.key(k)), [
       r.micros,
       limits.userMicros,
       limits.guildCapMicros ?? -1,
       limits.capMicros ?? -1,
       limits.maxInFlight,
-      KEEP_SECONDS,
+      0, // (was a TTL: nothing that holds money expires any more)
       r.guildId,
     ])) as [number, number, number?];
     if (ok === 1) return { ok: true };
@@ -139,7 +157,7 @@ export class RedisLedger implements Ledger {
   }
 
   private async close(r: Reservation, member: "settled" | "refunded" | "", charge: number, billed: number | null): Promise<boolean> {
-    const keys = [K.reservation(r.jobId), K.user(r.period, r.guildId, r.userId), K.opsGuild(r.period, r.guildId), K.opsTotal(r.period), K.inFlight(r.guildId, r.userId)];
+    const keys = [K.reservation(r.jobId), K.user(r.period, r.guildId, r.userId), K.opsGuild(r.period, r.guildId), K.opsTotal(r.period), K.inFlight(r.guildId, r.userId), TOUCHED];
     return (await this.run(CLOSE, keys.map((k) => this.key(k)), [charge, member, billed ?? -1])) === 1;
   }
 
@@ -167,15 +185,51 @@ export class RedisLedger implements Ledger {
   }
 
   async resetSpent(guildId: string, userId: string, period: string): Promise<void> {
-    await this.run(RESET, [this.key(K.user(period, guildId, userId))], []);
+    await this.run(RESET, [this.key(K.user(period, guildId, userId)), this.key(TOUCHED)], []);
   }
 
   async forget(jobIds: string[]): Promise<void> {
-    if (jobIds.length) await this.client.del(jobIds.map((id) => this.key(K.reservation(id))));
+    if (!jobIds.length) return;
+    const keys = jobIds.map((id) => this.key(K.reservation(id)));
+    await this.client.del(keys);
+    await this.client.zRem(this.key(TOUCHED), keys);
   }
 
-  /** Every ledger key on Redis expires by itself (KEEP_SECONDS after its last change). */
-  async prune(): Promise<number> {
-    return 0;
+  /** Deletes the ledger's keys untouched since `beforeMs` (old periods' totals), in batches; returns how many. */
+  async prune(beforeMs: number): Promise<number> {
+    let removed = 0;
+    let kept = 0; // in-flight counts still in use stay listed: page past them
+    for (;;) {
+      const keys = await this.client.zRangeByScore(this.key(TOUCHED), "-inf", `(${beforeMs}`, { LIMIT: { offset: kept, count: 500 } });
+      if (!keys.length) return removed;
+      const n = Number(await this.run(PRUNE, [this.key(TOUCHED), ...keys], [beforeMs]));
+      removed += n;
+      kept += keys.length - n;
+    }
+  }
+
+  /**
+   * Once per store: ledger keys written by versions that set a TTL on them lose it (HINCRBY keeps
+   * a TTL), and are noted in the touched index so they are pruned like the rest.
+   */
+  async prepare(): Promise<void> {
+    await this.removeExpiries();
+  }
+
+  async removeExpiries(): Promise<number> {
+    const marker = this.key("ledger:no-expiry:v1");
+    if ((await this.client.get(marker)) !== null) return 0;
+    let changed = 0;
+    for await (const batch of this.client.scanIterator({ MATCH: this.key("ledger:*"), COUNT: 500 })) {
+      for (const key of batch) {
+        if (key === this.key(TOUCHED)) continue;
+        if (Number(await this.client.persist(key)) === 1) {
+          changed++;
+          await this.client.zAdd(this.key(TOUCHED), { score: Date.now(), value: key });
+        }
+      }
+    }
+    await this.client.eval("redis.call('SET', KEYS[1], '1') return 1", { keys: [marker], arguments: [] });
+    return changed;
   }
 }

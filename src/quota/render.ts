@@ -1,4 +1,4 @@
-import { translator, usd } from "../i18n/index.js";
+import { translator, usd, usdDown, usdUp } from "../i18n/index.js";
 import type { BudgetStatus } from "./budget.js";
 
 const CELLS = 10;
@@ -15,11 +15,11 @@ export function renderBudget(locale: string, userId: string, s: BudgetStatus, pe
   const tr = translator(locale);
   const lines = [
     tr("quota.budgetTitle", { userId, period: tr(`common.thisPeriod.${period}`), source: tr(`quota.source.${s.source}`), limit: usd(s.limitMicros) }),
-    tr("quota.left", { bar: budgetBar(s.limitMicros - s.remainingMicros, s.limitMicros), left: usd(s.remainingMicros) }),
-    tr("quota.usage", { spent: usd(s.spentMicros), held: usd(s.reservedMicros), inFlight: s.inFlight }),
+    tr("quota.left", { bar: budgetBar(s.limitMicros - s.remainingMicros, s.limitMicros), left: usdDown(s.remainingMicros) }),
+    tr("quota.usage", { spent: usdUp(s.spentMicros), held: usdUp(s.reservedMicros), inFlight: s.inFlight }),
   ];
-  if (s.binding === "guild_cap") lines.push(tr("quota.guildCapBinds", { left: usd(s.remainingMicros) }));
-  if (s.binding === "spend_cap") lines.push(tr("quota.spendCapBinds", { left: usd(s.remainingMicros) }));
+  if (s.binding === "guild_cap") lines.push(tr("quota.guildCapBinds", { left: usdDown(s.remainingMicros) }));
+  if (s.binding === "spend_cap") lines.push(tr("quota.spendCapBinds", { left: usdDown(s.remainingMicros) }));
   lines.push(tr("quota.resets", { when: `<t:${Math.floor(s.resetAt / 1000)}:R>` }));
   return lines.join("\n");
 }

@@ -1,4 +1,4 @@
-import { createFalClient, type FalClient, type QueueStatus } from "@fal-ai/client";
+import { ApiError, createFalClient, type FalClient, type QueueStatus } from "@fal-ai/client";
 import type { SeedanceInput, SeedanceOutput } from "./input.js";
 import { seedanceOutputSchema } from "./input.js";
 import { submitOnce } from "./submit.js";
@@ -28,9 +28,22 @@ export interface Seedance {
    * (success or error), once `result` was asked; null when fal sent none. Read once.
    */
   billableUnits(requestId: string): number | null;
-  /** True when fal accepted the cancel (only possible while queued). */
-  cancel(requestId: string): Promise<boolean>;
+  /**
+   * Asks fal to cancel. "requested": fal took the request (2xx), which is only a request: a job
+   * about to start or already running may still render and bill; "completed": fal says it is
+   * over already; "unknown": no answer (or an error) tells either way.
+   */
+  cancel(requestId: string): Promise<CancelAnswer>;
 }
+
+export type CancelAnswer = "requested" | "completed" | "unknown";
+
+/** fal calls wait this long for an answer at most (each attempt of fal's own retries). */
+const CALL_TIMEOUT_MS = 30_000;
+/** A picture's upload to fal storage (up to 30 MB) may take longer. */
+const UPLOAD_TIMEOUT_MS = 120_000;
+/** The status stream stays open while fal works; only its first answer is timed. */
+const STREAM_OPEN_TIMEOUT_MS = 15_000;
 
 function toStatus(s: QueueStatus): FalStatus {
   if (s.status === "IN_QUEUE") return { status: "IN_QUEUE", queuePosition: s.queue_position ?? 0 };
@@ -59,16 +72,34 @@ function headerOf(headers: unknown, name: string): string | undefined {
   return entry?.[1];
 }
 
+/** Fetches with a deadline: a whole call times out; a status stream only until it answers. */
+async function fetchWithDeadline(url: string, input: Parameters<typeof fetch>[0], init: RequestInit | undefined): Promise<Response> {
+  if (!/\/status\/stream(\?|$)/.test(url)) {
+    const budget = init?.method?.toUpperCase() === "PUT" ? UPLOAD_TIMEOUT_MS : CALL_TIMEOUT_MS;
+    const deadline = AbortSignal.timeout(budget);
+    return fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline });
+  }
+  const opening = new AbortController();
+  const timer = setTimeout(() => opening.abort(new DOMException("fal's status stream did not answer", "TimeoutError")), STREAM_OPEN_TIMEOUT_MS);
+  try {
+    return await fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, opening.signal]) : opening.signal });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
- * The fetch @fal-ai/client uses, noting fal's billed units from result responses (the client
- * does not surface the header yet). Through a proxy the real URL is in x-fal-target-url.
+ * The fetch @fal-ai/client uses: every call has a deadline (a hung call must not stall a cancel
+ * or a job's deadline; fal-js does not retry a timeout), and fal's billed units are noted from
+ * result responses (the client does not surface the header yet). Through a proxy the real URL
+ * is in x-fal-target-url.
  */
 function fetchNotingUnits(units: Map<string, number>): typeof fetch {
   return async (input, init) => {
-    const response = await fetch(input, init);
+    const url = headerOf(init?.headers, "x-fal-target-url") ?? String(input instanceof Request ? input.url : input);
+    const response = await fetchWithDeadline(url, input, init);
     const billed = response.headers.get("x-fal-billable-units");
     if (billed !== null && Number.isFinite(Number(billed))) {
-      const url = headerOf(init?.headers, "x-fal-target-url") ?? String(input instanceof Request ? input.url : input);
       const requestId = /\/requests\/([^/?]+)(?:\?|$)/.exec(url)?.[1]; // the result route, not /status
       if (requestId) {
         units.set(requestId, Number(billed));
@@ -132,9 +163,10 @@ export function createSeedance(options: SeedanceOptions): Seedance {
     async cancel(requestId) {
       try {
         await fal.queue.cancel(model, { requestId });
-        return true;
-      } catch {
-        return false;
+        return "requested";
+      } catch (err) {
+        // 400 ALREADY_COMPLETED: fal is done with it (rendered or not: its result says)
+        return err instanceof ApiError && err.status === 400 ? "completed" : "unknown";
       }
     },
   };

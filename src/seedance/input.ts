@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { decimal, type MessageValue } from "../i18n/message.js";
 import { ASPECT_RATIOS, RESOLUTIONS, type AspectRatio, type Duration, type Resolution } from "./pricing.js";
 
 export const DURATIONS = ["auto", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15"] as const satisfies readonly Duration[];
@@ -12,12 +13,12 @@ export const PICTURE_LIMITS = { minSide: 300, maxSide: 6000, minRatio: 0.4, maxR
  * Why the model would refuse a picture of this size (a catalog key and its numbers; the caller
  * adds which picture it is as `label`); null when it fits.
  */
-export function pictureSizeProblem(width: number, height: number): { key: string; vars: Record<string, string | number> } | null {
+export function pictureSizeProblem(width: number, height: number): { key: string; vars: Record<string, MessageValue> } | null {
   const { minSide, maxSide, minRatio, maxRatio } = PICTURE_LIMITS;
   if (Math.min(width, height) < minSide) return { key: "attachment.sideTooSmall", vars: { width, height, min: minSide } };
   if (Math.max(width, height) > maxSide) return { key: "attachment.sideTooLarge", vars: { width, height, max: maxSide } };
   const ratio = width / height;
-  if (ratio < minRatio || ratio > maxRatio) return { key: "attachment.badShape", vars: { width, height, ratio: ratio.toFixed(2), min: minRatio, max: maxRatio } };
+  if (ratio < minRatio || ratio > maxRatio) return { key: "attachment.badShape", vars: { width, height, ratio: decimal(ratio, 2), min: decimal(minRatio, 1), max: decimal(maxRatio, 1) } };
   return null;
 }
 

@@ -1,7 +1,12 @@
+import { toCents, type Rounding } from "../i18n/message.js";
+
 /**
- * Seedance 2.0 pricing on fal: tokens = width × height × seconds × 24 / 1024, billed per 1000
- * tokens ($0.014 standard, $0.0112 fast). Money is kept in integer micro-dollars so sums never
- * drift; a price per token of 14 µ$ (standard) or 11.2 µ$ (fast) is carried in tenths.
+ * Seedance 2.0 pricing on fal: tokens = width × height × frames / 1024, billed per 1000 tokens
+ * ($0.014 standard, $0.0112 fast). fal publishes 24 frames a second, but bills 24·s + 1 (its
+ * billing records show 87.3, 108.9 and 130.5 units for 4, 5 and 6 s at 720p): estimates and
+ * holds count that frame too, so a hold always covers the bill. Money is kept in integer
+ * micro-dollars so sums never drift; a price per token of 14 µ$ (standard) or 11.2 µ$ (fast) is
+ * carried in tenths.
  */
 export const RESOLUTIONS = ["480p", "720p", "1080p"] as const;
 export const ASPECT_RATIOS = ["auto", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] as const;
@@ -66,9 +71,19 @@ export function billedMicros(units: number, priceMicros: number): number {
   return Math.ceil(units * priceMicros);
 }
 
-/** Cost in µ$ of a video of this frame size and length, rounded up. */
+/** The frames fal bills for a video of `seconds`: 24 a second, plus one. */
+export function billedFrames(seconds: number): number {
+  return 24 * seconds + 1;
+}
+
+/** Cost in µ$ of a video of this frame size and length as fal bills it, rounded up. */
 export function costMicros(tier: Tier, frame: FrameSize, seconds: number): number {
-  return Math.ceil((frame.width * frame.height * seconds * 24 * tier.tenthMicrosPerToken) / (1024 * 10));
+  return Math.ceil((frame.width * frame.height * billedFrames(seconds) * tier.tenthMicrosPerToken) / (1024 * 10));
+}
+
+/** fal's published price of one second (24 frames): what `/help` quotes per second. */
+export function perSecondMicros(tier: Tier, frame: FrameSize): number {
+  return Math.ceil((frame.width * frame.height * 24 * tier.tenthMicrosPerToken) / (1024 * 10));
 }
 
 export interface Estimate {
@@ -85,9 +100,9 @@ export function estimate(tier: Tier, resolution: Resolution, aspect: AspectRatio
   return { micros: costMicros(tier, frame, seconds), upTo: duration === "auto" || aspect === "auto", seconds, frame };
 }
 
-/** "$1.51": two decimals, rounded to the nearest cent. */
-export function formatUsd(micros: number): string {
-  const cents = Math.round(micros / 10_000);
+/** "$1.53": two decimals, in cents rounded as asked (to the nearest by default). */
+export function formatUsd(micros: number, rounding: Rounding = "nearest"): string {
+  const cents = toCents(micros, rounding);
   const sign = cents < 0 ? "-" : "";
   const abs = Math.abs(cents);
   return `${sign}$${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, "0")}`;

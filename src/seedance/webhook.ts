@@ -17,6 +17,8 @@ const MAX_SKEW_S = 300;
 /** fal: "do not cache longer than 24 hours"; keys are fetched again sooner when one does not verify. */
 const KEYS_MAX_AGE_MS = 24 * 3_600_000;
 const KEYS_MIN_AGE_MS = 5 * 60_000;
+/** After a failed read of the keys, the next try waits this long. */
+const KEYS_RETRY_MS = 10_000;
 
 export type Verdict = { ok: true; webhook: FalWebhook } | { ok: false; why: string };
 
@@ -28,6 +30,10 @@ export type Verdict = { ok: true; webhook: FalWebhook } | { ok: false; why: stri
 export class FalWebhookVerifier {
   private keys: KeyObject[] = [];
   private fetchedAt = 0;
+  /** The one fetch of fal's keys under way: a burst of webhooks (or forgeries) shares it. */
+  private fetching: Promise<KeyObject[]> | null = null;
+  /** A failed fetch is not tried again before this (forgeries cannot make the bot hammer fal). */
+  private failedAt = 0;
 
   constructor(
     private readonly jwksUrl: string,
@@ -49,6 +55,7 @@ export class FalWebhookVerifier {
     const message = Buffer.from([requestId, userId, timestamp, createHash("sha256").update(rawBody).digest("hex")].join("\n"), "utf8");
     const signed = Buffer.from(signature, "hex");
     let verified = (await this.currentKeys()).some((key) => verify(null, message, key, signed));
+    // a key fal rotated in: read the keys again, at most every five minutes (even while none verifies)
     if (!verified && this.now() - this.fetchedAt > KEYS_MIN_AGE_MS) verified = (await this.currentKeys(true)).some((key) => verify(null, message, key, signed));
     if (!verified) return { ok: false, why: "signature does not verify" };
     let body: unknown;
@@ -64,14 +71,30 @@ export class FalWebhookVerifier {
   }
 
   private async currentKeys(refresh = false): Promise<KeyObject[]> {
-    if (!refresh && this.keys.length && this.now() - this.fetchedAt < KEYS_MAX_AGE_MS) return this.keys;
-    const response = await fetch(this.jwksUrl, { signal: AbortSignal.timeout(10_000) });
-    if (!response.ok) throw new Error(`fal's JWKS answered HTTP ${response.status}`);
-    const jwks = (await response.json()) as { keys?: Array<{ kty?: string; crv?: string; x?: string }> };
-    this.keys = (jwks.keys ?? [])
-      .filter((k) => k.kty === "OKP" && k.crv === "Ed25519" && typeof k.x === "string")
-      .map((k) => createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: k.x! }, format: "jwk" }));
-    this.fetchedAt = this.now();
-    return this.keys;
+    const fresh = this.fetchedAt > 0 && this.now() - this.fetchedAt < KEYS_MAX_AGE_MS;
+    if (!refresh && fresh) return this.keys;
+    if (this.fetching) return this.fetching;
+    if (this.now() - this.failedAt < KEYS_RETRY_MS) {
+      if (fresh) return this.keys;
+      throw new Error("fal's JWKS could not be read a moment ago; not asked again yet");
+    }
+    this.fetching = this.fetchKeys().finally(() => (this.fetching = null));
+    return this.fetching;
+  }
+
+  private async fetchKeys(): Promise<KeyObject[]> {
+    try {
+      const response = await fetch(this.jwksUrl, { signal: AbortSignal.timeout(10_000) });
+      if (!response.ok) throw new Error(`fal's JWKS answered HTTP ${response.status}`);
+      const jwks = (await response.json()) as { keys?: Array<{ kty?: string; crv?: string; x?: string }> };
+      this.keys = (jwks.keys ?? [])
+        .filter((k) => k.kty === "OKP" && k.crv === "Ed25519" && typeof k.x === "string")
+        .map((k) => createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: k.x! }, format: "jwk" }));
+      this.fetchedAt = this.now();
+      return this.keys;
+    } catch (err) {
+      this.failedAt = this.now();
+      throw err;
+    }
   }
 }

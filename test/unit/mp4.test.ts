@@ -18,12 +18,12 @@ describe("reading the delivered video", () => {
 
   it("charges an auto-length video for the length and frame the model chose, not the 15 s ceiling", () => {
     const cost = videoCost(job("auto", "auto"), tier, makeMp4({ width: 1280, height: 720, durationSec: 6 }));
-    expect(cost).toEqual({ micros: 1_814_400, seconds: 6 });
+    expect(cost).toEqual({ micros: 1_827_000, seconds: 6 });
   });
 
   it("prices the requested length when it was fixed, at the frame fal delivered", () => {
-    expect(videoCost(job("5", "16:9"), tier, makeMp4({ width: 1280, height: 720, durationSec: 5.04 }))).toEqual({ micros: 1_512_000, seconds: 5 });
+    expect(videoCost(job("5", "16:9"), tier, makeMp4({ width: 1280, height: 720, durationSec: 5.04 }))).toEqual({ micros: 1_524_600, seconds: 5 });
     // a larger frame than asked for costs what fal bills for it (the member pays at most the hold)
-    expect(videoCost(job("5", "16:9"), tier, makeMp4({ width: 1920, height: 1080, durationSec: 5 })).micros).toBe(3_402_000);
+    expect(videoCost(job("5", "16:9"), tier, makeMp4({ width: 1920, height: 1080, durationSec: 5 })).micros).toBe(3_430_350);
   });
 });

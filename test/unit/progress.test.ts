@@ -22,15 +22,15 @@ describe("progress message", () => {
   it("shows the parameters, the cost and the queue position", () => {
     const text = renderProgress(view());
     expect(text).toContain("<@111111111111111111>");
-    expect(text).toContain("> a cat @everyone surfs");
+    expect(text).toContain("> a cat \\@everyone surfs"); // inert: shown as typed, pinging nobody
     expect(text).toContain("5 s · 720p · 16:9 · with audio");
-    expect(text).toContain("Estimated cost: $1.51");
+    expect(text).toContain("Estimated cost: $1.53");
     expect(text).toContain("position 3");
   });
 
   it("says 'up to' for auto duration or aspect", () => {
     const text = renderProgress(view({ estimate: estimate(tier, "720p", "auto", "auto"), params: { ...view().params, duration: "auto", aspectRatio: "auto" } }));
-    expect(text).toContain("Estimated cost: up to $4.56");
+    expect(text).toContain("Estimated cost: up to $4.58");
   });
 
   it("shows a relative start time, a coarse bar and the latest log line while running", () => {

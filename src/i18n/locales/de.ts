@@ -7,6 +7,7 @@ export const de: Catalog = {
     nothingCharged: "Es wurde nichts berechnet.",
     oops: "Beim Bot ist etwas schiefgelaufen. Es wurde nichts berechnet; bitte versuch es gleich noch einmal.",
     restarting: "Der Bot startet gerade neu. Es wurde nichts gestartet oder berechnet; bitte versuch es in einer Minute noch einmal.",
+    storeDown: "Der Speicher des Bots antwortet gerade nicht. Nichts wurde gestartet oder berechnet; bitte versuche es in einer Minute erneut.",
     notEnabled: "Dieser Bot ist auf diesem Server nicht aktiviert. Es wurde nichts gestartet oder berechnet.",
     unknownCommand: "Dieser Befehl ist nicht mehr verfügbar.",
     serverOnly: "Dieser Befehl funktioniert nur auf einem Server.",
@@ -20,6 +21,7 @@ export const de: Catalog = {
     badDuration: "Die Dauer muss eine ganze Zahl von Sekunden zwischen {{min}} und {{max}} sein.",
     cannotPost: "Ich kann in diesem Kanal keine Videos posten, weil mir hier diese Berechtigungen fehlen: {{permissions}}. Bitte einen Admin, sie zu erteilen, oder nutze einen anderen Kanal. Es wurde nichts berechnet.",
     cannotPostAnyMore: "Ich kann in diesem Kanal keine Videos mehr posten, weil mir hier diese Berechtigungen fehlen: {{permissions}}. Es wurde nichts berechnet.",
+    threadClosed: "Dieser Thread ist archiviert oder gesperrt, daher kann ich das Video hier nicht posten. Bitte nutze einen offenen Kanal oder Thread. Es wurde nichts berechnet.",
     intakeBusy: "Der Bot lädt gerade Bilder anderer Mitglieder herunter. Bitte versuch es in einer Minute noch einmal; es wurde nichts berechnet.",
     refusedPicture: "{{reason}} Es wurde nichts berechnet.",
     channelNotAllowed: "Auf diesem Server werden Videos nur in {{channels}} erstellt. Es wurde nichts berechnet.",
@@ -41,6 +43,7 @@ export const de: Catalog = {
     sideTooLarge: "{{label}} ist {{width}}×{{height}} Pixel groß; das Modell akzeptiert höchstens {{max}} Pixel pro Seite.",
     badShape: "{{label}} ist {{width}}×{{height}} Pixel groß (Breite/Höhe {{ratio}}); das Modell akzeptiert Formate von {{min}} (hoch) bis {{max}} (breit).",
   },
+  permissions: { viewChannel: "Kanal ansehen", sendMessages: "Nachrichten senden", sendMessagesInThreads: "Nachrichten in Threads senden", attachFiles: "Dateien anhängen", readMessageHistory: "Nachrichtenverlauf anzeigen" },
   budget: {
     inFlight: "Videos, die du gerade in Arbeit hast: {{n}}, das Maximum, das dieser Server gleichzeitig erlaubt. Bitte warte, bis eines fertig ist; es wurde nichts berechnet.",
     spendCap: "Das Gesamtbudget des Bots für diesen Zeitraum ist aufgebraucht (noch {{left}} übrig, dieses Video braucht {{cost}}). Es wird {{resets}} zurückgesetzt. Es wurde nichts berechnet.",
@@ -98,6 +101,7 @@ export const de: Catalog = {
     onlyRequesterCancels: "Nur das Mitglied, das dieses Video angefordert hat, oder ein Admin kann es abbrechen.",
     tooLate: "Das Rendern hat bereits begonnen, und fal kann es jetzt nicht mehr stoppen.",
     alreadyFinished: "Dieser Auftrag ist bereits abgeschlossen.",
+    cancelRequested: "Abbruch angefordert. Ein anderer Teil des Bots bearbeitet dieses Video; seine Karte zeigt, wann es abgebrochen ist.",
     notYours: "Diese Buttons gehören <@{{userId}}>.",
   },
   job: {
@@ -115,6 +119,8 @@ export const de: Catalog = {
     refetchFailed: "Der Bot wurde neu gestartet, bevor dein Bild beim Modell ankam, und konnte es nicht erneut abrufen. Bitte führe den Befehl noch einmal aus; es wurde nichts berechnet.",
     answerLost: "Die Antwort von fal auf diesen Auftrag ist unterwegs verloren gegangen, daher weiß der Bot nicht, ob fal ihn gestartet hat. Sicherheitshalber wurde er nicht erneut gesendet. Es wurde nichts berechnet; bitte führe den Befehl noch einmal aus.",
     videoGone: "Das fertige Video ist nicht mehr bei fal verfügbar und konnte daher nicht gepostet werden. Dir wurde nichts berechnet; bitte führe den Befehl noch einmal aus.",
+    paused: "Der Betreiber des Bots hat neue Videos pausiert, bevor dieses beim Modell ankam. Es wurde nichts berechnet; bitte versuche es später erneut.",
+    couldNotPost: "der Bot konnte es nicht rechtzeitig in diesem Kanal posten",
   },
   fal: {
     content_policy_violation: "Der Sicherheitsfilter von fal hat das Bild oder den Prompt abgelehnt (Gesichter echter Personen und bekannte Figuren werden oft abgelehnt). Dir wurde nichts berechnet.",

@@ -11,6 +11,7 @@ export const enUS = {
     nothingCharged: "Nothing was charged.",
     oops: "Something went wrong on the bot's side. Nothing was charged; please try again in a moment.",
     restarting: "The bot is restarting. Nothing was started or charged; please try again in a minute.",
+    storeDown: "The bot's storage is not answering right now. Nothing was started or charged; please try again in a minute.",
     notEnabled: "This bot is not enabled in this server. Nothing was started or charged.",
     unknownCommand: "This command is no longer available.",
     serverOnly: "This command works in a server only.",
@@ -24,6 +25,7 @@ export const enUS = {
     badDuration: "The duration must be a whole number of seconds from {{min}} to {{max}}.",
     cannotPost: "I can't post videos in this channel: I'm missing these permissions here: {{permissions}}. Please ask an admin to grant them, or use another channel. Nothing was charged.",
     cannotPostAnyMore: "I can no longer post videos in this channel: I'm missing these permissions here: {{permissions}}. Nothing was charged.",
+    threadClosed: "This thread is archived or locked, so I can't post the video here. Please use an open channel or thread. Nothing was charged.",
     intakeBusy: "The bot is busy fetching other members' pictures right now. Please try again in a minute; nothing was charged.",
     refusedPicture: "{{reason}} Nothing was charged.",
     channelNotAllowed: "Videos are made in {{channels}} only on this server. Nothing was charged.",
@@ -45,6 +47,7 @@ export const enUS = {
     sideTooLarge: "{{label}} is {{width}}×{{height}} pixels; the model accepts at most {{max}} pixels on a side.",
     badShape: "{{label}} is {{width}}×{{height}} pixels (width/height {{ratio}}); the model accepts shapes from {{min}} (tall) to {{max}} (wide).",
   },
+  permissions: { viewChannel: "View Channel", sendMessages: "Send Messages", sendMessagesInThreads: "Send Messages in Threads", attachFiles: "Attach Files", readMessageHistory: "Read Message History" },
   budget: {
     inFlight: "Videos you already have in progress: {{n}}, the most this server allows at once. Please wait for one to finish; nothing was charged.",
     spendCap: "The bot's overall budget for this period is used up ({{left}} left, this video needs {{cost}}). It resets {{resets}}. Nothing was charged.",
@@ -102,6 +105,7 @@ export const enUS = {
     onlyRequesterCancels: "Only the member who asked for this video, or an admin, can cancel it.",
     tooLate: "The render has already started, and fal cannot stop it now.",
     alreadyFinished: "This job has already finished.",
+    cancelRequested: "Cancel requested. Another part of the bot is handling this video; its card will say when it is cancelled.",
     notYours: "These buttons belong to <@{{userId}}>.",
   },
   job: {
@@ -119,6 +123,8 @@ export const enUS = {
     refetchFailed: "The bot restarted before your picture reached the model and could not fetch it again. Please run the command again; nothing was charged.",
     answerLost: "fal's answer to this job was lost on the way, so the bot cannot tell whether fal started it. To be safe it was not sent again. Nothing was charged; please run the command again.",
     videoGone: "The finished video is no longer at fal, so it could not be posted. You were not charged; please run the command again.",
+    paused: "The bot's operator paused new videos before this one reached the model. Nothing was charged; please try again later.",
+    couldNotPost: "the bot could not post it in this channel in time",
   },
   fal: {
     content_policy_violation: "fal's safety filter rejected the picture or the prompt (real people's faces and well-known characters are often refused). You were not charged.",

@@ -7,6 +7,7 @@ export const esES: Catalog = {
     nothingCharged: "No se ha cobrado nada.",
     oops: "Algo ha fallado por parte del bot. No se ha cobrado nada; vuelve a intentarlo en un momento.",
     restarting: "El bot se está reiniciando. No se ha iniciado ni cobrado nada; vuelve a intentarlo en un minuto.",
+    storeDown: "El almacenamiento del bot no responde ahora mismo. No se ha iniciado ni cobrado nada; inténtalo de nuevo en un minuto.",
     notEnabled: "Este bot no está activado en este servidor. No se ha iniciado ni cobrado nada.",
     unknownCommand: "Este comando ya no está disponible.",
     serverOnly: "Este comando solo funciona en un servidor.",
@@ -20,6 +21,7 @@ export const esES: Catalog = {
     badDuration: "La duración debe ser un número entero de segundos entre {{min}} y {{max}}.",
     cannotPost: "No puedo publicar vídeos en este canal porque me faltan estos permisos aquí: {{permissions}}. Pide a un administrador que me los conceda o usa otro canal. No se ha cobrado nada.",
     cannotPostAnyMore: "Ya no puedo publicar vídeos en este canal porque me faltan estos permisos aquí: {{permissions}}. No se ha cobrado nada.",
+    threadClosed: "Este hilo está archivado o bloqueado, así que no puedo publicar el vídeo aquí. Usa un canal o hilo abierto. No se ha cobrado nada.",
     intakeBusy: "El bot está ocupado descargando imágenes de otros miembros. Vuelve a intentarlo en un minuto; no se ha cobrado nada.",
     refusedPicture: "{{reason}} No se ha cobrado nada.",
     channelNotAllowed: "En este servidor, los vídeos solo se hacen en {{channels}}. No se ha cobrado nada.",
@@ -41,6 +43,7 @@ export const esES: Catalog = {
     sideTooLarge: "{{label}} mide {{width}}×{{height}} píxeles; el modelo acepta como máximo {{max}} píxeles por lado.",
     badShape: "{{label}} mide {{width}}×{{height}} píxeles (ancho/alto {{ratio}}); el modelo acepta proporciones desde {{min}} (vertical) hasta {{max}} (horizontal).",
   },
+  permissions: { viewChannel: "Ver canal", sendMessages: "Enviar mensajes", sendMessagesInThreads: "Enviar mensajes en hilos", attachFiles: "Adjuntar archivos", readMessageHistory: "Leer el historial de mensajes" },
   budget: {
     inFlight: "Vídeos que ya tienes en curso: {{n}}, el máximo que este servidor permite a la vez. Espera a que termine alguno; no se ha cobrado nada.",
     spendCap: "El presupuesto global del bot para este periodo se ha agotado (quedan {{left}} y este vídeo necesita {{cost}}). Se restablece {{resets}}. No se ha cobrado nada.",
@@ -98,6 +101,7 @@ export const esES: Catalog = {
     onlyRequesterCancels: "Solo el miembro que pidió este vídeo, o un administrador, puede cancelarlo.",
     tooLate: "El renderizado ya ha empezado y fal ya no puede detenerlo.",
     alreadyFinished: "Este trabajo ya ha terminado.",
+    cancelRequested: "Cancelación solicitada. Otra parte del bot se encarga de este vídeo; su tarjeta dirá cuándo se haya cancelado.",
     notYours: "Estos botones son de <@{{userId}}>.",
   },
   job: {
@@ -115,6 +119,8 @@ export const esES: Catalog = {
     refetchFailed: "El bot se reinició antes de que tu imagen llegara al modelo y no ha podido volver a descargarla. Vuelve a ejecutar el comando; no se ha cobrado nada.",
     answerLost: "La respuesta de fal a este trabajo se perdió por el camino, así que el bot no sabe si fal lo inició. Por seguridad, no se ha vuelto a enviar. No se ha cobrado nada; vuelve a ejecutar el comando.",
     videoGone: "El vídeo terminado ya no está en fal, así que no se ha podido publicar. No se te ha cobrado nada; vuelve a ejecutar el comando.",
+    paused: "El operador del bot ha pausado los vídeos nuevos antes de que este llegara al modelo. No se ha cobrado nada; inténtalo más tarde.",
+    couldNotPost: "el bot no pudo publicarlo en este canal a tiempo",
   },
   fal: {
     content_policy_violation: "El filtro de seguridad de fal ha rechazado la imagen o el prompt (las caras de personas reales y los personajes conocidos suelen rechazarse). No se te ha cobrado nada.",

@@ -10,6 +10,7 @@ export const fr: Catalog = {
     nothingCharged: "Rien n'a été facturé.",
     oops: "Un problème est survenu du côté du bot. Rien n'a été facturé ; veuillez réessayer dans un instant.",
     restarting: "Le bot redémarre. Rien n'a été lancé ni facturé ; veuillez réessayer dans une minute.",
+    storeDown: "Le stockage du bot ne répond pas pour le moment. Rien n'a été lancé ni facturé ; réessayez dans une minute.",
     notEnabled: "Ce bot n'est pas activé sur ce serveur. Rien n'a été lancé ni facturé.",
     unknownCommand: "Cette commande n'est plus disponible.",
     serverOnly: "Cette commande ne fonctionne que sur un serveur.",
@@ -23,6 +24,7 @@ export const fr: Catalog = {
     badDuration: "La durée doit être un nombre entier de secondes entre {{min}} et {{max}}.",
     cannotPost: "Je ne peux pas publier de vidéos dans ce salon : il me manque ici ces permissions : {{permissions}}. Demandez à un administrateur de me les accorder, ou utilisez un autre salon. Rien n'a été facturé.",
     cannotPostAnyMore: "Je ne peux plus publier de vidéos dans ce salon : il me manque ici ces permissions : {{permissions}}. Rien n'a été facturé.",
+    threadClosed: "Ce fil est archivé ou verrouillé : je ne peux pas y publier la vidéo. Utilisez un salon ou un fil ouvert. Rien n'a été facturé.",
     intakeBusy: "Le bot est occupé à récupérer les images d'autres membres. Veuillez réessayer dans une minute ; rien n'a été facturé.",
     refusedPicture: "{{reason}} Rien n'a été facturé.",
     channelNotAllowed: "Sur ce serveur, les vidéos se font uniquement dans {{channels}}. Rien n'a été facturé.",
@@ -44,6 +46,7 @@ export const fr: Catalog = {
     sideTooLarge: "{{label}} fait {{width}}×{{height}} pixels ; le modèle accepte au maximum {{max}} pixels par côté.",
     badShape: "{{label}} fait {{width}}×{{height}} pixels (largeur/hauteur {{ratio}}) ; le modèle accepte des formats allant de {{min}} (vertical) à {{max}} (horizontal).",
   },
+  permissions: { viewChannel: "Voir le salon", sendMessages: "Envoyer des messages", sendMessagesInThreads: "Envoyer des messages dans les fils", attachFiles: "Joindre des fichiers", readMessageHistory: "Voir les anciens messages" },
   budget: {
     inFlight: "Vidéos déjà en cours pour vous : {{n}}, le maximum autorisé en même temps sur ce serveur. Veuillez attendre que l'une d'elles se termine ; rien n'a été facturé.",
     spendCap: "Le budget global du bot pour cette période est épuisé (il reste {{left}}, cette vidéo nécessite {{cost}}). Il sera réinitialisé {{resets}}. Rien n'a été facturé.",
@@ -101,6 +104,7 @@ export const fr: Catalog = {
     onlyRequesterCancels: "Seul le membre qui a demandé cette vidéo, ou un administrateur, peut l'annuler.",
     tooLate: "Le rendu a déjà commencé, et fal ne peut plus l'arrêter.",
     alreadyFinished: "Cette tâche est déjà terminée.",
+    cancelRequested: "Annulation demandée. Une autre partie du bot traite cette vidéo ; sa carte indiquera quand elle sera annulée.",
     notYours: "Ces boutons appartiennent à <@{{userId}}>.",
   },
   job: {
@@ -118,6 +122,8 @@ export const fr: Catalog = {
     refetchFailed: "Le bot a redémarré avant que votre image n'atteigne le modèle et n'a pas pu la récupérer à nouveau. Veuillez relancer la commande ; rien n'a été facturé.",
     answerLost: "La réponse de fal à cette tâche s'est perdue en route, le bot ne peut donc pas savoir si fal l'a lancée. Par précaution, elle n'a pas été renvoyée. Rien n'a été facturé ; veuillez relancer la commande.",
     videoGone: "La vidéo terminée n'est plus disponible chez fal, elle n'a donc pas pu être publiée. Rien ne vous a été facturé ; veuillez relancer la commande.",
+    paused: "L'opérateur du bot a mis en pause les nouvelles vidéos avant que celle-ci n'atteigne le modèle. Rien n'a été facturé ; réessayez plus tard.",
+    couldNotPost: "le bot n'a pas pu la publier dans ce salon à temps",
   },
   fal: {
     content_policy_violation: "Le filtre de sécurité de fal a refusé l'image ou le prompt (les visages de personnes réelles et les personnages connus sont souvent refusés). Rien ne vous a été facturé.",

@@ -7,6 +7,7 @@ export const ptBR: Catalog = {
     nothingCharged: "Nada foi cobrado.",
     oops: "Algo deu errado do lado do bot. Nada foi cobrado; tente novamente em instantes.",
     restarting: "O bot está reiniciando. Nada foi iniciado nem cobrado; tente novamente em um minuto.",
+    storeDown: "O armazenamento do bot não está respondendo agora. Nada foi iniciado nem cobrado; tente de novo em um minuto.",
     notEnabled: "Este bot não está ativado neste servidor. Nada foi iniciado nem cobrado.",
     unknownCommand: "Este comando não está mais disponível.",
     serverOnly: "Este comando só funciona em um servidor.",
@@ -20,6 +21,7 @@ export const ptBR: Catalog = {
     badDuration: "A duração deve ser um número inteiro de segundos entre {{min}} e {{max}}.",
     cannotPost: "Não consigo postar vídeos neste canal: faltam estas permissões aqui: {{permissions}}. Peça a um administrador para concedê-las ou use outro canal. Nada foi cobrado.",
     cannotPostAnyMore: "Não consigo mais postar vídeos neste canal: faltam estas permissões aqui: {{permissions}}. Nada foi cobrado.",
+    threadClosed: "Este tópico está arquivado ou bloqueado, então não posso postar o vídeo aqui. Use um canal ou tópico aberto. Nada foi cobrado.",
     intakeBusy: "O bot está ocupado baixando imagens de outros membros agora. Tente novamente em um minuto; nada foi cobrado.",
     refusedPicture: "{{reason}} Nada foi cobrado.",
     channelNotAllowed: "Neste servidor, os vídeos só podem ser feitos em {{channels}}. Nada foi cobrado.",
@@ -41,6 +43,7 @@ export const ptBR: Catalog = {
     sideTooLarge: "{{label}} tem {{width}}×{{height}} pixels; o modelo aceita no máximo {{max}} pixels em cada lado.",
     badShape: "{{label}} tem {{width}}×{{height}} pixels (largura/altura {{ratio}}); o modelo aceita proporções de {{min}} (vertical) a {{max}} (horizontal).",
   },
+  permissions: { viewChannel: "Ver canal", sendMessages: "Enviar mensagens", sendMessagesInThreads: "Enviar mensagens em tópicos", attachFiles: "Anexar arquivos", readMessageHistory: "Ver histórico de mensagens" },
   budget: {
     inFlight: "Vídeos que você já tem em andamento: {{n}}, o máximo que este servidor permite ao mesmo tempo. Aguarde um deles terminar; nada foi cobrado.",
     spendCap: "O orçamento geral do bot para este período acabou (restam {{left}}, este vídeo precisa de {{cost}}). Ele será renovado {{resets}}. Nada foi cobrado.",
@@ -98,6 +101,7 @@ export const ptBR: Catalog = {
     onlyRequesterCancels: "Só o membro que pediu este vídeo, ou um administrador, pode cancelá-lo.",
     tooLate: "A renderização já começou, e o fal não consegue mais interrompê-la.",
     alreadyFinished: "Este trabalho já terminou.",
+    cancelRequested: "Cancelamento solicitado. Outra parte do bot está cuidando deste vídeo; o cartão dele dirá quando for cancelado.",
     notYours: "Estes botões pertencem a <@{{userId}}>.",
   },
   job: {
@@ -115,6 +119,8 @@ export const ptBR: Catalog = {
     refetchFailed: "O bot reiniciou antes de sua imagem chegar ao modelo e não conseguiu baixá-la novamente. Execute o comando novamente; nada foi cobrado.",
     answerLost: "A resposta do fal a este trabalho se perdeu no caminho, então o bot não sabe se o fal o iniciou. Por segurança, ele não foi enviado de novo. Nada foi cobrado; execute o comando novamente.",
     videoGone: "O vídeo finalizado não está mais no fal, então não pôde ser postado. Você não foi cobrado; execute o comando novamente.",
+    paused: "O operador do bot pausou novos vídeos antes que este chegasse ao modelo. Nada foi cobrado; tente de novo mais tarde.",
+    couldNotPost: "o bot não conseguiu postá-lo neste canal a tempo",
   },
   fal: {
     content_policy_violation: "O filtro de segurança do fal rejeitou a imagem ou o prompt (rostos de pessoas reais e personagens conhecidos costumam ser recusados). Você não foi cobrado.",
