@@ -68,13 +68,17 @@ export async function openAnimate(interaction: MessageContextMenuCommandInteract
       twoPictures: pictures.length > 1,
     }),
   );
-  await s.forms.open(formId, { channelId: interaction.channelId, messageId: interaction.targetId, userId: interaction.user.id, pictures });
+  await s.forms.open(formId, { channelId: interaction.channelId, messageId: interaction.targetId, userId: interaction.user.id, authorId: interaction.targetMessage.author.id, pictures });
 }
 
 /** The form sent: the same request as `/video` with the message's first picture (and second as the end frame). */
 export async function submitAnimate(interaction: ModalSubmitInteraction, s: Services): Promise<void> {
   const form = await s.forms.take(interaction.customId.split(":")[1] ?? "", interaction.user.id, interaction.channelId);
   if (!form) return refuse(interaction, msg("animate.expired"));
+  // the server may have changed whose pictures Animate takes since the form opened
+  const { animate } = await s.settings.get(interaction.guildId);
+  if (animate === "off") return refuse(interaction, msg("animate.turnedOff"));
+  if (animate === "own" && form.authorId !== interaction.user.id) return refuse(interaction, msg("animate.ownOnly"));
   const choices = readVideoModal(interaction);
   await requestVideo(
     interaction,

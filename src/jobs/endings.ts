@@ -12,6 +12,8 @@ type Transition = (live: LiveJob, state: JobState, patch?: Partial<Job>) => Prom
 
 /** How long the bot keeps following fal's work on a job it ended, at most; then it books the estimate. */
 const FOLLOW_FAL_LIMIT_MS = 6 * 3_600_000;
+/** fal's answer about an ended job stays unknown after this many failed asks in a row: the estimate is booked. */
+const UNANSWERED_LIMIT = 10;
 
 /**
  * How jobs end. The final state is written first, and the money follows it: a crash in
@@ -123,7 +125,7 @@ export class JobEndings {
     let attempt = 0;
     while (job.falPending && !this.halted(live)) {
       let end: FalCost | null = null;
-      if (!job.falRequestId || Date.now() - job.updatedAt > FOLLOW_FAL_LIMIT_MS) {
+      if (!job.falRequestId || Date.now() - job.updatedAt > FOLLOW_FAL_LIMIT_MS || attempt >= UNANSWERED_LIMIT) {
         end = { micros: job.estimate.micros, source: "assumed" }; // fal's word never came: the estimate, never $0
       } else {
         try {
@@ -135,7 +137,8 @@ export class JobEndings {
         }
       }
       if (end) return this.bookEndedRender(live, end);
-      await live.sleep(attempt ? backoffMs(attempt, this.o.pollIntervalMs) : Math.max(this.o.pollIntervalMs, 1_000));
+      const longest = Math.max(1_000, 20 * this.o.pollIntervalMs);
+      await live.sleep(attempt ? Math.min(longest, backoffMs(attempt, this.o.pollIntervalMs)) : Math.max(this.o.pollIntervalMs, 1_000));
     }
   }
 

@@ -6,6 +6,8 @@ export interface OpenForm {
   channelId: string;
   messageId: string;
   userId: string;
+  /** Who posted the message whose pictures it animates (the server's `animate` setting is checked again on submit). */
+  authorId?: string;
   pictures: PictureSource[];
 }
 
