@@ -66,6 +66,39 @@ describe("health and metrics on HTTP_PORT", () => {
     expect(Date.now() - stoppedAt).toBeLessThan(10_000);
   });
 
+  it("/healthz answers within a second while Redis hangs (it takes connections, never answers): 503 naming the store", async () => {
+    const own = await ownRedis();
+    redis = own.process;
+    h = await startHarness({ storeUrl: `${own.url}?namespace=health`, env: { HTTP_PORT: "0" } });
+    const port = h.bot.httpPort!;
+    expect((await get(port, "/healthz")).status).toBe(200);
+    process.kill(own.process.pid!, "SIGSTOP"); // a blackholed Redis: connected, silent
+    try {
+      for (let n = 0; n < 3; n++) {
+        const asked = Date.now();
+        const health = await get(port, "/healthz");
+        expect(Date.now() - asked).toBeLessThan(1_000);
+        expect(health.status).toBe(503);
+        expect(JSON.parse(health.text).down).toEqual(["store (redis)"]);
+      }
+    } finally {
+      process.kill(own.process.pid!, "SIGCONT");
+    }
+  });
+
+  it("with METRICS_TOKEN, /metrics needs it as a bearer token (401 without, or with another); /healthz stays open", async () => {
+    h = await startHarness({ env: { HTTP_PORT: "0", METRICS_TOKEN: "s3cret-metrics-token-0123" } });
+    const port = h.bot.httpPort!;
+    expect((await get(port, "/metrics")).status).toBe(401);
+    const wrong = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: "Bearer s3cret-metrics-token-0124" } });
+    expect(wrong.status).toBe(401);
+    const right = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: "Bearer s3cret-metrics-token-0123" } });
+    expect(right.status).toBe(200);
+    expect(await right.text()).toContain("seedance_jobs_total");
+    expect((await get(port, "/healthz")).status).toBe(200);
+    expect(h.logs()).not.toContain("s3cret-metrics-token-0123");
+  });
+
   it("/healthz names a shard that lost the gateway", async () => {
     h = await startHarness({ env: { HTTP_PORT: "0" } });
     const port = h.bot.httpPort!;

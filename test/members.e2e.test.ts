@@ -207,6 +207,21 @@ describe("confirm before spending", () => {
     expect(await quotaText(h)).toMatch(/Spent \$1\.53/);
   });
 
+  for (const locale of ["de", "ja", "pt-BR"]) {
+    it(`the question and its buttons are in the caller's language (${locale}), and so are its answers`, async () => {
+      h = await startHarness();
+      await settings(h, "limits", [{ name: "confirm_above_usd", type: 10, value: 1 }]);
+      const asked = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9", locale });
+      expect(await h.discord.waitFor(() => ephemeralText(h, asked))).toBe(t(locale, "confirm.ask", { cost: money(locale, 1_524_600, "up") }));
+      const question = h.discord.messages().find((m) => m.interactionId === asked.id)!;
+      const [generate, cancel] = (question.components[0] as any).components;
+      expect([generate.label, cancel.label]).toEqual([t(locale, "buttons.generate"), t(locale, "buttons.cancel")]);
+      expect(t(locale, "confirm.ask", { cost: "x" })).not.toBe(t("en-US", "confirm.ask", { cost: "x" }));
+      await h.discord.clickButton({ messageId: question.id, customId: cancel.custom_id, user: h.discord.users.requester, locale });
+      await h.discord.waitFor(() => h.discord.message(question.id)!.text === t(locale, "confirm.cancelled"), 5_000);
+    });
+  }
+
   it("Cancel, or no answer in time, ends it with nothing charged", async () => {
     h = await startHarness({ env: { CONFIRM_SECONDS: "5" } });
     await settings(h, "limits", [{ name: "confirm_above_usd", type: 10, value: 1 }]);

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { DEFAULT_BOT_PERMISSIONS, P, type FakeUser } from "./fakes/discord/index.js";
-import { deliveredVideo, doneMessage, ephemeralText, quotaText, runVideo, startHarness, videoMessages, type Harness } from "./support/harness.js";
+import { buttonOf, deliveredVideo, doneMessage, ephemeralText, quotaText, runVideo, startHarness, videoMessages, type Harness } from "./support/harness.js";
 import { REDIS_URL } from "./support/redis.js";
 
 let h: Harness;
@@ -33,6 +33,24 @@ describe("who may spend", () => {
     expect(fal.requests).toEqual([]);
     expect(h.logs()).toMatch(/"servers":\["123456789012345678"\].*"msg":"operator controls"/);
     expect(discord.rejections).toEqual([]);
+  });
+
+  it("a server taken off ALLOWED_GUILD_IDS: its members' 🔁, ❌ and buttons on results made before do nothing (a button says why)", async () => {
+    h = await startHarness();
+    const { discord, fal } = h;
+    const { result } = await deliveredVideo(h);
+    h.env.ALLOWED_GUILD_IDS = "123456789012345678"; // the operator's list changes: this server is no longer served
+    await h.restart();
+    await discord.react({ messageId: result.id, emoji: "🔁", user: discord.users.requester });
+    await discord.react({ messageId: result.id, emoji: "❌", user: discord.users.requester });
+    for (const action of ["regen", "loop", "remix"]) {
+      const press = await discord.clickButton({ messageId: result.id, customId: buttonOf(result, action).custom_id, user: discord.users.requester });
+      expect(await discord.waitFor(() => ephemeralText(h, press))).toMatch(/not enabled in this server/);
+    }
+    await new Promise((r) => setTimeout(r, 800));
+    expect(fal.submissions).toHaveLength(1);
+    expect(discord.message(result.id)?.deleted).toBeFalsy();
+    expect(discord.modalOf(result.id)).toBeUndefined();
   });
 
   it("an open server list is said at start-up, with the caps in force", async () => {
@@ -72,6 +90,23 @@ describe("caps above the admins' budgets", () => {
 });
 
 describe("/operator", () => {
+  it("pause stops the bot's own queue too: waiting jobs end refunded and told, nothing more reaches fal, jobs at fal finish", async () => {
+    h = await startHarness({ env: { MAX_CONCURRENT_JOBS: "1" }, fal: { timeline: { queuePositions: [0], stepMs: 50, runMs: 2_000 } } });
+    const { discord, fal } = h;
+    const atFal = await runVideo(h, { duration: 5, prompt: "at fal", user: discord.users.requester });
+    await discord.waitFor(() => discord.messages().find((m) => m.interactionId === atFal.id && m.text.includes("Rendering since")), 10_000);
+    const waiting = await runVideo(h, { duration: 5, prompt: "waiting", user: discord.users.stranger });
+    await discord.waitFor(() => discord.messages().find((m) => m.interactionId === waiting.id && m.text.includes("Waiting for a free slot")), 10_000);
+    expect(await operator(h, discord.owner, "pause")).toMatch(/paused everywhere/);
+    const ended = await discord.waitFor(() => discord.messages().find((m) => m.interactionId === waiting.id && m.text.includes("❌")), 10_000);
+    expect(ended.text).toMatch(/operator paused new videos before this one reached the model\. Nothing was charged/);
+    await doneMessage(h, atFal.id);
+    await new Promise((r) => setTimeout(r, 800));
+    expect(fal.submissions.map((x) => x.input.prompt)).toEqual(["at fal"]);
+    expect(await quotaText(h, discord.users.stranger)).toMatch(/Spent \$0\.00 · held for running jobs \$0\.00 · jobs in progress 0/);
+    expect(videoMessages(h)).toHaveLength(1);
+  });
+
   it("pause, resume, status and cap work for the owner and survive a restart; a server admin who is not the owner is refused each", async () => {
     h = await startHarness();
     const { discord, fal } = h;

@@ -1,91 +1,18 @@
-import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { startFakeDiscord, type FakeDiscord, type FakeUser } from "./fakes/discord/index.js";
-import { startFakeFal, type FakeFal, type JobTimeline } from "./fakes/fal/index.js";
-import { BotProcess, fakeEnv, ROOT } from "./support/child.js";
-import { ephemeralText, FAL_KEY, PICTURE, PNG, type Harness } from "./support/harness.js";
+import { BotProcess, ROOT } from "./support/child.js";
+import { asHarness, bootShard as boot, closeCluster, members, mostAtFalAtOnce, startCluster as start, video, videoPosts, type Cluster } from "./support/cluster.js";
+import { ephemeralText } from "./support/harness.js";
 import { freePort } from "./support/net.js";
-import { REDIS_URL } from "./support/redis.js";
 
-/** One fake Discord with two shards (a guild each), one fake fal, one Redis, and bot processes. */
-interface Cluster {
-  discord: FakeDiscord;
-  fal: FakeFal;
-  env: Record<string, string>;
-  bots: BotProcess[];
-}
+const startCluster = async (...args: Parameters<typeof start>) => (cluster = await start(...args));
+const bootShard = boot;
 
 let cluster: Cluster | undefined;
 afterEach(async () => {
-  for (const bot of cluster?.bots ?? []) await bot.kill("SIGKILL").catch(() => undefined);
-  await cluster?.discord.close();
-  await cluster?.fal.close();
+  await closeCluster(cluster);
   cluster = undefined;
 });
-
-async function startCluster(timeline: Partial<JobTimeline>, env: Record<string, string> = {}): Promise<Cluster> {
-  const discord = await startFakeDiscord({ shards: 2 });
-  const fal = await startFakeFal({ key: FAL_KEY, timeline });
-  cluster = {
-    discord,
-    fal,
-    bots: [],
-    env: {
-      ...fakeEnv(discord, fal, FAL_KEY),
-      STORE_URL: `${REDIS_URL}?namespace=test-${randomUUID()}`,
-      SHARD_COUNT: "2",
-      FAL_POLL_INTERVAL_MS: "100",
-      PROGRESS_EDIT_INTERVAL_MS: "150",
-      JOB_LEASE_SECONDS: "3",
-      ...env,
-    },
-  };
-  return cluster;
-}
-
-async function bootShard(c: Cluster, shard: number, env: Record<string, string> = {}): Promise<BotProcess> {
-  const bot = await BotProcess.start({ ...c.env, SHARD_IDS: String(shard), ...env });
-  c.bots.push(bot);
-  return bot;
-}
-
-/** Members of both guilds, so per-member limits do not get in the way. */
-const members = (discord: FakeDiscord, n: number): FakeUser[] =>
-  Array.from({ length: n }, (_, i) => ({ ...discord.users.requester, id: (BigInt(discord.users.requester.id) + BigInt(i + 1) * 1000n).toString(), username: `member${i}` }));
-
-function video(c: Cluster, guild: number, user: FakeUser, prompt = "the cat surfs") {
-  const image = c.discord.addAttachment(PNG, "cat.png", "image/png", { ...PICTURE, guild });
-  return c.discord.slashCommand({
-    name: "video",
-    guild,
-    user,
-    attachments: [image],
-    options: [
-      { name: "image", type: 11, value: image.id },
-      { name: "prompt", type: 3, value: prompt },
-      { name: "duration", type: 4, value: 5 },
-      { name: "resolution", type: 3, value: "720p" },
-      { name: "aspect_ratio", type: 3, value: "16:9" },
-    ],
-  });
-}
-
-const videoPosts = (c: Cluster) => c.discord.allMessages().filter((m) => m.attachments.some((a) => a.filename.endsWith(".mp4")));
-const asHarness = (c: Cluster) => c as unknown as Harness;
-
-/** The most jobs fal had at once, from when each was submitted to when fal said it was done. */
-function mostAtFalAtOnce(fal: FakeFal): number {
-  const edges = [...fal.jobs.values()].flatMap((j) => [
-    [j.submittedAt, 1],
-    [j.completedAt ?? Infinity, -1],
-  ]) as Array<[number, number]>;
-  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  let now = 0;
-  let most = 0;
-  for (const [, d] of edges) most = Math.max(most, (now += d));
-  return most;
-}
 
 describe("two processes, a shard each, one Redis", () => {
   it("a burst in both guilds is held exactly to the shared spend cap and MAX_CONCURRENT_JOBS; each job is delivered once; each process identifies its own shard; commands are registered once", async () => {

@@ -158,6 +158,22 @@ describe("Animate from any message", () => {
     expect(h.fal.requests).toEqual([]);
   });
 
+  it("the server's setting is checked again when the form is sent: a form opened before the admin changed it does not go through", async () => {
+    h = await startHarness();
+    const { discord, fal } = h;
+    const theirs = await animate(h, postPictures(h, [PNG], [], discord.users.stranger).id); // "anyone" while it opens
+    const mine = await animate(h, postPictures(h, [PNG]).id);
+    await setLimits(h, [{ name: "animate", type: 3, value: "own" }]);
+    const sentTheirs = await discord.submitModal({ interactionId: theirs.use.id, values: { prompt: "someone else's photo", duration: ["4"] } });
+    expect(await discord.waitFor(() => ephemeralText(h, sentTheirs))).toMatch(/only pictures you posted yourself/);
+    await setLimits(h, [{ name: "animate", type: 3, value: "off" }]);
+    const sentMine = await discord.submitModal({ interactionId: mine.use.id, values: { prompt: "my own photo", duration: ["4"] } });
+    expect(await discord.waitFor(() => ephemeralText(h, sentMine))).toMatch(/turned off on this server/);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(fal.requests).toEqual([]);
+    expect(await quotaText(h)).toMatch(/Spent \$0\.00 · held for running jobs \$0\.00 · jobs in progress 0/);
+  });
+
   it("on a message without a picture: a polite private explanation, no form, nothing charged", async () => {
     h = await startHarness();
     const { modal } = await animate(h, postPictures(h, []).id);
@@ -291,6 +307,43 @@ describe("more than 🔁 on a result", () => {
     }
     expect(fal.submissions).toHaveLength(1);
     expect(await quotaText(h)).toMatch(/held for running jobs \$0\.00/);
+  });
+
+  it("'too old for a new take' counts from when the picture reached fal, which a take inherits: a take of a take is refused in time", async () => {
+    h = await startHarness();
+    const { discord, fal } = h;
+    const { result } = await deliveredVideo(h);
+    const { repo, store } = h.bot.services;
+    const source = (await repo.byMessage(result.id))!;
+    const day = 86_400_000;
+    await writeJob(store, repo, { ...source, createdAt: Date.now() - 6 * day, imageStoredAt: Date.now() - 6 * day });
+    await discord.clickButton({ messageId: result.id, customId: buttonOf(result, "regen").custom_id, user: discord.users.requester });
+    await discord.waitFor(() => videoMessages(h).length === 2, 15_000);
+    const takeResult = videoMessages(h)[1]!;
+    await discord.waitFor(() => discord.messages().find((m) => m.message_reference?.message_id === result.id && m.text.includes("✅ Done")), 10_000);
+    await new Promise((r) => setTimeout(r, 300)); // the take's driver lets go of its lease
+    const take = (await repo.byMessage(takeResult.id))!;
+    expect(Math.abs(take.imageStoredAt! - (Date.now() - 6 * day))).toBeLessThan(60_000); // inherited, not the take's own time
+    // two days pass: the take itself is two days old, its picture eight
+    await writeJob(store, repo, { ...take, createdAt: take.createdAt - 2 * day, updatedAt: take.updatedAt - 2 * day, imageStoredAt: take.imageStoredAt! - 2 * day });
+    const press = await discord.clickButton({ messageId: takeResult.id, customId: buttonOf(takeResult, "regen").custom_id, user: discord.users.requester });
+    expect(await discord.waitFor(() => ephemeralText(h, press))).toMatch(/more than 7 days old/);
+    expect(fal.submissions).toHaveLength(2);
+  });
+
+  it("a take of an auto-length video obeys the server's longest video, as /video does", async () => {
+    h = await startHarness();
+    const { discord, fal } = h;
+    const first = await runVideo(h, { resolution: "720p", aspect_ratio: "16:9" }); // auto length
+    await doneMessage(h, first.id);
+    expect(fal.submissions[0]!.input.duration).toBe("auto");
+    await setLimits(h, [{ name: "max_duration", type: 4, value: 8 }]);
+    const result = videoMessages(h)[0]!;
+    await discord.clickButton({ messageId: result.id, customId: buttonOf(result, "regen").custom_id, user: discord.users.requester });
+    await fal.waitFor(() => fal.submissions.length === 2, 10_000);
+    expect(fal.submissions[1]!.input.duration).toBe("8");
+    const take = await discord.waitFor(() => discord.messages().find((m) => m.message_reference?.message_id === result.id && m.text.includes("Estimated cost")), 10_000);
+    expect(take.text).toContain("Estimated cost: $2.44"); // 8 s held, not 15
   });
 
   it("another member's press on Regenerate, Loop or Remix changes nothing and tells them so, privately", async () => {

@@ -1,9 +1,15 @@
 import { Events, type ButtonInteraction, type Client, type ModalSubmitInteraction } from "discord.js";
 import { msg } from "../i18n/index.js";
+import { isStoreUnavailable } from "../store/index.js";
 import type { Services } from "../services.js";
 import { isMessageCommand, readArgs, type AnyCommand } from "./command.js";
 import { refuse } from "./replies.js";
 import { onButton, onReaction } from "../jobs/actions.js";
+
+/** What a member is told when handling their interaction failed: the store being away is said so. */
+function failureText(err: unknown) {
+  return msg(isStoreUnavailable(err) ? "common.storeDown" : "common.oops");
+}
 
 /** The operator's own command works wherever an owner runs it. */
 const OPERATOR_COMMAND = "operator";
@@ -41,7 +47,7 @@ export function routeCommands(
       const handler = buttons[interaction.customId.split(":")[0]!] ?? ((i: ButtonInteraction, s: Services) => onButton(s, i));
       return handler(interaction, services).catch(async (err) => {
         services.log.error({ err, button: interaction.customId.split(":")[0] }, "button failed");
-        await refuse(interaction, msg("common.oops")).catch(() => undefined);
+        await refuse(interaction, failureText(err)).catch(() => undefined);
       });
     }
     if (interaction.isModalSubmit()) {
@@ -49,7 +55,7 @@ export function routeCommands(
       if (!handler) return refuse(interaction, msg("common.unknownCommand")).catch(() => undefined);
       return handler(interaction, services).catch(async (err) => {
         services.log.error({ err, modal: interaction.customId.split(":")[0] }, "modal failed");
-        await refuse(interaction, msg("common.oops")).catch(() => undefined);
+        await refuse(interaction, failureText(err)).catch(() => undefined);
       });
     }
     if (!interaction.isChatInputCommand() && !interaction.isMessageContextMenuCommand()) return;
@@ -65,7 +71,7 @@ export function routeCommands(
       }
     } catch (err) {
       services.log.error({ err, command: interaction.commandName }, "command failed");
-      await refuse(interaction, msg("common.oops")).catch(() => undefined);
+      await refuse(interaction, failureText(err)).catch(() => undefined);
     }
   });
   return () => {

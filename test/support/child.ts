@@ -94,6 +94,11 @@ export class BotProcess {
     return this.child.pid!;
   }
 
+  /** Whether the process is still alive. */
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   output(): string {
     return this.out;
   }

@@ -72,7 +72,7 @@ export interface FakeFalOptions {
 }
 
 /** How `resendWebhook` forges a webhook. */
-export type WebhookTamper = "no-headers" | "bad-signature" | "stale-timestamp" | "other-body";
+export type WebhookTamper = "no-headers" | "bad-signature" | "stale-timestamp" | "future-timestamp" | "other-body";
 
 /** One webhook POST the fake made (each retry and each resend is its own record). */
 export interface WebhookDelivery {
@@ -210,7 +210,7 @@ export interface FakeFal {
    * POSTs the request's last webhook again (one attempt, no retries) and records it: with no
    * `tamper`, the exact same headers and body (a replay); otherwise a forgery:
    * "no-headers" (no X-Fal-Webhook-* headers), "bad-signature" (signed now by a key not in the
-   * JWKS), "stale-timestamp" (timestamp 10 minutes old, signed consistently with the real key),
+   * JWKS), "stale-timestamp" (timestamp 10 minutes old, signed consistently with the real key), "future-timestamp" (10 minutes ahead, likewise),
    * "other-body" (a forged success body under the original headers and signature).
    * Rejects if the request has sent no webhook yet.
    */

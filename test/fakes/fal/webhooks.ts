@@ -181,6 +181,8 @@ export class Webhooks {
       headers = this.signedHeaders(requestId, body, now, this.foreignKey);
     } else if (tamper === "stale-timestamp") {
       headers = this.signedHeaders(requestId, body, now - 600);
+    } else if (tamper === "future-timestamp") {
+      headers = this.signedHeaders(requestId, body, now + 600);
     } else if (tamper === "other-body") {
       const forged: WebhookBody = {
         request_id: requestId,
