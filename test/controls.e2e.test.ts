@@ -26,7 +26,7 @@ async function spent(h: Harness): Promise<number> {
 for (const restart of [false, true]) {
   describe(`regenerate, cancel and delete${restart ? " after a restart (nothing cached)" : ""}`, () => {
     it("🔁 by the requester runs the same job again with a new seed and charges again; a stranger's 🔁 does nothing", async () => {
-      // Granted on purpose (the invite's 117824 lacks it): the bot removes a stranger's 🔁 only with Manage Messages.
+      // Granted on purpose (the invite's 274878024768 lacks it): the bot removes a stranger's 🔁 only with Manage Messages.
       h = await startHarness({ discord: { botPermissions: (INVITE_PERMISSIONS | P.MANAGE_MESSAGES).toString() } });
       const { discord, fal } = h;
       const { resultId } = await deliveredVideo(h);

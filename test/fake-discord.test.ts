@@ -506,18 +506,18 @@ describe("fake Discord is as strict as Discord: mentions, permissions, upload li
     expect(fake.rejections).toEqual([]);
   });
 
-  it("gives the bot exactly the invite's permissions (117824) while members keep theirs", async () => {
-    expect(INVITE_PERMISSIONS).toBe(117824n);
+  it("gives the bot exactly the invite's permissions (274878024768) while members keep theirs", async () => {
+    expect(INVITE_PERMISSIONS).toBe(274878024768n);
     // the same integer as the README's invite link, so the two cannot drift apart
     const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
     expect([...readme.matchAll(/permissions=(\d+)/g)].map((m) => BigInt(m[1]!))).toEqual([INVITE_PERMISSIONS]);
     const client = await connect(fake);
     const channel = await client.channels.fetch(fake.channelId);
     if (!channel || !("permissionsFor" in channel)) throw new Error("not a guild channel");
-    expect(channel.permissionsFor(client.user!)!.bitfield).toBe(117824n);
+    expect(channel.permissionsFor(client.user!)!.bitfield).toBe(274878024768n);
     expect(channel.guild.members.cache.get(fake.users.admin.id)!.permissions.has(PermissionFlagsBits.ManageGuild)).toBe(true);
     const handled = nextCommand(client, async (i) => {
-      expect(i.appPermissions.bitfield).toBe(117824n);
+      expect(i.appPermissions.bitfield).toBe(274878024768n);
       expect(i.memberPermissions!.has(PermissionFlagsBits.UseApplicationCommands)).toBe(true);
       expect(i.memberPermissions!.has(PermissionFlagsBits.ManageGuild)).toBe(false);
       await i.reply({ content: "ok" });
@@ -1298,10 +1298,13 @@ describe("fake Discord: fault policy for simulations", () => {
 
 describe("fake Discord: threads", () => {
   const granted = (extra: bigint): FakeDiscordOptions => ({ botPermissions: (INVITE_PERMISSIONS | extra).toString() });
+  // a bot invited before the invite asked for Send Messages in Threads
+  const WITHOUT_THREADS = INVITE_PERMISSIONS & ~P.SEND_MESSAGES_IN_THREADS;
+  const withoutThreads: FakeDiscordOptions = { botPermissions: WITHOUT_THREADS.toString() };
   const threadCreated = (client: Client) => new Promise<[ThreadChannel, boolean]>((resolve) => client.once(Events.ThreadCreate, (t, n) => resolve([t, n])));
 
   it("announces a thread with THREAD_CREATE (archiving, locking with THREAD_UPDATE); discord.js caches it", async () => {
-    await withFake({}, async (f) => {
+    await withFake(withoutThreads, async (f) => {
       const client = await connect(f);
       const created = threadCreated(client);
       const id = f.addThread({ name: "video requests" });
@@ -1310,8 +1313,8 @@ describe("fake Discord: threads", () => {
         .toEqual([id, true, ChannelType.PublicThread, f.channelId, f.guildId, "video requests", false, false]);
       expect(client.channels.cache.get(id)).toBe(thread);
       expect(thread.parent?.threads.cache.get(id)).toBe(thread);
-      // a thread has its parent's permissions: the invite's, without Send Messages in Threads
-      expect(thread.permissionsFor(client.user!)!.bitfield).toBe(INVITE_PERMISSIONS);
+      // a thread has its parent's permissions: here without Send Messages in Threads
+      expect(thread.permissionsFor(client.user!)!.bitfield).toBe(WITHOUT_THREADS);
       expect(thread.sendable).toBe(false);
 
       const updated = new Promise<ThreadChannel>((resolve) => client.on(Events.ThreadUpdate, (_old, t) => t.locked && resolve(t)));
@@ -1332,7 +1335,7 @@ describe("fake Discord: threads", () => {
   });
 
   it("runs commands and clicks in a thread: the thread is the interaction's channel, with the parent's permissions", async () => {
-    await withFake({}, async (f) => {
+    await withFake(withoutThreads, async (f) => {
       const client = await connect(f);
       const raw: any[] = [];
       client.on(Events.Raw, (p: { t: string; d: any }) => void (p.t === "INTERACTION_CREATE" && raw.push(p.d)));
@@ -1343,28 +1346,28 @@ describe("fake Discord: threads", () => {
       const handled = nextCommand(client, async (i) => {
         expect(i.channelId).toBe(thread);
         expect(i.channel?.isThread() && i.channel.parentId).toBe(f.channelId);
-        expect(i.appPermissions.bitfield).toBe(INVITE_PERMISSIONS);
+        expect(i.appPermissions.bitfield).toBe(WITHOUT_THREADS);
         await i.reply({ content: "on it", components: [row] }); // a response needs no channel permission
       });
       const { id } = await f.slashCommand({ name: "anything", options: [], channelId: thread });
       await handled;
       expect(raw[0]).toMatchObject({
-        channel_id: thread, app_permissions: INVITE_PERMISSIONS.toString(),
+        channel_id: thread, app_permissions: WITHOUT_THREADS.toString(),
         channel: { id: thread, type: 11, guild_id: f.guildId, parent_id: f.channelId, thread_metadata: { archived: false, locked: false } },
       });
       const reply = f.messages(thread).find((m) => m.interactionId === id)!;
       expect(reply.channel_id).toBe(thread);
 
       // a click on that message is in the thread too; a grant shows in the next interaction's app_permissions
-      f.setBotPermissions(INVITE_PERMISSIONS | P.SEND_MESSAGES_IN_THREADS);
+      f.setBotPermissions(WITHOUT_THREADS | P.SEND_MESSAGES_IN_THREADS);
       const clicked = new Promise<{ channel: string; perms: bigint }>((resolve, reject) =>
         client.once(Events.InteractionCreate, (i) => {
           if (i.isButton()) i.deferUpdate().then(() => resolve({ channel: i.channelId, perms: i.appPermissions.bitfield }), reject);
         }),
       );
       await f.clickButton({ messageId: reply.id, customId: "again" });
-      expect(await soon(clicked, "button")).toEqual({ channel: thread, perms: INVITE_PERMISSIONS | P.SEND_MESSAGES_IN_THREADS });
-      expect(raw[1]).toMatchObject({ channel_id: thread, channel: { type: 11, parent_id: f.channelId }, app_permissions: (INVITE_PERMISSIONS | P.SEND_MESSAGES_IN_THREADS).toString() });
+      expect(await soon(clicked, "button")).toEqual({ channel: thread, perms: WITHOUT_THREADS | P.SEND_MESSAGES_IN_THREADS });
+      expect(raw[1]).toMatchObject({ channel_id: thread, channel: { type: 11, parent_id: f.channelId }, app_permissions: (WITHOUT_THREADS | P.SEND_MESSAGES_IN_THREADS).toString() });
 
       // Discord's client offers no commands in an archived thread; a channel that is none of the fake's is a test bug
       f.updateThread(thread, { archived: true });
@@ -1375,8 +1378,8 @@ describe("fake Discord: threads", () => {
   });
 
   it("needs SEND_MESSAGES_IN_THREADS, not SEND_MESSAGES, to post in a thread", async () => {
-    // the invite's permissions: the channel yes, a thread no
-    await withFake({}, async (f) => {
+    // without Send Messages in Threads: the channel yes, a thread no
+    await withFake(withoutThreads, async (f) => {
       const client = await connect(f);
       const created = threadCreated(client);
       const thread = f.addThread();
@@ -1389,7 +1392,7 @@ describe("fake Discord: threads", () => {
       expect(f.rejections.map((r) => r.code)).toEqual([50013, 50013, 50013]);
     });
     // Send Messages in Threads without Send Messages: a thread yes, the channel no
-    await withFake({ botPermissions: ((INVITE_PERMISSIONS | P.SEND_MESSAGES_IN_THREADS) & ~P.SEND_MESSAGES).toString() }, async (f) => {
+    await withFake({ botPermissions: ((WITHOUT_THREADS | P.SEND_MESSAGES_IN_THREADS) & ~P.SEND_MESSAGES).toString() }, async (f) => {
       const rest = restFor(f);
       const thread = f.addThread();
       const sent = (await rest.post(Routes.channelMessages(thread), { body: { content: "in the thread" } })) as Msg;

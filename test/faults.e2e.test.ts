@@ -86,6 +86,27 @@ describe("faults on the way", () => {
     expect(await budgetText(h)).toContain("Spent $1.53");
   });
 
+  it("in a thread: delivered there with the invite's Send Messages in Threads; refused, naming it, without it; refused in a locked thread", async () => {
+    h = await startHarness();
+    const { discord } = h;
+    const thread = discord.addThread({ name: "forum post" });
+    await new Promise((r) => setTimeout(r, 200)); // THREAD_CREATE reaches the bot
+    const i = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9", channelId: thread });
+    await discord.waitFor(() => discord.messages(thread).find((m) => m.interactionId === i.id && m.text.includes("✅ Done")), 15_000);
+    expect(discord.messages(thread).filter((m) => m.attachments.some((a) => a.filename.endsWith(".mp4")))).toHaveLength(1);
+
+    discord.setBotPermissions(DEFAULT_BOT_PERMISSIONS & ~P.SEND_MESSAGES_IN_THREADS); // invited with the older link
+    const refused = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9", channelId: thread });
+    expect(await discord.waitFor(() => ephemeralText(h, refused))).toMatch(/missing these permissions here: Send Messages in Threads\..*Nothing was charged/);
+    discord.setBotPermissions(DEFAULT_BOT_PERMISSIONS);
+
+    const locked = discord.addThread({ locked: true });
+    await new Promise((r) => setTimeout(r, 200));
+    const closed = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9", channelId: locked });
+    expect(await discord.waitFor(() => ephemeralText(h, closed))).toMatch(/This thread is archived or locked/);
+    expect(h.fal.submissions).toHaveLength(1);
+  });
+
   it("refuses, naming what is missing, where the bot could not deliver a job that may outlive its interaction", async () => {
     h = await startHarness({ discord: { botPermissions: (DEFAULT_BOT_PERMISSIONS & ~P.SEND_MESSAGES & ~P.ATTACH_FILES).toString() } });
     const interaction = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });

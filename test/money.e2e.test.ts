@@ -162,6 +162,16 @@ describe("deadlines", () => {
     expect(await discord.waitFor(() => ephemeralText(h, status))).toMatch(/All servers: fal billed \$1\.53 · held \$\d+\.\d\d · charged \$0\.00 · refunded \$\d+\.\d\d/);
   });
 
+  it("a render fal has started gets as long again as the deadline: a paid video is not thrown away a moment before it is done", async () => {
+    // deadline 3 s: queued 2 s at fal, then rendering 2.5 s: running at the deadline, done before twice it
+    h = await startHarness({ env: { JOB_TIMEOUT_MINUTES: "0.05" }, fal: { timeline: { queuePositions: [0], stepMs: 2_000, runMs: 2_500 } } });
+    const interaction = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
+    const done = await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === interaction.id && m.text.includes("✅ Done")), 15_000);
+    expect(done.text).not.toContain("took longer");
+    expect(videoMessages(h)).toHaveLength(1);
+    expect(await quotaText(h)).toMatch(/Spent \$1\.53 · held for running jobs \$0\.00/);
+  });
+
   it("a job being delivered is never timed out: its video exists and is paid for", async () => {
     h = await startHarness({ env: { JOB_TIMEOUT_MINUTES: "0.03" }, fal: { timeline: { queuePositions: [0], stepMs: 50, runMs: 200 } } });
     // Discord fails the upload for a while (after discord.js's own retries), past the deadline

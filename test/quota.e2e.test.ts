@@ -17,6 +17,24 @@ const answer = async (h: Harness, pending: ReturnType<typeof quota>) => {
 
 const posted = (h: Harness) => h.discord.requests.filter((r) => r.method === "POST" && r.path === `/channels/${h.discord.channelId}/messages` && r.status === 200);
 
+describe("refusals are not jobs", () => {
+  it("an attempt the budget refuses leaves nothing in the store or the member's history, however often it is tried", async () => {
+    h = await startHarness({ env: { DEFAULT_QUOTA_USD: "1" } });
+    const { discord } = h;
+    for (let n = 0; n < 3; n++) {
+      const refused = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
+      expect(await discord.waitFor(() => ephemeralText(h, refused))).toMatch(/would cost \$1\.53, but you have \$1\.00 left/);
+    }
+    const { repo } = h.bot.services;
+    expect(await repo.ofMember(discord.guildId, discord.users.requester.id, 0, 10)).toEqual({ jobs: [], total: 0 });
+    expect(await repo.activeIds()).toEqual([]);
+    const history = await discord.slashCommand({ name: "history", user: discord.users.requester, options: [] });
+    expect(await discord.waitFor(() => ephemeralText(h, history))).toMatch(/has no videos yet/);
+    const rows = await h.bot.services.store.sql!(`SELECT COUNT(*) AS n FROM keyv WHERE key LIKE 'seedance:job:%'`);
+    expect(Number(rows[0]!.n)).toBe(0);
+  });
+});
+
 describe("budgets end to end", () => {
   it("runs, settles and refuses by the admin's limits, and tells a member what is left", async () => {
     h = await startHarness();

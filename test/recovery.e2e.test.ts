@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { ephemeralText, FAL_KEY, runVideo } from "./support/harness.js";
+import { answersTo, ephemeralText, FAL_KEY, quotaText, runVideo, startHarness } from "./support/harness.js";
+import { BotProcess } from "./support/child.js";
 import { asHarness, boot, budgetOf, closeWorld, startWorld as makeWorld, videoPosts, type World } from "./support/world.js";
 
 let world: World | undefined;
@@ -136,6 +137,39 @@ describe("what a restart does, state by state (the README's table)", () => {
     expect(w.fal.submissions[1]!.input.image_url).toBe(w.fal.uploads[1]!.fileUrl);
     // the one fal slot was respected across the restart: the second went to fal after the first was done
     expect(w.fal.submissions[1]!.at).toBeGreaterThanOrEqual(w.fal.jobs.get(w.fal.submissions[0]!.requestId)!.completedAt!);
+  });
+});
+
+describe("one process per SQLite file", () => {
+  it("a second bot on the same file is refused with one line naming the first; once that one is dead, a new start takes the file over", async () => {
+    const w = await startWorld({});
+    const first = await boot(w);
+    const second = await BotProcess.start(w.env).then(() => null, (err: Error) => err);
+    expect(second?.message).toMatch(new RegExp(`Configuration error: another bot process \\(pid ${first.pid} on [^)]+\\) uses .*bot\\.sqlite; run one process per SQLite file`));
+    await first.kill("SIGKILL"); // its lock file stays behind
+    await boot(w);
+  });
+});
+
+describe("a restart before the hold is confirmed", () => {
+  it("ends the job in the member's own deferred reply (its token is kept with the job), and posts no new public message", async () => {
+    const h = await startHarness();
+    try {
+      const { discord } = h;
+      // the bot dies after the job is saved with its planned hold, before the ledger answers
+      h.bot.services.budget.ledger.reserve = () => new Promise(() => undefined);
+      const i = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
+      await discord.waitFor(() => answersTo(h, i).some((r) => r.status === 204), 5_000); // deferred: "thinking…"
+      await new Promise((r) => setTimeout(r, 300));
+      await h.restart();
+      const edited = await discord.waitFor(() => discord.messages().find((m) => m.interactionId === i.id && m.text.includes("restarted before your budget was checked")), 10_000);
+      expect(edited.text).toContain("Nothing was charged");
+      const channelPosts = discord.requests.filter((r) => r.method === "POST" && r.path === `/channels/${discord.channelId}/messages`);
+      expect(channelPosts).toEqual([]); // no ghost card
+      expect(await quotaText(h)).toMatch(/Spent \$0\.00 · held for running jobs \$0\.00 · jobs in progress 0/);
+    } finally {
+      await h.close();
+    }
   });
 });
 

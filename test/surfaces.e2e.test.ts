@@ -106,6 +106,23 @@ describe("Animate from any message", () => {
     expect(discord.rejections).toEqual([]);
   });
 
+  it("a form sent the moment it appears, before its record reached the store, still runs (the submit waits for the write)", async () => {
+    h = await startHarness();
+    const { discord, fal, bot } = h;
+    const { store } = bot.services;
+    const set = store.set.bind(store);
+    // a slow store: the form's record lands 400 ms after the form is shown
+    (store as { set: typeof store.set }).set = async (key, value, ttl) => {
+      if (key.startsWith("animate:")) await new Promise((r) => setTimeout(r, 400));
+      return set(key, value, ttl);
+    };
+    const use = await discord.messageCommand({ name: "Animate", messageId: postPictures(h, [PNG]).id, user: discord.users.requester });
+    await discord.waitFor(() => discord.modalOf(use.id), 5_000);
+    const submit = await discord.submitModal({ interactionId: use.id, values: { prompt: "at once", duration: ["4"] } });
+    await fal.waitFor(() => fal.submissions.length === 1, 10_000);
+    expect(ephemeralText(h, submit) ?? "").not.toMatch(/expired/);
+  });
+
   it("with two pictures the second is the end frame; a linked picture is read through Discord's proxy", async () => {
     h = await startHarness({ env: { MAX_JOBS_PER_USER: "2" } });
     const { discord, fal } = h;

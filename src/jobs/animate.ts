@@ -59,6 +59,9 @@ export async function openAnimate(interaction: MessageContextMenuCommandInteract
   const elsewhere = channelRefusal(settings, interaction.channelId, interaction.locale);
   if (elsewhere) return refuse(interaction, elsewhere);
   const formId = randomUUID();
+  // written while Discord shows the form (a fast member's submit waits for it), never after it
+  const opened = s.forms.open(formId, { channelId: interaction.channelId, messageId: interaction.targetId, userId: interaction.user.id, authorId: interaction.targetMessage.author.id, pictures });
+  opened.catch(() => undefined);
   await interaction.showModal(
     videoModal(`${ANIMATE_PREFIX}:${formId}`, t(interaction.locale, "animate.title"), interaction.locale, allowedResolutions(s.tier, settings), {
       duration: settings.maxDuration ?? undefined,
@@ -68,7 +71,7 @@ export async function openAnimate(interaction: MessageContextMenuCommandInteract
       twoPictures: pictures.length > 1,
     }),
   );
-  await s.forms.open(formId, { channelId: interaction.channelId, messageId: interaction.targetId, userId: interaction.user.id, authorId: interaction.targetMessage.author.id, pictures });
+  await opened;
 }
 
 /** The form sent: the same request as `/video` with the message's first picture (and second as the end frame). */

@@ -24,13 +24,22 @@ const key = (id: string) => `animate:${id}`;
 export class AnimateForms {
   /** Forms being taken in this process: the check and the mark happen before any await. */
   private readonly taking = new Set<string>();
+  /**
+   * Forms being written right now: a member can send a form before its record is in the store
+   * (it is written while Discord shows the form), so a take waits for the write it would race.
+   */
+  private readonly opening = new Map<string, Promise<void>>();
 
   constructor(private readonly store: Store) {}
 
-  /** Keeps a form under the id its modal carries. */
-  async open(id: string, form: OpenForm): Promise<void> {
-    await this.store.set(key(id), form, FORM_TTL_MS);
-    await this.store.indexAdd(INDEX, id, Date.now() + FORM_TTL_MS);
+  /** Keeps a form under the id its modal carries (call it before showing the modal, await it after). */
+  open(id: string, form: OpenForm): Promise<void> {
+    const write = (async () => {
+      await this.store.set(key(id), form, FORM_TTL_MS);
+      await this.store.indexAdd(INDEX, id, Date.now() + FORM_TTL_MS);
+    })();
+    this.opening.set(id, write);
+    return write.finally(() => this.opening.delete(id));
   }
 
   /** The form, once: for its member in its channel; undefined when it expired, was taken, or is not theirs. */
@@ -38,6 +47,7 @@ export class AnimateForms {
     if (this.taking.has(id)) return undefined;
     this.taking.add(id);
     try {
+      await this.opening.get(id)?.catch(() => undefined);
       const form = await this.store.get<OpenForm>(key(id));
       if (!form || form.userId !== userId || form.channelId !== channelId) return undefined;
       await this.store.delete(key(id));

@@ -96,7 +96,7 @@ type VideoOptions = {
 /** Dispatches a /video interaction with a picture, as a member would. */
 export async function runVideo(
   h: Harness,
-  opts: VideoOptions & { image?: APIAttachmentLike; user?: FakeUser; locale?: string; guildLocale?: string } = {},
+  opts: VideoOptions & { image?: APIAttachmentLike; user?: FakeUser; locale?: string; guildLocale?: string; channelId?: string } = {},
 ): Promise<InteractionHandle> {
   const image = opts.image ?? h.discord.addAttachment(PNG, "cat.png", "image/png", PICTURE);
   const options: Array<{ name: string; type: number; value: unknown }> = [
@@ -116,6 +116,7 @@ export async function runVideo(
     ...(opts.user ? { user: opts.user } : {}),
     ...(opts.locale ? { locale: opts.locale } : {}),
     ...(opts.guildLocale ? { guildLocale: opts.guildLocale } : {}),
+    ...(opts.channelId ? { channelId: opts.channelId } : {}),
   });
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { choiceNamed, DEFAULT_LOCALE, described, LOCALES, localeOf, money, t, usd } from "../../src/i18n/index.js";
+import { choiceNamed, decimal, DEFAULT_LOCALE, described, LOCALES, localeOf, money, permissionList, t, usd, usdDown, usdUp } from "../../src/i18n/index.js";
+import { pictureSizeProblem } from "../../src/seedance/input.js";
 import { de } from "../../src/i18n/locales/de.js";
 import { enUS } from "../../src/i18n/locales/en-US.js";
 import { esES } from "../../src/i18n/locales/es-ES.js";
@@ -139,6 +140,16 @@ describe("the i18n layer", () => {
     expect(money("pt-PT", 1_510_000)).toBe(money("pt-BR", 1_510_000));
     expect(money("fr", 1_510_000)).toMatch(/^1,51\s\$\s?US$/u);
     expect(money("ja", 1_510_000)).toBe("$1.51");
+  });
+
+  it("writes decimals, permission names and lists in the reader's language, and never rounds a price down", () => {
+    expect(t("de", "attachment.tooLargeDeclared", { label: "Das Bild", megabytes: decimal(31.46, 1) })).toContain("31,5 MB");
+    expect(t("en-US", "attachment.tooLargeDeclared", { label: "The picture", megabytes: decimal(31.46, 1) })).toContain("31.5 MB");
+    const shape = pictureSizeProblem(300, 1200)!;
+    expect(t("fr", shape.key, { label: "L'image", ...shape.vars })).toMatch(/0,25.*0,4.*2,5/);
+    expect(t("de", "video.cannotPost", { permissions: permissionList(["sendMessages", "attachFiles"]) })).toContain("Nachrichten senden und Dateien anhängen");
+    expect(t("ja", "video.cannotPost", { permissions: permissionList(["sendMessagesInThreads"]) })).toContain("スレッドでメッセージを送信");
+    expect(t("en-US", "budget.notEnough", { cost: usdUp(1_510_001), left: usdDown(1_519_999), limit: usd(2_000_000), resets: "x" })).toMatch(/cost \$1\.52, but you have \$1\.51 left/);
   });
 
   it("gives Discord a command's description in English with the five other languages", () => {

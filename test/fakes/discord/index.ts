@@ -16,7 +16,7 @@
 // permissions) and listed in `fake.rejections`; assert `expect(fake.rejections).toEqual([])` at the
 // end of a test.
 //
-// The bot has exactly the invite's permissions (INVITE_PERMISSIONS = 117824: no Manage Messages, no
+// The bot has exactly the invite's permissions (INVITE_PERMISSIONS = 274878024768: no Manage Messages, no
 // Mention Everyone) unless `botPermissions` grants more, e.g.
 //   startFakeDiscord({ botPermissions: (INVITE_PERMISSIONS | P.MANAGE_MESSAGES).toString() })
 //

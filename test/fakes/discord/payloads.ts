@@ -32,12 +32,12 @@ export const DEFAULT_EVERYONE_PERMISSIONS =
   P.USE_APPLICATION_COMMANDS | P.CREATE_PUBLIC_THREADS | P.SEND_MESSAGES_IN_THREADS;
 
 /**
- * What the README's invite link grants (permissions=117824): View Channel, Send Messages, Embed Links,
- * Attach Files, Add Reactions, Read Message History. Nothing else, in particular no Manage Messages
- * and no Mention Everyone.
+ * What the README's invite link grants (permissions=274878024768): View Channel, Send Messages, Send
+ * Messages in Threads, Embed Links, Attach Files, Add Reactions, Read Message History. Nothing else, in
+ * particular no Manage Messages and no Mention Everyone.
  */
 export const INVITE_PERMISSIONS =
-  P.VIEW_CHANNEL | P.SEND_MESSAGES | P.EMBED_LINKS | P.ATTACH_FILES | P.ADD_REACTIONS | P.READ_MESSAGE_HISTORY;
+  P.VIEW_CHANNEL | P.SEND_MESSAGES | P.SEND_MESSAGES_IN_THREADS | P.EMBED_LINKS | P.ATTACH_FILES | P.ADD_REACTIONS | P.READ_MESSAGE_HISTORY;
 
 /** The bot's effective permissions in the channel unless `botPermissions` says otherwise. */
 export const DEFAULT_BOT_PERMISSIONS = INVITE_PERMISSIONS;

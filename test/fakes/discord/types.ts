@@ -24,7 +24,7 @@ export interface FakeDiscordOptions {
   privilegedIntents?: number;
   /**
    * The bot's effective permissions in the channel (decimal string). Default: exactly what the
-   * README's invite link grants, `INVITE_PERMISSIONS` = 117824 (no Manage Messages, no Mention Everyone).
+   * README's invite link grants, `INVITE_PERMISSIONS` = 274878024768 (no Manage Messages, no Mention Everyone).
    */
   botPermissions?: string;
   /** Lifetime of signed CDN URLs (default 24 h); expired URLs answer 404 like Discord's CDN. */
