@@ -140,6 +140,33 @@ describe("what a restart does, state by state (the README's table)", () => {
   });
 });
 
+describe("the member's card always shows the end", () => {
+  it("a final edit that fails (or a process that dies before it) is made again by the next pass, and the job leaves the active set only then", async () => {
+    const h = await startHarness({ env: { JOB_LEASE_SECONDS: "3" }, fal: { timeline: { queuePositions: [0], stepMs: 50, runMs: 300 } } });
+    try {
+      const { discord } = h;
+      // once the video is posted, Discord fails every edit of the card for 2.5 seconds (longer than the job's run)
+      let failUntil = 0;
+      discord.setPolicy((r) => {
+        if (r.route === "message.create" && r.files > 0) failUntil = Date.now() + 2_500;
+        if ((r.route === "webhook.edit" || r.route === "message.edit") && Date.now() < failUntil) return { fail: { status: 502, body: { code: 0, message: "Bad Gateway" } } };
+        return undefined;
+      });
+      const i = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
+      await discord.waitFor(() => videoPosts({ discord }).length === 1, 15_000);
+      await discord.waitFor(() => /"msg":"progress edit failed"/.test(h.logs()), 10_000);
+      expect(discord.messages().find((m) => m.interactionId === i.id)?.text).not.toContain("✅ Done");
+      const done = await discord.waitFor(() => discord.messages().find((m) => m.interactionId === i.id && m.text.includes("✅ Done")), 15_000);
+      expect(done).toBeDefined();
+      const started = Date.now();
+      while ((await h.bot.services.repo.activeIds()).length && Date.now() - started < 5_000) await new Promise((r) => setTimeout(r, 100));
+      expect(await h.bot.services.repo.activeIds()).toEqual([]);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe("one process per SQLite file", () => {
   it("a second bot on the same file is refused with one line naming the first; once that one is dead, a new start takes the file over", async () => {
     const w = await startWorld({});

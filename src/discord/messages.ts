@@ -64,7 +64,7 @@ export class DiscordMessages {
    * route. An edit clears content and embeds: a message shown before cards (a job that spans an
    * upgrade) may become a card only so, and on a card it changes nothing.
    */
-  async editProgress(target: ProgressTarget, card: MessageBody): Promise<string> {
+  async editProgress(target: ProgressTarget, card: MessageBody, options: { mayCreate?: boolean } = {}): Promise<string | null> {
     const body = { ...card, content: "", embeds: [] };
     if (target.webhook && Date.now() < target.webhook.expiresAt) {
       try {
@@ -83,6 +83,8 @@ export class DiscordMessages {
       await this.rest.patch(Routes.channelMessage(target.channelId, target.messageId), { body });
       return target.messageId;
     }
+    // a card never shown, of a job that already ended, is not worth a new public message
+    if (options.mayCreate === false) return null;
     const created = (await this.rest.post(Routes.channelMessages(target.channelId), { body: card })) as { id: string };
     target.messageId = created.id;
     return created.id;

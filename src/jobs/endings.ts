@@ -33,8 +33,7 @@ export class JobEndings {
   /** Writes the final state (with `patch` and what fal billed, as far as known), then refunds: in that order. */
   async finish(live: LiveJob, state: "failed" | "cancelled", message: Message, patch: Partial<Job> = {}): Promise<void> {
     const falCost = inferFalCost(live.job, live.job.state, patch.falPending ?? live.job.falPending ?? false);
-    // the interaction's token is no use once the job has ended: it does not stay in the store
-    await this.transition(live, state, { ...patch, falCost, error: message, webhook: null });
+    await this.transition(live, state, { ...patch, falCost, error: message });
     await this.closeBooksAndShow(live);
   }
 

@@ -10,7 +10,7 @@ import type { Services } from "../services.js";
 import type { GuildSettings } from "../settings/settings.js";
 import { askRefusal, durationFor } from "./checks.js";
 import { messageLink } from "./delivery.js";
-import { admitJob, inFlightRefusal, newJob, showAndStart, type Presenter } from "./launch.js";
+import { holdJob, inFlightRefusal, newJob, recordJob, showAndStart, type Presenter } from "./launch.js";
 
 export interface VideoRequest {
   image: PictureSource;
@@ -182,7 +182,6 @@ export async function launchOrder(order: VideoOrder, reply: Reply, s: Services):
   if (inProgress >= s.config.maxJobsPerUser) return refuse(reply.interaction, inFlightRefusal(inProgress));
   const leave = s.admissions.enter(member);
   try {
-    await reply.ack();
     const job = newJob(s, {
       guildId: order.guildId,
       channelId: order.channelId,
@@ -193,7 +192,16 @@ export async function launchOrder(order: VideoOrder, reply: Reply, s: Services):
       sourceUrls: { image: order.image.url, endImage: order.endImage?.url },
       locale: order.guildLocale,
     });
-    if (!(await admitJob(s, job, reply.presenter))) return;
+    // Recorded before the acknowledgement: a process that dies right after acknowledging leaves a
+    // job the next start finds and answers the member through, never a "thinking…" forever.
+    if (!(await recordJob(s, job, reply.presenter))) return;
+    try {
+      await reply.ack();
+    } catch (err) {
+      await s.runner.endUnstarted(job, "The interaction could not be acknowledged.", { forget: true });
+      throw err;
+    }
+    if (!(await holdJob(s, job, reply.presenter))) return;
 
     // A place in the intake bounds how many pictures are in memory at once (up to 30 MB each);
     // it is held until the pictures are in fal storage.

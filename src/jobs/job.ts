@@ -47,6 +47,13 @@ export interface Job {
   imageStoredAt?: number | null;
   /** When the video was ready to be delivered: delivery ends DELIVERY_TIMEOUT_MINUTES after. */
   deliveringSince?: number | null;
+  /**
+   * false until the member's card shows how the job ended (a process that dies between the end
+   * and that edit leaves the job to whoever starts next, which shows it); absent on older records.
+   */
+  cardShown?: boolean;
+  /** Failed tries at showing the end on the card (given up after a few). */
+  cardAttempts?: number;
   falRequestId: string | null;
   /** When fal queued it (for its queue time). */
   submittedAt?: number | null;
@@ -94,8 +101,11 @@ export function reservationStatus(job: Pick<Job, "reservation">): "none" | "plan
   return job.reservation ? (job.reservation.status ?? "held") : "none";
 }
 
-/** Money or fal work still to settle: the job stays on the books (and in the active set) until then. */
-export function hasOpenEnds(job: Pick<Job, "state" | "reservation" | "falPending">): boolean {
+/**
+ * Money or fal work still to settle, or an end not yet shown to the member: the job stays in the
+ * active set (a restart picks it up) until then.
+ */
+export function hasOpenEnds(job: Pick<Job, "state" | "reservation" | "falPending" | "cardShown">): boolean {
   const books = reservationStatus(job);
-  return !isFinal(job) || books === "planned" || books === "held" || job.falPending === true;
+  return !isFinal(job) || books === "planned" || books === "held" || job.falPending === true || job.cardShown === false;
 }

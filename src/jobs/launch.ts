@@ -54,6 +54,7 @@ export function newJob(s: Services, fields: NewJob): Job {
     resultMessageId: null,
     resultSeed: null,
     error: null,
+    cardShown: false,
     parentJobId: fields.parentJobId ?? null,
     ...fields,
   };
@@ -83,27 +84,39 @@ export async function refusalText(outcome: Exclude<ReserveOutcome, { ok: true }>
 }
 
 /**
- * Records the job and holds its budget, refusing when the operator paused new videos or the
- * budget cannot hold it. The job is saved with its planned hold before the ledger is asked (a
- * crash in between is found and refunded on restart); a job that will not run is final in the
- * store before its claim is let go.
+ * Records the job with its planned hold (a crash from here on is found on restart: the member is
+ * told through the job's kept interaction token, and any hold that landed is refunded); null when
+ * the operator paused new videos (the member is told).
  */
-export async function admitJob(s: Services, job: Job, presenter: Presenter): Promise<boolean> {
+export async function recordJob(s: Services, job: Job, presenter: Presenter): Promise<boolean> {
   const paused = await s.operator.paused();
   if (paused) {
     s.metrics.jobEnded("refused");
     await presenter.refuse(msg("budget.paused", { since: `<t:${Math.floor(paused.at / 1000)}:R>` }));
     return false;
   }
-  const fence = await s.runner.claim(job.id);
+  await s.runner.claim(job.id);
   s.budget.plan(job);
   // kept with the job while it lives, so a process resuming it can still answer the member
   job.webhook = presenter.webhook;
+  try {
+    await s.runner.saveClaimed(job);
+  } catch (err) {
+    await s.runner.endUnstarted(job, "The bot could not record this job.", { forget: true });
+    throw err;
+  }
+  return true;
+}
+
+/**
+ * Holds a recorded job's budget in one atomic step, refusing when the budget or a cap cannot
+ * hold it; a job that will not run is final in the store before its claim is let go.
+ */
+export async function holdJob(s: Services, job: Job, presenter: Presenter): Promise<boolean> {
   let held: ReserveOutcome;
   try {
-    await s.repo.save(job, fence);
     held = await s.budget.reserve(job);
-    if (held.ok) await s.repo.save(job, fence);
+    if (held.ok) await s.runner.saveClaimed(job);
   } catch (err) {
     await s.runner.endUnstarted(job, "The bot could not record this job.");
     throw err;
@@ -133,6 +146,11 @@ export async function showAndStart(s: Services, job: Job, presenter: Presenter, 
     s.log.warn({ job: job.id, err }, "could not show the estimate; the runner will retry");
   }
   s.runner.start(job, { webhook: presenter.webhook, ...(images ? { images } : {}), ...(shown ? { shownContent: shown } : {}) });
+}
+
+/** Records the job, then holds its budget: refused (and told) when either says no. */
+export async function admitJob(s: Services, job: Job, presenter: Presenter): Promise<boolean> {
+  return (await recordJob(s, job, presenter)) && (await holdJob(s, job, presenter));
 }
 
 /** Admits a job whose picture is already at fal (a regeneration) and starts it. */

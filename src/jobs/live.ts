@@ -54,6 +54,8 @@ export class LiveJob {
   shortStreams = 0;
   /** The finished video, kept between delivery attempts (never downloaded twice). */
   video: Buffer | null = null;
+  /** The card shows the job's final state (or there is no card it could be shown on). */
+  endShown = false;
   private controller = new AbortController();
 
   constructor(
@@ -133,13 +135,18 @@ export class LiveJob {
   }
 
   private async send(card: string): Promise<void> {
-    if (this.editsBarred || this.gone) return;
+    const final = isFinal(this.job);
+    if (this.editsBarred || this.gone) {
+      this.endShown ||= final; // nowhere to show it
+      return;
+    }
     // A job that ended before it was ever shown (a restart before its hold was confirmed) has no
     // card to edit: a new public message would be a ghost the member never asked about.
-    if (!this.target.messageId && !this.target.webhook && isFinal(this.job) && !this.job.progressMessageId) return;
-    let id: string;
+    const mayCreate = !(isFinal(this.job) && !this.job.progressMessageId);
+    let id: string | null;
+    this.deps.log.debug({ job: this.job.id, state: this.job.state, message: this.target.messageId, viaWebhook: Boolean(this.target.webhook) }, "progress edit");
     try {
-      id = await this.deps.messages.editProgress(this.target, { flags: COMPONENTS_V2, components: JSON.parse(card) as unknown[], allowed_mentions: { parse: [] } });
+      id = await this.deps.messages.editProgress(this.target, { flags: COMPONENTS_V2, components: JSON.parse(card) as unknown[], allowed_mentions: { parse: [] } }, { mayCreate });
     } catch (err) {
       if (isMessageGone(err)) {
         this.gone = true;
@@ -150,7 +157,9 @@ export class LiveJob {
       }
       throw err;
     }
-    if (this.job.progressMessageId !== id && !this.lost) {
+    this.deps.log.debug({ job: this.job.id, state: this.job.state, message: id }, "progress edited");
+    if (final) this.endShown = true; // shown, or (never shown before) nothing to show it on
+    if (id !== null && this.job.progressMessageId !== id && !this.lost) {
       this.job.progressMessageId = id;
       await this.deps.repo.linkMessage(id, this.job.id);
       await this.deps.repo.save(this.job, this.fence);

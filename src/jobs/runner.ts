@@ -15,6 +15,9 @@ const RESTARTED_WHILE_SUBMITTING = msg("job.restartedWhileSubmitting");
 const RESTARTED_BEFORE_HOLD = msg("job.restartedBeforeHold");
 const UNEXPECTED = msg("job.unexpected");
 
+/** Tries at showing a job's end on its card before the bot gives up on it. */
+const CARD_ATTEMPTS = 5;
+
 /** States before fal has the job: what the operator's pause stops. */
 const BEFORE_FAL: ReadonlySet<JobState> = new Set(["accepted", "image_stored"]);
 
@@ -142,7 +145,8 @@ export class JobRunner {
     const fence = this.claims.get(job.id);
     const attempt = async () => {
       if (!fence) throw new Error(`job ${job.id} is not claimed here`);
-      Object.assign(job, { state: "failed", error: reason, webhook: null });
+      // the member was answered directly (a refusal): there is no card to show the end on
+      Object.assign(job, { state: "failed", error: reason, webhook: null, cardShown: true });
       await this.o.repo.save(job, fence);
       await this.endings.closeBooks(job, fence);
       if (options.forget) await this.o.repo.forget(job);
@@ -295,10 +299,25 @@ export class JobRunner {
       if (!live.lost) this.o.slots.release(job.id);
       try {
         if (isFinal(job) && !live.gone && !live.lost) await live.editor.flush();
+        await this.noteEndShown(live);
       } finally {
         live.editor.close();
       }
     }
+  }
+
+  /**
+   * Records that the member's card shows the job's end, so the job leaves the active set; until
+   * then (this process died, or the edit failed) whoever runs next shows it, a few times at most.
+   */
+  private async noteEndShown(live: LiveJob): Promise<void> {
+    const { job } = live;
+    if (!isFinal(job) || live.lost || job.cardShown !== false || hasOpenEnds({ ...job, cardShown: true })) return;
+    const attempts = (job.cardAttempts ?? 0) + 1;
+    // the interaction's token is kept until then (it edits the card where the bot may not post), and not after
+    if (live.endShown || live.gone || attempts >= CARD_ATTEMPTS) Object.assign(job, { cardShown: true, webhook: null });
+    else job.cardAttempts = attempts;
+    await this.o.repo.save(job, live.fence).catch((err: unknown) => this.o.log.warn({ job: job.id, err }, "could not record that the card shows the job's end; it is shown again"));
   }
 
   /** When the job must have ended: a render fal has started gets as long again. */

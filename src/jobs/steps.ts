@@ -239,7 +239,7 @@ export class JobSteps {
     job.resultMessageId = resultMessageId;
     await this.o.repo.save(job, live.fence);
     await this.o.repo.linkMessage(resultMessageId, job.id);
-    await this.transition(live, "delivered", { chargeMicros: charge, falCost, webhook: null });
+    await this.transition(live, "delivered", { chargeMicros: charge, falCost });
     live.video = null;
     await this.closeBooks(live);
     try {

@@ -76,9 +76,14 @@ export function billedFrames(seconds: number): number {
   return 24 * seconds + 1;
 }
 
-/** Cost in µ$ of a video of this frame size and length as fal bills it, rounded up. */
+/**
+ * Cost in µ$ of a video of this frame size and length as fal bills it: its tokens rounded up to
+ * a whole token (fal does not publish how it rounds a fractional token, so never below any way
+ * it may), then the price rounded up to a whole µ$.
+ */
 export function costMicros(tier: Tier, frame: FrameSize, seconds: number): number {
-  return Math.ceil((frame.width * frame.height * billedFrames(seconds) * tier.tenthMicrosPerToken) / (1024 * 10));
+  const tokens = Math.ceil((frame.width * frame.height * billedFrames(seconds)) / 1024);
+  return Math.ceil((tokens * tier.tenthMicrosPerToken) / 10);
 }
 
 /** fal's published price of one second (24 frames): what `/help` quotes per second. */

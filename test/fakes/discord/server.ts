@@ -138,8 +138,17 @@ export class FakeServer {
       if (status === 429) {
         this.state.rateLimited++;
         body ??= { message: "You are being rate limited.", retry_after: 0.1, global: false };
-        const retry = String((body as { retry_after?: number }).retry_after ?? 0.1);
-        return answer(status, body, { "Retry-After": retry, "X-RateLimit-Scope": "user", ...headers });
+        const retryAfter = (body as { retry_after?: number }).retry_after ?? 0.1;
+        // as Discord answers a route's exhausted bucket: its X-RateLimit-* headers say so (a 429
+        // without them is what a client can only read as a sublimit)
+        const bucket = {
+          "X-RateLimit-Limit": "5",
+          "X-RateLimit-Remaining": "0",
+          "X-RateLimit-Reset": ((Date.now() + retryAfter * 1000) / 1000).toFixed(3),
+          "X-RateLimit-Reset-After": retryAfter.toFixed(3),
+          "X-RateLimit-Bucket": RateLimiter.bucketHash(path.replace(/\d{17,20}/g, ":id"), rec.method),
+        };
+        return answer(status, body, { ...bucket, "Retry-After": String(retryAfter), "X-RateLimit-Scope": "user", ...headers });
       }
       return answer(status, body ?? { code: 0, message: `${status}: injected by fake Discord ${by}` }, headers);
     };

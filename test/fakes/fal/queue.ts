@@ -19,8 +19,8 @@ export interface QueueContext {
   cancels: string[];
   /** Every cancel asked of a known request. */
   cancelRequests: CancelRequest[];
-  /** Timeline for the next submitted job (consumes a nextTimeline() entry). */
-  takeTimeline(): JobTimeline;
+  /** Timeline for the next submitted job, from its input (consumes a nextTimeline() entry). */
+  takeTimeline(input: unknown): JobTimeline;
   /** Open SSE responses, ended by close(). */
   streams: Set<ServerResponse>;
   webhooks: Webhooks;
@@ -53,7 +53,7 @@ function createJob(ctx: QueueContext, x: Exchange, endpoint: string, webhookUrl?
     return undefined;
   }
   const now = Date.now();
-  const job = new Job(randomUUID(), endpoint, x.json, now, ctx.takeTimeline(), ctx.storage);
+  const job = new Job(randomUUID(), endpoint, x.json, now, ctx.takeTimeline(x.json), ctx.storage);
   if (webhookUrl) job.webhookUrl = webhookUrl;
   ctx.jobs.set(job.requestId, job);
   ctx.submissions.push({ requestId: job.requestId, endpoint, input: x.json, at: now, ...(webhookUrl ? { webhookUrl } : {}) });

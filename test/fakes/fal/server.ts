@@ -36,6 +36,7 @@ export async function startFakeFal(opts: FakeFalOptions = {}): Promise<FakeFal> 
   const cancelRequests: CancelRequest[] = [];
   const jobs = new Map<string, Job>();
   const pendingTimelines: Array<Partial<JobTimeline>> = [];
+  let timelineFor: ((input: unknown) => Partial<JobTimeline> | undefined) | undefined;
   const faults = new Faults();
   const streams = new Set<ServerResponse>();
   let closed = false;
@@ -71,7 +72,7 @@ export async function startFakeFal(opts: FakeFalOptions = {}): Promise<FakeFal> 
     cancelRequests,
     streams,
     webhooks,
-    takeTimeline: () => mergeTimeline(opts.timeline, pendingTimelines.shift()),
+    takeTimeline: (input) => mergeTimeline(opts.timeline, timelineFor?.(input), pendingTimelines.shift()),
     isClosed: () => closed,
   };
 
@@ -163,6 +164,9 @@ export async function startFakeFal(opts: FakeFalOptions = {}): Promise<FakeFal> 
     cancelRequests,
     uploads: storage.uploads,
     jobs,
+    setTimelines(choose) {
+      timelineFor = choose;
+    },
     nextTimeline(t) {
       pendingTimelines.push(t);
     },

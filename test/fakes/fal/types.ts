@@ -225,6 +225,11 @@ export interface FakeFal {
   jobs: Map<string, FakeJob>;
   nextTimeline(t: Partial<JobTimeline>): void;
   /**
+   * Chooses each submitted job's timeline from its input (a simulation's plan, keyed by something in
+   * the prompt), under nextTimeline()'s one-shot entries; undefined turns it off.
+   */
+  setTimelines(choose: ((input: unknown) => Partial<JobTimeline> | undefined) | undefined): void;
+  /**
    * What fal *charges* for a request, in thousands of tokens, whatever the client did (the
    * x-fal-billable-units header is only what fal *tells*, and only to a client that fetched the
    * result): null while the request has not ended; a video: the timeline's `billableUnits` if a
