@@ -104,6 +104,7 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
   client.rest.on(RESTEvents.Response, (_request, response) => response.status >= 400 && metrics.discordRestError(response.status));
   // discord.js's REST queueing and rate-limit decisions, for whoever investigates a stuck request
   if (log.isLevelEnabled("trace")) client.rest.on(RESTEvents.Debug, (info) => log.trace({ rest: info }, "discord rest"));
+  if (log.isLevelEnabled("trace")) client.on(Events.Debug, (info) => log.trace({ gateway: info }, "discord gateway"));
   // uploads may take longer than discord.js's 15 s per request: each post sets its own deadline
   const uploads = new REST({ api: config.discordApiUrl, timeout: 600_000 }).setToken(config.discordToken);
   const messages = new DiscordMessages(client.rest, uploads);

@@ -100,6 +100,18 @@ for (const backend of backends) {
       expect(await ledger.usage("g", userId, "2026-11-24")).toEqual({ spentMicros: JOB, reservedMicros: 0, inFlight: 0 });
     });
 
+    it("closes a hold that never landed when it is refunded: a reserve arriving late is refused and holds nothing", async () => {
+      const userId = randomUUID();
+      const limits = { userMicros: 10 * JOB, ...unlimited };
+      const late = reservation({ userId });
+      // the driver that took the job over ends it before the first driver's reserve arrives
+      expect(await ledger.refund(late)).toBe(false); // nothing was held: nothing refunded
+      expect(await ledger.reserve(late, limits)).toEqual({ ok: false, reason: "released" });
+      expect(await ledger.usage("g", userId, "2026-11-24")).toEqual({ spentMicros: 0, reservedMicros: 0, inFlight: 0 });
+      expect(await ledger.settle(reservation({ userId }), JOB)).toBe(false); // a settle closes nothing it never held
+      expect(await ledger.usage("g", userId, "2026-11-24")).toEqual({ spentMicros: 0, reservedMicros: 0, inFlight: 0 });
+    });
+
     it("holds a server to its cap whatever its members' budgets: exactly N of 200 members at once", async () => {
       const guildId = `g-${randomUUID()}`;
       const n = 7;

@@ -43,6 +43,32 @@ describe("one driver per job, whatever stalls", () => {
     for (const user of [u1!, u2!, u3!]) expect(await quotaText(asHarness(c), user)).toMatch(/Spent \$1\.53 · held for running jobs \$0\.00 · jobs in progress 0/);
   }, 90_000);
 
+  it("a process stopped between recording a job and holding its budget: the process that takes the job over ends it in the member's reply, and the late hold is refused and holds nothing", async () => {
+    const c = (cluster = await startCluster({}, { JOB_LEASE_SECONDS: "3" }));
+    const a = await bootShard(c, 0);
+    await bootShard(c, 1);
+    let stopped = false;
+    // A stalls right as it acknowledges: the job is recorded, its hold not yet asked for
+    c.discord.setPolicy((r) => {
+      if (r.route === "interaction.callback" && !stopped) {
+        stopped = true;
+        process.kill(a.pid, "SIGSTOP");
+      }
+      return undefined;
+    });
+    const i = await video(c, 0, c.discord.users.requester);
+    await c.discord.waitFor(() => stopped, 10_000);
+    const ended = await cardOf(c, i.id, "restarted before your budget was checked");
+    process.kill(a.pid, "SIGCONT");
+    await c.discord.waitFor(() => /lost the lease of a job that never started/.test(a.output()), 10_000);
+    await sleep(1_000);
+    expect(c.fal.submissions).toHaveLength(0);
+    // the late hold found the job closed: nothing held, nothing in flight, and the end stays shown
+    expect(await quotaText(asHarness(c))).toMatch(/Spent \$0\.00 · held for running jobs \$0\.00 · jobs in progress 0/);
+    expect(c.discord.message(ended.id)?.deleted).toBeFalsy();
+    expect(c.discord.message(ended.id)?.text).toMatch(/restarted before your budget was checked/);
+  }, 60_000);
+
   it("a cancel pressed where another process drives the job (after a takeover) reaches that process: 'cancel requested', then cancelled", async () => {
     const c = (cluster = await startCluster({ queuePositions: [4, 3, 2, 1, 0], stepMs: 4_000, runMs: 300 }, { JOB_LEASE_SECONDS: "3" }));
     const a = await bootShard(c, 0);

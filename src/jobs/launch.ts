@@ -121,11 +121,22 @@ export async function holdJob(s: Services, job: Job, presenter: Presenter): Prom
     await s.runner.endUnstarted(job, "The bot could not record this job.");
     throw err;
   }
+  if (!held.ok && held.reason === "released") {
+    // another process ended this job while this one stalled past its lease, and told the member
+    if ((await s.runner.endUnstarted(job, msg("budget.released"))) === "lost") return false;
+    await presenter.refuse(msg("budget.released"));
+    return false;
+  }
   if (!held.ok) {
     s.metrics.jobEnded("refused");
-    // a refusal is not a job: nothing of it stays in the store or the member's history
-    await s.runner.endUnstarted(job, "refused by the budget", { forget: true });
-    await presenter.refuse(await refusalText(held, job, s));
+    // The member hears why first: a process that dies between the two leaves a recorded job its
+    // restart ends in the member's reply, where forgetting first would leave "thinking…" forever.
+    try {
+      await presenter.refuse(await refusalText(held, job, s));
+    } finally {
+      // a refusal is not a job: nothing of it stays in the store or the member's history
+      await s.runner.endUnstarted(job, "refused by the budget", { forget: true });
+    }
     return false;
   }
   return true;

@@ -141,7 +141,7 @@ export class JobRunner {
    * budget refused is then forgotten (it never started). When the store fails, the job stays
    * claimed and the end is retried in the background until it is recorded.
    */
-  async endUnstarted(job: Job, reason: Message | string, options: { forget?: boolean } = {}): Promise<void> {
+  async endUnstarted(job: Job, reason: Message | string, options: { forget?: boolean } = {}): Promise<"ended" | "lost" | "retrying"> {
     const fence = this.claims.get(job.id);
     const attempt = async () => {
       if (!fence) throw new Error(`job ${job.id} is not claimed here`);
@@ -152,16 +152,26 @@ export class JobRunner {
       if (options.forget) await this.o.repo.forget(job);
       await this.unclaim(job.id);
     };
+    // a lost lease ends the attempts: the job is another process's to end now
+    const settled = (err: unknown) => {
+      if (!(err instanceof LeaseLost)) return false;
+      this.claims.delete(job.id);
+      this.o.log.warn({ job: job.id }, "lost the lease of a job that never started; its new driver ends it");
+      return true;
+    };
     try {
       await attempt();
+      return "ended";
     } catch (err) {
+      if (settled(err)) return "lost";
       this.o.log.error({ job: job.id, err }, "could not record the end of a job that never started; it stays claimed and is retried");
       void (async () => {
         for (let n = 1; !this.stopping; n++) {
           await new Promise((r) => setTimeout(r, backoffMs(n, 1_000)).unref());
-          if (await attempt().then(() => true, () => false)) return;
+          if (await attempt().then(() => true, (e: unknown) => settled(e))) return;
         }
       })();
+      return "retrying";
     }
   }
 

@@ -4,10 +4,11 @@ export type { Logger };
 
 /**
  * Interaction tokens travel inside REST paths (webhook and callback routes), so error messages
- * from discord.js carry them. Every line is scrubbed on its way out: the configured secrets
- * and anything in a token position of those paths.
+ * from discord.js carry them, and its REST debug lines name a webhook bucket as "appId/token".
+ * Every line is scrubbed on its way out: the configured secrets and anything long in the place
+ * after a snowflake and a slash (a path's own words there, like "messages", are short).
  */
-const TOKEN_IN_PATH = /(\/(?:webhooks|interactions)\/\d+\/)[A-Za-z0-9_.-]{20,}/g;
+const TOKEN_IN_PATH = /(\b\d{15,21}\/)[A-Za-z0-9_.-]{20,}/g;
 
 export function makeRedactor(secrets: Array<string | undefined>): (text: string) => string {
   const known = secrets.filter((s): s is string => typeof s === "string" && s.length >= 6);

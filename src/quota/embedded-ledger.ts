@@ -93,7 +93,21 @@ export class EmbeddedLedger implements Ledger {
   private close(r: Reservation, member: { state: "settled" | "refunded"; charge: number } | null, billed: number | null): Promise<boolean> {
     return this.records.step(async (write: Write) => {
       const held = await this.records.read<Held>(K.reservation(r.jobId));
-      if (!held) return false;
+      if (!held) {
+        // refunding a hold that never landed closes it all the same: a reserve arriving late
+        // (from a process that stalled past its lease) then finds it released
+        if (member?.state !== "refunded") return false;
+        const bill = Math.max(0, billed ?? 0);
+        const entries: Array<[string, unknown]> = [[K.reservation(r.jobId), { micros: 0, state: "refunded", actual: 0, ops: "billed", billed: bill } satisfies Held]];
+        if (bill > 0) {
+          for (const key of [K.opsGuild(r.period, r.guildId), K.opsTotal(r.period)]) {
+            const t = await this.books(key);
+            entries.push([key, { ...t, billedMicros: t.billedMicros + bill }]);
+          }
+        }
+        write(entries);
+        return false;
+      }
       const next: Held = { ...held };
       const guild = await this.books(K.opsGuild(r.period, r.guildId));
       const total = await this.books(K.opsTotal(r.period));

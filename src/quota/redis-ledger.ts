@@ -55,7 +55,16 @@ const CLOSE = `
 ${NOW}
 for i = 1, 5 do redis.call('ZADD', KEYS[6], now, KEYS[i]) end
 local held = tonumber(redis.call('HGET', KEYS[1], 'micros') or '-1')
-if held < 0 then return 0 end
+if held < 0 then
+  -- refunding a hold that never landed closes it all the same: a reserve arriving late (from a
+  -- process that stalled past its lease) then finds it released instead of holding money forever
+  if ARGV[2] == 'refunded' then
+    local billed = math.max(0, tonumber(ARGV[3]))
+    redis.call('HSET', KEYS[1], 'micros', 0, 'state', 'refunded', 'actual', 0, 'ops', 'billed', 'billed', billed)
+    for i = 3, 4 do redis.call('HINCRBY', KEYS[i], 'billed', billed) end
+  end
+  return 0
+end
 local ops = redis.call('HGET', KEYS[1], 'ops')
 local changed = 0
 if ARGV[2] ~= '' and redis.call('HGET', KEYS[1], 'state') == 'held' then

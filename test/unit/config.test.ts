@@ -76,6 +76,10 @@ describe("configuration", () => {
     expect(out).not.toContain(base.DISCORD_TOKEN);
     expect(out).not.toContain("aW50ZXJhY3Rpb246");
     expect(out).toContain("/webhooks/123456789012345678/[redacted]/messages/@original");
+    // discord.js's REST debug lines name a webhook's bucket by application id and token
+    const debug = redact("[REST abc:123456789012345678/aW50ZXJhY3Rpb246MTIzNDU2Nzg5MDEyMzQ1Njc4OnRva2Vu] Waiting 5ms");
+    expect(debug).toBe("[REST abc:123456789012345678/[redacted]] Waiting 5ms");
+    expect(redact("/channels/123456789012345678/messages/123456789012345679")).toBe("/channels/123456789012345678/messages/123456789012345679");
   });
 });
 

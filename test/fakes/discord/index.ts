@@ -119,7 +119,16 @@ class FakeDiscordImpl implements FakeDiscord {
   get rateLimited(): number {
     return this.state.rateLimited;
   }
+  /** Every interaction token handed to the bot: secrets its logs must never show. */
+  issuedTokens(): string[] {
+    return [...this.state.interactions.values()].map((i) => i.token);
+  }
 
+  /** How an interaction was answered, as Discord saw it. */
+  interactionState(id: string): { ackType?: number; ackedAt?: number; dispatchedAt: number; originalMessageId?: string } | undefined {
+    const i = this.state.interactions.get(id);
+    return i && { ackType: i.ackType, ackedAt: i.ackedAt, dispatchedAt: i.dispatchedAt, originalMessageId: i.originalMessageId };
+  }
   ready(shard?: number): Promise<void> {
     return this.server.gateway.ready(shard);
   }

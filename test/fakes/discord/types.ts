@@ -414,6 +414,10 @@ export interface FakeDiscord {
   requests: RecordedRequest[];
   rejections: Rejection[];
   rateLimited: number;
+  /** Every interaction token handed to the bot: secrets its logs must never show. */
+  issuedTokens(): string[];
+  /** How an interaction was answered, as Discord saw it. */
+  interactionState(id: string): { ackType?: number; ackedAt?: number; dispatchedAt: number; originalMessageId?: string } | undefined;
   /** Resolves once a gateway session (of `shard`, when given) is connected and has received READY. */
   ready(shard?: number): Promise<void>;
   /**
