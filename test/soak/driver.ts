@@ -13,6 +13,8 @@ export interface OrderState {
   sentAt?: number;
   outcome?: OrderOutcome;
   refusal?: string;
+  /** For an unanswered order: what Discord saw (no acknowledgement, or an empty "thinking…"). */
+  unanswered?: string;
   pressedCancel?: boolean;
   tookTakes?: boolean;
 }
@@ -119,8 +121,16 @@ export class Driver {
     }
   }
 
+  /**
+   * The order's progress card: its interaction's own reply, or, when the first edit found the
+   * interaction's token gone, the channel message the bot posted instead (its header and prompt).
+   */
   private cardOf(order: OrderState): FakeMessage | undefined {
-    return this.w.discord.messages().find((m) => m.interactionId === order.interaction!.id && !(m.flags & 64));
+    const messages = this.w.discord.messages();
+    const own = messages.find((m) => m.interactionId === order.interaction!.id && !(m.flags & 64));
+    if (own && own.text !== "") return own;
+    const moved = messages.find((m) => !m.interactionId && !m.deleted && m.text.includes(`> ${order.plan.tag} a cat`) && !m.text.includes("your video is ready"));
+    return moved ?? own;
   }
 
   /** Reads every unsettled order's card and answer, and presses what the plan says. */
@@ -163,7 +173,15 @@ export class Driver {
       }
     }
     // nothing but Discord's "thinking…" (its process died right under it) counts as unanswered too
-    if (!refusal && (!card || card.text === "") && Date.now() - order.sentAt! > UNANSWERED_MS) order.outcome = "unanswered";
+    if (!refusal && (!card || card.text === "") && Date.now() - order.sentAt! > UNANSWERED_MS) {
+      order.outcome = "unanswered";
+      const seen = this.w.discord.interactionState(order.interaction!.id);
+      if (process.env.SOAK_KEEP_LOGS) {
+        const all = this.w.discord.allMessages().filter((m) => m.interactionId === order.interaction!.id);
+        console.error(`unanswered order ${order.plan.index}: interaction ${order.interaction!.id} sent ${new Date(order.sentAt!).toISOString()}: ${JSON.stringify(all.map((m) => ({ id: m.id, deleted: m.deleted, flags: m.flags, text: m.text.slice(0, 80), history: m.editHistory.length })))}`);
+      }
+      order.unanswered = !seen?.ackType ? "never acknowledged" : card ? `acknowledged ${seen.ackedAt! - seen.dispatchedAt} ms after, left thinking` : `acknowledged (type ${seen.ackType}), no message`;
+    }
   }
 
   /** The plan's new takes on a delivered video: buttons, the 🔁 reaction, a Remix form. */

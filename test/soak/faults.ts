@@ -1,5 +1,5 @@
 import type { DiscordFaultPolicy, FakeDiscord } from "../fakes/discord/index.js";
-import type { FakeFal, FaultPolicy } from "../fakes/fal/index.js";
+import { billedUnitsFor, expectedVideo, type FakeFal, type FaultPolicy } from "../fakes/fal/index.js";
 import { orderOfPrompt, type Plan } from "./plan.js";
 import { Dice } from "./random.js";
 
@@ -20,7 +20,13 @@ export class FaultLog {
 export function armFal(fal: FakeFal, plan: Plan, log: FaultLog): void {
   fal.setTimelines((input) => {
     const order = orderOfPrompt((input as { prompt?: string } | undefined)?.prompt);
-    return order === undefined ? undefined : plan.orders[order]?.timeline;
+    const o = order === undefined ? undefined : plan.orders[order];
+    if (!o) return undefined;
+    if (o.falBill === undefined) return o.timeline;
+    if (o.falBill === null) return { ...o.timeline, billableUnits: null };
+    // a share of what the whole render would cost, in fal's whole tokens
+    const v = expectedVideo((input ?? {}) as Record<string, string>);
+    return { ...o.timeline, billableUnits: Math.round(billedUnitsFor(v.width, v.height, v.durationSec) * o.falBill * 1000) / 1000 };
   });
   const orderOfRequest = new Map<string, number | undefined>();
   const orderOf = (requestId: string | undefined) => {
@@ -95,12 +101,17 @@ export function armFal(fal: FakeFal, plan: Plan, log: FaultLog): void {
  */
 export function armDiscord(discord: FakeDiscord, plan: Plan, log: FaultLog, expiringTokens: Set<string>): void {
   const counters = new Map<string, number>();
+  const tokenUses = new Map<string, number>();
   const policy: DiscordFaultPolicy = (r) => {
     const n = (counters.get(r.route) ?? 0) + 1;
     counters.set(r.route, n);
     const d = new Dice(plan.seed, "discord", r.route, n);
-    if (r.interactionToken && expiringTokens.has(r.interactionToken) && (r.route === "webhook.edit" || r.route === "webhook.create")) {
-      expiringTokens.delete(r.interactionToken);
+    const webhook = r.interactionToken !== undefined && (r.route === "webhook.edit" || r.route === "webhook.create");
+    const uses = webhook ? (tokenUses.get(r.interactionToken!) ?? 0) + 1 : 0;
+    if (webhook) tokenUses.set(r.interactionToken!, uses);
+    // a token dies at 15 minutes, long after the card was first shown: never before its first edit
+    if (webhook && uses >= 2 && expiringTokens.has(r.interactionToken!)) {
+      expiringTokens.delete(r.interactionToken!);
       log.add("discord: interaction token expired");
       return { expireToken: true };
     }

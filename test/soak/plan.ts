@@ -37,6 +37,12 @@ export interface OrderPlan {
   resolution: "480p" | "720p";
   aspect: "16:9" | "4:3" | "1:1" | "auto";
   timeline: Partial<JobTimeline>;
+  /**
+   * What fal's x-fal-billable-units says: null hides the header (the video is still charged);
+   * a number is the share of the full render's units fal bills for a failure that used the GPU
+   * (fal never bills more than the render it was asked for). Unset: fal's own bill.
+   */
+  falBill?: number | null;
   fal: FalFaults;
   /** The member presses Cancel when the card shows this. */
   cancelWhen?: "waiting" | "queued";
@@ -75,7 +81,7 @@ export function orderOfPrompt(prompt: unknown): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-function timelineFor(d: Dice, jobTimeoutMs: number): Partial<JobTimeline> {
+function timelineFor(d: Dice, jobTimeoutMs: number): { timeline: Partial<JobTimeline>; falBill?: number | null } {
   const roll = d.roll();
   const ahead = d.int(0, 3);
   const timeline: Partial<JobTimeline> = {
@@ -91,12 +97,13 @@ function timelineFor(d: Dice, jobTimeoutMs: number): Partial<JobTimeline> {
     timeline.stepMs = Math.round(jobTimeoutMs * 0.8);
   } else if (roll < 0.1) timeline.outcome = { kind: "video", padToBytes: 300_000 };
   const units = d.roll();
-  if (units < 0.12) timeline.billableUnits = null;
-  else if (units < 0.2) timeline.billableUnits = d.int(40, 140);
+  let falBill: number | null | undefined;
+  if (units < 0.12) falBill = null;
+  else if (units < 0.2 && timeline.outcome?.kind === "error") falBill = d.int(5, 100) / 100;
   if (d.chance(0.3)) timeline.webhook = { duplicates: d.int(1, 2), duplicateGapMs: d.int(10, 200), payloadError: d.chance(0.3) };
   else if (d.chance(0.1)) timeline.webhook = { payloadError: true };
   timeline.webhookDelayMs = d.int(0, 400);
-  return timeline;
+  return { timeline, ...(falBill !== undefined ? { falBill } : {}) };
 }
 
 export interface PlanOptions {
@@ -131,7 +138,7 @@ export function makePlan(o: PlanOptions): Plan {
       duration: d.pick([4, 5, 6] as const),
       resolution: d.pick(["480p", "720p", "720p"] as const),
       aspect: d.pick(["16:9", "4:3", "1:1", "auto"] as const),
-      timeline: timelineFor(d, o.jobTimeoutMs),
+      ...timelineFor(d, o.jobTimeoutMs),
       fal: {
         loseSubmit: d.chance(0.02) ? d.pick(["reset", "gateway"] as const) : undefined,
         refuseSubmit: d.chance(0.03),

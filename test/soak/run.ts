@@ -2,6 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildBot } from "../support/global-setup.js";
+import { FAL_KEY } from "../support/harness.js";
 import { Driver, type OrderOutcome } from "./driver.js";
 import { armDiscord, armFal, FaultLog } from "./faults.js";
 import { checkInvariants, type Violation } from "./invariants.js";
@@ -34,6 +35,8 @@ export interface SoakReport {
   seconds: number;
   faults: Map<string, number>;
   orderOutcomes: Map<OrderOutcome | "unsent", number>;
+  /** What Discord saw of orders nobody answered. */
+  unanswered: Map<string, number>;
   /** Why orders were refused, by the refusal's first words. */
   refusals: Map<string, number>;
   jobStates: Map<string, number>;
@@ -69,6 +72,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     clearInterval(progress);
     const members = (driver as unknown as { users: Array<{ id: string }> }).users;
     const guildIds = w.discord.guilds.map((g) => g.guildId);
+    const secrets = [w.discord.token, FAL_KEY, ...w.discord.issuedTokens()];
     logs = await stopSoakWorld(w, true);
     const found = await checkInvariants({
       storeUrl: w.storeUrl,
@@ -82,6 +86,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     });
     w.redis?.stop();
     violations.push(...found.violations);
+    // the bots logged at trace level, discord.js's REST lines included: no secret may show
+    const leaks = secrets.filter((secret) => logs.some((text) => text.includes(secret)));
+    found.checked.set("no token or key in the bots' logs", secrets.length);
+    if (leaks.length) violations.push({ invariant: "no token or key in the bots' logs", detail: `${leaks.length} of ${secrets.length} secrets printed, e.g. one ending …${leaks[0]!.slice(-6)}` });
     return {
       seed: o.seed,
       mode: o.mode,
@@ -90,6 +98,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       seconds: Math.round((Date.now() - started) / 1000),
       faults: log.counts,
       orderOutcomes: count(driver.orders.map((x) => x.outcome ?? "unsent")),
+      unanswered: count(driver.orders.filter((x) => x.unanswered).map((x) => x.unanswered!.replace(/\d+ ms/, "n ms"))),
       refusals: count(driver.orders.filter((x) => x.refusal).map((x) => x.refusal!.replace(/\(.*$|[\d$.,]+.*$/s, "").slice(0, 50).trim())),
       jobStates: count(found.jobs.map((j) => j.state)),
       failures: count(found.jobs.filter((j) => j.state !== "delivered").map((j) => (typeof j.error === "object" && j.error ? j.error.key : String(j.error ?? "")))),
@@ -109,6 +118,7 @@ export function formatReport(r: SoakReport): string {
   for (const [k, v] of [...r.faults].sort()) line(k, v);
   rows.push(" Orders (members' /video)");
   for (const [k, v] of [...r.orderOutcomes].sort()) line(k, v);
+  for (const [k, v] of [...r.unanswered].sort((a, b) => b[1] - a[1])) line(`  unanswered: ${k}`, v);
   for (const [k, v] of [...r.refusals].sort((a, b) => b[1] - a[1])) line(`  refused: ${k}`, v);
   rows.push(" Jobs in the store (takes included)");
   for (const [k, v] of [...r.jobStates].sort()) line(k, v);
@@ -140,7 +150,7 @@ async function main(): Promise<void> {
     for (const mode of modes) {
       const report = await runSoak({ seed, mode, orders });
       console.log(formatReport(report));
-      if (report.violations.length) {
+      if (report.violations.length || process.env.SOAK_KEEP_LOGS) {
         failed = true;
         const dir = mkdtempSync(join(tmpdir(), `soak-${seed}-${mode}-`));
         console.log(`  the bots' logs: ${saveOutputs(dir, report.logs).join(", ")}`);
