@@ -43,6 +43,21 @@ describe("one driver per job, whatever stalls", () => {
     for (const user of [u1!, u2!, u3!]) expect(await quotaText(asHarness(c), user)).toMatch(/Spent \$1\.53 · held for running jobs \$0\.00 · jobs in progress 0/);
   }, 90_000);
 
+  it("a process stopped past its lease, when it wakes, paints nothing over the card its successor finished", async () => {
+    const c = (cluster = await startCluster({ queuePositions: [0], stepMs: 50, runMs: 4_000 }, { JOB_LEASE_SECONDS: "3", PROGRESS_EDIT_INTERVAL_MS: "200" }));
+    const a = await bootShard(c, 0);
+    await bootShard(c, 1);
+    const i = await video(c, 0, c.discord.users.requester, "woken late");
+    const card = await cardOf(c, i.id, "Rendering since");
+    process.kill(a.pid, "SIGSTOP"); // fal's progress piles up in A's socket meanwhile
+    await cardOf(c, i.id, "✅ Done"); // B took the job over and finished it
+    process.kill(a.pid, "SIGCONT");
+    await c.discord.waitFor(() => /lost a job's lease/.test(a.output()), 15_000);
+    await sleep(1_500);
+    expect(c.discord.message(card.id)?.text).toMatch(/✅ Done/);
+    expect(videoPosts(c)).toHaveLength(1);
+  }, 60_000);
+
   it("a process stopped between recording a job and holding its budget: the process that takes the job over ends it in the member's reply, and the late hold is refused and holds nothing", async () => {
     const c = (cluster = await startCluster({}, { JOB_LEASE_SECONDS: "3" }));
     const a = await bootShard(c, 0);
@@ -111,6 +126,22 @@ describe("Redis restarting", () => {
     // and after it, commands work again
     const after = await video(c, 1, u2!, "after Redis came back");
     await cardOf(c, after.id, "✅ Done");
+  }, 90_000);
+
+  it("a job whose render starts while Redis is away (its state change refused on the status stream) keeps its process up and is posted once", async () => {
+    redis = await ownRedis("--appendonly", "yes", "--appendfsync", "always");
+    const c = (cluster = await startCluster({ queuePositions: [2, 1], stepMs: 1_200, runMs: 1_500 }, {}, redis.url));
+    const a = await bootShard(c, 0);
+    const i = await video(c, 0, c.discord.users.requester, "starts during the outage");
+    await cardOf(c, i.id, "Queued at fal: position 2");
+    // the render starts within the outage: writing 'running' fails while the stream is open
+    await redis.restart(3_500);
+    await cardOf(c, i.id, "✅ Done");
+    await sleep(1_000);
+    expect(a.alive).toBe(true);
+    expect(videoPosts(c)).toHaveLength(1);
+    expect(c.fal.submissions).toHaveLength(1);
+    expect(a.output()).not.toMatch(/Unhandled|Node\.js v\d+/);
   }, 90_000);
 });
 

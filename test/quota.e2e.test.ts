@@ -26,6 +26,8 @@ describe("refusals are not jobs", () => {
       expect(await discord.waitFor(() => ephemeralText(h, refused))).toMatch(/would cost \$1\.53, but you have \$1\.00 left/);
     }
     const { repo } = h.bot.services;
+    // the member hears the refusal first; the attempt is forgotten right after
+    for (const until = Date.now() + 5_000; (await repo.ofMember(discord.guildId, discord.users.requester.id, 0, 10)).total > 0 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
     expect(await repo.ofMember(discord.guildId, discord.users.requester.id, 0, 10)).toEqual({ jobs: [], total: 0 });
     expect(await repo.activeIds()).toEqual([]);
     const history = await discord.slashCommand({ name: "history", user: discord.users.requester, options: [] });

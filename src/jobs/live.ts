@@ -28,6 +28,8 @@ export interface LiveDeps {
   repo: JobRepository;
   log: Logger;
   editIntervalMs: number;
+  /** Renews the job's lease and says whether this process still holds it (a lost lease is handled by the caller). */
+  confirmLease: () => Promise<boolean>;
 }
 
 /**
@@ -113,25 +115,22 @@ export class LiveJob {
 
   /** Re-renders the progress message; the editor decides when it goes out. */
   refresh(): void {
-    const { job } = this;
-    const view: ProgressView = {
-      userId: job.userId,
-      state: job.state,
-      params: job.params,
-      estimate: job.estimate,
-      queuePosition: job.queuePosition,
-      waitingPosition: this.waitingPosition,
-      runningSince: job.runningSince,
-      lastLog: job.lastLog,
-      error: job.error,
-      resultUrl: job.resultMessageId ? messageLink(job.guildId, job.channelId, job.resultMessageId) : null,
-      now: Date.now(),
-      locale: job.locale,
-    };
+    const view = viewOf(this.job, this.waitingPosition);
     const major = isMajorChange(this.view, view);
     this.view = view;
     // the editor compares and coalesces text: the card goes through it as JSON
-    this.editor.update(JSON.stringify(progressCard(view, progressComponents(job.id, job.state, job.locale))), major);
+    this.editor.update(JSON.stringify(cardOf(view, this.job)), major);
+  }
+
+  /**
+   * Shows a job's end as the store has it, once, outside the editor and without the lease: after
+   * this process lost the job, its stale edits must not be the card's last word. The end is the
+   * truth whoever shows it, so two processes showing it do no harm.
+   */
+  async showEnd(ended: Job): Promise<void> {
+    if (this.gone || this.editsBarred || !ended.progressMessageId) return;
+    const target = { ...this.target, messageId: ended.progressMessageId };
+    await this.deps.messages.editProgress(target, { flags: COMPONENTS_V2, components: cardOf(viewOf(ended, null), ended), allowed_mentions: { parse: [] } }, { mayCreate: false });
   }
 
   private async send(card: string): Promise<void> {
@@ -143,6 +142,9 @@ export class LiveJob {
     // A job that ended before it was ever shown (a restart before its hold was confirmed) has no
     // card to edit: a new public message would be a ghost the member never asked about.
     const mayCreate = !(isFinal(this.job) && !this.job.progressMessageId);
+    // A process that stalled past its lease (a long pause, a stopped container) must not paint an
+    // old state over what the job's new driver showed: it proves its lease before each edit.
+    if (this.lost || !(await this.deps.confirmLease())) return;
     let id: string | null;
     this.deps.log.debug({ job: this.job.id, state: this.job.state, message: this.target.messageId, viaWebhook: Boolean(this.target.webhook) }, "progress edit");
     try {
@@ -165,4 +167,25 @@ export class LiveJob {
       await this.deps.repo.save(this.job, this.fence);
     }
   }
+}
+
+function viewOf(job: Job, waitingPosition: number | null): ProgressView {
+  return {
+    userId: job.userId,
+    state: job.state,
+    params: job.params,
+    estimate: job.estimate,
+    queuePosition: job.queuePosition,
+    waitingPosition,
+    runningSince: job.runningSince,
+    lastLog: job.lastLog,
+    error: job.error,
+    resultUrl: job.resultMessageId ? messageLink(job.guildId, job.channelId, job.resultMessageId) : null,
+    now: Date.now(),
+    locale: job.locale,
+  };
+}
+
+function cardOf(view: ProgressView, job: Job): unknown[] {
+  return progressCard(view, progressComponents(job.id, job.state, job.locale)) as unknown[];
 }

@@ -79,6 +79,31 @@ export class JobRunner {
     this.o.slots.withdraw(live.job.id);
     live.interrupt();
     this.o.log.warn({ job: live.job.id, state: live.job.state }, "lost a job's lease: another process may drive it now");
+    // Edits this process queued before it stalled can land after the new driver's last one: when
+    // the job has ended, its end is shown again, behind them in this process's queue.
+    void this.showEndAfterLoss(live);
+  }
+
+  /** Waits for the job's end (its new driver may still run it), then shows it once; gives up after ten minutes. */
+  private async showEndAfterLoss(live: LiveJob): Promise<void> {
+    const until = Date.now() + 10 * 60_000;
+    for (let failures = 0; !this.stopping && Date.now() < until; ) {
+      try {
+        const stored = await this.o.repo.get(live.job.id);
+        if (!stored) return;
+        if (isFinal(stored)) {
+          await live.showEnd(stored);
+          this.o.log.debug({ job: live.job.id, state: stored.state }, "after losing the job: its end shown again");
+          return;
+        }
+        failures = 0;
+        await new Promise((r) => setTimeout(r, 2_000).unref());
+      } catch (err) {
+        // the store or Discord may be away for a moment (a stall often comes with one)
+        if (++failures >= 8) return this.o.log.warn({ job: live.job.id, err }, "could not show again the end of a job this process lost");
+        await new Promise((r) => setTimeout(r, backoffMs(failures, 250)).unref());
+      }
+    }
   }
 
   /** The shared fal slots found this job's lease gone. */
@@ -189,6 +214,13 @@ export class JobRunner {
       repo: this.o.repo,
       log: this.o.log,
       editIntervalMs: this.o.editIntervalMs,
+      confirmLease: async () => {
+        if (live.lost) return false;
+        const held = await this.o.leases.renew(lease);
+        if (held) live.renewedAt = Date.now();
+        else this.lose(live);
+        return held;
+      },
     });
     // A job fal works on holds a fal slot, whatever the count (it was sent before a restart).
     if (job.state === "submitted" || job.state === "running" || job.falPending) this.o.slots.hold(job.id, lease);

@@ -116,11 +116,17 @@ export class JobSteps {
     if (hook) return this.collect(live, hook);
     if (!live.pollOnly) {
       const opened = Date.now();
+      // statuses are applied in order; a failed one (the store away) is kept, never left unhandled
+      // while the stream is open (an unhandled rejection ends the process)
       let applying = Promise.resolve();
+      let applyFailed: { err: unknown } | undefined;
+      const onStatus = (s: FalStatus) => {
+        applying = applying.then(() => (applyFailed ? undefined : this.apply(live, s))).catch((err: unknown) => void (applyFailed ??= { err }));
+      };
       let last: FalStatus | undefined;
       try {
         const until = AbortSignal.any([live.signal, AbortSignal.timeout(Math.max(1, deadline - Date.now()))]);
-        last = await this.o.seedance.watch(requestId, (s) => (applying = applying.then(() => this.apply(live, s))), until, this.stallMs);
+        last = await this.o.seedance.watch(requestId, onStatus, until, this.stallMs);
       } catch (err) {
         if (isTransient(err)) throw err;
         live.pollOnly = true; // fal refused the stream: poll this job from now on
@@ -128,6 +134,7 @@ export class JobSteps {
       } finally {
         await applying;
       }
+      if (applyFailed) throw applyFailed.err;
       if (last?.status === "COMPLETED") return this.collect(live);
       // a stream that keeps ending at once would cost more requests than polling
       live.shortStreams = Date.now() - opened < this.o.pollIntervalMs ? live.shortStreams + 1 : 0;

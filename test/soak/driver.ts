@@ -91,8 +91,11 @@ export class Driver {
   /** Sends the order's /video once its server's process can hear it. */
   private async send(order: OrderState): Promise<void> {
     const p = order.plan;
-    for (;;) {
+    // a process that never comes back is the world's finding (a crash); its members stop waiting
+    const giveUpAt = Date.now() + 60_000;
+    for (; Date.now() < giveUpAt; ) {
       const proc = processOf(this.w, p.guild);
+      if (proc.crashed) return;
       // a member whose server's bot is away (restarting, or stopped) tries again a moment later
       if (!proc.down && !proc.stalled) {
         try {

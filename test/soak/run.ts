@@ -68,6 +68,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   try {
     await driver.run();
     if (!(await driver.quiescent(120_000))) violations.push({ invariant: "every job reached a final state", detail: "jobs still in flight two minutes after the last order settled" });
+    // the last edits go out (coalesced; a process that lost a job shows its end again) before the cards are read
+    await new Promise((r) => setTimeout(r, 5_000));
   } finally {
     clearInterval(progress);
     const members = (driver as unknown as { users: Array<{ id: string }> }).users;
@@ -86,6 +88,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     });
     w.redis?.stop();
     violations.push(...found.violations);
+    found.checked.set("no process ended without being told to", w.processes.length);
+    for (const crash of w.crashes) violations.push({ invariant: "no process ended without being told to", detail: crash });
     // the bots logged at trace level, discord.js's REST lines included: no secret may show
     const leaks = secrets.filter((secret) => logs.some((text) => text.includes(secret)));
     found.checked.set("no token or key in the bots' logs", secrets.length);

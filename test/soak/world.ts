@@ -28,6 +28,8 @@ export interface SoakProcess {
   down: boolean;
   /** Stopped (SIGSTOP): its guilds' interactions go unanswered. */
   stalled: boolean;
+  /** Ended without being told to: nothing starts it again, and its members stop asking. */
+  crashed?: boolean;
   output: string[];
 }
 
@@ -40,6 +42,10 @@ export interface SoakWorld {
   processes: SoakProcess[];
   /** Redis is being restarted right now. */
   redisDown: boolean;
+  /** The run is over: processes end because they were told to. */
+  stopping: boolean;
+  /** Processes that ended without being told to, with their last lines. */
+  crashes: string[];
 }
 
 export async function startSoakWorld(plan: Plan, s: SoakSettings): Promise<SoakWorld> {
@@ -80,7 +86,7 @@ export async function startSoakWorld(plan: Plan, s: SoakSettings): Promise<SoakW
     stalled: false,
     output: [],
   }));
-  const world: SoakWorld = { plan, discord, fal, redis, storeUrl, processes, redisDown: false };
+  const world: SoakWorld = { plan, discord, fal, redis, storeUrl, processes, redisDown: false, stopping: false, crashes: [] };
   for (const p of processes) await boot(world, p);
   return world;
 }
@@ -92,11 +98,22 @@ async function boot(w: SoakWorld, p: SoakProcess): Promise<void> {
       break;
     } catch (err) {
       // Redis may be restarting at this very moment: try again shortly
+      console.error(`  process ${p.index} did not start (attempt ${attempt}): ${String(err).slice(0, 2000)}`);
       if (attempt >= 5) throw err;
       await new Promise((r) => setTimeout(r, 1_000));
     }
   }
   p.down = false;
+  const bot = p.bot;
+  // a process that ends without being told to is a finding: say so with its last words
+  void bot.ended.then(({ code, signal }) => {
+    if (p.bot !== bot || p.down || w.stopping) return;
+    p.down = true;
+    p.crashed = true;
+    const tail = bot.output().split("\n").slice(-60).join("\n");
+    w.crashes.push(`process ${p.index} ended by itself (${signal ?? `code ${code}`}):\n${tail}`);
+    console.error(`  process ${p.index} ended by itself (${signal ?? `code ${code}`}):\n${tail}`);
+  });
   await w.discord.waitFor(() => w.discord.connectedSessions() >= w.processes.filter((q) => !q.down).length, 20_000).catch(() => undefined);
 }
 
@@ -133,6 +150,7 @@ export async function runEvent(w: SoakWorld, e: GlobalEvent, log: FaultLog): Pro
 
 /** Stops every bot (SIGTERM: their state written), then the fakes; returns the bots' output. */
 export async function stopSoakWorld(w: SoakWorld, keepRedis = false): Promise<string[]> {
+  w.stopping = true;
   for (const p of w.processes) {
     if (!p.bot) continue;
     if (p.stalled) process.kill(p.bot.pid, "SIGCONT");

@@ -90,6 +90,11 @@ export class BotProcess {
     return bot;
   }
 
+  /** Resolves when the process has ended, however it ended. */
+  get ended(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    return this.exited;
+  }
+
   get pid(): number {
     return this.child.pid!;
   }
