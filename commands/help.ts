@@ -1,5 +1,5 @@
 import { InteractionContextType, MessageFlags } from "discord.js";
-import { defineCommand } from "../src/discord/command.js";
+import { defineCommand } from "../src/app/command.js";
 import { described, translator, usd, usdDown, usdFine, usdUp } from "../src/i18n/index.js";
 import { costMicros, FRAME_SIZES, perSecondMicros } from "../src/seedance/pricing.js";
 

@@ -1,5 +1,5 @@
 import { ApplicationCommandOptionType as T, InteractionContextType, MessageFlags, PermissionFlagsBits } from "discord.js";
-import { defineCommand } from "../src/discord/command.js";
+import { defineCommand } from "../src/app/command.js";
 import { refuse } from "../src/discord/replies.js";
 import { renderHistory } from "../src/history/history.js";
 import { described, msg } from "../src/i18n/index.js";

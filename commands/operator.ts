@@ -1,5 +1,5 @@
 import { ApplicationCommandOptionType as T, InteractionContextType, MessageFlags } from "discord.js";
-import { defineCommand } from "../src/discord/command.js";
+import { defineCommand } from "../src/app/command.js";
 import { refuse } from "../src/discord/replies.js";
 import { described, msg, t, usd, type MessageValue } from "../src/i18n/index.js";
 import { parseGuildCap, renderOperatorStatus } from "../src/operator/status.js";

@@ -1,9 +1,9 @@
 import { ApplicationCommandOptionType as T, ChannelType, InteractionContextType, MessageFlags, PermissionFlagsBits } from "discord.js";
-import { defineCommand } from "../src/discord/command.js";
+import { defineCommand } from "../src/app/command.js";
 import { refuse } from "../src/discord/replies.js";
 import { choiceNamed, described, msg, translator, usd, type Translate } from "../src/i18n/index.js";
 import { MAX_SECONDS, MIN_SECONDS, RESOLUTIONS, usdToMicros, type Resolution } from "../src/seedance/pricing.js";
-import type { Services } from "../src/services.js";
+import type { Services } from "../src/app/services.js";
 import { ANIMATE_FROM, NO_SETTINGS, type AnimateFrom, type GuildSettings } from "../src/settings/settings.js";
 
 const d = (key: string) => described(`commands.settings.${key}`);

@@ -1,7 +1,7 @@
 import { ApplicationCommandOptionType as T, ApplicationIntegrationType, InteractionContextType } from "discord.js";
-import { defineCommand } from "../src/discord/command.js";
+import { defineCommand } from "../src/app/command.js";
 import { choiceNamed, described } from "../src/i18n/index.js";
-import { requestVideo } from "../src/jobs/intake.js";
+import { requestVideo } from "../src/requests/intake.js";
 import { MAX_PROMPT_LENGTH, MAX_SEED } from "../src/seedance/input.js";
 import type { AspectRatio, Resolution } from "../src/seedance/pricing.js";
 

@@ -8,7 +8,7 @@ import {
   type RESTPostAPIContextMenuApplicationCommandsJSONBody,
   type User,
 } from "discord.js";
-import type { Services } from "../services.js";
+import type { Services } from "./services.js";
 
 /**
  * A command is a typed definition (exactly what is registered with Discord) plus a thin

@@ -1,10 +1,10 @@
 import { Events, type ButtonInteraction, type Client, type ModalSubmitInteraction } from "discord.js";
 import { msg } from "../i18n/index.js";
 import { isStoreUnavailable } from "../store/index.js";
-import type { Services } from "../services.js";
+import type { Services } from "./services.js";
 import { isMessageCommand, readArgs, type AnyCommand } from "./command.js";
-import { refuse } from "./replies.js";
-import { onButton, onReaction } from "../jobs/actions.js";
+import { refuse } from "../discord/replies.js";
+import { onButton, onReaction } from "../followups/actions.js";
 
 /** What a member is told when handling their interaction failed: the store being away is said so. */
 function failureText(err: unknown) {

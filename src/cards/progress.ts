@@ -2,7 +2,7 @@ import { inertPreview } from "../discord/markdown.js";
 import { money, render, translator, type Message, type Translate } from "../i18n/index.js";
 import type { Estimate } from "../seedance/pricing.js";
 import type { VideoParams } from "../seedance/input.js";
-import type { JobState } from "./job.js";
+import type { JobState } from "../jobs/job.js";
 
 /** Everything the progress message shows; rendering is pure so it tests without Discord. */
 export interface ProgressView {

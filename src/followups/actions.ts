@@ -4,13 +4,13 @@ import { botPermissionsIn, missingPermissions, REPLY_DELIVERY } from "../discord
 import { DEFAULT_LOCALE, msg, permissionList, render, t, type Message } from "../i18n/index.js";
 import { refuse } from "../discord/replies.js";
 import { MAX_SEED, type VideoParams } from "../seedance/input.js";
-import { allowedResolutions, askRefusal, durationFor, takeRefusal } from "./checks.js";
-import { startingAfter } from "./confirm.js";
-import type { Services } from "../services.js";
-import { DELETE_EMOJI, isCancellable, parseControlId, REGENERATE_EMOJI } from "./controls.js";
-import type { Job } from "./job.js";
-import { launchJob, newJob, type Presenter } from "./launch.js";
-import { readVideoModal, videoModal, type ModalChoices } from "./video-modal.js";
+import { allowedResolutions, askRefusal, durationFor, takeRefusal } from "../requests/checks.js";
+import { startingAfter } from "../requests/confirm.js";
+import type { Services } from "../app/services.js";
+import { DELETE_EMOJI, isCancellable, parseControlId, REGENERATE_EMOJI } from "../cards/controls.js";
+import type { Job } from "../jobs/job.js";
+import { launchJob, newJob, type Presenter } from "../requests/launch.js";
+import { readVideoModal, videoModal, type ModalChoices } from "../cards/video-modal.js";
 import type { GuildSettings } from "../settings/settings.js";
 import { estimate } from "../seedance/pricing.js";
 

@@ -1,10 +1,10 @@
 import { PermissionFlagsBits, type ButtonInteraction } from "discord.js";
 import { refuse } from "../discord/replies.js";
 import { msg, translator, usdUp, type Translate } from "../i18n/index.js";
-import { messageLink } from "../jobs/delivery.js";
+import { messageLink } from "../runner/delivery.js";
 import type { Job } from "../jobs/job.js";
 import { inertPreview } from "../discord/markdown.js";
-import type { Services } from "../services.js";
+import type { Services } from "../app/services.js";
 
 export const PAGE_SIZE = 10;
 const PROMPT_SHOWN = 60;

@@ -2,7 +2,7 @@ import type { GuildCapSetting } from "../quota/budget.js";
 import type { OperatorTotals } from "../quota/ledger.js";
 import { translator, usdDown, usdUp } from "../i18n/index.js";
 import { usdToMicros } from "../seedance/pricing.js";
-import type { Services } from "../services.js";
+import type { Services } from "../app/services.js";
 
 const MAX_SERVERS_SHOWN = 15;
 

@@ -1,6 +1,6 @@
 import type { Config } from "../config/env.js";
 import type { Job } from "../jobs/job.js";
-import type { JobAccounting } from "../jobs/runner-options.js";
+import type { JobAccounting } from "../runner/options.js";
 import type { Logger } from "../log/logger.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { Store } from "../store/index.js";

@@ -4,10 +4,10 @@ import type { PictureSource } from "../discord/attachments.js";
 import { refuse } from "../discord/replies.js";
 import { msg, t } from "../i18n/index.js";
 import { pictureSizeProblem } from "../seedance/input.js";
-import type { Services } from "../services.js";
+import type { Services } from "../app/services.js";
 import { allowedResolutions, channelRefusal } from "./checks.js";
 import { requestVideo } from "./intake.js";
-import { readVideoModal, videoModal } from "./video-modal.js";
+import { readVideoModal, videoModal } from "../cards/video-modal.js";
 
 export const ANIMATE_PREFIX = "animate";
 

@@ -3,7 +3,7 @@ import { MessageFlags, type ButtonInteraction } from "discord.js";
 import type { MessageBody } from "../discord/messages.js";
 import { refuse } from "../discord/replies.js";
 import { t, usdUp } from "../i18n/index.js";
-import type { Services } from "../services.js";
+import type { Services } from "../app/services.js";
 import { launchOrder, messageReply, TOKEN_LIFETIME_MS, type Reply, type VideoInteraction, type VideoOrder } from "./intake.js";
 
 const PREFIX = "confirm";

@@ -6,10 +6,10 @@ import { refuse } from "../discord/replies.js";
 import { msg, permissionList, t, type Message } from "../i18n/index.js";
 import type { VideoParams } from "../seedance/input.js";
 import { estimate, type AspectRatio, type Resolution } from "../seedance/pricing.js";
-import type { Services } from "../services.js";
+import type { Services } from "../app/services.js";
 import type { GuildSettings } from "../settings/settings.js";
 import { askRefusal, durationFor } from "./checks.js";
-import { messageLink } from "./delivery.js";
+import { messageLink } from "../runner/delivery.js";
 import { holdJob, inFlightRefusal, newJob, recordJob, showAndStart, type Presenter } from "./launch.js";
 
 export interface VideoRequest {

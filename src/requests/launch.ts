@@ -4,11 +4,11 @@ import type { ReserveOutcome } from "../quota/ledger.js";
 import type { VideoParams } from "../seedance/input.js";
 import { msg, usd, usdDown, usdUp, type Message } from "../i18n/index.js";
 import { estimate } from "../seedance/pricing.js";
-import type { Services } from "../services.js";
-import { progressComponents } from "./controls.js";
-import type { Job, JobState } from "./job.js";
-import { progressCard } from "./progress.js";
-import type { JobStartExtras } from "./live.js";
+import type { Services } from "../app/services.js";
+import { progressComponents } from "../cards/controls.js";
+import type { Job, JobState } from "../jobs/job.js";
+import { progressCard } from "../cards/progress.js";
+import type { JobStartExtras } from "../runner/live.js";
 
 /** Where a new job talks to its member: an interaction (/video, a button) or a channel reply (a reaction). */
 export interface Presenter {

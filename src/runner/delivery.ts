@@ -2,12 +2,12 @@ import type { RESTPostAPIChannelMessageJSONBody } from "discord.js";
 import { DiscordAPIError, RESTJSONErrorCodes } from "discord.js";
 import { downloadCapped } from "../http/download.js";
 import { readMp4Info } from "../seedance/mp4.js";
-import { isBarred } from "./faults.js";
+import { isBarred } from "../jobs/faults.js";
 import { COMPONENTS_V2, type DiscordMessages, type InteractionWebhook, type UploadFile } from "../discord/messages.js";
 import { DEFAULT_LOCALE, money, translator } from "../i18n/index.js";
 import { costMicros, type Tier } from "../seedance/pricing.js";
-import type { Job } from "./job.js";
-import { accentOf, quotePrompt } from "./progress.js";
+import type { Job } from "../jobs/job.js";
+import { accentOf, quotePrompt } from "../cards/progress.js";
 
 /** Derived from the job id: a repeated post after a crash returns the first message instead. */
 export function deliveryNonce(jobId: string): string {

@@ -1,11 +1,11 @@
 import { ApiError } from "@fal-ai/client";
 import { msg, type Message } from "../i18n/index.js";
-import { isCancellable } from "./controls.js";
-import { backoffMs, isTransient } from "./faults.js";
-import { costFromUnits, followable, inferFalCost } from "./fal-cost.js";
-import { isFinal, reservationStatus, type FalCost, type Job, type JobState } from "./job.js";
+import { isCancellable } from "../cards/controls.js";
+import { backoffMs, isTransient } from "../jobs/faults.js";
+import { costFromUnits, followable, inferFalCost } from "../jobs/fal-cost.js";
+import { isFinal, reservationStatus, type FalCost, type Job, type JobState } from "../jobs/job.js";
 import type { LiveJob } from "./live.js";
-import type { RunnerOptions } from "./runner-options.js";
+import type { RunnerOptions } from "./options.js";
 import type { Fence } from "../store/index.js";
 
 type Transition = (live: LiveJob, state: JobState, patch?: Partial<Job>) => Promise<void>;

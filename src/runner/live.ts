@@ -1,14 +1,14 @@
 import type { Logger } from "../log/logger.js";
 import type { DiscordMessages, ProgressTarget } from "../discord/messages.js";
 import type { Fence } from "../store/index.js";
-import { progressComponents } from "./controls.js";
+import { progressComponents } from "../cards/controls.js";
 import { messageLink } from "./delivery.js";
 import { CoalescingEditor } from "./editor.js";
-import { isBarred, isMessageGone } from "./faults.js";
-import { isFinal, type Job } from "./job.js";
+import { isBarred, isMessageGone } from "../jobs/faults.js";
+import { isFinal, type Job } from "../jobs/job.js";
 import { COMPONENTS_V2 } from "../discord/messages.js";
-import { isMajorChange, progressCard, type ProgressView } from "./progress.js";
-import type { JobRepository } from "./repository.js";
+import { isMajorChange, progressCard, type ProgressView } from "../cards/progress.js";
+import type { JobRepository } from "../jobs/repository.js";
 import type { InteractionWebhook } from "../discord/messages.js";
 
 type Image = { bytes: Buffer; type: string; fileName: string };

@@ -4,9 +4,9 @@ import type { Metrics } from "../metrics/metrics.js";
 import type { Seedance } from "../seedance/client.js";
 import type { Tier } from "../seedance/pricing.js";
 import type { Leases } from "../store/leases.js";
-import type { Job } from "./job.js";
-import type { JobRepository } from "./repository.js";
-import type { SlotPool } from "./slots.js";
+import type { Job } from "../jobs/job.js";
+import type { JobRepository } from "../jobs/repository.js";
+import type { SlotPool } from "../queue/slots.js";
 
 /**
  * The budget's part in a job: hold before fal, then charge on delivery or refund otherwise,

@@ -2,13 +2,13 @@ import { ApiError } from "@fal-ai/client";
 import { msg, type Message } from "../i18n/index.js";
 import { describeFalError } from "../seedance/errors.js";
 import type { Fence } from "../store/index.js";
-import { isCancellable } from "./controls.js";
+import { isCancellable } from "../cards/controls.js";
 import { JobEndings } from "./endings.js";
-import { backoffMs, isGone, isTransient, JobFailure } from "./faults.js";
-import { hasOpenEnds, isFinal, reservationStatus, type Job, type JobState } from "./job.js";
+import { backoffMs, isGone, isTransient, JobFailure } from "../jobs/faults.js";
+import { hasOpenEnds, isFinal, reservationStatus, type Job, type JobState } from "../jobs/job.js";
 import { LiveJob, type CancelOutcome, type JobStartExtras } from "./live.js";
-import { LeaseLost } from "./repository.js";
-import type { RunnerOptions } from "./runner-options.js";
+import { LeaseLost } from "../jobs/repository.js";
+import type { RunnerOptions } from "./options.js";
 import { JobSteps } from "./steps.js";
 
 const RESTARTED_WHILE_SUBMITTING = msg("job.restartedWhileSubmitting");

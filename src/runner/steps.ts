@@ -7,14 +7,14 @@ import { describeFalError } from "../seedance/errors.js";
 import { buildSeedanceInput, seedanceOutputSchema, type SeedanceOutput } from "../seedance/input.js";
 import type { FalWebhook } from "../seedance/webhook.js";
 import { SubmitOutcomeUnknown } from "../seedance/submit.js";
-import { REGENERATE_EMOJI, resultComponents } from "./controls.js";
+import { REGENERATE_EMOJI, resultComponents } from "../cards/controls.js";
 import { downloadVideo, postVideo, videoCost, type Delivery } from "./delivery.js";
-import { costFromUnits } from "./fal-cost.js";
-import { isBarred, isChannelGone, isTransient, JobFailure } from "./faults.js";
-import { reservationStatus, type Job, type JobState } from "./job.js";
+import { costFromUnits } from "../jobs/fal-cost.js";
+import { isBarred, isChannelGone, isTransient, JobFailure } from "../jobs/faults.js";
+import { reservationStatus, type Job, type JobState } from "../jobs/job.js";
 import type { LiveJob } from "./live.js";
 import type { JobStartExtras } from "./live.js";
-import type { RunnerOptions } from "./runner-options.js";
+import type { RunnerOptions } from "./options.js";
 
 type Transition = (live: LiveJob, state: JobState, patch?: Partial<Job>) => Promise<void>;
 

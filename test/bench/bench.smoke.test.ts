@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { report, runBench, SIZES } from "../bench/run.js";
-import { REDIS_URL } from "./support/redis.js";
+import { report, runBench, SIZES } from "../../bench/run.js";
+import { REDIS_URL } from "../support/redis.js";
 
 // The benchmark itself is `npm run bench` (minutes); this runs every scenario at a tiny size so it cannot rot.
 describe("benchmark smoke run", () => {

@@ -1,8 +1,8 @@
-import { writeJob } from "./support/records.js";
+import { writeJob } from "../support/records.js";
 import { afterEach, describe, expect, it } from "vitest";
-import { DEFAULT_BOT_PERMISSIONS, P } from "./fakes/discord/index.js";
-import { makePng } from "./support/picture.js";
-import { bodyText, buttonOf, buttonsOf, deliveredVideo, doneMessage, ephemeralText, PICTURE, PNG, quotaText, runVideo, startHarness, videoMessages, type Harness } from "./support/harness.js";
+import { DEFAULT_BOT_PERMISSIONS, P } from "../fakes/discord/index.js";
+import { makePng } from "../support/picture.js";
+import { bodyText, buttonOf, buttonsOf, deliveredVideo, doneMessage, ephemeralText, PICTURE, PNG, quotaText, runVideo, startHarness, videoMessages, type Harness } from "../support/harness.js";
 
 let h: Harness;
 afterEach(async () => h?.close());

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { deliveredVideo, doneMessage, ephemeralText, PICTURE, PNG, runVideo, startHarness, videoMessages, type Harness, buttonOf } from "./support/harness.js";
+import { deliveredVideo, doneMessage, ephemeralText, PICTURE, PNG, runVideo, startHarness, videoMessages, type Harness, buttonOf } from "../support/harness.js";
 
 let h: Harness;
 afterEach(async () => h?.close());

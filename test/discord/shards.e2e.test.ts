@@ -1,9 +1,9 @@
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { BotProcess, ROOT } from "./support/child.js";
-import { asHarness, bootShard as boot, closeCluster, members, mostAtFalAtOnce, startCluster as start, video, videoPosts, type Cluster } from "./support/cluster.js";
-import { ephemeralText } from "./support/harness.js";
-import { freePort } from "./support/net.js";
+import { BotProcess, ROOT } from "../support/child.js";
+import { asHarness, bootShard as boot, closeCluster, members, mostAtFalAtOnce, startCluster as start, video, videoPosts, type Cluster } from "../support/cluster.js";
+import { ephemeralText } from "../support/harness.js";
+import { freePort } from "../support/net.js";
 
 const startCluster = async (...args: Parameters<typeof start>) => (cluster = await start(...args));
 const bootShard = boot;

@@ -44,7 +44,7 @@ import {
   type FakeDiscordOptions,
   type DiscordFaultRequest,
   type PingSet,
-} from "./fakes/discord/index.js";
+} from "./discord/index.js";
 
 // 1x1 PNG
 const PNG = Buffer.from(
@@ -509,7 +509,7 @@ describe("fake Discord is as strict as Discord: mentions, permissions, upload li
   it("gives the bot exactly the invite's permissions (274878024768) while members keep theirs", async () => {
     expect(INVITE_PERMISSIONS).toBe(274878024768n);
     // the same integer as the README's invite link, so the two cannot drift apart
-    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
     expect([...readme.matchAll(/permissions=(\d+)/g)].map((m) => BigInt(m[1]!))).toEqual([INVITE_PERMISSIONS]);
     const client = await connect(fake);
     const channel = await client.channels.fetch(fake.channelId);

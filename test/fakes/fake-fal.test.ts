@@ -14,8 +14,8 @@ import {
   type JobTimeline,
   billedUnitsFor,
   startFakeFal,
-} from "./fakes/fal/index.js";
-import { makeMp4, readMp4Info } from "./fakes/mp4.js";
+} from "./fal/index.js";
+import { makeMp4, readMp4Info } from "./mp4.js";
 
 const ENDPOINT = "bytedance/seedance-2.0/image-to-video";
 const PNG = Buffer.from(

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { ephemeralText, runVideo, startHarness, type Harness, buttonOf, buttonsOf } from "./support/harness.js";
-import { INVITE_PERMISSIONS, P } from "./fakes/discord/index.js";
+import { ephemeralText, runVideo, startHarness, type Harness, buttonOf, buttonsOf } from "../support/harness.js";
+import { INVITE_PERMISSIONS, P } from "../fakes/discord/index.js";
 
 let h: Harness;
 afterEach(async () => h?.close());

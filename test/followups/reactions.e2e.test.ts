@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { runVideo, startHarness, type Harness } from "./support/harness.js";
+import { runVideo, startHarness, type Harness } from "../support/harness.js";
 
 let h: Harness;
 afterEach(async () => h?.close());

@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
-import { downloadCapped, TooLargeError } from "../src/http/download.js";
+import { downloadCapped, TooLargeError } from "../../src/http/download.js";
 
 let server: Server | undefined;
 afterEach(async () => {

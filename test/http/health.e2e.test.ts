@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import { doneMessage, runVideo, startHarness, type Harness } from "./support/harness.js";
-import { freePort } from "./support/net.js";
-import { redisAnswers } from "./support/redis.js";
+import { doneMessage, runVideo, startHarness, type Harness } from "../support/harness.js";
+import { freePort } from "../support/net.js";
+import { redisAnswers } from "../support/redis.js";
 
 let h: Harness | undefined;
 let redis: ChildProcess | undefined;
@@ -50,7 +50,7 @@ describe("health and metrics on HTTP_PORT", () => {
     expect(after).toMatch(/seedance_fal_render_seconds_count 1/);
     expect(after).toMatch(/seedance_bot_queue_length 0/);
     // every metric the committed Grafana dashboard plots exists
-    const dashboard = readFileSync(new URL("../src/metrics/grafana-dashboard.json", import.meta.url), "utf8");
+    const dashboard = readFileSync(new URL("../../src/metrics/grafana-dashboard.json", import.meta.url), "utf8");
     const plotted = new Set([...dashboard.matchAll(/\b(seedance_[a-z_]+|process_[a-z_]+|nodejs_[a-z0-9_]+)/g)].map((m) => m[1]!.replace(/_bucket$/, "")));
     for (const name of plotted) expect(after, name).toContain(`# TYPE ${name} `);
 

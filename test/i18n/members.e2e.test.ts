@@ -1,12 +1,12 @@
-import { renderDiscordMarkdown } from "./fakes/discord/markdown.js";
-import { writeJob } from "./support/records.js";
+import { renderDiscordMarkdown } from "../fakes/discord/markdown.js";
+import { writeJob } from "../support/records.js";
 import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
-import { fineMoney, money, t } from "../src/i18n/index.js";
-import type { Job } from "../src/jobs/job.js";
-import { costMicros, FRAME_SIZES, perSecondMicros, tierOf } from "../src/seedance/pricing.js";
-import type { FakeUser } from "./fakes/discord/index.js";
-import { answersTo, deliveredVideo, doneMessage, ephemeralText, quotaText, runVideo, startHarness, videoMessages, type Harness, buttonOf } from "./support/harness.js";
+import { fineMoney, money, t } from "../../src/i18n/index.js";
+import type { Job } from "../../src/jobs/job.js";
+import { costMicros, FRAME_SIZES, perSecondMicros, tierOf } from "../../src/seedance/pricing.js";
+import type { FakeUser } from "../fakes/discord/index.js";
+import { answersTo, deliveredVideo, doneMessage, ephemeralText, quotaText, runVideo, startHarness, videoMessages, type Harness, buttonOf } from "../support/harness.js";
 
 let h: Harness;
 afterEach(async () => h?.close());

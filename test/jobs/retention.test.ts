@@ -1,17 +1,17 @@
-import { writeJob } from "./support/records.js";
+import { writeJob } from "../support/records.js";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import type { Job } from "../src/jobs/job.js";
-import { JobRepository } from "../src/jobs/repository.js";
-import { sweepOldRecords } from "../src/jobs/retention.js";
-import { EmbeddedLedger } from "../src/quota/embedded-ledger.js";
-import type { Ledger } from "../src/quota/ledger.js";
-import { RedisLedger } from "../src/quota/redis-ledger.js";
-import { openStore, type Store } from "../src/store/index.js";
-import { REDIS_URL, redisAnswers } from "./support/redis.js";
+import type { Job } from "../../src/jobs/job.js";
+import { JobRepository } from "../../src/jobs/repository.js";
+import { sweepOldRecords } from "../../src/jobs/retention.js";
+import { EmbeddedLedger } from "../../src/quota/embedded-ledger.js";
+import type { Ledger } from "../../src/quota/ledger.js";
+import { RedisLedger } from "../../src/quota/redis-ledger.js";
+import { openStore, type Store } from "../../src/store/index.js";
+import { REDIS_URL, redisAnswers } from "../support/redis.js";
 
 const DAY = 86_400_000;
 const silent = { info: () => undefined, warn: () => undefined } as never;

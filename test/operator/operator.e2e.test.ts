@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
-import { DEFAULT_BOT_PERMISSIONS, P, type FakeUser } from "./fakes/discord/index.js";
-import { buttonOf, deliveredVideo, doneMessage, ephemeralText, quotaText, runVideo, startHarness, videoMessages, type Harness } from "./support/harness.js";
-import { REDIS_URL } from "./support/redis.js";
+import { DEFAULT_BOT_PERMISSIONS, P, type FakeUser } from "../fakes/discord/index.js";
+import { buttonOf, deliveredVideo, doneMessage, ephemeralText, quotaText, runVideo, startHarness, videoMessages, type Harness } from "../support/harness.js";
+import { REDIS_URL } from "../support/redis.js";
 
 let h: Harness;
 afterEach(async () => h?.close());

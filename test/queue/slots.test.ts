@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Slots } from "../../src/jobs/slots.js";
+import { Slots } from "../../src/queue/slots.js";
 
 describe("the bot's own queue", () => {
   it("lets `capacity` jobs through and the rest in order, telling each its place", async () => {

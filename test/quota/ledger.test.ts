@@ -5,11 +5,11 @@ import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EmbeddedLedger } from "../src/quota/embedded-ledger.js";
-import type { Ledger, Reservation } from "../src/quota/ledger.js";
-import { RedisLedger } from "../src/quota/redis-ledger.js";
-import { openStore, type Store } from "../src/store/index.js";
-import { REDIS_URL, redisAnswers } from "./support/redis.js";
+import { EmbeddedLedger } from "../../src/quota/embedded-ledger.js";
+import type { Ledger, Reservation } from "../../src/quota/ledger.js";
+import { RedisLedger } from "../../src/quota/redis-ledger.js";
+import { openStore, type Store } from "../../src/store/index.js";
+import { REDIS_URL, redisAnswers } from "../support/redis.js";
 
 const run = promisify(execFile);
 const JOB = 1_512_000; // a 5 s 720p 16:9 video

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { ephemeralText, quotaText, runVideo, startHarness, videoMessages, type Harness, buttonOf } from "./support/harness.js";
+import { ephemeralText, quotaText, runVideo, startHarness, videoMessages, type Harness, buttonOf } from "../support/harness.js";
 
 let h: Harness;
 afterEach(async () => h?.close());

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
-import type { FakeUser } from "./fakes/discord/index.js";
-import { ephemeralText, runVideo, startHarness, type Harness } from "./support/harness.js";
-import { REDIS_URL, redisAnswers } from "./support/redis.js";
+import type { FakeUser } from "../fakes/discord/index.js";
+import { ephemeralText, runVideo, startHarness, type Harness } from "../support/harness.js";
+import { REDIS_URL, redisAnswers } from "../support/redis.js";
 
 let h: Harness;
 afterEach(async () => h?.close());
@@ -34,6 +34,18 @@ describe("refusals are not jobs", () => {
     expect(await discord.waitFor(() => ephemeralText(h, history))).toMatch(/has no videos yet/);
     const rows = await h.bot.services.store.sql!(`SELECT COUNT(*) AS n FROM keyv WHERE key LIKE 'seedance:job:%'`);
     expect(Number(rows[0]!.n)).toBe(0);
+  });
+});
+
+describe("a refusal after the public 'thinking…'", () => {
+  it("when Discord refuses the private answer, the 'thinking…' message says it instead of vanishing", async () => {
+    h = await startHarness({ env: { DEFAULT_QUOTA_USD: "1" } });
+    const { discord } = h;
+    // every try of the ephemeral follow-up fails (discord.js retries a 5xx by itself)
+    discord.failNext({ method: "POST", path: /^\/api\/v10\/webhooks\/\d+\/[^/]+$/ }, { status: 500, body: { message: "500: Internal Server Error", code: 0 } }, 10);
+    const refused = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
+    const shown = await discord.waitFor(() => discord.messages().find((m) => m.interactionId === refused.id && !m.deleted && !(m.flags & 64) && /would cost \$1\.53/.test(m.text)), 15_000);
+    expect(shown.text).toMatch(/but you have \$1\.00 left/);
   });
 });
 

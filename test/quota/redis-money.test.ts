@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
-import { ledgerKeys as K } from "../src/quota/ledger.js";
-import { RedisLedger } from "../src/quota/redis-ledger.js";
-import { openStore, type Store } from "../src/store/index.js";
-import { BotProcess } from "./support/child.js";
-import { ownRedis, type OwnRedis } from "./support/cluster.js";
-import { REDIS_URL, redisAnswers } from "./support/redis.js";
-import { closeWorld, startWorld, type World } from "./support/world.js";
+import { ledgerKeys as K } from "../../src/quota/ledger.js";
+import { RedisLedger } from "../../src/quota/redis-ledger.js";
+import { openStore, type Store } from "../../src/store/index.js";
+import { BotProcess } from "../support/child.js";
+import { ownRedis, type OwnRedis } from "../support/cluster.js";
+import { REDIS_URL, redisAnswers } from "../support/redis.js";
+import { closeWorld, startWorld, type World } from "../support/world.js";
 
 let store: Store | undefined;
 let redis: OwnRedis | undefined;

@@ -3,9 +3,9 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AnimateForms, FORM_TTL_MS, type OpenForm } from "../src/jobs/forms.js";
-import { openStore, type Store } from "../src/store/index.js";
-import { REDIS_URL, redisAnswers } from "./support/redis.js";
+import { AnimateForms, FORM_TTL_MS, type OpenForm } from "../../src/requests/forms.js";
+import { openStore, type Store } from "../../src/store/index.js";
+import { REDIS_URL, redisAnswers } from "../support/redis.js";
 
 const form = (over: Partial<OpenForm> = {}): OpenForm => ({
   channelId: "c1",

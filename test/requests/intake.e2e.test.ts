@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { InteractionHandle } from "./fakes/discord/index.js";
-import { makePng } from "./support/picture.js";
-import { answersTo, ephemeralText, PICTURE, quotaText, runVideo, startHarness, type Harness, bodyText } from "./support/harness.js";
+import type { InteractionHandle } from "../fakes/discord/index.js";
+import { makePng } from "../support/picture.js";
+import { answersTo, ephemeralText, PICTURE, quotaText, runVideo, startHarness, type Harness, bodyText } from "../support/harness.js";
 
 let h: Harness;
 afterEach(async () => h?.close());

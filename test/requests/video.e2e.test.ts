@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { readMp4Info } from "../src/seedance/mp4.js";
-import { answersTo, ephemeralText, FAL_KEY, PICTURE, PNG, runVideo, startHarness, type Harness, bodyText } from "./support/harness.js";
+import { readMp4Info } from "../../src/seedance/mp4.js";
+import { answersTo, ephemeralText, FAL_KEY, PICTURE, PNG, runVideo, startHarness, type Harness, bodyText } from "../support/harness.js";
 
 let h: Harness;
 afterEach(async () => h?.close());

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { billedMicros, unitPriceMicros } from "../src/seedance/pricing.js";
-import type { JobTimeline } from "./fakes/fal/index.js";
-import { buttonOf, doneMessage, quotaText, runVideo, startHarness, videoMessages, type Harness } from "./support/harness.js";
-import { freePort } from "./support/net.js";
+import { billedMicros, unitPriceMicros } from "../../src/seedance/pricing.js";
+import type { JobTimeline } from "../fakes/fal/index.js";
+import { buttonOf, doneMessage, quotaText, runVideo, startHarness, videoMessages, type Harness } from "../support/harness.js";
+import { freePort } from "../support/net.js";
 
 let h: Harness;
 afterEach(async () => h?.close());

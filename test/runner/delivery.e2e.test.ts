@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { billedMicros, unitPriceMicros } from "../src/seedance/pricing.js";
-import { DEFAULT_BOT_PERMISSIONS, P } from "./fakes/discord/index.js";
-import { bodyText, deliveredVideo, quotaText, runVideo, startHarness, videoMessages, type Harness } from "./support/harness.js";
+import { billedMicros, unitPriceMicros } from "../../src/seedance/pricing.js";
+import { DEFAULT_BOT_PERMISSIONS, P } from "../fakes/discord/index.js";
+import { bodyText, deliveredVideo, quotaText, runVideo, startHarness, videoMessages, type Harness } from "../support/harness.js";
 
 let h: Harness;
 afterEach(async () => h?.close());

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { DEFAULT_BOT_PERMISSIONS, P } from "./fakes/discord/payloads.js";
-import { ephemeralText, runVideo, startHarness, type Harness, bodyText } from "./support/harness.js";
+import { DEFAULT_BOT_PERMISSIONS, P } from "../fakes/discord/payloads.js";
+import { ephemeralText, runVideo, startHarness, type Harness, bodyText } from "../support/harness.js";
 
 let h: Harness;
 afterEach(async () => h?.close());

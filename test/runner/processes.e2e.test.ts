@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
-import { bootShard, closeCluster, members, mostAtFalAtOnce, ownRedis, startCluster, video, videoPosts, asHarness, type Cluster, type OwnRedis } from "./support/cluster.js";
-import { buttonOf, ephemeralText, quotaText, runVideo, startHarness } from "./support/harness.js";
-import { REDIS_URL } from "./support/redis.js";
+import { bootShard, closeCluster, members, mostAtFalAtOnce, ownRedis, startCluster, video, videoPosts, asHarness, type Cluster, type OwnRedis } from "../support/cluster.js";
+import { buttonOf, ephemeralText, quotaText, runVideo, startHarness } from "../support/harness.js";
+import { REDIS_URL } from "../support/redis.js";
 
 let cluster: Cluster | undefined;
 let redis: OwnRedis | undefined;

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { answersTo, ephemeralText, FAL_KEY, quotaText, runVideo, startHarness } from "./support/harness.js";
-import { BotProcess } from "./support/child.js";
-import { asHarness, boot, budgetOf, closeWorld, startWorld as makeWorld, videoPosts, type World } from "./support/world.js";
+import { answersTo, ephemeralText, FAL_KEY, quotaText, runVideo, startHarness } from "../support/harness.js";
+import { BotProcess } from "../support/child.js";
+import { asHarness, boot, budgetOf, closeWorld, startWorld as makeWorld, videoPosts, type World } from "../support/world.js";
 
 let world: World | undefined;
 afterEach(async () => {

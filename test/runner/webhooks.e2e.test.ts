@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { JobTimeline } from "./fakes/fal/index.js";
-import { doneMessage, runVideo, startHarness, videoMessages, type Harness } from "./support/harness.js";
-import { freePort } from "./support/net.js";
+import type { JobTimeline } from "../fakes/fal/index.js";
+import { doneMessage, runVideo, startHarness, videoMessages, type Harness } from "../support/harness.js";
+import { freePort } from "../support/net.js";
 
 let h: Harness;
 afterEach(async () => h?.close());

@@ -2,8 +2,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runSoak } from "./soak/run.js";
-import { saveOutputs } from "./soak/world.js";
+import { runSoak } from "./run.js";
+import { saveOutputs } from "./world.js";
 
 /**
  * A short run of the seeded fault simulation (`npm run soak` runs thousands of orders): a fixed

@@ -3,9 +3,9 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openStore, type Store } from "../src/store/index.js";
-import { createLeases } from "../src/store/leases.js";
-import { REDIS_URL, redisAnswers } from "./support/redis.js";
+import { openStore, type Store } from "../../src/store/index.js";
+import { createLeases } from "../../src/store/leases.js";
+import { REDIS_URL, redisAnswers } from "../support/redis.js";
 
 const backends = [
   { name: "Redis", open: () => openStore(REDIS_URL, { namespace: `test-${randomUUID()}` }) },
