@@ -18,9 +18,18 @@ export async function refuse(interaction: RepliableInteraction, text: Message | 
     return;
   }
   // Only a command's own "thinking" message goes: after a button's deferUpdate, the "reply"
-  // is the message the button sits on (a result), which must stay.
+  // is the message the button sits on (a result), which must stay. The answer goes first: a
+  // process that dies (or a follow-up Discord refuses) between the two must not leave the member
+  // with nothing; when the private answer cannot go, the "thinking" message says it instead.
   if (interaction.isChatInputCommand() && interaction.deferred && !interaction.ephemeral) {
+    try {
+      await interaction.followUp(body);
+    } catch {
+      await interaction.editReply({ content: body.content, allowedMentions: body.allowedMentions });
+      return;
+    }
     await interaction.deleteReply().catch(() => undefined);
+    return;
   }
   await interaction.followUp(body);
 }
