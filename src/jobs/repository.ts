@@ -42,11 +42,13 @@ export class JobRepository {
   async save(job: Job, fence: Fence, links: Array<[string, unknown]> = []): Promise<Job> {
     const first = job.updatedAt === job.createdAt;
     job.updatedAt = this.now();
+    // In the active set before its record: a process that dies between the two leaves an id the
+    // next pass drops (no record), never a recorded job that nobody resumes.
+    const open = hasOpenEnds(job);
+    if (open) await this.store.addToSet(ACTIVE, job.id);
     if (!(await this.store.setFenced(fence, [[jobKey(job.id), job], ...links]))) throw new LeaseLost(job.id);
     if (first) await this.store.indexAdd(memberKey(job.guildId, job.userId), job.id, job.createdAt);
-    if (hasOpenEnds(job)) {
-      await this.store.addToSet(ACTIVE, job.id);
-    } else {
+    if (!open) {
       await this.store.removeFromSet(ACTIVE, job.id);
       await this.store.indexAdd(DONE, job.id, job.updatedAt);
     }
@@ -124,6 +126,11 @@ export class JobRepository {
   }
 
   /** Drops a job that has nothing left to do from the active set (found there after a crash). */
+  /** Drops an active id whose record was never written (its process died in between). */
+  async dropActive(jobId: string): Promise<void> {
+    await this.store.removeFromSet(ACTIVE, jobId);
+  }
+
   async settleActive(job: Job): Promise<void> {
     if (hasOpenEnds(job)) return;
     await this.store.removeFromSet(ACTIVE, job.id);

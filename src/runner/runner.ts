@@ -1,13 +1,13 @@
 import { ApiError } from "@fal-ai/client";
 import { msg, type Message } from "../i18n/index.js";
-import { describeFalError } from "../seedance/errors.js";
+import { describeFalError } from "../seedance/index.js";
 import type { Fence } from "../store/index.js";
-import { isCancellable } from "../cards/controls.js";
+import { isCancellable } from "../cards/index.js";
 import { JobEndings } from "./endings.js";
-import { backoffMs, isGone, isTransient, JobFailure } from "../jobs/faults.js";
-import { hasOpenEnds, isFinal, reservationStatus, type Job, type JobState } from "../jobs/job.js";
+import { backoffMs, isGone, isTransient, JobFailure } from "../jobs/index.js";
+import { hasOpenEnds, isFinal, reservationStatus, type Job, type JobState } from "../jobs/index.js";
 import { LiveJob, type CancelOutcome, type JobStartExtras } from "./live.js";
-import { LeaseLost } from "../jobs/repository.js";
+import { LeaseLost } from "../jobs/index.js";
 import type { RunnerOptions } from "./options.js";
 import { JobSteps } from "./steps.js";
 
@@ -244,7 +244,9 @@ export class JobRunner {
       // read after taking the lease: a job that just finished elsewhere has no open ends by now
       const job = await this.o.repo.get(id);
       if (!job || !hasOpenEnds(job) || this.live.has(id)) {
-        if (job) await this.o.repo.settleActive(job); // drops a finished job from the active set
+        // drops a finished job from the active set, or an id whose record was never written
+        if (job) await this.o.repo.settleActive(job);
+        else await this.o.repo.dropActive(id);
         await this.o.leases.release(fence).catch(() => undefined);
         continue;
       }
