@@ -183,7 +183,10 @@ export class Driver {
         const all = this.w.discord.allMessages().filter((m) => m.interactionId === order.interaction!.id);
         console.error(`unanswered order ${order.plan.index}: interaction ${order.interaction!.id} sent ${new Date(order.sentAt!).toISOString()}: ${JSON.stringify(all.map((m) => ({ id: m.id, deleted: m.deleted, flags: m.flags, text: m.text.slice(0, 80), history: m.editHistory.length })))}`);
       }
-      order.unanswered = !seen?.ackType ? "never acknowledged" : card ? `acknowledged ${seen.ackedAt! - seen.dispatchedAt} ms after, left thinking` : `acknowledged (type ${seen.ackType}), no message`;
+      // a process killed or stopped within Discord's 3 s of the order could not answer it: no bot can
+      const proc = processOf(this.w, order.plan.guild);
+      const struck = proc.disruptedAt.some((at) => at >= order.sentAt! - 250 && at <= order.sentAt! + 3_000);
+      order.unanswered = !seen?.ackType ? (struck ? "never acknowledged: its process was killed or stopped within 3 s" : "never acknowledged") : card ? `acknowledged ${seen.ackedAt! - seen.dispatchedAt} ms after, left thinking` : `acknowledged (type ${seen.ackType}), no message`;
     }
   }
 

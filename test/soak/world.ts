@@ -28,6 +28,8 @@ export interface SoakProcess {
   down: boolean;
   /** Stopped (SIGSTOP): its guilds' interactions go unanswered. */
   stalled: boolean;
+  /** When it was killed or stopped (an order just before could not be answered). */
+  disruptedAt: number[];
   /** Ended without being told to: nothing starts it again, and its members stop asking. */
   crashed?: boolean;
   output: string[];
@@ -84,6 +86,7 @@ export async function startSoakWorld(plan: Plan, s: SoakSettings): Promise<SoakW
     bot: undefined,
     down: true,
     stalled: false,
+    disruptedAt: [],
     output: [],
   }));
   const world: SoakWorld = { plan, discord, fal, redis, storeUrl, processes, redisDown: false, stopping: false, crashes: [] };
@@ -129,6 +132,7 @@ export async function runEvent(w: SoakWorld, e: GlobalEvent, log: FaultLog): Pro
   if (e.kind === "kill" && p.bot && !p.down && !p.stalled) {
     log.add("process killed (SIGKILL)");
     p.down = true;
+    p.disruptedAt.push(Date.now());
     await p.bot.kill("SIGKILL");
     p.output.push(p.bot.output());
     await new Promise((r) => setTimeout(r, e.ms));
@@ -136,6 +140,7 @@ export async function runEvent(w: SoakWorld, e: GlobalEvent, log: FaultLog): Pro
   } else if (e.kind === "stall" && p.bot && !p.down && !p.stalled) {
     log.add("process stalled past its lease (SIGSTOP)");
     p.stalled = true;
+    p.disruptedAt.push(Date.now());
     process.kill(p.bot.pid, "SIGSTOP");
     await new Promise((r) => setTimeout(r, e.ms));
     process.kill(p.bot.pid, "SIGCONT");
