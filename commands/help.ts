@@ -1,7 +1,7 @@
 import { InteractionContextType, MessageFlags } from "discord.js";
-import { defineCommand } from "../src/app/command.js";
+import { defineCommand } from "../src/app/index.js";
 import { described, translator, usd, usdDown, usdFine, usdUp } from "../src/i18n/index.js";
-import { costMicros, FRAME_SIZES, perSecondMicros } from "../src/seedance/pricing.js";
+import { costMicros, FRAME_SIZES, perSecondMicros } from "../src/seedance/index.js";
 
 export default defineCommand({
   definition: {

@@ -1,7 +1,7 @@
 import { ApplicationCommandOptionType as T, InteractionContextType, MessageFlags, PermissionFlagsBits } from "discord.js";
-import { defineCommand } from "../src/app/command.js";
-import { refuse } from "../src/discord/replies.js";
-import { renderHistory } from "../src/history/history.js";
+import { defineCommand } from "../src/app/index.js";
+import { refuse } from "../src/discord/index.js";
+import { renderHistory } from "../src/history/index.js";
 import { described, msg } from "../src/i18n/index.js";
 
 export default defineCommand({

@@ -1,8 +1,8 @@
 import { ApplicationCommandOptionType as T, InteractionContextType, MessageFlags } from "discord.js";
-import { defineCommand } from "../src/app/command.js";
-import { refuse } from "../src/discord/replies.js";
+import { defineCommand } from "../src/app/index.js";
+import { refuse } from "../src/discord/index.js";
 import { described, msg, t, usd, type MessageValue } from "../src/i18n/index.js";
-import { parseGuildCap, renderOperatorStatus } from "../src/operator/status.js";
+import { parseGuildCap, renderOperatorStatus } from "../src/operator/index.js";
 
 const d = (key: string) => described(`commands.operator.${key}`);
 

@@ -1,10 +1,10 @@
 import { ApplicationCommandOptionType as T, InteractionContextType, MessageFlags, PermissionFlagsBits } from "discord.js";
-import { defineCommand } from "../src/app/command.js";
-import { refuse } from "../src/discord/replies.js";
+import { defineCommand } from "../src/app/index.js";
+import { refuse } from "../src/discord/index.js";
 import { described, msg, t, usd } from "../src/i18n/index.js";
-import { MAX_ADMIN_USD } from "../src/quota/budget.js";
-import { renderBudget } from "../src/quota/render.js";
-import { usdToMicros } from "../src/seedance/pricing.js";
+import { MAX_ADMIN_USD } from "../src/quota/index.js";
+import { renderBudget } from "../src/quota/index.js";
+import { usdToMicros } from "../src/seedance/index.js";
 
 const d = (key: string) => described(`commands.quota.${key}`);
 const amount = { type: T.Number, name: "usd", ...described("commands.quota.usd", { max: MAX_ADMIN_USD }), required: true, min_value: 0, max_value: MAX_ADMIN_USD } as const;

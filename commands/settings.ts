@@ -1,10 +1,10 @@
 import { ApplicationCommandOptionType as T, ChannelType, InteractionContextType, MessageFlags, PermissionFlagsBits } from "discord.js";
-import { defineCommand } from "../src/app/command.js";
-import { refuse } from "../src/discord/replies.js";
+import { defineCommand } from "../src/app/index.js";
+import { refuse } from "../src/discord/index.js";
 import { choiceNamed, described, msg, translator, usd, type Translate } from "../src/i18n/index.js";
-import { MAX_SECONDS, MIN_SECONDS, RESOLUTIONS, usdToMicros, type Resolution } from "../src/seedance/pricing.js";
-import type { Services } from "../src/app/services.js";
-import { ANIMATE_FROM, NO_SETTINGS, type AnimateFrom, type GuildSettings } from "../src/settings/settings.js";
+import { MAX_SECONDS, MIN_SECONDS, RESOLUTIONS, usdToMicros, type Resolution } from "../src/seedance/index.js";
+import type { Services } from "../src/app/index.js";
+import { ANIMATE_FROM, NO_SETTINGS, type AnimateFrom, type GuildSettings } from "../src/settings/index.js";
 
 const d = (key: string) => described(`commands.settings.${key}`);
 const MAX_CONFIRM_USD = 10_000;

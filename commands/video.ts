@@ -1,9 +1,9 @@
 import { ApplicationCommandOptionType as T, ApplicationIntegrationType, InteractionContextType } from "discord.js";
-import { defineCommand } from "../src/app/command.js";
+import { defineCommand } from "../src/app/index.js";
 import { choiceNamed, described } from "../src/i18n/index.js";
-import { requestVideo } from "../src/requests/intake.js";
-import { MAX_PROMPT_LENGTH, MAX_SEED } from "../src/seedance/input.js";
-import type { AspectRatio, Resolution } from "../src/seedance/pricing.js";
+import { requestVideo } from "../src/requests/index.js";
+import { MAX_PROMPT_LENGTH, MAX_SEED } from "../src/seedance/index.js";
+import type { AspectRatio, Resolution } from "../src/seedance/index.js";
 
 const choices = <V extends string>(values: readonly V[]) => values.map((value) => ({ name: value, value }));
 const d = (option: string) => described(`commands.video.${option}`);

@@ -1,38 +1,38 @@
 import { Events, REST, RESTEvents, type Client } from "discord.js";
-import { ConfigError, type Config } from "./config/env.js";
-import { createDiscordClient, planShards } from "./discord/client.js";
-import { Cooldown } from "./discord/cooldown.js";
-import { loadCommands } from "./app/loader.js";
-import { DiscordMessages } from "./discord/messages.js";
-import { registerCommands } from "./app/register.js";
-import { routeCommands, routeReactions } from "./app/router.js";
-import { botRoutes } from "./http/routes.js";
-import { startHttpServer } from "./http/server.js";
-import { Admissions } from "./requests/admissions.js";
-import { Confirmations } from "./requests/confirm.js";
-import { historyPage } from "./history/history.js";
-import { onRemix, REMIX_PREFIX } from "./followups/actions.js";
-import { ANIMATE_PREFIX, submitAnimate } from "./requests/animate.js";
-import { AnimateForms } from "./requests/forms.js";
-import { Settings } from "./settings/settings.js";
-import { JobRepository } from "./jobs/repository.js";
-import { startRetention } from "./jobs/retention.js";
-import { JobRunner } from "./runner/runner.js";
-import { SharedSlots } from "./queue/shared-slots.js";
-import { Slots, type SlotPool } from "./queue/slots.js";
-import { CANCEL_CHANNEL, WEBHOOK_CHANNEL } from "./jobs/webhooks.js";
-import { createLogger, makeRedactor, type Logger } from "./log/logger.js";
-import { startStats } from "./log/stats.js";
-import { Metrics } from "./metrics/metrics.js";
-import { Operator, PAUSE_CHANNEL } from "./operator/operator.js";
-import { Budget } from "./quota/budget.js";
-import { createSeedance } from "./seedance/client.js";
-import { tierOf, unitPriceMicros } from "./seedance/pricing.js";
-import { FalWebhookVerifier } from "./seedance/webhook.js";
-import type { Services } from "./app/services.js";
+import { ConfigError, type Config } from "./config/index.js";
+import { createDiscordClient, planShards } from "./discord/index.js";
+import { Cooldown } from "./discord/index.js";
+import { loadCommands } from "./app/index.js";
+import { DiscordMessages } from "./discord/index.js";
+import { registerCommands } from "./app/index.js";
+import { routeCommands, routeReactions } from "./app/index.js";
+import { botRoutes } from "./app/index.js";
+import { startHttpServer } from "./http/index.js";
+import { Admissions } from "./requests/index.js";
+import { Confirmations } from "./requests/index.js";
+import { historyPage } from "./history/index.js";
+import { onRemix, REMIX_PREFIX } from "./followups/index.js";
+import { ANIMATE_PREFIX, submitAnimate } from "./requests/index.js";
+import { AnimateForms } from "./requests/index.js";
+import { Settings } from "./settings/index.js";
+import { JobRepository } from "./jobs/index.js";
+import { startRetention } from "./jobs/index.js";
+import { JobRunner } from "./runner/index.js";
+import { SharedSlots } from "./queue/index.js";
+import { Slots, type SlotPool } from "./queue/index.js";
+import { CANCEL_CHANNEL, WEBHOOK_CHANNEL } from "./jobs/index.js";
+import { createLogger, makeRedactor, type Logger } from "./log/index.js";
+import { startStats } from "./log/index.js";
+import { Metrics } from "./metrics/index.js";
+import { Operator, PAUSE_CHANNEL } from "./operator/index.js";
+import { Budget } from "./quota/index.js";
+import { createSeedance } from "./seedance/index.js";
+import { tierOf, unitPriceMicros } from "./seedance/index.js";
+import { FalWebhookVerifier } from "./seedance/index.js";
+import type { Services } from "./app/index.js";
 import { openStore, type Store } from "./store/index.js";
-import { createLeases } from "./store/leases.js";
-import { checkRedisForMoney } from "./store/redis-config.js";
+import { createLeases } from "./store/index.js";
+import { checkRedisForMoney } from "./store/index.js";
 
 /**
  * Pictures downloaded but not yet in fal storage, at most (each up to 30 MB), and commands
@@ -137,7 +137,7 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
   const services: Services = {
     config, log, client, store, repo, seedance, tier, messages, runner, budget, metrics,
     settings: new Settings(store, log),
-    confirmations: new Confirmations(() => services, config.confirmMs),
+    confirmations: new Confirmations(config.confirmMs),
     forms: new AnimateForms(store),
     intake: new Slots(INTAKE_PLACES, INTAKE_QUEUE),
     admissions: new Admissions(),

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { ConfigError, parseConfig } from "./config/env.js";
+import { ConfigError, parseConfig } from "./config/index.js";
 import { startBot } from "./bot.js";
 
 // `.env` is optional: real environment variables win over it.

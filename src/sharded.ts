@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ShardingManager } from "discord.js";
-import { ConfigError, parseConfig } from "./config/env.js";
-import { planShards } from "./discord/client.js";
+import { ConfigError, parseConfig } from "./config/index.js";
+import { planShards } from "./discord/index.js";
 
 /**
  * `npm run start:sharded`: every shard of this machine (SHARD_IDS, else all of SHARD_COUNT)

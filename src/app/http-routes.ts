@@ -1,11 +1,11 @@
 import { Status, type Client } from "discord.js";
-import type { Metrics } from "../metrics/metrics.js";
-import { receiveFalWebhook } from "../jobs/webhooks.js";
-import type { JobRepository } from "../jobs/repository.js";
-import type { Logger } from "../log/logger.js";
-import type { FalWebhookVerifier } from "../seedance/webhook.js";
+import type { Metrics } from "../metrics/index.js";
+import { receiveFalWebhook } from "../jobs/index.js";
+import type { JobRepository } from "../jobs/index.js";
+import type { Logger } from "../log/index.js";
+import type { FalWebhookVerifier } from "../seedance/index.js";
 import type { Store } from "../store/index.js";
-import type { HttpRoutes } from "./server.js";
+import type { HttpRoutes } from "../http/index.js";
 
 /** /healthz answers within a second whatever the store does: it waits this long for it. */
 const STORE_ANSWER_MS = 800;

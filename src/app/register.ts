@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { Routes, type REST } from "discord.js";
 import type { Store } from "../store/index.js";
-import type { Leases } from "../store/leases.js";
+import type { Leases } from "../store/index.js";
 import type { AnyCommand } from "./command.js";
 
 /**

@@ -3,8 +3,8 @@ import { msg } from "../i18n/index.js";
 import { isStoreUnavailable } from "../store/index.js";
 import type { Services } from "./services.js";
 import { isMessageCommand, readArgs, type AnyCommand } from "./command.js";
-import { refuse } from "../discord/replies.js";
-import { onButton, onReaction } from "../followups/actions.js";
+import { refuse } from "../discord/index.js";
+import { onButton, onReaction } from "../followups/index.js";
 
 /** What a member is told when handling their interaction failed: the store being away is said so. */
 function failureText(err: unknown) {

@@ -1,5 +1,5 @@
 import { DEFAULT_LOCALE, t } from "../i18n/index.js";
-import type { JobState } from "../jobs/job.js";
+import type { JobState } from "../jobs/index.js";
 
 /** Buttons carry the job id only; everything else is looked up in the store (so they outlive a restart). */
 export type ControlAction = "regen" | "loop" | "remix" | "cancel";

@@ -1,8 +1,8 @@
-import { inertPreview } from "../discord/markdown.js";
+import { inertPreview } from "../discord/index.js";
 import { money, render, translator, type Message, type Translate } from "../i18n/index.js";
-import type { Estimate } from "../seedance/pricing.js";
-import type { VideoParams } from "../seedance/input.js";
-import type { JobState } from "../jobs/job.js";
+import type { Estimate } from "../seedance/index.js";
+import type { VideoParams } from "../seedance/index.js";
+import type { JobState } from "../jobs/index.js";
 
 /** Everything the progress message shows; rendering is pure so it tests without Discord. */
 export interface ProgressView {

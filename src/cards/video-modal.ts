@@ -1,7 +1,7 @@
 import type { ModalSubmitInteraction } from "discord.js";
 import { translator } from "../i18n/index.js";
-import { MAX_PROMPT_LENGTH } from "../seedance/input.js";
-import { ASPECT_RATIOS, MAX_SECONDS, MIN_SECONDS, type AspectRatio, type Resolution } from "../seedance/pricing.js";
+import { MAX_PROMPT_LENGTH } from "../seedance/index.js";
+import { ASPECT_RATIOS, MAX_SECONDS, MIN_SECONDS, type AspectRatio, type Resolution } from "../seedance/index.js";
 
 /** What a modal (Animate, Remix) asks for: the prompt and the main options. */
 export interface ModalChoices {

@@ -1,57 +1,16 @@
 import type { RESTPostAPIChannelMessageJSONBody } from "discord.js";
 import { DiscordAPIError, RESTJSONErrorCodes } from "discord.js";
-import { downloadCapped } from "../http/download.js";
-import { readMp4Info } from "../seedance/mp4.js";
-import { isBarred } from "../jobs/faults.js";
-import { COMPONENTS_V2, type DiscordMessages, type InteractionWebhook, type UploadFile } from "../discord/messages.js";
-import { DEFAULT_LOCALE, money, translator } from "../i18n/index.js";
-import { costMicros, type Tier } from "../seedance/pricing.js";
-import type { Job } from "../jobs/job.js";
-import { accentOf, quotePrompt } from "../cards/progress.js";
+import { downloadCapped } from "../http/index.js";
+import { readMp4Info } from "../seedance/index.js";
+import { isBarred } from "../jobs/index.js";
+import { COMPONENTS_V2, type DiscordMessages, type InteractionWebhook, type UploadFile } from "../discord/index.js";
+import { costMicros, type Tier } from "../seedance/index.js";
+import type { Job } from "../jobs/index.js";
+import { resultCard, type ResultFacts } from "../cards/index.js";
 
 /** Derived from the job id: a repeated post after a crash returns the first message instead. */
 export function deliveryNonce(jobId: string): string {
   return `v${jobId.replace(/-/g, "")}`.slice(0, 25);
-}
-
-export function messageLink(guildId: string | null, channelId: string, messageId: string): string {
-  return `https://discord.com/channels/${guildId ?? "@me"}/${channelId}/${messageId}`;
-}
-
-export interface ResultFacts {
-  seed: number | null;
-  seconds: number;
-  costMicros: number;
-  /** Set when the file was too large to upload and is linked instead. */
-  link?: string;
-}
-
-export function renderResult(job: Pick<Job, "userId" | "params" | "locale">, facts: ResultFacts): string {
-  const p = job.params;
-  const locale = job.locale ?? DEFAULT_LOCALE;
-  const tr = translator(locale);
-  const details = [
-    facts.seed !== null ? tr("progress.seed", { seed: facts.seed }) : null,
-    tr("progress.seconds", { seconds: facts.seconds }),
-    p.resolution,
-    p.aspectRatio === "auto" ? tr("progress.autoAspect") : p.aspectRatio,
-    tr("result.cost", { cost: money(locale, facts.costMicros, "up") }),
-  ].filter(Boolean);
-  const lines = [tr("result.ready", { userId: job.userId }), quotePrompt(p.prompt, 900), details.join(" · ")];
-  if (facts.link) lines.push(tr("result.link", { url: facts.link }));
-  return lines.join("\n");
-}
-
-/**
- * The result card (Components V2): what happened and the facts first (a notification shows
- * them), the video itself in a media gallery (the uploaded file, played inline), or a link to
- * fal's copy when it was too large to upload; then the buttons.
- */
-export function resultCard(job: Pick<Job, "userId" | "params" | "locale">, facts: Omit<ResultFacts, "link">, media: { file: string } | { link: string }, buttons: unknown[]): unknown[] {
-  const tr = translator(job.locale ?? DEFAULT_LOCALE);
-  const text = renderResult(job, "link" in media ? { ...facts, link: media.link } : facts);
-  const gallery = "file" in media ? [{ type: 12, items: [{ media: { url: `attachment://${media.file}` }, description: tr("result.videoAlt", { prompt: job.params.prompt.slice(0, 900) }) }] }] : [];
-  return [{ type: 17, accent_color: accentOf("delivered"), components: [{ type: 10, content: text }, ...gallery, ...buttons] }];
 }
 
 export const MAX_VIDEO_BYTES = 512 * 1024 * 1024;

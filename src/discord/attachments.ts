@@ -1,8 +1,8 @@
 import type { Attachment } from "discord.js";
 import { imageSize } from "image-size";
-import { downloadCapped, TooLargeError } from "../http/download.js";
+import { downloadCapped, TooLargeError } from "../http/index.js";
 import { decimal, LocalizedError, msg, type MessageValue } from "../i18n/index.js";
-import { pictureSizeProblem } from "../seedance/input.js";
+import { pictureSizeProblem } from "../seedance/index.js";
 import { inertPreview } from "./markdown.js";
 
 export const MAX_IMAGE_BYTES = 30 * 1024 * 1024;

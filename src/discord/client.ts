@@ -1,5 +1,5 @@
 import { Client, GatewayIntentBits, Options, Partials, REST, Routes } from "discord.js";
-import { checkShards, type Config } from "../config/env.js";
+import { checkShards, type Config } from "../config/index.js";
 
 export interface ShardPlan {
   count: number;

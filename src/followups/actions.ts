@@ -1,18 +1,26 @@
 import { randomInt } from "node:crypto";
 import { MessageFlags, PermissionFlagsBits, Routes, type ButtonInteraction, type Client, type ModalSubmitInteraction } from "discord.js";
-import { botPermissionsIn, missingPermissions, REPLY_DELIVERY } from "../discord/permissions.js";
+import { botPermissionsIn, missingPermissions, REPLY_DELIVERY } from "../discord/index.js";
 import { DEFAULT_LOCALE, msg, permissionList, render, t, type Message } from "../i18n/index.js";
-import { refuse } from "../discord/replies.js";
-import { MAX_SEED, type VideoParams } from "../seedance/input.js";
-import { allowedResolutions, askRefusal, durationFor, takeRefusal } from "../requests/checks.js";
-import { startingAfter } from "../requests/confirm.js";
-import type { Services } from "../app/services.js";
-import { DELETE_EMOJI, isCancellable, parseControlId, REGENERATE_EMOJI } from "../cards/controls.js";
-import type { Job } from "../jobs/job.js";
-import { launchJob, newJob, type Presenter } from "../requests/launch.js";
-import { readVideoModal, videoModal, type ModalChoices } from "../cards/video-modal.js";
-import type { GuildSettings } from "../settings/settings.js";
-import { estimate } from "../seedance/pricing.js";
+import { refuse } from "../discord/index.js";
+import { MAX_SEED, type VideoParams } from "../seedance/index.js";
+import { allowedResolutions, askRefusal, durationFor, takeRefusal } from "../requests/index.js";
+import { startingAfter } from "../requests/index.js";
+import type { Cooldown } from "../discord/index.js";
+import type { RequestDeps } from "../requests/index.js";
+
+/** A new take goes through the same admission as a command; reactions also need the client and a memory of refusals. */
+export interface FollowupDeps extends RequestDeps {
+  client: Client;
+  /** Refusals already answered for a reaction (message and member), for 10 minutes. */
+  reactionReplies: Cooldown;
+}
+import { DELETE_EMOJI, isCancellable, parseControlId, REGENERATE_EMOJI } from "../cards/index.js";
+import type { Job } from "../jobs/index.js";
+import { launchJob, newJob, type Presenter } from "../requests/index.js";
+import { readVideoModal, videoModal, type ModalChoices } from "../cards/index.js";
+import type { GuildSettings } from "../settings/index.js";
+import { estimate } from "../seedance/index.js";
 
 /** A reaction as the gateway reports it; the message may be in no cache (after a restart). */
 export interface ReactionEvent {
@@ -31,7 +39,7 @@ async function isAdmin(client: Client, guildId: string | null, userId: string): 
 }
 
 /** Progress for a regenerated take: a new channel message replying to the result. */
-function replyPresenter(s: Services, job: Job, refuseTo: (text: Message) => Promise<void>, refusesPrivately: boolean): Presenter {
+function replyPresenter(s: FollowupDeps, job: Job, refuseTo: (text: Message) => Promise<void>, refusesPrivately: boolean): Presenter {
   return {
     refuse: refuseTo,
     refusesPrivately,
@@ -42,7 +50,7 @@ function replyPresenter(s: Services, job: Job, refuseTo: (text: Message) => Prom
 }
 
 /** What a Remix form asks for, checked as `/video` checks it; the new options, or why not. */
-async function remixParams(s: Services, source: Job, c: ModalChoices, locale: string): Promise<VideoParams | Message> {
+async function remixParams(s: FollowupDeps, source: Job, c: ModalChoices, locale: string): Promise<VideoParams | Message> {
   const settings = await s.settings.get(source.guildId);
   const refusal = askRefusal({ channelId: source.channelId, prompt: c.prompt, resolution: c.resolution, duration: c.duration }, settings, s.tier, s.seedance.model, locale);
   if (refusal) return refusal;
@@ -76,7 +84,7 @@ function paramsOf(source: Job, take: Take, settings: GuildSettings): VideoParams
 }
 
 /** Another take of a delivered job from its picture in fal storage, with a new seed. */
-async function regenerate(s: Services, source: Job, presenter: Presenter, take: Take = { kind: "regen" }): Promise<void> {
+async function regenerate(s: FollowupDeps, source: Job, presenter: Presenter, take: Take = { kind: "regen" }): Promise<void> {
   // never render what cannot be delivered: the bot must still be able to post there (now)
   const have = botPermissionsIn(s.client, source.channelId);
   const missing = have ? missingPermissions(have, REPLY_DELIVERY, s.client.channels.cache.get(source.channelId)) : [];
@@ -108,7 +116,7 @@ async function regenerate(s: Services, source: Job, presenter: Presenter, take: 
   await launchJob(s, job, presenter);
 }
 
-export async function onReaction(s: Services, e: ReactionEvent): Promise<void> {
+export async function onReaction(s: FollowupDeps, e: ReactionEvent): Promise<void> {
   if (e.userId === s.client.user?.id || (e.emoji !== REGENERATE_EMOJI && e.emoji !== DELETE_EMOJI)) return;
   const job = await s.repo.byMessage(e.messageId);
   if (!job || (job.guildId ?? null) !== (e.guildId ?? null)) return;
@@ -151,7 +159,7 @@ export async function onReaction(s: Services, e: ReactionEvent): Promise<void> {
   }
 }
 
-export async function onButton(s: Services, interaction: ButtonInteraction): Promise<void> {
+export async function onButton(s: FollowupDeps, interaction: ButtonInteraction): Promise<void> {
   const control = parseControlId(interaction.customId);
   const job = control ? await s.repo.get(control.jobId) : undefined;
   if (!control || !job) return refuse(interaction, msg("buttons.unknownJob"));
@@ -188,7 +196,7 @@ export async function onButton(s: Services, interaction: ButtonInteraction): Pro
 export const REMIX_PREFIX = "remix";
 
 /** The form pre-filled with the video's prompt and options, offering only what the server allows now. */
-function remixModal(s: Services, job: Job, settings: GuildSettings, locale: string) {
+function remixModal(s: FollowupDeps, job: Job, settings: GuildSettings, locale: string) {
   const p = job.params;
   return videoModal(`${REMIX_PREFIX}:${job.id}`, t(locale, "remix.title"), locale, allowedResolutions(s.tier, settings), {
     prompt: p.prompt,
@@ -201,7 +209,7 @@ function remixModal(s: Services, job: Job, settings: GuildSettings, locale: stri
 }
 
 /** A Remix form sent: a new job on the same picture with the member's prompt and options. */
-export async function onRemix(s: Services, interaction: ModalSubmitInteraction): Promise<void> {
+export async function onRemix(s: FollowupDeps, interaction: ModalSubmitInteraction): Promise<void> {
   const job = await s.repo.get(interaction.customId.split(":")[1] ?? "");
   if (!job) return refuse(interaction, msg("buttons.unknownJob"));
   if (interaction.user.id !== job.userId) return refuse(interaction, msg("buttons.onlyRequesterRegenerates", { userId: job.userId }));

@@ -1,10 +1,15 @@
 import { PermissionFlagsBits, type ButtonInteraction } from "discord.js";
-import { refuse } from "../discord/replies.js";
+import { refuse } from "../discord/index.js";
 import { msg, translator, usdUp, type Translate } from "../i18n/index.js";
-import { messageLink } from "../runner/delivery.js";
-import type { Job } from "../jobs/job.js";
-import { inertPreview } from "../discord/markdown.js";
-import type { Services } from "../app/services.js";
+import { messageLink } from "../discord/index.js";
+import type { Job } from "../jobs/index.js";
+import { inertPreview } from "../discord/index.js";
+import type { JobRepository } from "../jobs/index.js";
+
+/** What the history pages read: the member's jobs. */
+export interface HistoryDeps {
+  repo: Pick<JobRepository, "ofMember">;
+}
 
 export const PAGE_SIZE = 10;
 const PROMPT_SHOWN = 60;
@@ -21,7 +26,7 @@ function line(job: Job, tr: Translate): string {
 }
 
 /** A page of a member's history and the buttons to the pages beside it (for `callerId` only). */
-export async function renderHistory(s: Services, guildId: string | null, userId: string, page: number, locale: string, callerId: string) {
+export async function renderHistory(s: HistoryDeps, guildId: string | null, userId: string, page: number, locale: string, callerId: string) {
   const tr = translator(locale);
   const { jobs, total } = await s.repo.ofMember(guildId, userId, (page - 1) * PAGE_SIZE, PAGE_SIZE);
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
@@ -33,7 +38,7 @@ export async function renderHistory(s: Services, guildId: string | null, userId:
 }
 
 /** A press on a history page's buttons: the caller's own list moves; anyone else is told no. */
-export async function historyPage(interaction: ButtonInteraction, s: Services): Promise<void> {
+export async function historyPage(interaction: ButtonInteraction, s: HistoryDeps): Promise<void> {
   const [, userId, pageText, callerId] = interaction.customId.split(":");
   if (interaction.user.id !== callerId) return refuse(interaction, msg("buttons.notYours", { userId: callerId ?? "" }));
   // the button names whose list it pages; a tampered one must not show a member's list to a non-admin

@@ -7,7 +7,7 @@ import { ja } from "./locales/ja.js";
 import { ptBR } from "./locales/pt-BR.js";
 import { isDecimal, isList, isMessage, isMoney, listOf, msg, toCents, type ListValue, type Message, type MessageValue, type Rounding } from "./message.js";
 
-export { decimal, isMessage, listOf, LocalizedError, msg, usd, usdDown, usdFine, usdUp, type Message, type MessageValue, type Money, type Rounding } from "./message.js";
+export { decimal, isMessage, toCents, listOf, LocalizedError, msg, usd, usdDown, usdFine, usdUp, type Message, type MessageValue, type Money, type Rounding } from "./message.js";
 
 /**
  * The languages the bot speaks, by Discord's locale codes. A caller-only text follows the

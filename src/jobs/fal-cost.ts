@@ -1,4 +1,4 @@
-import { billedMicros } from "../seedance/pricing.js";
+import { billedMicros } from "../seedance/index.js";
 import type { FalCost, Job, JobState } from "./job.js";
 
 /** fal's bill from the units it reported for the job's result, when it reported them. */

@@ -1,10 +1,10 @@
 import { ApiError } from "@fal-ai/client";
 import { DiscordAPIError, RESTJSONErrorCodes } from "discord.js";
 import { ZodError } from "zod";
-import { isDiscordError } from "../discord/messages.js";
-import { TooLargeError } from "../http/download.js";
+import { isDiscordError } from "../discord/index.js";
+import { TooLargeError } from "../http/index.js";
 import { LocalizedError } from "../i18n/index.js";
-import { SubmitOutcomeUnknown } from "../seedance/submit.js";
+import { SubmitOutcomeUnknown } from "../seedance/index.js";
 import { LeaseLost } from "./repository.js";
 
 /** A failure to tell the member about, in plain words (their language's); never retried. */

@@ -1,7 +1,7 @@
-import type { InteractionWebhook } from "../discord/messages.js";
+import type { InteractionWebhook } from "../discord/index.js";
 import type { Message } from "../i18n/index.js";
-import type { VideoParams } from "../seedance/input.js";
-import type { Estimate } from "../seedance/pricing.js";
+import type { VideoParams } from "../seedance/index.js";
+import type { Estimate } from "../seedance/index.js";
 
 /**
  * A job's life, each state written before the step that talks to the outside:

@@ -1,5 +1,4 @@
-import type { Logger } from "../log/logger.js";
-import type { Ledger } from "../quota/ledger.js";
+import type { Logger } from "../log/index.js";
 import type { JobRepository } from "./repository.js";
 
 const DAY = 86_400_000;
@@ -9,7 +8,8 @@ const BATCH = 500;
 
 export interface RetentionOptions {
   repo: JobRepository;
-  ledger: Ledger;
+  /** The ledger's part: its records of ended jobs, and old periods (the quota feature's ledger). */
+  ledger: { forget(jobIds: string[]): Promise<unknown>; prune(before: number): Promise<number> };
   log: Logger;
   retentionDays: number;
   /** How often to sweep; the first sweep runs a minute after start. */

@@ -1,5 +1,5 @@
-import type { Logger } from "../log/logger.js";
-import type { FalWebhook } from "../seedance/webhook.js";
+import type { Logger } from "../log/index.js";
+import type { FalWebhook } from "../seedance/index.js";
 import type { Store } from "../store/index.js";
 import type { JobRepository } from "./repository.js";
 

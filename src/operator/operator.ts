@@ -1,7 +1,7 @@
 import type { Client } from "discord.js";
-import type { Config } from "../config/env.js";
-import type { Logger } from "../log/logger.js";
-import { formatUsd } from "../seedance/pricing.js";
+import type { Config } from "../config/index.js";
+import type { Logger } from "../log/index.js";
+import { formatUsd } from "../seedance/index.js";
 import type { Store } from "../store/index.js";
 
 const PAUSED_KEY = "operator:paused";

@@ -1,8 +1,21 @@
-import type { GuildCapSetting } from "../quota/budget.js";
-import type { OperatorTotals } from "../quota/ledger.js";
+import type { GuildCapSetting } from "../quota/index.js";
+import type { OperatorTotals } from "../quota/index.js";
 import { translator, usdDown, usdUp } from "../i18n/index.js";
-import { usdToMicros } from "../seedance/pricing.js";
-import type { Services } from "../app/services.js";
+import { usdToMicros } from "../seedance/index.js";
+import type { Client } from "discord.js";
+import type { Config } from "../config/index.js";
+import type { Budget } from "../quota/index.js";
+import type { JobRepository } from "../jobs/index.js";
+import type { Operator } from "./operator.js";
+
+/** What the status view reads: the books, the pause, the jobs in flight and the servers' names. */
+export interface StatusDeps {
+  config: Pick<Config, "quotaPeriod" | "allowedGuildIds">;
+  budget: Budget;
+  operator: Operator;
+  repo: Pick<JobRepository, "activeIds">;
+  client: Client;
+}
 
 const MAX_SERVERS_SHOWN = 15;
 
@@ -16,7 +29,7 @@ export function parseGuildCap(text: string): GuildCapSetting | null | undefined 
 }
 
 /** The operator's view of this period: spending by server, the caps, jobs in flight, the brake. */
-export async function renderOperatorStatus(s: Services, locale: string): Promise<string> {
+export async function renderOperatorStatus(s: StatusDeps, locale: string): Promise<string> {
   const tr = translator(locale);
   const period = s.budget.period();
   const [books, paused, active] = await Promise.all([s.budget.operatorBooks(), s.operator.paused(), s.repo.activeIds()]);

@@ -1,8 +1,7 @@
-import type { Config } from "../config/env.js";
-import type { Job } from "../jobs/job.js";
-import type { JobAccounting } from "../runner/options.js";
-import type { Logger } from "../log/logger.js";
-import type { Metrics } from "../metrics/metrics.js";
+import type { Config } from "../config/index.js";
+import type { Job } from "../jobs/index.js";
+import type { Logger } from "../log/index.js";
+import type { Metrics } from "../metrics/index.js";
 import type { Store } from "../store/index.js";
 import { EmbeddedLedger } from "./embedded-ledger.js";
 import type { Ledger, OperatorBooks, Reservation, ReserveOutcome } from "./ledger.js";
@@ -34,6 +33,16 @@ export type GuildCapSetting = number | "none";
 const userLimitKey = (guildId: string, userId: string) => `quota:limit:${guildId}:${userId}`;
 const guildDefaultKey = (guildId: string) => `quota:default:${guildId}`;
 const guildCapKey = (guildId: string) => `operator:guildcap:${guildId}`;
+
+/**
+ * The budget's part in a job: hold before fal, then charge on delivery or refund otherwise,
+ * booking what fal billed (null: not known yet, booked later with `bill`). All idempotent.
+ */
+export interface JobAccounting {
+  settle(job: Job, micros: number, billedMicros: number | null): Promise<boolean>;
+  refund(job: Job, billedMicros: number | null): Promise<boolean>;
+  bill(job: Job, billedMicros: number): Promise<boolean>;
+}
 
 /**
  * Members' budgets (limits set by admins), the caps above them (set by the operator), and the

@@ -1,13 +1,13 @@
 import { randomUUID } from "node:crypto";
 import type { Message as DiscordMessage, MessageContextMenuCommandInteraction, ModalSubmitInteraction } from "discord.js";
-import type { PictureSource } from "../discord/attachments.js";
-import { refuse } from "../discord/replies.js";
+import type { PictureSource } from "../discord/index.js";
+import { refuse } from "../discord/index.js";
 import { msg, t } from "../i18n/index.js";
-import { pictureSizeProblem } from "../seedance/input.js";
-import type { Services } from "../app/services.js";
+import { pictureSizeProblem } from "../seedance/index.js";
+import type { RequestDeps } from "./deps.js";
 import { allowedResolutions, channelRefusal } from "./checks.js";
 import { requestVideo } from "./intake.js";
-import { readVideoModal, videoModal } from "../cards/video-modal.js";
+import { readVideoModal, videoModal } from "../cards/index.js";
 
 export const ANIMATE_PREFIX = "animate";
 
@@ -48,7 +48,7 @@ export function picturesOf(message: Pick<DiscordMessage, "attachments" | "embeds
  * server's defaults and offering only what the server allows. The form answers at once (Discord
  * waits 3 s for it); the message's pictures are kept with it meanwhile.
  */
-export async function openAnimate(interaction: MessageContextMenuCommandInteraction, s: Services): Promise<void> {
+export async function openAnimate(interaction: MessageContextMenuCommandInteraction, s: RequestDeps): Promise<void> {
   const settings = await s.settings.get(interaction.guildId); // in memory almost always
   // a server may keep members from animating other people's pictures (their photos, their art)
   if (settings.animate === "off") return refuse(interaction, msg("animate.turnedOff"));
@@ -75,7 +75,7 @@ export async function openAnimate(interaction: MessageContextMenuCommandInteract
 }
 
 /** The form sent: the same request as `/video` with the message's first picture (and second as the end frame). */
-export async function submitAnimate(interaction: ModalSubmitInteraction, s: Services): Promise<void> {
+export async function submitAnimate(interaction: ModalSubmitInteraction, s: RequestDeps): Promise<void> {
   const form = await s.forms.take(interaction.customId.split(":")[1] ?? "", interaction.user.id, interaction.channelId);
   if (!form) return refuse(interaction, msg("animate.expired"));
   // the server may have changed whose pictures Animate takes since the form opened

@@ -1,7 +1,7 @@
 import { list, msg, type Message } from "../i18n/index.js";
-import { MAX_PROMPT_LENGTH, type VideoParams } from "../seedance/input.js";
-import { MAX_SECONDS, MIN_SECONDS, RESOLUTIONS, type Duration, type Resolution, type Tier } from "../seedance/pricing.js";
-import type { GuildSettings } from "../settings/settings.js";
+import { MAX_PROMPT_LENGTH, type VideoParams } from "../seedance/index.js";
+import { MAX_SECONDS, MIN_SECONDS, RESOLUTIONS, type Duration, type Resolution, type Tier } from "../seedance/index.js";
+import type { GuildSettings } from "../settings/index.js";
 
 /** What a member asks for, as it came (a `/video`, an Animate or a Remix form): nothing trusted yet. */
 export interface Asked {

@@ -1,10 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { MessageFlags, type ButtonInteraction } from "discord.js";
-import type { MessageBody } from "../discord/messages.js";
-import { refuse } from "../discord/replies.js";
+import { MessageFlags, type ButtonInteraction, type ChatInputCommandInteraction, type ModalSubmitInteraction } from "discord.js";
+
+/** What a price question answers: a command, or a form (Animate, Remix). */
+type VideoInteraction = ChatInputCommandInteraction | ModalSubmitInteraction;
 import { t, usdUp } from "../i18n/index.js";
-import type { Services } from "../app/services.js";
-import { launchOrder, messageReply, TOKEN_LIFETIME_MS, type Reply, type VideoInteraction, type VideoOrder } from "./intake.js";
 
 const PREFIX = "confirm";
 
@@ -25,18 +24,7 @@ export class Confirmations {
   private readonly pending = new Map<string, Pending>();
 
   /** `waitMs`: how long a question waits for an answer (CONFIRM_SECONDS, two minutes by default). */
-  constructor(
-    private readonly s: () => Services,
-    private readonly waitMs: number,
-  ) {}
-
-  /** A `/video` or Animate order above the server's threshold. */
-  askOrder(interaction: VideoInteraction, order: VideoOrder, costMicros: number): Promise<void> {
-    return this.ask(interaction, order.userId, costMicros, (press) => {
-      const reply = order.replyTo ? generateReply(press, messageReply(press, this.s(), order.channelId, order.replyTo)) : buttonReply(press);
-      return launchOrder(order, reply, this.s());
-    });
-  }
+  constructor(private readonly waitMs: number) {}
 
   /** Any job above the threshold: `go` runs it when the caller presses Generate. */
   async ask(interaction: VideoInteraction, userId: string, costMicros: number, go: Pending["go"]): Promise<void> {
@@ -86,36 +74,6 @@ export class Confirmations {
     for (const p of this.pending.values()) clearTimeout(p.timer);
     this.pending.clear();
   }
-}
-
-/**
- * After Generate: the question becomes "Starting…" (the acknowledgement), and the public
- * progress message is a follow-up of this button's interaction, edited through its webhook.
- */
-function buttonReply(interaction: ButtonInteraction): Reply {
-  const webhook = { applicationId: interaction.applicationId, token: interaction.token, expiresAt: interaction.createdTimestamp + TOKEN_LIFETIME_MS, messageId: undefined as string | undefined };
-  return {
-    interaction,
-    ack: () => startingAfter(interaction),
-    presenter: {
-      refuse: (text) => refuse(interaction, text),
-      refusesPrivately: true,
-      show: async (body: MessageBody) => {
-        const message = await interaction.followUp({ flags: body.flags, components: body.components as never, allowedMentions: body.allowed_mentions });
-        webhook.messageId = message.id;
-        return message.id;
-      },
-      webhook,
-    },
-  };
-}
-
-/** After Generate on an Animate question: the question becomes "Starting…", the progress replies to the source. */
-function generateReply(interaction: ButtonInteraction, reply: Reply): Reply {
-  return {
-    ...reply,
-    ack: () => startingAfter(interaction),
-  };
 }
 
 /** Generate pressed: the question becomes "Starting your video…" (the press's acknowledgement). */

@@ -1,4 +1,4 @@
-import type { PictureSource } from "../discord/attachments.js";
+import type { PictureSource } from "../discord/index.js";
 import type { Store } from "../store/index.js";
 
 /** An open Animate form: the pictures it animates (the submit does not carry them), whose it is, where. */

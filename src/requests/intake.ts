@@ -1,16 +1,17 @@
 import { MessageFlags, type ButtonInteraction, type ChatInputCommandInteraction, type ModalSubmitInteraction } from "discord.js";
-import { AttachmentRefusal, checkAttachment, fetchImage, type FetchedImage, type PictureSource } from "../discord/attachments.js";
-import type { MessageBody } from "../discord/messages.js";
-import { DELIVERY, isClosedThread, missingPermissions, REPLY_DELIVERY } from "../discord/permissions.js";
-import { refuse } from "../discord/replies.js";
+import { AttachmentRefusal, checkAttachment, fetchImage, type FetchedImage, type PictureSource } from "../discord/index.js";
+import type { MessageBody } from "../discord/index.js";
+import { DELIVERY, isClosedThread, missingPermissions, REPLY_DELIVERY } from "../discord/index.js";
+import { refuse } from "../discord/index.js";
 import { msg, permissionList, t, type Message } from "../i18n/index.js";
-import type { VideoParams } from "../seedance/input.js";
-import { estimate, type AspectRatio, type Resolution } from "../seedance/pricing.js";
-import type { Services } from "../app/services.js";
-import type { GuildSettings } from "../settings/settings.js";
+import type { VideoParams } from "../seedance/index.js";
+import { estimate, type AspectRatio, type Resolution } from "../seedance/index.js";
+import type { RequestDeps } from "./deps.js";
+import type { GuildSettings } from "../settings/index.js";
 import { askRefusal, durationFor } from "./checks.js";
-import { messageLink } from "../runner/delivery.js";
+import { messageLink } from "../discord/index.js";
 import { holdJob, inFlightRefusal, newJob, recordJob, showAndStart, type Presenter } from "./launch.js";
+import { startingAfter } from "./confirm.js";
 
 export interface VideoRequest {
   image: PictureSource;
@@ -76,7 +77,7 @@ export function commandReply(interaction: ChatInputCommandInteraction): Reply {
  * The longest a job may live, from the command to the end of its delivery: its deadline, as
  * long again while fal renders it, then the delivery's own deadline.
  */
-export function longestJobMs(config: Pick<Services["config"], "jobTimeoutMs" | "deliveryTimeoutMs">): number {
+export function longestJobMs(config: Pick<RequestDeps["config"], "jobTimeoutMs" | "deliveryTimeoutMs">): number {
   return 2 * config.jobTimeoutMs + config.deliveryTimeoutMs;
 }
 
@@ -86,7 +87,7 @@ export function longestJobMs(config: Pick<Services["config"], "jobTimeoutMs" | "
  * interaction's own webhook can still deliver, but only while it lives (15 minutes, counted
  * from the command): enough only when no job may live longer.
  */
-function checkDelivery(interaction: VideoInteraction, s: Services, replyTo: string | undefined): Message | null {
+function checkDelivery(interaction: VideoInteraction, s: RequestDeps, replyTo: string | undefined): Message | null {
   if (isClosedThread(interaction.channel)) return msg("video.threadClosed");
   // a reply to a message is a channel message: no webhook can stand in for it
   const missing = missingPermissions(interaction.appPermissions, replyTo ? REPLY_DELIVERY : DELIVERY, interaction.channel);
@@ -98,7 +99,7 @@ function checkDelivery(interaction: VideoInteraction, s: Services, replyTo: stri
  * Animate: the caller's ephemeral "thinking" is the acknowledgement, and the public progress
  * is a channel message replying to the message whose picture it animates.
  */
-export function messageReply(interaction: VideoInteraction | ButtonInteraction, s: Services, channelId: string, replyTo: string): Reply {
+export function messageReply(interaction: VideoInteraction | ButtonInteraction, s: RequestDeps, channelId: string, replyTo: string): Reply {
   return {
     interaction,
     ack: async () => void (await interaction.deferReply({ flags: MessageFlags.Ephemeral })),
@@ -117,7 +118,7 @@ export function messageReply(interaction: VideoInteraction | ButtonInteraction, 
 }
 
 /** Refusals that need no I/O (the settings are in memory), in the member's words; null when the request is fine. */
-function checkRequest(interaction: VideoInteraction, req: VideoRequest, prompt: string, settings: GuildSettings, s: Services): Message | null {
+function checkRequest(interaction: VideoInteraction, req: VideoRequest, prompt: string, settings: GuildSettings, s: RequestDeps): Message | null {
   const asked = { channelId: interaction.channelId ?? "", prompt, resolution: req.resolution ?? "720p", duration: req.duration };
   const refusal = askRefusal(asked, settings, s.tier, s.seedance.model, interaction.locale);
   if (refusal) return refusal;
@@ -137,7 +138,7 @@ function checkRequest(interaction: VideoInteraction, req: VideoRequest, prompt: 
  * (synchronously, so a burst sees itself); a video above the server's threshold waits for the
  * caller's confirmation; then the job is launched.
  */
-export async function requestVideo(interaction: VideoInteraction, req: VideoRequest, s: Services): Promise<void> {
+export async function requestVideo(interaction: VideoInteraction, req: VideoRequest, s: RequestDeps): Promise<void> {
   const settings = await s.settings.get(interaction.guildId);
   const prompt = req.prompt.trim();
   const refusal = checkRequest(interaction, req, prompt, settings, s);
@@ -165,7 +166,7 @@ export async function requestVideo(interaction: VideoInteraction, req: VideoRequ
     replyTo: req.replyTo,
   };
   const cost = estimate(s.tier, order.params.resolution, order.params.aspectRatio, order.params.duration);
-  if (settings.confirmAboveMicros !== null && cost.micros > settings.confirmAboveMicros) return s.confirmations.askOrder(interaction, order, cost.micros);
+  if (settings.confirmAboveMicros !== null && cost.micros > settings.confirmAboveMicros) return askOrder(s, interaction, order, cost.micros);
   const reply = order.replyTo ? messageReply(interaction, s, order.channelId, order.replyTo) : commandReply(interaction as ChatInputCommandInteraction);
   return launchOrder(order, reply, s);
 }
@@ -176,7 +177,7 @@ export async function requestVideo(interaction: VideoInteraction, req: VideoRequ
  * place to download the picture and the picture's own bytes. Every way out after the hold
  * ends the job and refunds it.
  */
-export async function launchOrder(order: VideoOrder, reply: Reply, s: Services): Promise<void> {
+export async function launchOrder(order: VideoOrder, reply: Reply, s: RequestDeps): Promise<void> {
   const member = `${order.guildId}:${order.userId}`;
   const inProgress = s.admissions.count(member) + s.runner.unfinishedJobsOf(order.guildId, order.userId);
   if (inProgress >= s.config.maxJobsPerUser) return refuse(reply.interaction, inFlightRefusal(inProgress));
@@ -225,4 +226,42 @@ export async function launchOrder(order: VideoOrder, reply: Reply, s: Services):
   } finally {
     leave();
   }
+}
+
+/** A `/video` or Animate order above the server's threshold: asked first, run on Generate. */
+function askOrder(s: RequestDeps, interaction: VideoInteraction, order: VideoOrder, costMicros: number): Promise<void> {
+  return s.confirmations.ask(interaction, order.userId, costMicros, (press) => {
+    const reply = order.replyTo ? generateReply(press, messageReply(press, s, order.channelId, order.replyTo)) : buttonReply(press);
+    return launchOrder(order, reply, s);
+  });
+}
+
+/**
+ * After Generate: the question becomes "Starting…" (the acknowledgement), and the public
+ * progress message is a follow-up of this button's interaction, edited through its webhook.
+ */
+function buttonReply(interaction: ButtonInteraction): Reply {
+  const webhook = { applicationId: interaction.applicationId, token: interaction.token, expiresAt: interaction.createdTimestamp + TOKEN_LIFETIME_MS, messageId: undefined as string | undefined };
+  return {
+    interaction,
+    ack: () => startingAfter(interaction),
+    presenter: {
+      refuse: (text) => refuse(interaction, text),
+      refusesPrivately: true,
+      show: async (body: MessageBody) => {
+        const message = await interaction.followUp({ flags: body.flags, components: body.components as never, allowedMentions: body.allowed_mentions });
+        webhook.messageId = message.id;
+        return message.id;
+      },
+      webhook,
+    },
+  };
+}
+
+/** After Generate on an Animate question: the question becomes "Starting…", the progress replies to the source. */
+function generateReply(interaction: ButtonInteraction, reply: Reply): Reply {
+  return {
+    ...reply,
+    ack: () => startingAfter(interaction),
+  };
 }

@@ -1,14 +1,14 @@
 import { randomUUID } from "node:crypto";
-import { COMPONENTS_V2, type InteractionWebhook, type MessageBody } from "../discord/messages.js";
-import type { ReserveOutcome } from "../quota/ledger.js";
-import type { VideoParams } from "../seedance/input.js";
+import { COMPONENTS_V2, type InteractionWebhook, type MessageBody } from "../discord/index.js";
+import type { ReserveOutcome } from "../quota/index.js";
+import type { VideoParams } from "../seedance/index.js";
 import { msg, usd, usdDown, usdUp, type Message } from "../i18n/index.js";
-import { estimate } from "../seedance/pricing.js";
-import type { Services } from "../app/services.js";
-import { progressComponents } from "../cards/controls.js";
-import type { Job, JobState } from "../jobs/job.js";
-import { progressCard } from "../cards/progress.js";
-import type { JobStartExtras } from "../runner/live.js";
+import { estimate } from "../seedance/index.js";
+import type { RequestDeps } from "./deps.js";
+import { progressComponents } from "../cards/index.js";
+import type { Job, JobState } from "../jobs/index.js";
+import { progressCard } from "../cards/index.js";
+import type { JobStartExtras } from "../runner/index.js";
 
 /** Where a new job talks to its member: an interaction (/video, a button) or a channel reply (a reaction). */
 export interface Presenter {
@@ -36,7 +36,7 @@ export interface NewJob {
   imageStoredAt?: number | null;
 }
 
-export function newJob(s: Services, fields: NewJob): Job {
+export function newJob(s: RequestDeps, fields: NewJob): Job {
   const now = Date.now();
   const { params } = fields;
   return {
@@ -64,7 +64,7 @@ export function inFlightRefusal(inFlight: number): Message {
   return msg("budget.inFlight", { n: inFlight });
 }
 
-export async function refusalText(outcome: Exclude<ReserveOutcome, { ok: true }>, job: Job, s: Services): Promise<Message> {
+export async function refusalText(outcome: Exclude<ReserveOutcome, { ok: true }>, job: Job, s: RequestDeps): Promise<Message> {
   const resets = `<t:${Math.floor(s.budget.period().end / 1000)}:R>`;
   const cost = job.estimate.upTo ? msg("budget.upTo", { cost: usdUp(job.estimate.micros) }) : usdUp(job.estimate.micros);
   switch (outcome.reason) {
@@ -88,7 +88,7 @@ export async function refusalText(outcome: Exclude<ReserveOutcome, { ok: true }>
  * told through the job's kept interaction token, and any hold that landed is refunded); null when
  * the operator paused new videos (the member is told).
  */
-export async function recordJob(s: Services, job: Job, presenter: Presenter): Promise<boolean> {
+export async function recordJob(s: RequestDeps, job: Job, presenter: Presenter): Promise<boolean> {
   const paused = await s.operator.paused();
   if (paused) {
     s.metrics.jobEnded("refused");
@@ -112,7 +112,7 @@ export async function recordJob(s: Services, job: Job, presenter: Presenter): Pr
  * Holds a recorded job's budget in one atomic step, refusing when the budget or a cap cannot
  * hold it; a job that will not run is final in the store before its claim is let go.
  */
-export async function holdJob(s: Services, job: Job, presenter: Presenter): Promise<boolean> {
+export async function holdJob(s: RequestDeps, job: Job, presenter: Presenter): Promise<boolean> {
   let held: ReserveOutcome;
   try {
     held = await s.budget.reserve(job);
@@ -143,7 +143,7 @@ export async function holdJob(s: Services, job: Job, presenter: Presenter): Prom
 }
 
 /** Shows the first progress message of an admitted job and hands the job to the runner. */
-export async function showAndStart(s: Services, job: Job, presenter: Presenter, images?: JobStartExtras["images"]): Promise<void> {
+export async function showAndStart(s: RequestDeps, job: Job, presenter: Presenter, images?: JobStartExtras["images"]): Promise<void> {
   const components = progressCard({ ...job, now: Date.now() }, progressComponents(job.id, job.state, job.locale));
   const content = JSON.stringify(components); // as the job's editor keeps it
   let shown: string | undefined;
@@ -160,12 +160,12 @@ export async function showAndStart(s: Services, job: Job, presenter: Presenter, 
 }
 
 /** Records the job, then holds its budget: refused (and told) when either says no. */
-export async function admitJob(s: Services, job: Job, presenter: Presenter): Promise<boolean> {
+export async function admitJob(s: RequestDeps, job: Job, presenter: Presenter): Promise<boolean> {
   return (await recordJob(s, job, presenter)) && (await holdJob(s, job, presenter));
 }
 
 /** Admits a job whose picture is already at fal (a regeneration) and starts it. */
-export async function launchJob(s: Services, job: Job, presenter: Presenter): Promise<boolean> {
+export async function launchJob(s: RequestDeps, job: Job, presenter: Presenter): Promise<boolean> {
   if (!(await admitJob(s, job, presenter))) return false;
   await showAndStart(s, job, presenter);
   return true;

@@ -1,9 +1,9 @@
 import { ApiError } from "@fal-ai/client";
 import { msg, type Message } from "../i18n/index.js";
-import { isCancellable } from "../cards/controls.js";
-import { backoffMs, isTransient } from "../jobs/faults.js";
-import { costFromUnits, followable, inferFalCost } from "../jobs/fal-cost.js";
-import { isFinal, reservationStatus, type FalCost, type Job, type JobState } from "../jobs/job.js";
+import { isCancellable } from "../cards/index.js";
+import { backoffMs, isTransient } from "../jobs/index.js";
+import { costFromUnits, followable, inferFalCost } from "../jobs/index.js";
+import { isFinal, reservationStatus, type FalCost, type Job, type JobState } from "../jobs/index.js";
 import type { LiveJob } from "./live.js";
 import type { RunnerOptions } from "./options.js";
 import type { Fence } from "../store/index.js";

@@ -1,15 +1,15 @@
-import type { Logger } from "../log/logger.js";
-import type { DiscordMessages, ProgressTarget } from "../discord/messages.js";
+import type { Logger } from "../log/index.js";
+import type { DiscordMessages, ProgressTarget } from "../discord/index.js";
 import type { Fence } from "../store/index.js";
-import { progressComponents } from "../cards/controls.js";
-import { messageLink } from "./delivery.js";
+import { progressComponents } from "../cards/index.js";
+import { messageLink } from "../discord/index.js";
 import { CoalescingEditor } from "./editor.js";
-import { isBarred, isMessageGone } from "../jobs/faults.js";
-import { isFinal, type Job } from "../jobs/job.js";
-import { COMPONENTS_V2 } from "../discord/messages.js";
-import { isMajorChange, progressCard, type ProgressView } from "../cards/progress.js";
-import type { JobRepository } from "../jobs/repository.js";
-import type { InteractionWebhook } from "../discord/messages.js";
+import { isBarred, isMessageGone } from "../jobs/index.js";
+import { isFinal, type Job } from "../jobs/index.js";
+import { COMPONENTS_V2 } from "../discord/index.js";
+import { isMajorChange, progressCard, type ProgressView } from "../cards/index.js";
+import type { JobRepository } from "../jobs/index.js";
+import type { InteractionWebhook } from "../discord/index.js";
 
 type Image = { bytes: Buffer; type: string; fileName: string };
 

@@ -1,22 +1,12 @@
-import type { DiscordMessages } from "../discord/messages.js";
-import type { Logger } from "../log/logger.js";
-import type { Metrics } from "../metrics/metrics.js";
-import type { Seedance } from "../seedance/client.js";
-import type { Tier } from "../seedance/pricing.js";
-import type { Leases } from "../store/leases.js";
-import type { Job } from "../jobs/job.js";
-import type { JobRepository } from "../jobs/repository.js";
-import type { SlotPool } from "../queue/slots.js";
-
-/**
- * The budget's part in a job: hold before fal, then charge on delivery or refund otherwise,
- * booking what fal billed (null: not known yet, booked later with `bill`). All idempotent.
- */
-export interface JobAccounting {
-  settle(job: Job, micros: number, billedMicros: number | null): Promise<boolean>;
-  refund(job: Job, billedMicros: number | null): Promise<boolean>;
-  bill(job: Job, billedMicros: number): Promise<boolean>;
-}
+import type { DiscordMessages } from "../discord/index.js";
+import type { Logger } from "../log/index.js";
+import type { Metrics } from "../metrics/index.js";
+import type { Seedance } from "../seedance/index.js";
+import type { Tier } from "../seedance/index.js";
+import type { Leases } from "../store/index.js";
+import type { JobAccounting } from "../quota/index.js";
+import type { JobRepository } from "../jobs/index.js";
+import type { SlotPool } from "../queue/index.js";
 
 export interface RunnerOptions {
   repo: JobRepository;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { decimal, type MessageValue } from "../i18n/message.js";
+import { decimal, type MessageValue } from "../i18n/index.js";
 import { ASPECT_RATIOS, RESOLUTIONS, type AspectRatio, type Duration, type Resolution } from "./pricing.js";
 
 export const DURATIONS = ["auto", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15"] as const satisfies readonly Duration[];

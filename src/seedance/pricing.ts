@@ -1,4 +1,4 @@
-import { toCents, type Rounding } from "../i18n/message.js";
+import { toCents, type Rounding } from "../i18n/index.js";
 
 /**
  * Seedance 2.0 pricing on fal: tokens = width × height × frames / 1024, billed per 1000 tokens

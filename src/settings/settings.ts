@@ -1,5 +1,5 @@
-import type { Logger } from "../log/logger.js";
-import type { Resolution } from "../seedance/pricing.js";
+import type { Logger } from "../log/index.js";
+import type { Resolution } from "../seedance/index.js";
 import type { Store } from "../store/index.js";
 
 /** What a server's admins decide about videos (`/settings`). */

@@ -4,7 +4,7 @@ import { dirname } from "node:path";
 import Keyv from "keyv";
 import KeyvSqlite from "@keyv/sqlite";
 import { guarded } from "./errors.js";
-import type { Fence, SqlQuery, Store } from "./index.js";
+import type { Fence, SqlQuery, Store } from "./types.js";
 import { lockStoreFile } from "./file-lock.js";
 import { KeyedLock } from "./lock.js";
 

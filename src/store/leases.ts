@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Fence, Store } from "./index.js";
+import type { Fence, Store } from "./types.js";
 
 /**
  * Who drives a job: a process takes a job's lease (with a token of its own, new each time) and

@@ -1,4 +1,4 @@
-import type { RedisLike } from "./index.js";
+import type { RedisLike } from "./types.js";
 
 /** What the bot found in Redis's settings at start, for the operator. */
 export interface RedisCheck {

@@ -2,7 +2,7 @@ import Keyv from "keyv";
 import KeyvRedis, { createClient } from "@keyv/redis";
 import { KeyedLock } from "./lock.js";
 import { guarded, storeError, StoreUnavailable } from "./errors.js";
-import type { RedisLike, Store } from "./index.js";
+import type { RedisLike, Store } from "./types.js";
 
 export interface RedisStoreOptions {
   /** A command that has not answered after this long fails (StoreUnavailable). Default 2 s. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { progressBar, progressCard, renderProgress, typicalRunSeconds, type ProgressView } from "../../src/cards/progress.js";
-import { resultCard } from "../../src/runner/delivery.js";
+import { resultCard } from "../../src/cards/result.js";
 import { estimate, tierOf } from "../../src/seedance/pricing.js";
 
 const tier = tierOf("bytedance/seedance-2.0/image-to-video");

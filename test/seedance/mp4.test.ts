@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { videoCost } from "../../src/runner/delivery.js";
+import { videoCost } from "../../src/delivery/delivery.js";
 import { readMp4Info } from "../../src/seedance/mp4.js";
 import { estimate, tierOf } from "../../src/seedance/pricing.js";
 import { makeMp4 } from "../fakes/mp4.js";
