@@ -11,7 +11,7 @@
 // URL, for the client nor for the embed crawler), `.` breaks `1. ` lists and `discord.gg/x` invites.
 // Pings are another matter: whom a message notifies is set by its allowed_mentions, not by markup.
 //
-// test/unit/markdown.test.ts checks this against a model of Discord's renderer
+// test/discord/markdown.test.ts checks this against a model of Discord's renderer
 // (test/fakes/discord/markdown.ts), not against discord.js's helpers.
 
 /** Every character `inert` escapes, wherever it is. */

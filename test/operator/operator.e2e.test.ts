@@ -82,7 +82,8 @@ describe("caps above the admins' budgets", () => {
   it("with no SPEND_CAP_USD set, the default cap ($20 a period) holds", async () => {
     h = await startHarness({ env: { DEFAULT_QUOTA_USD: "100" }, fal: { timeline: { queuePositions: [0], stepMs: 50, runMs: 3_000 } } });
     const first = await runVideo(h, { duration: 15, resolution: "1080p", aspect_ratio: "16:9" }); // $10.24 (15 s at 1080p: 361 frames)
-    await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === first.id && m.text.includes("Estimated cost")), 10_000);
+    // the first is at fal (its hold on the books) before the second asks
+    await h.discord.waitFor(() => h.discord.messages().find((m) => m.interactionId === first.id && /Rendering since|Queued at fal/.test(m.text)), 10_000);
     const second = await runVideo(h, { duration: 15, resolution: "1080p", aspect_ratio: "16:9", user: h.discord.users.stranger });
     expect(await h.discord.waitFor(() => ephemeralText(h, second))).toMatch(/The bot's overall budget for this period is used up \(\$9\.76 left, this video needs \$10\.24\)/);
     expect(h.fal.submissions).toHaveLength(1);

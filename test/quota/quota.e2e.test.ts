@@ -42,7 +42,7 @@ describe("a refusal after the public 'thinking…'", () => {
     h = await startHarness({ env: { DEFAULT_QUOTA_USD: "1" } });
     const { discord } = h;
     // every try of the ephemeral follow-up fails (discord.js retries a 5xx by itself)
-    discord.failNext({ method: "POST", path: /^\/api\/v10\/webhooks\/\d+\/[^/]+$/ }, { status: 500, body: { message: "500: Internal Server Error", code: 0 } }, 10);
+    discord.setPolicy((req) => (req.route === "webhook.create" ? { fail: { status: 500, body: { message: "500: Internal Server Error", code: 0 } } } : undefined));
     const refused = await runVideo(h, { duration: 5, resolution: "720p", aspect_ratio: "16:9" });
     const shown = await discord.waitFor(() => discord.messages().find((m) => m.interactionId === refused.id && !m.deleted && !(m.flags & 64) && /would cost \$1\.53/.test(m.text)), 15_000);
     expect(shown.text).toMatch(/but you have \$1\.00 left/);
