@@ -182,6 +182,9 @@ export async function launchOrder(order: VideoOrder, reply: Reply, s: RequestDep
   const inProgress = s.admissions.count(member) + s.runner.unfinishedJobsOf(order.guildId, order.userId);
   if (inProgress >= s.config.maxJobsPerUser) return refuse(reply.interaction, inFlightRefusal(inProgress));
   const leave = s.admissions.enter(member);
+  // a refused attempt is no job: it stops counting as the member's before they read the refusal,
+  // so an answer sent at once is not refused as "already in progress" while this one is tidied up
+  const presenter: Presenter = { ...reply.presenter, refuse: (text) => (leave(), reply.presenter.refuse(text)) };
   try {
     const job = newJob(s, {
       guildId: order.guildId,
@@ -195,14 +198,14 @@ export async function launchOrder(order: VideoOrder, reply: Reply, s: RequestDep
     });
     // Recorded before the acknowledgement: a process that dies right after acknowledging leaves a
     // job the next start finds and answers the member through, never a "thinking…" forever.
-    if (!(await recordJob(s, job, reply.presenter))) return;
+    if (!(await recordJob(s, job, presenter))) return;
     try {
       await reply.ack();
     } catch (err) {
       await s.runner.endUnstarted(job, "The interaction could not be acknowledged.", { forget: true });
       throw err;
     }
-    if (!(await holdJob(s, job, reply.presenter))) return;
+    if (!(await holdJob(s, job, presenter))) return;
 
     // A place in the intake bounds how many pictures are in memory at once (up to 30 MB each);
     // it is held until the pictures are in fal storage.
