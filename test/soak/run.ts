@@ -85,6 +85,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       falModel: FAL_MODEL,
       spendCapMicros: spendCapUsd * 1_000_000,
       peakSpendMicros: driver.peakSpendMicros,
+      leaseMs: SETTINGS.leaseSeconds * 1000,
     });
     w.redis?.stop();
     violations.push(...found.violations);
