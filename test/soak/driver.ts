@@ -132,7 +132,8 @@ export class Driver {
     const messages = this.w.discord.messages();
     const own = messages.find((m) => m.interactionId === order.interaction!.id && !(m.flags & 64));
     if (own && own.text !== "") return own;
-    const moved = messages.find((m) => !m.interactionId && !m.deleted && m.text.includes(`> ${order.plan.tag} a cat`) && !m.text.includes("your video is ready"));
+    // the card shows the prompt inert (markdown escaped: "soak1\-5"), so it is compared without escapes
+    const moved = messages.find((m) => !m.interactionId && !m.deleted && m.text.replace(/\\/g, "").includes(`> ${order.plan.tag} a cat`) && !m.text.includes("your video is ready"));
     return moved ?? own;
   }
 
