@@ -4,7 +4,7 @@ import type { Fence } from "../store/index.js";
 import { progressComponents } from "../cards/index.js";
 import { messageLink } from "../discord/index.js";
 import { CoalescingEditor } from "./editor.js";
-import { isBarred, isMessageGone } from "../jobs/index.js";
+import { backoffMs, isBarred, isMessageGone } from "../jobs/index.js";
 import { isFinal, type Job } from "../jobs/index.js";
 import { COMPONENTS_V2 } from "../discord/index.js";
 import { isMajorChange, progressCard, type ProgressView } from "../cards/index.js";
@@ -131,6 +131,28 @@ export class LiveJob {
     if (this.gone || this.editsBarred || !ended.progressMessageId) return;
     const target = { ...this.target, messageId: ended.progressMessageId };
     await this.deps.messages.editProgress(target, { flags: COMPONENTS_V2, components: cardOf(viewOf(ended, null), ended), allowed_mentions: { parse: [] } }, { mayCreate: false });
+  }
+
+  /** After this process lost the job: waits for its end (its new driver may still run it), then shows it once; gives up after ten minutes. */
+  async showEndOnceEnded(stopping: () => boolean): Promise<void> {
+    const until = Date.now() + 10 * 60_000;
+    for (let failures = 0; !stopping() && Date.now() < until; ) {
+      try {
+        const stored = await this.deps.repo.get(this.job.id);
+        if (!stored) return;
+        if (isFinal(stored)) {
+          await this.showEnd(stored);
+          this.deps.log.debug({ job: this.job.id, state: stored.state }, "after losing the job: its end shown again");
+          return;
+        }
+        failures = 0;
+        await new Promise((r) => setTimeout(r, 2_000).unref());
+      } catch (err) {
+        // the store or Discord may be away for a moment (a stall often comes with one)
+        if (++failures >= 8) return this.deps.log.warn({ job: this.job.id, err }, "could not show again the end of a job this process lost");
+        await new Promise((r) => setTimeout(r, backoffMs(failures, 250)).unref());
+      }
+    }
   }
 
   private async send(card: string): Promise<void> {

@@ -10,6 +10,7 @@ import { LiveJob, type CancelOutcome, type JobStartExtras } from "./live.js";
 import { LeaseLost } from "../jobs/index.js";
 import type { RunnerOptions } from "./options.js";
 import { JobSteps } from "./steps.js";
+import { Claims } from "./claims.js";
 
 const RESTARTED_WHILE_SUBMITTING = msg("job.restartedWhileSubmitting");
 const RESTARTED_BEFORE_HOLD = msg("job.restartedBeforeHold");
@@ -31,7 +32,7 @@ const BEFORE_FAL: ReadonlySet<JobState> = new Set(["accepted", "image_stored"]);
 export class JobRunner {
   private readonly live = new Map<string, LiveJob>();
   /** Jobs this process is creating right now (not yet started, never to be adopted), with their leases. */
-  private readonly claims = new Map<string, Fence>();
+  private readonly claims: Claims;
   private readonly running = new Set<Promise<void>>();
   private stopping = false;
   /** The operator's pause as last seen (a brake checked again from the store before every submit). */
@@ -43,6 +44,7 @@ export class JobRunner {
 
   constructor(private readonly o: RunnerOptions) {
     this.endings = new JobEndings(o, this.transition, (live) => this.stopping || live.lost);
+    this.claims = new Claims(o, this.endings, () => this.stopping);
     this.steps = new JobSteps(o, this.transition, () => this.stopping, (live) => this.endings.closeBooksAndShow(live));
     // Renew the leases of the jobs this process drives, and take over jobs whose process died.
     this.upkeep = setInterval(() => void this.renewAndAdopt(), o.leases.ttlMs / 3);
@@ -51,7 +53,7 @@ export class JobRunner {
 
   private async renewAndAdopt(): Promise<void> {
     try {
-      for (const fence of this.claims.values()) await this.o.leases.renew(fence).catch(() => undefined);
+      await this.claims.renewAll();
       for (const live of this.live.values()) {
         if (live.lost) continue;
         let held: boolean;
@@ -81,29 +83,7 @@ export class JobRunner {
     this.o.log.warn({ job: live.job.id, state: live.job.state }, "lost a job's lease: another process may drive it now");
     // Edits this process queued before it stalled can land after the new driver's last one: when
     // the job has ended, its end is shown again, behind them in this process's queue.
-    void this.showEndAfterLoss(live);
-  }
-
-  /** Waits for the job's end (its new driver may still run it), then shows it once; gives up after ten minutes. */
-  private async showEndAfterLoss(live: LiveJob): Promise<void> {
-    const until = Date.now() + 10 * 60_000;
-    for (let failures = 0; !this.stopping && Date.now() < until; ) {
-      try {
-        const stored = await this.o.repo.get(live.job.id);
-        if (!stored) return;
-        if (isFinal(stored)) {
-          await live.showEnd(stored);
-          this.o.log.debug({ job: live.job.id, state: stored.state }, "after losing the job: its end shown again");
-          return;
-        }
-        failures = 0;
-        await new Promise((r) => setTimeout(r, 2_000).unref());
-      } catch (err) {
-        // the store or Discord may be away for a moment (a stall often comes with one)
-        if (++failures >= 8) return this.o.log.warn({ job: live.job.id, err }, "could not show again the end of a job this process lost");
-        await new Promise((r) => setTimeout(r, backoffMs(failures, 250)).unref());
-      }
-    }
+    void live.showEndOnceEnded(() => this.stopping);
   }
 
   /** The shared fal slots found this job's lease gone. */
@@ -135,75 +115,24 @@ export class JobRunner {
     return n;
   }
 
-  /**
-   * Takes the lease of a job this process is about to create, before it is first saved, so
-   * neither this process's adoption of unfinished jobs nor another process takes it; the fence
-   * it returns goes with every write of the job.
-   */
-  async claim(jobId: string): Promise<Fence> {
-    const fence = await this.o.leases.take(jobId);
-    if (!fence) throw new Error(`job ${jobId} is already leased`);
-    this.claims.set(jobId, fence);
-    return fence;
+  /** Takes the lease of a job this process is about to create (see Claims.claim). */
+  claim(jobId: string): Promise<Fence> {
+    return this.claims.claim(jobId);
   }
 
   /** Writes a job this process claimed (it has not started yet). */
-  async saveClaimed(job: Job): Promise<void> {
-    const fence = this.claims.get(job.id);
-    if (!fence) throw new LeaseLost(job.id);
-    await this.o.repo.save(job, fence);
+  saveClaimed(job: Job): Promise<void> {
+    return this.claims.saveClaimed(job);
   }
 
-  private async unclaim(jobId: string): Promise<void> {
-    const fence = this.claims.get(jobId);
-    this.claims.delete(jobId);
-    if (fence) await this.o.leases.release(fence).catch(() => undefined);
-  }
-
-  /**
-   * Ends a claimed job that will not run (refused, or its intake failed): final in the store
-   * and refunded before the claim is let go, so nothing adopts and charges it later. A job the
-   * budget refused is then forgotten (it never started). When the store fails, the job stays
-   * claimed and the end is retried in the background until it is recorded.
-   */
-  async endUnstarted(job: Job, reason: Message | string, options: { forget?: boolean } = {}): Promise<"ended" | "lost" | "retrying"> {
-    const fence = this.claims.get(job.id);
-    const attempt = async () => {
-      if (!fence) throw new Error(`job ${job.id} is not claimed here`);
-      // the member was answered directly (a refusal): there is no card to show the end on
-      Object.assign(job, { state: "failed", error: reason, webhook: null, cardShown: true });
-      await this.o.repo.save(job, fence);
-      await this.endings.closeBooks(job, fence);
-      if (options.forget) await this.o.repo.forget(job);
-      await this.unclaim(job.id);
-    };
-    // a lost lease ends the attempts: the job is another process's to end now
-    const settled = (err: unknown) => {
-      if (!(err instanceof LeaseLost)) return false;
-      this.claims.delete(job.id);
-      this.o.log.warn({ job: job.id }, "lost the lease of a job that never started; its new driver ends it");
-      return true;
-    };
-    try {
-      await attempt();
-      return "ended";
-    } catch (err) {
-      if (settled(err)) return "lost";
-      this.o.log.error({ job: job.id, err }, "could not record the end of a job that never started; it stays claimed and is retried");
-      void (async () => {
-        for (let n = 1; !this.stopping; n++) {
-          await new Promise((r) => setTimeout(r, backoffMs(n, 1_000)).unref());
-          if (await attempt().then(() => true, (e: unknown) => settled(e))) return;
-        }
-      })();
-      return "retrying";
-    }
+  /** Ends a claimed job that will not run (see Claims.endUnstarted). */
+  endUnstarted(job: Job, reason: Message | string, options: { forget?: boolean } = {}): Promise<"ended" | "lost" | "retrying"> {
+    return this.claims.endUnstarted(job, reason, options);
   }
 
   /** Starts driving a job this process claimed (a new one) or took over. */
   start(job: Job, extras: JobStartExtras = {}, fence?: Fence): void {
-    const lease = fence ?? this.claims.get(job.id);
-    this.claims.delete(job.id);
+    const lease = fence ?? this.claims.take(job.id);
     if (!lease || this.live.has(job.id) || !hasOpenEnds(job) || this.stopping) {
       extras.images?.release?.(); // not ours to run: let go of what the caller held for it
       if (lease && !this.live.has(job.id)) void this.o.leases.release(lease).catch(() => undefined);
