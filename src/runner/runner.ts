@@ -145,6 +145,9 @@ export class JobRunner {
       editIntervalMs: this.o.editIntervalMs,
       confirmLease: async () => {
         if (live.lost) return false;
+        // renewed moments ago by the upkeep: no store round trip on every edit; a process that
+        // stalled finds its last renewal old and asks the store
+        if (Date.now() - live.renewedAt < this.o.leases.ttlMs / 2) return true;
         const held = await this.o.leases.renew(lease);
         if (held) live.renewedAt = Date.now();
         else this.lose(live);
