@@ -1,5 +1,6 @@
 import { InteractionContextType, MessageFlags } from "discord.js";
 import { defineCommand } from "../src/app/index.js";
+import { creditLines } from "../src/credits/index.js";
 import { described, translator, usd, usdDown, usdFine, usdUp } from "../src/i18n/index.js";
 import { costMicros, FRAME_SIZES, perSecondMicros } from "../src/seedance/index.js";
 
@@ -25,6 +26,7 @@ export default defineCommand({
         period: tr(`common.thisPeriod.${s.config.quotaPeriod}`),
         resets: `<t:${Math.floor(budget.resetAt / 1000)}:R>`,
       }));
+      if (s.shop.on) lines.push(...creditLines(tr, s.shop.appId, budget.creditMicros ?? 0, s.shop.packs()));
     }
     lines.push("", tr("help.commandsTitle"), tr("help.cmdVideo"), tr("help.cmdHistory"), tr("help.cmdQuota"), tr("help.cmdSettings"), tr("help.cmdAnimate"), tr("help.cmdHelp"));
     await interaction.reply({ content: lines.join("\n").slice(0, 2000), flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });

@@ -1,7 +1,8 @@
 import { ApplicationCommandOptionType as T, InteractionContextType, MessageFlags, PermissionFlagsBits } from "discord.js";
 import { defineCommand } from "../src/app/index.js";
 import { refuse } from "../src/discord/index.js";
-import { described, msg, t, usd } from "../src/i18n/index.js";
+import { creditLines } from "../src/credits/index.js";
+import { described, msg, t, translator, usd } from "../src/i18n/index.js";
 import { MAX_ADMIN_USD } from "../src/quota/index.js";
 import { renderBudget } from "../src/quota/index.js";
 import { usdToMicros } from "../src/seedance/index.js";
@@ -21,7 +22,7 @@ export default defineCommand({
       { type: T.Subcommand, name: "reset", ...d("reset"), options: [{ type: T.User, name: "user", ...d("member"), required: true }] },
     ],
   },
-  async handle(interaction, args, { budget, config, log }) {
+  async handle(interaction, args, { budget, config, log, shop }) {
     const guildId = interaction.guildId;
     if (!guildId) return refuse(interaction, msg("quota.serverOnly"));
     const locale = interaction.locale;
@@ -32,7 +33,10 @@ export default defineCommand({
     if (args.subcommand === "show") {
       const target = args.user ?? interaction.user;
       if (target.id !== interaction.user.id && !isAdmin) return refuse(interaction, msg("quota.ownOnly"));
-      const text = renderBudget(locale, target.id, await budget.status(guildId, target.id), config.quotaPeriod);
+      const status = await budget.status(guildId, target.id);
+      const lines = [renderBudget(locale, target.id, status, config.quotaPeriod)];
+      if (shop.on) lines.push("", ...creditLines(translator(locale), shop.appId, status.creditMicros ?? 0, shop.packs()));
+      const text = lines.join("\n").slice(0, 2000);
       return void (await interaction.reply({ content: text, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } }));
     }
     if (!isAdmin) return refuse(interaction, msg("quota.adminOnly"));

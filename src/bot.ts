@@ -26,6 +26,7 @@ import { startStats } from "./log/index.js";
 import { Metrics } from "./metrics/index.js";
 import { Operator, PAUSE_CHANNEL } from "./operator/index.js";
 import { Budget } from "./quota/index.js";
+import { CreditShop, discordEventsRoute, noticeLowBalance, publicKeyFromHex, type EntitlementData } from "./credits/index.js";
 import { createSeedance } from "./seedance/index.js";
 import { tierOf, unitPriceMicros } from "./seedance/index.js";
 import { FalWebhookVerifier } from "./seedance/index.js";
@@ -76,6 +77,21 @@ function storeErrorLogger(log: Logger): (err: Error) => void {
   };
 }
 
+/**
+ * Purchases on the gateway: Discord sends entitlement events only to shard 0 (they have no
+ * guild), so only the process running shard 0 hears them; the others rely on the webhook
+ * events and the reconciliation. A failure here is left to those two.
+ */
+function listenForPurchases(client: Client, shop: CreditShop, log: Logger): void {
+  if (!shop.on) return;
+  const data = (e: { id: string; skuId: string; userId: string | null; guildId: string | null; type: number; deleted: boolean; consumed: boolean }, deleted = e.deleted): EntitlementData =>
+    ({ id: e.id, sku_id: e.skuId, user_id: e.userId, guild_id: e.guildId, type: e.type, deleted, consumed: e.consumed });
+  const take = (e: EntitlementData) => void shop.receive(e, "gateway").catch((err: unknown) => log.warn({ err, entitlement: e.id }, "a purchase event could not be booked; the reconciliation will"));
+  client.on(Events.EntitlementCreate, (e) => take(data(e)));
+  client.on(Events.EntitlementUpdate, (_old, e) => take(data(e)));
+  client.on(Events.EntitlementDelete, (e) => take(data(e, true)));
+}
+
 /** Opens the store, and on Redis checks it keeps money safely (no eviction; a warning without an append-only file). */
 async function openCheckedStore(config: Config, log: Logger): Promise<Store> {
   const store = await openStore(config.storeUrl, { onConnectionError: storeErrorLogger(log) });
@@ -113,6 +129,8 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
   await budget.ledger.prepare?.();
   const leases = createLeases(store, config.jobLeaseMs);
   const operator = new Operator(config, store, log);
+  const shop = new CreditShop({ rest: client.rest, budget, store, leases, log, packs: config.creditPacks, reconcileMs: config.creditReconcileMs });
+  budget.onSettled = (job) => void noticeLowBalance({ rest: client.rest, budget, store, shop, log }, job).catch((err: unknown) => log.warn({ err, job: job.id }, "the low balance check failed"));
   let runner: JobRunner | undefined;
   const slots = falSlots(store, config, log, (jobId) => runner?.leaseLost(jobId));
   runner = new JobRunner({
@@ -143,6 +161,7 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
     admissions: new Admissions(),
     reactionReplies: new Cooldown(10 * 60_000),
     operator,
+    shop,
   };
   const drain = routeCommands(
     client,
@@ -152,6 +171,7 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
     { [ANIMATE_PREFIX]: (i, s) => submitAnimate(i, s), [REMIX_PREFIX]: (i, s) => onRemix(s, i) },
   );
   routeReactions(client, services);
+  listenForPurchases(client, shop, log);
   client.on(Events.Error, (err) => log.error({ err }, "discord client error"));
   // fal's webhook and a member's cancel may reach any process: the one driving the job hears of it
   const listening = [
@@ -165,7 +185,7 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
       ? null
       : await startHttpServer(
           config.httpPort,
-          botRoutes({ client, shardIds: shards.ids, store, repo, log, metrics, verifier: config.falWebhookUrl ? new FalWebhookVerifier(config.falJwksUrl) : null, metricsToken: config.metricsToken }),
+          botRoutes({ client, shardIds: shards.ids, store, repo, log, metrics, verifier: config.falWebhookUrl ? new FalWebhookVerifier(config.falJwksUrl) : null, metricsToken: config.metricsToken, discordEvents: config.discordPublicKey ? discordEventsRoute(publicKeyFromHex(config.discordPublicKey), shop, log) : null }),
           (err) => log.error({ err }, "http request failed"),
         );
 
@@ -180,11 +200,21 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
     throw new Error(`Could not log in to Discord (${reason}). Check DISCORD_TOKEN and DISCORD_API_URL.`);
   }
   const c = await ready;
+  try {
+    await shop.open(c.application.id);
+  } catch (err) {
+    await client.destroy();
+    await http?.close();
+    await unsubscribe();
+    await store.close();
+    throw err;
+  }
   await services.operator.resolveOwners(c);
   await services.operator.logControls(config);
   const definitions = [...commands.values()].map((cmd) => cmd.definition);
   const registration = await registerCommands(c.rest, store, leases, c.application.id, config.discordGuildId, definitions);
   const resumed = await runner.resumeAll();
+  shop.start();
   const stopStats = startStats(log, config.statsIntervalMs, () => runner.activeCount);
   const stopRetention = startRetention({ repo, ledger: budget.ledger, log, retentionDays: config.jobRetentionDays });
   // Animate forms never sent (an embedded store keeps an expired value until it is read)
@@ -207,6 +237,7 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
       clearInterval(formSweep);
       client.removeAllListeners(Events.MessageReactionAdd);
       await runner.stop(timeoutMs);
+      await shop.stop();
       if (drainedAt > Date.now()) await new Promise((r) => setTimeout(r, drainedAt - Date.now()));
       await client.destroy();
       await http?.close();

@@ -19,12 +19,13 @@ const MAY_IMPORT: Record<string, string[]> = {
   jobs: ["discord", "http", "i18n", "log", "seedance", "store"],
   quota: ["config", "i18n", "jobs", "log", "metrics", "store"],
   operator: ["config", "i18n", "jobs", "log", "quota", "seedance", "store"],
+  credits: ["config", "i18n", "jobs", "log", "quota", "store"],
   queue: ["store"],
   cards: ["discord", "i18n", "jobs", "seedance"],
   delivery: ["cards", "discord", "http", "jobs", "seedance"],
   history: ["discord", "i18n", "jobs"],
   runner: ["cards", "delivery", "discord", "http", "i18n", "jobs", "log", "metrics", "queue", "quota", "seedance", "store"],
-  requests: ["cards", "config", "discord", "i18n", "jobs", "log", "metrics", "operator", "queue", "quota", "runner", "seedance", "settings", "store"],
+  requests: ["cards", "config", "credits", "discord", "i18n", "jobs", "log", "metrics", "operator", "queue", "quota", "runner", "seedance", "settings", "store"],
   followups: ["cards", "discord", "i18n", "jobs", "requests", "seedance", "settings"],
 };
 const FEATURES = Object.keys(MAY_IMPORT);

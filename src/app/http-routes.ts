@@ -20,6 +20,8 @@ export interface RouteDeps {
   verifier: FalWebhookVerifier | null;
   /** /metrics needs `Authorization: Bearer <token>` when set (the port is public for fal's webhook). */
   metricsToken: string | null;
+  /** POST /discord/events (DISCORD_PUBLIC_KEY set): Discord's signed purchase events. */
+  discordEvents: HttpRoutes["discordEvents"] | null;
 }
 
 /** What the bot serves on HTTP_PORT: its health, its metrics and (with FAL_WEBHOOK_URL) fal's webhook. */
@@ -36,6 +38,7 @@ export function botRoutes(d: RouteDeps): HttpRoutes {
       return { contentType: d.metrics.registry.contentType, body: await d.metrics.registry.metrics() };
     },
     metricsToken: d.metricsToken,
+    ...(d.discordEvents ? { discordEvents: d.discordEvents } : {}),
     ...(d.verifier
       ? {
           async falWebhook(req, body) {

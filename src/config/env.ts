@@ -44,6 +44,25 @@ const usdAmount = z.coerce
   .number({ error: "must be an amount in US dollars, such as 5 or 12.50" })
   .refine((v) => Number.isFinite(v) && v >= 0 && v <= 1_000_000, "must be an amount in US dollars from 0 to 1000000");
 
+/** At most this many packs: one row of Discord's premium buttons. */
+export const MAX_CREDIT_PACKS = 5;
+
+/** `sku_id:usd,…`: the consumable SKUs sold as credit packs and the dollars each grants. */
+const creditPacks = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v.trim() === "") return [];
+    const packs = v.split(",").map((part) => part.trim()).filter(Boolean).map((part) => /^(\d{17,20}):(\d+(?:\.\d{1,2})?)$/.exec(part));
+    const bad = (message: string) => (ctx.addIssue({ code: "custom", message }), z.NEVER);
+    if (packs.some((m) => m === null)) return bad("must be a comma list of sku_id:usd, such as 1234567890123456789:5 (a SKU id of 17-20 digits, dollars with at most 2 decimals)");
+    const list = packs.map((m) => ({ skuId: m![1]!, micros: Math.round(Number(m![2]) * 1_000_000) }));
+    if (list.some((p) => p.micros <= 0 || p.micros > 10_000_000_000)) return bad("must grant from $0.01 to $10000 per pack");
+    if (new Set(list.map((p) => p.skuId)).size !== list.length) return bad("must name each SKU once");
+    if (list.length > MAX_CREDIT_PACKS) return bad(`must list at most ${MAX_CREDIT_PACKS} packs (one row of buy buttons)`);
+    return list;
+  });
+
 const envSchema = z.object({
   DISCORD_TOKEN: z
     .string({ error: "is required (the bot token from the Discord developer portal)" })
@@ -114,7 +133,16 @@ const envSchema = z.object({
   JOB_RETENTION_DAYS: boundedInt(1, 3650, 90),
   FAL_POLL_INTERVAL_MS: boundedInt(50, 60_000, 2_000),
   PROGRESS_EDIT_INTERVAL_MS: boundedInt(100, 60_000, 3_000),
+  CREDIT_PACKS: creditPacks,
+  DISCORD_PUBLIC_KEY: optionalText.pipe(z.string().regex(/^[0-9a-fA-F]{64}$/, "must be the application's public key from the developer portal (64 hex characters)").optional()),
+  CREDIT_RECONCILE_SECONDS: boundedInt(10, 3600, 180),
 });
+
+/** A consumable SKU sold as credits: its buyer gets `micros` of credit. */
+export interface CreditPack {
+  skuId: string;
+  micros: number;
+}
 
 export interface Config {
   discordToken: string;
@@ -167,6 +195,12 @@ export interface Config {
   statsIntervalMs: number;
   falPollIntervalMs: number;
   progressEditIntervalMs: number;
+  /** The credit packs sold through Discord (empty: no credits, and nothing of them shows). */
+  creditPacks: CreditPack[];
+  /** The application's Ed25519 public key (hex): POST /discord/events is served when set. */
+  discordPublicKey: string | null;
+  /** How often one process lists unconsumed purchases and credits them (events may be lost). */
+  creditReconcileMs: number;
 }
 
 export class ConfigError extends Error {
@@ -236,5 +270,8 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     jobRetentionDays: e.JOB_RETENTION_DAYS,
     falPollIntervalMs: e.FAL_POLL_INTERVAL_MS,
     progressEditIntervalMs: e.PROGRESS_EDIT_INTERVAL_MS,
+    creditPacks: e.CREDIT_PACKS,
+    discordPublicKey: e.DISCORD_PUBLIC_KEY?.toLowerCase() ?? null,
+    creditReconcileMs: e.CREDIT_RECONCILE_SECONDS * 1000,
   };
 }

@@ -6,15 +6,15 @@ import { render, type Message } from "../i18n/index.js";
  * acknowledgement that is an ephemeral reply; after a command's public defer, its "thinking"
  * message is removed and an ephemeral follow-up says why.
  */
-export async function refuse(interaction: RepliableInteraction, text: Message | string): Promise<void> {
-  const body = { content: render(interaction.locale, text), flags: MessageFlags.Ephemeral as const, allowedMentions: { parse: [] } };
+export async function refuse(interaction: RepliableInteraction, text: Message | string, components?: readonly unknown[]): Promise<void> {
+  const body = { content: render(interaction.locale, text), flags: MessageFlags.Ephemeral as const, allowedMentions: { parse: [] }, ...(components ? { components: components as never[] } : {}) };
   if (!interaction.deferred && !interaction.replied) {
     await interaction.reply(body);
     return;
   }
   // An ephemeral "thinking" (Animate) becomes the answer itself.
   if (interaction.deferred && !interaction.replied && interaction.ephemeral === true) {
-    await interaction.editReply({ content: body.content, allowedMentions: body.allowedMentions });
+    await interaction.editReply({ content: body.content, allowedMentions: body.allowedMentions, ...(components ? { components: components as never[] } : {}) });
     return;
   }
   // Only a command's own "thinking" message goes: after a button's deferUpdate, the "reply"

@@ -17,7 +17,7 @@ export interface FollowupDeps extends RequestDeps {
 }
 import { DELETE_EMOJI, isCancellable, parseControlId, REGENERATE_EMOJI } from "../cards/index.js";
 import type { Job } from "../jobs/index.js";
-import { launchJob, newJob, type Presenter } from "../requests/index.js";
+import { launchJob, newJob, shortOffer, type Presenter } from "../requests/index.js";
 import { readVideoModal, videoModal, type ModalChoices } from "../cards/index.js";
 import type { GuildSettings } from "../settings/index.js";
 import { estimate } from "../seedance/index.js";
@@ -39,7 +39,7 @@ async function isAdmin(client: Client, guildId: string | null, userId: string): 
 }
 
 /** Progress for a regenerated take: a new channel message replying to the result. */
-function replyPresenter(s: FollowupDeps, job: Job, refuseTo: (text: Message) => Promise<void>, refusesPrivately: boolean): Presenter {
+function replyPresenter(s: FollowupDeps, job: Job, refuseTo: Presenter["refuse"], refusesPrivately: boolean): Presenter {
   return {
     refuse: refuseTo,
     refusesPrivately,
@@ -223,10 +223,11 @@ export async function onRemix(s: FollowupDeps, interaction: ModalSubmitInteracti
   const { confirmAboveMicros } = await s.settings.get(job.guildId);
   const cost = estimate(s.tier, params.resolution, params.aspectRatio, params.duration).micros;
   if (confirmAboveMicros !== null && cost > confirmAboveMicros) {
+    const short = await shortOffer(s, job.guildId, job.userId, cost);
     return s.confirmations.ask(interaction, job.userId, cost, async (press) => {
       await startingAfter(press);
       await regenerate(s, job, replyPresenter(s, job, privately(press), true), take);
-    });
+    }, short);
   }
   await interaction.deferUpdate();
   return regenerate(s, job, replyPresenter(s, job, privately(interaction), true), take);
@@ -234,5 +235,6 @@ export async function onRemix(s: FollowupDeps, interaction: ModalSubmitInteracti
 
 /** Tells the member who pressed or sent something, and no one else (a follow-up after the acknowledgement). */
 function privately(interaction: ButtonInteraction | ModalSubmitInteraction) {
-  return async (text: Message) => void (await interaction.followUp({ content: render(interaction.locale, text), flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } }));
+  return async (text: Message, components?: readonly unknown[]) =>
+    void (await interaction.followUp({ content: render(interaction.locale, text), flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] }, ...(components ? { components: components as never[] } : {}) }));
 }

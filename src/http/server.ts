@@ -13,6 +13,8 @@ export interface HttpRoutes {
   metricsToken?: string | null;
   /** POST /fal/webhook: the raw body and headers; answers the HTTP status. Absent: no webhook route. */
   falWebhook?: (req: IncomingMessage, rawBody: Buffer) => Promise<number>;
+  /** POST /discord/events: Discord's signed webhook events (headers and raw body); answers the status. Absent: no route. */
+  discordEvents?: (headers: IncomingMessage["headers"], rawBody: Buffer) => Promise<number>;
 }
 
 /** fal's webhook bodies are a video's metadata: a megabyte is plenty. */
@@ -68,6 +70,13 @@ export async function startHttpServer(port: number, routes: HttpRoutes, onError:
         if (!body) return send(res, 413, JSON.stringify({ error: "body too large" }));
         const status = await routes.falWebhook(req, body);
         return send(res, status, JSON.stringify({ status: status < 300 ? "ok" : "refused" }));
+      }
+      if (req.method === "POST" && path === "/discord/events" && routes.discordEvents) {
+        const body = await readBody(req);
+        if (!body) return send(res, 413, JSON.stringify({ error: "body too large" }));
+        const status = await routes.discordEvents(req.headers, body);
+        if (status === 204) return void res.writeHead(204).end();
+        return send(res, status, JSON.stringify({ error: status === 401 ? "invalid request signature" : "not handled" }));
       }
       send(res, 404, JSON.stringify({ error: "not found" }));
     };

@@ -1,5 +1,6 @@
 import type { GuildCapSetting } from "../quota/index.js";
 import type { OperatorTotals } from "../quota/index.js";
+import { givenAway } from "../quota/index.js";
 import { translator, usdDown, usdUp } from "../i18n/index.js";
 import { usdToMicros } from "../seedance/index.js";
 import type { Client } from "discord.js";
@@ -10,7 +11,7 @@ import type { Operator } from "./operator.js";
 
 /** What the status view reads: the books, the pause, the jobs in flight and the servers' names. */
 export interface StatusDeps {
-  config: Pick<Config, "quotaPeriod" | "allowedGuildIds">;
+  config: Pick<Config, "quotaPeriod" | "allowedGuildIds" | "creditPacks">;
   budget: Budget;
   operator: Operator;
   repo: Pick<JobRepository, "activeIds">;
@@ -32,14 +33,23 @@ export function parseGuildCap(text: string): GuildCapSetting | null | undefined 
 export async function renderOperatorStatus(s: StatusDeps, locale: string): Promise<string> {
   const tr = translator(locale);
   const period = s.budget.period();
-  const [books, paused, active] = await Promise.all([s.budget.operatorBooks(), s.operator.paused(), s.repo.activeIds()]);
-  const used = (t: OperatorTotals) => t.billedMicros + t.reservedMicros;
+  const [books, paused, active, credits] = await Promise.all([
+    s.budget.operatorBooks(),
+    s.operator.paused(),
+    s.repo.activeIds(),
+    s.config.creditPacks.length ? s.budget.creditBooks() : null,
+  ]);
+  // the caps bind on what the operator gives away: credits pay the rest
+  const used = givenAway;
   const money = (t: OperatorTotals) => tr("operator.money", { billed: usdUp(t.billedMicros), held: usdUp(t.reservedMicros), charged: usdUp(t.chargedMicros), refunded: usdUp(t.refundedMicros) });
   const capText = (micros: number | null, spent: number) => (micros === null ? tr("operator.noCap") : tr("operator.cap", { cap: usdUp(micros), left: usdDown(Math.max(0, micros - spent)) }));
   const thisPeriod = tr(`common.thisPeriod.${s.config.quotaPeriod}`);
   const lines = [
     tr("operator.statusTitle", { period: thisPeriod, key: period.key, resets: `<t:${Math.floor(period.end / 1000)}:R>` }),
     tr("operator.allServers", { money: money(books.total), cap: capText(s.budget.spendCapMicros, used(books.total)) }),
+    ...(credits
+      ? [tr("operator.credits", { sold: usdDown(credits.soldMicros), spent: usdUp(credits.spentMicros), revoked: usdDown(credits.revokedMicros), outstanding: usdDown(credits.outstandingMicros) })]
+      : []),
     paused ? tr("operator.pausedSince", { since: `<t:${Math.floor(paused.at / 1000)}:R>`, userId: paused.by }) : tr("operator.accepting"),
     tr("operator.inFlight", { n: active.length, servers: s.operator.serverListOpen ? tr("operator.everyServer") : (s.config.allowedGuildIds ?? []).join(", ") }),
   ];

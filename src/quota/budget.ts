@@ -4,7 +4,8 @@ import type { Logger } from "../log/index.js";
 import type { Metrics } from "../metrics/index.js";
 import type { Store } from "../store/index.js";
 import { EmbeddedLedger } from "./embedded-ledger.js";
-import type { Ledger, OperatorBooks, Reservation, ReserveOutcome } from "./ledger.js";
+import type { CreditBooks, CreditGrant, GrantOutcome, Ledger, OperatorBooks, Reservation, ReserveOutcome } from "./ledger.js";
+import { givenAway } from "./ledger.js";
 import { periodOf, type PeriodWindow } from "./period.js";
 import { RedisLedger } from "./redis-ledger.js";
 
@@ -23,9 +24,11 @@ export interface BudgetStatus {
   binding: "member" | "guild_cap" | "spend_cap";
   inFlight: number;
   resetAt: number;
+  /** The member's purchased credits (null: no packs are sold); they pay what the budget leaves. */
+  creditMicros: number | null;
 }
 
-export type BudgetSettings = Pick<Config, "quotaPeriod" | "defaultQuotaMicros" | "spendCapMicros" | "guildSpendCapMicros" | "maxJobsPerUser">;
+export type BudgetSettings = Pick<Config, "quotaPeriod" | "defaultQuotaMicros" | "spendCapMicros" | "guildSpendCapMicros" | "maxJobsPerUser" | "creditPacks">;
 
 /** A server's cap as the operator set it: an amount, or explicitly none (the default otherwise). */
 export type GuildCapSetting = number | "none";
@@ -51,6 +54,9 @@ export interface JobAccounting {
 export class Budget implements JobAccounting {
   readonly ledger: Ledger;
 
+  /** Told of each delivered job's charge, once (the low-balance notice listens). */
+  onSettled: ((job: Job) => void) | null = null;
+
   constructor(
     private readonly store: Store,
     private readonly settings: BudgetSettings,
@@ -67,6 +73,24 @@ export class Budget implements JobAccounting {
 
   get spendCapMicros(): number | null {
     return this.settings.spendCapMicros;
+  }
+
+  /** Credits pay what the budget leaves only while packs are sold. */
+  get creditsOn(): boolean {
+    return this.settings.creditPacks.length > 0;
+  }
+
+  /** Credits a purchase once per entitlement (see Ledger.grantCredit). */
+  grantCredit(g: Omit<CreditGrant, "period">): Promise<GrantOutcome> {
+    return this.ledger.grantCredit({ ...g, period: this.period().key });
+  }
+
+  revokeCredit(entitlementId: string, userId: string): Promise<boolean> {
+    return this.ledger.revokeCredit(entitlementId, userId, this.period().key);
+  }
+
+  creditBooks(): Promise<CreditBooks> {
+    return this.ledger.creditBooks(this.period().key);
   }
 
   async limitFor(guildId: string, userId: string): Promise<{ micros: number; source: BudgetStatus["source"] }> {
@@ -118,7 +142,7 @@ export class Budget implements JobAccounting {
     const [limit, guildCap] = await Promise.all([this.limitFor(guildId, job.userId), this.guildCapFor(guildId)]);
     const outcome = await this.ledger.reserve(
       { jobId: job.id, guildId, userId: job.userId, period: planned.period, micros: planned.micros },
-      { userMicros: limit.micros, maxInFlight: this.settings.maxJobsPerUser, guildCapMicros: guildCap.micros, capMicros: this.settings.spendCapMicros },
+      { userMicros: limit.micros, maxInFlight: this.settings.maxJobsPerUser, guildCapMicros: guildCap.micros, capMicros: this.settings.spendCapMicros, credits: this.creditsOn },
     );
     if (outcome.ok) planned.status = "held";
     return outcome;
@@ -137,6 +161,7 @@ export class Budget implements JobAccounting {
       this.log.info({ job: job.id, micros, held: r!.micros, billed: billedMicros }, "budget settled");
       this.metrics?.memberCharged(Math.min(micros, r!.micros));
       this.metrics?.falBilled(billedMicros ?? 0);
+      this.onSettled?.(job);
     }
     return done;
   }
@@ -165,18 +190,19 @@ export class Budget implements JobAccounting {
 
   async status(guildId: string, userId: string): Promise<BudgetStatus> {
     const p = this.period();
-    const [limit, usage, guildCap, books] = await Promise.all([
+    const [limit, usage, guildCap, books, credit] = await Promise.all([
       this.limitFor(guildId, userId),
       this.ledger.usage(guildId, userId, p.key),
       this.guildCapFor(guildId),
       this.ledger.operatorBooks(p.key),
+      this.creditsOn ? this.ledger.creditBalance(userId) : null,
     ]);
     const guild = books.guilds.find((g) => g.guildId === guildId);
     const left = (cap: number | null, used: number) => (cap === null ? Infinity : Math.max(0, cap - used));
     const candidates: Array<[BudgetStatus["binding"], number]> = [
       ["member", Math.max(0, limit.micros - usage.spentMicros - usage.reservedMicros)],
-      ["guild_cap", left(guildCap.micros, (guild?.billedMicros ?? 0) + (guild?.reservedMicros ?? 0))],
-      ["spend_cap", left(this.settings.spendCapMicros, books.total.billedMicros + books.total.reservedMicros)],
+      ["guild_cap", left(guildCap.micros, guild ? givenAway(guild) : 0)],
+      ["spend_cap", left(this.settings.spendCapMicros, givenAway(books.total))],
     ];
     const [binding, remainingMicros] = candidates.reduce((a, b) => (b[1] < a[1] ? b : a));
     return {
@@ -188,6 +214,7 @@ export class Budget implements JobAccounting {
       binding,
       inFlight: usage.inFlight,
       resetAt: p.end,
+      creditMicros: credit,
     };
   }
 

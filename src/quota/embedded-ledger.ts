@@ -1,8 +1,13 @@
 import type { Store } from "../store/index.js";
 import { CachedTable, LEDGER_CACHE_LIMIT, type Write } from "./ledger-table.js";
+import { splitHold } from "./split.js";
 import {
+  givenAway,
   ledgerKeys as K,
   NO_TOTALS,
+  type CreditBooks,
+  type CreditGrant,
+  type GrantOutcome,
   type Ledger,
   type OperatorBooks,
   type OperatorTotals,
@@ -26,10 +31,25 @@ interface Held {
   actual?: number;
   ops?: "held" | "billed";
   billed?: number;
+  /** The part of `micros` held from the member's credits (absent: none). */
+  credit?: number;
+}
+
+/** A purchase as credited (or revoked before it could be). */
+interface Grant {
+  userId: string;
+  micros: number;
+  state: "credited" | "revoked";
+  skuId?: string;
+  test?: boolean;
+}
+
+interface PeriodCredits {
+  sold: number;
+  revoked: number;
 }
 
 const ZERO: Totals = { spent: 0, reserved: 0 };
-const used = (t: OperatorTotals) => t.billedMicros + t.reservedMicros;
 
 /**
  * The ledger on the embedded store (SQLite or memory): each step reads, decides and writes
@@ -51,7 +71,12 @@ export class EmbeddedLedger implements Ledger {
   }
 
   private async books(key: string): Promise<OperatorTotals> {
-    return (await this.records.read<OperatorTotals>(key)) ?? { ...NO_TOTALS };
+    // records written before credits lack their fields
+    return { ...NO_TOTALS, ...(await this.records.read<OperatorTotals>(key)) };
+  }
+
+  private async balance(userId: string): Promise<number> {
+    return (await this.records.read<number>(K.credit(userId))) ?? 0;
   }
 
   reserve(r: Reservation, limits: ReserveLimits): Promise<ReserveOutcome> {
@@ -66,23 +91,28 @@ export class EmbeddedLedger implements Ledger {
         this.records.read<string[]>(K.opsGuilds(r.period)).then((list) => list ?? []),
       ]);
       if (inFlight >= limits.maxInFlight) return { ok: false, reason: "in_flight", inFlight };
-      const userLeft = limits.userMicros - user.spent - user.reserved;
-      if (r.micros > userLeft) return { ok: false, reason: "budget", remainingMicros: Math.max(0, userLeft) };
-      if (limits.guildCapMicros !== null && r.micros > limits.guildCapMicros - used(guild)) {
-        return { ok: false, reason: "guild_cap", remainingMicros: Math.max(0, limits.guildCapMicros - used(guild)) };
-      }
-      if (limits.capMicros !== null && r.micros > limits.capMicros - used(total)) {
-        return { ok: false, reason: "spend_cap", remainingMicros: Math.max(0, limits.capMicros - used(total)) };
-      }
+      const balance = limits.credits ? await this.balance(r.userId) : 0;
+      const split = splitHold({
+        micros: r.micros,
+        userLeft: limits.userMicros - user.spent - user.reserved,
+        guildLeft: limits.guildCapMicros === null ? null : limits.guildCapMicros - givenAway(guild),
+        capLeft: limits.capMicros === null ? null : limits.capMicros - givenAway(total),
+        credits: limits.credits === true,
+        balance,
+      });
+      if (!split.ok) return split;
+      const { free, credit } = split;
+      const held = (t: OperatorTotals) => ({ ...t, reservedMicros: t.reservedMicros + r.micros, creditReservedMicros: t.creditReservedMicros + credit });
       write([
-        [K.reservation(r.jobId), { micros: r.micros, state: "held", ops: "held" } satisfies Held],
-        [K.user(r.period, r.guildId, r.userId), { spent: user.spent, reserved: user.reserved + r.micros }],
+        [K.reservation(r.jobId), { micros: r.micros, state: "held", ops: "held", ...(credit ? { credit } : {}) } satisfies Held],
+        [K.user(r.period, r.guildId, r.userId), { spent: user.spent, reserved: user.reserved + free }],
         [K.inFlight(r.guildId, r.userId), inFlight + 1],
-        [K.opsGuild(r.period, r.guildId), { ...guild, reservedMicros: guild.reservedMicros + r.micros }],
-        [K.opsTotal(r.period), { ...total, reservedMicros: total.reservedMicros + r.micros }],
+        [K.opsGuild(r.period, r.guildId), held(guild)],
+        [K.opsTotal(r.period), held(total)],
+        ...(credit ? [[K.credit(r.userId), balance - credit] as [string, unknown]] : []),
         ...(guilds.includes(r.guildId) ? [] : [[K.opsGuilds(r.period), [...guilds, r.guildId]] as [string, unknown]]),
       ]);
-      return { ok: true };
+      return credit ? { ok: true, creditMicros: credit } : { ok: true };
     });
   }
 
@@ -114,18 +144,29 @@ export class EmbeddedLedger implements Ledger {
       const entries: Array<[string, unknown]> = [];
       let changed = false;
       if (member && held.state === "held") {
+        // the budget's part is charged first, then credits; what is not charged goes back where it came from
+        const credit = held.credit ?? 0;
         const charge = Math.min(member.charge, held.micros);
+        const freeCharge = Math.min(charge, held.micros - credit);
+        const creditCharge = charge - freeCharge;
         const user = await this.totals(K.user(r.period, r.guildId, r.userId));
         const inFlight = (await this.records.read<number>(K.inFlight(r.guildId, r.userId))) ?? 0;
         entries.push(
-          [K.user(r.period, r.guildId, r.userId), { spent: user.spent + charge, reserved: Math.max(0, user.reserved - held.micros) }],
+          [K.user(r.period, r.guildId, r.userId), { spent: user.spent + freeCharge, reserved: Math.max(0, user.reserved - (held.micros - credit)) }],
           [K.inFlight(r.guildId, r.userId), Math.max(0, inFlight - 1)],
         );
+        if (credit) {
+          entries.push([K.credit(r.userId), (await this.balance(r.userId)) + credit - creditCharge]);
+          const outstanding = (await this.records.read<number>(K.outstanding())) ?? 0;
+          if (creditCharge) entries.push([K.outstanding(), outstanding - creditCharge]);
+        }
         if (held.ops) {
           const refunded = member.state === "refunded" ? held.micros : 0;
           for (const t of [guild, total]) {
             t.chargedMicros += charge;
             t.refundedMicros += refunded;
+            t.creditReservedMicros = Math.max(0, t.creditReservedMicros - credit);
+            t.creditChargedMicros += creditCharge;
           }
         }
         Object.assign(next, { state: member.state, actual: charge });
@@ -157,6 +198,58 @@ export class EmbeddedLedger implements Ledger {
 
   bill(r: Reservation, billedMicros: number): Promise<boolean> {
     return this.close(r, null, billedMicros);
+  }
+
+  grantCredit(g: CreditGrant): Promise<GrantOutcome> {
+    return this.records.step(async (write) => {
+      const existing = await this.records.read<Grant>(K.grant(g.entitlementId));
+      if (existing) return existing.state === "credited" ? "duplicate" : "revoked";
+      const [balance, outstanding, sold] = await Promise.all([this.balance(g.userId), this.records.read<number>(K.outstanding()), this.periodCredits(g.period)]);
+      write([
+        [K.grant(g.entitlementId), { userId: g.userId, micros: g.micros, state: "credited", skuId: g.skuId, test: g.test } satisfies Grant],
+        [K.credit(g.userId), balance + g.micros],
+        [K.outstanding(), (outstanding ?? 0) + g.micros],
+        [K.opsCredits(g.period), { ...sold, sold: sold.sold + g.micros }],
+      ]);
+      return "credited";
+    });
+  }
+
+  revokeCredit(entitlementId: string, userId: string, period: string): Promise<boolean> {
+    return this.records.step(async (write) => {
+      const existing = await this.records.read<Grant>(K.grant(entitlementId));
+      if (existing?.state === "revoked") return false;
+      if (!existing) {
+        write([[K.grant(entitlementId), { userId, micros: 0, state: "revoked" } satisfies Grant]]);
+        return false;
+      }
+      const [balance, outstanding, credits] = await Promise.all([this.balance(existing.userId), this.records.read<number>(K.outstanding()), this.periodCredits(period)]);
+      write([
+        [K.grant(entitlementId), { ...existing, state: "revoked" } satisfies Grant],
+        [K.credit(existing.userId), balance - existing.micros],
+        [K.outstanding(), (outstanding ?? 0) - existing.micros],
+        [K.opsCredits(period), { ...credits, revoked: credits.revoked + existing.micros }],
+      ]);
+      return true;
+    });
+  }
+
+  async creditOf(entitlementId: string): Promise<{ state: "credited" | "revoked"; userId: string; micros: number } | null> {
+    const g = await this.records.read<Grant>(K.grant(entitlementId));
+    return g ? { state: g.state, userId: g.userId, micros: g.micros } : null;
+  }
+
+  creditBalance(userId: string): Promise<number> {
+    return this.balance(userId);
+  }
+
+  async creditBooks(period: string): Promise<CreditBooks> {
+    const [credits, total, outstanding] = await Promise.all([this.periodCredits(period), this.books(K.opsTotal(period)), this.records.read<number>(K.outstanding())]);
+    return { soldMicros: credits.sold, revokedMicros: credits.revoked, spentMicros: total.creditChargedMicros, outstandingMicros: outstanding ?? 0 };
+  }
+
+  private async periodCredits(period: string): Promise<PeriodCredits> {
+    return { sold: 0, revoked: 0, ...(await this.records.read<PeriodCredits>(K.opsCredits(period))) };
   }
 
   async usage(guildId: string, userId: string, period: string): Promise<Usage> {

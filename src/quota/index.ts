@@ -1,5 +1,6 @@
 // The quota feature's public surface: what other features may use of it.
 export { Budget, MAX_ADMIN_USD } from "./budget.js";
 export type { GuildCapSetting, JobAccounting } from "./budget.js";
-export type { OperatorTotals, ReserveOutcome } from "./ledger.js";
+export type { CreditBooks, OperatorTotals, ReserveOutcome } from "./ledger.js";
+export { givenAway } from "./ledger.js";
 export { renderBudget } from "./render.js";

@@ -45,7 +45,8 @@ export function sqliteTable(sql: SqlQuery, prefix: string): LedgerTable {
     },
     async deleteOlderThan(beforeMs) {
       await ready;
-      const where = `updated_at < ? AND NOT (key LIKE 'ledger:inflight:%' AND value <> '0')`;
+      // credits (balances, purchases) are members' money: never pruned
+      const where = `updated_at < ? AND NOT (key LIKE 'ledger:inflight:%' AND value <> '0') AND key NOT LIKE 'ledger:credit:%'`;
       const [row] = await sql(`SELECT COUNT(*) AS n FROM ${name} WHERE ${where}`, beforeMs);
       await sql(`DELETE FROM ${name} WHERE ${where}`, beforeMs);
       return Number(row?.n ?? 0);

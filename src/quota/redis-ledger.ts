@@ -2,6 +2,9 @@ import { createHash } from "node:crypto";
 import type { RedisLike } from "../store/index.js";
 import {
   ledgerKeys as K,
+  type CreditBooks,
+  type CreditGrant,
+  type GrantOutcome,
   type Ledger,
   type OperatorBooks,
   type OperatorTotals,
@@ -25,29 +28,48 @@ import {
 const NOW = `local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 const TOUCHED = "ledger:touched";
 
+// KEYS[8]: the member's credits; ARGV[8]: '1' when credits pay what the budget and the caps leave.
+// The split is src/quota/split.ts's splitHold, in Lua.
 const RESERVE = `
 ${NOW}
 local existing = redis.call('HGET', KEYS[5], 'state')
-if existing == 'held' then return {1, 0} end
+if existing == 'held' then return {1, 0, 0} end
 if existing then return {0, 4} end
 local amount = tonumber(ARGV[1])
 local inflight = tonumber(redis.call('GET', KEYS[4]) or '0')
 if inflight >= tonumber(ARGV[5]) then return {0, 3, inflight} end
-local left = tonumber(ARGV[2]) - tonumber(redis.call('HGET', KEYS[1], 'spent') or '0') - tonumber(redis.call('HGET', KEYS[1], 'reserved') or '0')
-if amount > left then return {0, 1, left} end
-local function used(key) return tonumber(redis.call('HGET', key, 'billed') or '0') + tonumber(redis.call('HGET', key, 'reserved') or '0') end
+local credits = ARGV[8] == '1'
+local balance = 0
+if credits then balance = tonumber(redis.call('GET', KEYS[8]) or '0') end
+if credits and balance < 0 then return {0, 6, -balance} end
+local function num(key, field) return tonumber(redis.call('HGET', key, field) or '0') end
+local function given(key) return math.max(0, num(key, 'billed') + num(key, 'reserved') - num(key, 'creditReserved') - num(key, 'creditCharged')) end
+local userLeft = tonumber(ARGV[2]) - num(KEYS[1], 'spent') - num(KEYS[1], 'reserved')
 local guildCap = tonumber(ARGV[3])
-if guildCap >= 0 and amount > guildCap - used(KEYS[2]) then return {0, 5, guildCap - used(KEYS[2])} end
+local guildLeft = nil
+if guildCap >= 0 then guildLeft = guildCap - given(KEYS[2]) end
 local cap = tonumber(ARGV[4])
-if cap >= 0 and amount > cap - used(KEYS[3]) then return {0, 2, cap - used(KEYS[3])} end
-redis.call('HINCRBY', KEYS[1], 'reserved', amount)
-redis.call('HINCRBY', KEYS[2], 'reserved', amount)
-redis.call('HINCRBY', KEYS[3], 'reserved', amount)
+local capLeft = nil
+if cap >= 0 then capLeft = cap - given(KEYS[3]) end
+local free = amount
+for _, left in ipairs({userLeft, guildLeft or amount, capLeft or amount}) do free = math.min(free, math.max(0, left)) end
+local credit = amount - free
+if credit > 0 and not (credits and credit <= balance) then
+  if amount > userLeft then return {0, 1, userLeft, balance} end
+  if guildLeft and amount > guildLeft then return {0, 5, guildLeft, balance} end
+  return {0, 2, capLeft or 0, balance}
+end
+redis.call('HINCRBY', KEYS[1], 'reserved', free)
+for i = 2, 3 do
+  redis.call('HINCRBY', KEYS[i], 'reserved', amount)
+  if credit > 0 then redis.call('HINCRBY', KEYS[i], 'creditReserved', credit) end
+end
 redis.call('INCR', KEYS[4])
-redis.call('HSET', KEYS[5], 'micros', amount, 'state', 'held', 'ops', 'held')
+redis.call('HSET', KEYS[5], 'micros', amount, 'state', 'held', 'ops', 'held', 'credit', credit)
+if credit > 0 then redis.call('DECRBY', KEYS[8], credit) end
 redis.call('SADD', KEYS[6], ARGV[7])
 for i = 1, 6 do redis.call('ZADD', KEYS[7], now, KEYS[i]) end
-return {1, 1}
+return {1, 1, credit}
 `;
 
 // ARGV[2]: the member's side to close ('settled', 'refunded', or '' to leave it); ARGV[3]: fal's bill (-1: not known yet)
@@ -68,14 +90,26 @@ end
 local ops = redis.call('HGET', KEYS[1], 'ops')
 local changed = 0
 if ARGV[2] ~= '' and redis.call('HGET', KEYS[1], 'state') == 'held' then
+  -- the budget's part is charged first, then credits; what is not charged goes back where it came from
+  local credit = tonumber(redis.call('HGET', KEYS[1], 'credit') or '0')
   local charge = math.min(tonumber(ARGV[1]), held)
-  redis.call('HINCRBY', KEYS[2], 'reserved', -held)
-  redis.call('HINCRBY', KEYS[2], 'spent', charge)
+  local freeCharge = math.min(charge, held - credit)
+  local creditCharge = charge - freeCharge
+  redis.call('HINCRBY', KEYS[2], 'reserved', credit - held) -- never -0, which Redis refuses as an integer
+  redis.call('HINCRBY', KEYS[2], 'spent', freeCharge)
   if tonumber(redis.call('GET', KEYS[5]) or '0') > 0 then redis.call('DECR', KEYS[5]) end
+  if credit > 0 then
+    redis.call('INCRBY', KEYS[7], credit - creditCharge)
+    redis.call('DECRBY', KEYS[8], creditCharge)
+  end
   if ops then
     for i = 3, 4 do
       redis.call('HINCRBY', KEYS[i], 'charged', charge)
       if ARGV[2] == 'refunded' then redis.call('HINCRBY', KEYS[i], 'refunded', held) end
+      if credit > 0 then
+        redis.call('HINCRBY', KEYS[i], 'creditReserved', 0 - credit)
+        redis.call('HINCRBY', KEYS[i], 'creditCharged', creditCharge)
+      end
     end
   end
   redis.call('HSET', KEYS[1], 'state', ARGV[2], 'actual', charge)
@@ -84,13 +118,45 @@ end
 local billed = tonumber(ARGV[3])
 if billed >= 0 and ops == 'held' then
   for i = 3, 4 do
-    redis.call('HINCRBY', KEYS[i], 'reserved', -held)
+    redis.call('HINCRBY', KEYS[i], 'reserved', 0 - held)
     redis.call('HINCRBY', KEYS[i], 'billed', billed)
   end
   redis.call('HSET', KEYS[1], 'ops', 'billed', 'billed', billed)
   if ARGV[2] == '' then changed = 1 end
 end
 return changed
+`;
+
+// KEYS: the purchase, the member's credits, the sum of balances, the period's credit books, the touched index.
+const GRANT = `
+${NOW}
+local state = redis.call('HGET', KEYS[1], 'state')
+if state == 'credited' then return 'duplicate' end
+if state then return 'revoked' end
+local micros = tonumber(ARGV[2])
+redis.call('HSET', KEYS[1], 'userId', ARGV[1], 'micros', micros, 'state', 'credited', 'skuId', ARGV[3], 'test', ARGV[4])
+redis.call('INCRBY', KEYS[2], micros)
+redis.call('INCRBY', KEYS[3], micros)
+redis.call('HINCRBY', KEYS[4], 'sold', micros)
+redis.call('ZADD', KEYS[5], now, KEYS[4])
+return 'credited'
+`;
+
+const REVOKE = `
+${NOW}
+local state = redis.call('HGET', KEYS[1], 'state')
+if state == 'revoked' then return 0 end
+if not state then
+  redis.call('HSET', KEYS[1], 'userId', ARGV[1], 'micros', 0, 'state', 'revoked')
+  return 0
+end
+local micros = tonumber(redis.call('HGET', KEYS[1], 'micros'))
+redis.call('HSET', KEYS[1], 'state', 'revoked')
+redis.call('DECRBY', KEYS[2], micros)
+redis.call('DECRBY', KEYS[3], micros)
+redis.call('HINCRBY', KEYS[4], 'revoked', micros)
+redis.call('ZADD', KEYS[5], now, KEYS[4])
+return 1
 `;
 
 const RESET = `
@@ -123,6 +189,8 @@ const toTotals = (h: Record<string, string>): OperatorTotals => ({
   billedMicros: Number(h.billed ?? 0),
   chargedMicros: Number(h.charged ?? 0),
   refundedMicros: Number(h.refunded ?? 0),
+  creditReservedMicros: Number(h.creditReserved ?? 0),
+  creditChargedMicros: Number(h.creditCharged ?? 0),
 });
 
 export class RedisLedger implements Ledger {
@@ -148,8 +216,8 @@ export class RedisLedger implements Ledger {
   }
 
   async reserve(r: Reservation, limits: ReserveLimits): Promise<ReserveOutcome> {
-    const keys = [K.user(r.period, r.guildId, r.userId), K.opsGuild(r.period, r.guildId), K.opsTotal(r.period), K.inFlight(r.guildId, r.userId), K.reservation(r.jobId), K.opsGuilds(r.period), TOUCHED];
-    const [ok, reason, value] = (await this.run(RESERVE, keys.map((k) => this.key(k)), [
+    const keys = [K.user(r.period, r.guildId, r.userId), K.opsGuild(r.period, r.guildId), K.opsTotal(r.period), K.inFlight(r.guildId, r.userId), K.reservation(r.jobId), K.opsGuilds(r.period), TOUCHED, K.credit(r.userId)];
+    const [ok, reason, value, balance] = (await this.run(RESERVE, keys.map((k) => this.key(k)), [
       r.micros,
       limits.userMicros,
       limits.guildCapMicros ?? -1,
@@ -157,16 +225,18 @@ export class RedisLedger implements Ledger {
       limits.maxInFlight,
       0, // (was a TTL: nothing that holds money expires any more)
       r.guildId,
-    ])) as [number, number, number?];
-    if (ok === 1) return { ok: true };
+      limits.credits ? 1 : 0,
+    ])) as [number, number, number?, number?];
+    if (ok === 1) return Number(value) > 0 ? { ok: true, creditMicros: Number(value) } : { ok: true };
     if (reason === 3) return { ok: false, reason: "in_flight", inFlight: Number(value) };
     if (reason === 4) return { ok: false, reason: "released" };
+    if (reason === 6) return { ok: false, reason: "credit_owed", owedMicros: Number(value) };
     const remainingMicros = Math.max(0, Number(value));
-    return { ok: false, reason: reason === 5 ? "guild_cap" : reason === 2 ? "spend_cap" : "budget", remainingMicros };
+    return { ok: false, reason: reason === 5 ? "guild_cap" : reason === 2 ? "spend_cap" : "budget", remainingMicros, ...(limits.credits ? { creditMicros: Number(balance) } : {}) };
   }
 
   private async close(r: Reservation, member: "settled" | "refunded" | "", charge: number, billed: number | null): Promise<boolean> {
-    const keys = [K.reservation(r.jobId), K.user(r.period, r.guildId, r.userId), K.opsGuild(r.period, r.guildId), K.opsTotal(r.period), K.inFlight(r.guildId, r.userId), TOUCHED];
+    const keys = [K.reservation(r.jobId), K.user(r.period, r.guildId, r.userId), K.opsGuild(r.period, r.guildId), K.opsTotal(r.period), K.inFlight(r.guildId, r.userId), TOUCHED, K.credit(r.userId), K.outstanding()];
     return (await this.run(CLOSE, keys.map((k) => this.key(k)), [charge, member, billed ?? -1])) === 1;
   }
 
@@ -180,6 +250,35 @@ export class RedisLedger implements Ledger {
 
   bill(r: Reservation, billedMicros: number): Promise<boolean> {
     return this.close(r, "", 0, billedMicros);
+  }
+
+  async grantCredit(g: CreditGrant): Promise<GrantOutcome> {
+    const keys = [K.grant(g.entitlementId), K.credit(g.userId), K.outstanding(), K.opsCredits(g.period), TOUCHED];
+    return (await this.run(GRANT, keys.map((k) => this.key(k)), [g.userId, g.micros, g.skuId, g.test ? 1 : 0])) as GrantOutcome;
+  }
+
+  async revokeCredit(entitlementId: string, userId: string, period: string): Promise<boolean> {
+    const keys = [K.grant(entitlementId), K.credit(userId), K.outstanding(), K.opsCredits(period), TOUCHED];
+    return (await this.run(REVOKE, keys.map((k) => this.key(k)), [userId])) === 1;
+  }
+
+  async creditOf(entitlementId: string): Promise<{ state: "credited" | "revoked"; userId: string; micros: number } | null> {
+    const h = await this.client.hGetAll(this.key(K.grant(entitlementId)));
+    if (!h.state) return null;
+    return { state: h.state as "credited" | "revoked", userId: h.userId ?? "", micros: Number(h.micros ?? 0) };
+  }
+
+  async creditBalance(userId: string): Promise<number> {
+    return Number((await this.client.get(this.key(K.credit(userId)))) ?? 0);
+  }
+
+  async creditBooks(period: string): Promise<CreditBooks> {
+    const [credits, total, outstanding] = await Promise.all([
+      this.client.hGetAll(this.key(K.opsCredits(period))),
+      this.client.hGetAll(this.key(K.opsTotal(period))),
+      this.client.get(this.key(K.outstanding())),
+    ]);
+    return { soldMicros: Number(credits.sold ?? 0), revokedMicros: Number(credits.revoked ?? 0), spentMicros: Number(total.creditCharged ?? 0), outstandingMicros: Number(outstanding ?? 0) };
   }
 
   async usage(guildId: string, userId: string, period: string): Promise<Usage> {

@@ -3,7 +3,7 @@ import { MessageFlags, type ButtonInteraction, type ChatInputCommandInteraction,
 
 /** What a price question answers: a command, or a form (Animate, Remix). */
 type VideoInteraction = ChatInputCommandInteraction | ModalSubmitInteraction;
-import { t, usdUp } from "../i18n/index.js";
+import { t, usdDown, usdUp } from "../i18n/index.js";
 
 const PREFIX = "confirm";
 
@@ -26,15 +26,19 @@ export class Confirmations {
   /** `waitMs`: how long a question waits for an answer (CONFIRM_SECONDS, two minutes by default). */
   constructor(private readonly waitMs: number) {}
 
-  /** Any job above the threshold: `go` runs it when the caller presses Generate. */
-  async ask(interaction: VideoInteraction, userId: string, costMicros: number, go: Pending["go"]): Promise<void> {
+  /**
+   * Any job above the threshold: `go` runs it when the caller presses Generate. `short`: the
+   * budget and credits do not cover it now, so the question says so and offers the packs.
+   */
+  async ask(interaction: VideoInteraction, userId: string, costMicros: number, go: Pending["go"], short?: { leftMicros: number; buttons: unknown }): Promise<void> {
     const id = randomUUID();
     const locale = interaction.locale;
     const timer = setTimeout(() => void this.expire(id), this.waitMs);
     timer.unref();
     this.pending.set(id, { userId, asked: interaction, go, timer });
+    const ask = t(locale, "confirm.ask", { cost: usdUp(costMicros) });
     await interaction.reply({
-      content: t(locale, "confirm.ask", { cost: usdUp(costMicros) }),
+      content: short ? `${ask}\n${t(locale, "credits.confirmShort", { left: usdDown(short.leftMicros) })}` : ask,
       flags: MessageFlags.Ephemeral,
       allowedMentions: { parse: [] },
       components: [
@@ -45,6 +49,7 @@ export class Confirmations {
             { type: 2, style: 2, label: t(locale, "buttons.cancel"), custom_id: `${PREFIX}:${id}:no` },
           ],
         },
+        ...(short ? [short.buttons as never] : []),
       ],
     });
   }

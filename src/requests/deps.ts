@@ -1,4 +1,5 @@
 import type { Config } from "../config/index.js";
+import type { CreditShop } from "../credits/index.js";
 import type { DiscordMessages } from "../discord/index.js";
 import type { JobRepository } from "../jobs/index.js";
 import type { Logger } from "../log/index.js";
@@ -40,4 +41,6 @@ export interface RequestDeps {
   confirmations: Confirmations;
   /** Open Animate forms and the pictures they animate. */
   forms: AnimateForms;
+  /** Credit packs sold through Discord (offered under budget refusals). */
+  shop: CreditShop;
 }

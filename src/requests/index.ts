@@ -6,5 +6,5 @@ export { Confirmations, startingAfter } from "./confirm.js";
 export type { RequestDeps } from "./deps.js";
 export { AnimateForms } from "./forms.js";
 export { requestVideo } from "./intake.js";
-export { launchJob, newJob } from "./launch.js";
+export { launchJob, newJob, shortOffer } from "./launch.js";
 export type { Presenter } from "./launch.js";

@@ -10,7 +10,7 @@ import type { RequestDeps } from "./deps.js";
 import type { GuildSettings } from "../settings/index.js";
 import { askRefusal, durationFor } from "./checks.js";
 import { messageLink } from "../discord/index.js";
-import { holdJob, inFlightRefusal, newJob, recordJob, showAndStart, type Presenter } from "./launch.js";
+import { holdJob, inFlightRefusal, newJob, recordJob, shortOffer, showAndStart, type Presenter } from "./launch.js";
 import { startingAfter } from "./confirm.js";
 
 export interface VideoRequest {
@@ -65,7 +65,7 @@ export function commandReply(interaction: ChatInputCommandInteraction): Reply {
     interaction,
     ack: async () => void (await interaction.deferReply()),
     presenter: {
-      refuse: (text) => refuse(interaction, text),
+      refuse: (text, components) => refuse(interaction, text, components),
       refusesPrivately: true,
       show: async (body: MessageBody) => (await interaction.editReply({ flags: body.flags, components: body.components as never, allowedMentions: body.allowed_mentions })).id,
       webhook: { applicationId: interaction.applicationId, token: interaction.token, expiresAt: interaction.createdTimestamp + TOKEN_LIFETIME_MS },
@@ -104,7 +104,7 @@ export function messageReply(interaction: VideoInteraction | ButtonInteraction, 
     interaction,
     ack: async () => void (await interaction.deferReply({ flags: MessageFlags.Ephemeral })),
     presenter: {
-      refuse: (text) => refuse(interaction, text),
+      refuse: (text, components) => refuse(interaction, text, components),
       refusesPrivately: true,
       show: async (body: MessageBody) => {
         const id = await s.messages.post(channelId, { ...body, message_reference: { message_id: replyTo, fail_if_not_exists: false } } as never);
@@ -184,7 +184,7 @@ export async function launchOrder(order: VideoOrder, reply: Reply, s: RequestDep
   const leave = s.admissions.enter(member);
   // a refused attempt is no job: it stops counting as the member's before they read the refusal,
   // so an answer sent at once is not refused as "already in progress" while this one is tidied up
-  const presenter: Presenter = { ...reply.presenter, refuse: (text) => (leave(), reply.presenter.refuse(text)) };
+  const presenter: Presenter = { ...reply.presenter, refuse: (text, components) => (leave(), reply.presenter.refuse(text, components)) };
   try {
     const job = newJob(s, {
       guildId: order.guildId,
@@ -232,11 +232,12 @@ export async function launchOrder(order: VideoOrder, reply: Reply, s: RequestDep
 }
 
 /** A `/video` or Animate order above the server's threshold: asked first, run on Generate. */
-function askOrder(s: RequestDeps, interaction: VideoInteraction, order: VideoOrder, costMicros: number): Promise<void> {
+async function askOrder(s: RequestDeps, interaction: VideoInteraction, order: VideoOrder, costMicros: number): Promise<void> {
+  const short = await shortOffer(s, order.guildId, order.userId, costMicros);
   return s.confirmations.ask(interaction, order.userId, costMicros, (press) => {
     const reply = order.replyTo ? generateReply(press, messageReply(press, s, order.channelId, order.replyTo)) : buttonReply(press);
     return launchOrder(order, reply, s);
-  });
+  }, short);
 }
 
 /**
@@ -249,7 +250,7 @@ function buttonReply(interaction: ButtonInteraction): Reply {
     interaction,
     ack: () => startingAfter(interaction),
     presenter: {
-      refuse: (text) => refuse(interaction, text),
+      refuse: (text, components) => refuse(interaction, text, components),
       refusesPrivately: true,
       show: async (body: MessageBody) => {
         const message = await interaction.followUp({ flags: body.flags, components: body.components as never, allowedMentions: body.allowed_mentions });

@@ -9,11 +9,12 @@ import { progressComponents } from "../cards/index.js";
 import type { Job, JobState } from "../jobs/index.js";
 import { progressCard } from "../cards/index.js";
 import type { JobStartExtras } from "../runner/index.js";
+import { packButtons } from "../credits/index.js";
 
 /** Where a new job talks to its member: an interaction (/video, a button) or a channel reply (a reaction). */
 export interface Presenter {
-  /** Says no to the member only (ephemeral where Discord allows it), in their language. */
-  refuse(text: Message): Promise<void>;
+  /** Says no to the member only (ephemeral where Discord allows it), in their language; `components`: buy buttons. */
+  refuse(text: Message, components?: readonly unknown[]): Promise<void>;
   /** False when a refusal is a message in the channel (a reaction has no interaction to answer). */
   refusesPrivately: boolean;
   /** Shows the first progress message and returns its id. */
@@ -64,7 +65,20 @@ export function inFlightRefusal(inFlight: number): Message {
   return msg("budget.inFlight", { n: inFlight });
 }
 
+/** A budget refusal, with the member's credits when packs are sold (the refusal then offers them). */
 export async function refusalText(outcome: Exclude<ReserveOutcome, { ok: true }>, job: Job, s: RequestDeps): Promise<Message> {
+  const text = await limitText(outcome, job, s);
+  const credits = "creditMicros" in outcome ? outcome.creditMicros : undefined;
+  return credits === undefined ? text : msg("credits.withNote", { text, note: msg("credits.short", { credits: usdDown(Math.max(0, credits)) }) });
+}
+
+/** The packs' buy buttons, under a refusal the budget or a cap made (when packs are sold). */
+export function refusalOffer(outcome: Exclude<ReserveOutcome, { ok: true }>, s: Pick<RequestDeps, "shop">): unknown[] | undefined {
+  const money = ["budget", "guild_cap", "spend_cap", "credit_owed"].includes(outcome.reason);
+  return money && s.shop.on ? [packButtons(s.shop.packs())] : undefined;
+}
+
+async function limitText(outcome: Exclude<ReserveOutcome, { ok: true }>, job: Job, s: RequestDeps): Promise<Message> {
   const resets = `<t:${Math.floor(s.budget.period().end / 1000)}:R>`;
   const cost = job.estimate.upTo ? msg("budget.upTo", { cost: usdUp(job.estimate.micros) }) : usdUp(job.estimate.micros);
   switch (outcome.reason) {
@@ -76,6 +90,8 @@ export async function refusalText(outcome: Exclude<ReserveOutcome, { ok: true }>
       return msg("budget.guildCap", { left: usdDown(outcome.remainingMicros), cost, resets });
     case "released":
       return msg("budget.released");
+    case "credit_owed":
+      return msg("credits.owedRefusal", { owed: usdUp(outcome.owedMicros) });
     case "budget": {
       const status = await s.budget.status(job.guildId ?? "dm", job.userId);
       return msg("budget.notEnough", { cost, left: usdDown(outcome.remainingMicros), limit: usd(status.limitMicros), resets });
@@ -132,7 +148,7 @@ export async function holdJob(s: RequestDeps, job: Job, presenter: Presenter): P
     // The member hears why first: a process that dies between the two leaves a recorded job its
     // restart ends in the member's reply, where forgetting first would leave "thinking…" forever.
     try {
-      await presenter.refuse(await refusalText(held, job, s));
+      await presenter.refuse(await refusalText(held, job, s), refusalOffer(held, s));
     } finally {
       // a refusal is not a job: nothing of it stays in the store or the member's history
       await s.runner.endUnstarted(job, "refused by the budget", { forget: true });
@@ -169,4 +185,15 @@ export async function launchJob(s: RequestDeps, job: Job, presenter: Presenter):
   if (!(await admitJob(s, job, presenter))) return false;
   await showAndStart(s, job, presenter);
   return true;
+}
+
+/**
+ * For a price question: when the member's budget and credits do not cover the video now, what
+ * they have and the packs' buy buttons (packs sold only); undefined otherwise.
+ */
+export async function shortOffer(s: Pick<RequestDeps, "shop" | "budget">, guildId: string | null, userId: string, costMicros: number): Promise<{ leftMicros: number; buttons: unknown } | undefined> {
+  if (!s.shop.on) return undefined;
+  const status = await s.budget.status(guildId ?? "dm", userId);
+  const leftMicros = status.remainingMicros + Math.max(0, status.creditMicros ?? 0);
+  return leftMicros < costMicros ? { leftMicros, buttons: packButtons(s.shop.packs()) } : undefined;
 }
