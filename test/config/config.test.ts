@@ -30,6 +30,22 @@ describe("configuration", () => {
     expect(c.discordGuildId).toBeUndefined();
   });
 
+  it("reads the credit packs, and turns credits off when CREDIT_PACKS is unset", () => {
+    expect(parseConfig(base)).toMatchObject({ creditPacks: [], discordPublicKey: null, creditReconcileMs: 180_000 });
+    const c = parseConfig({ ...base, CREDIT_PACKS: " 1300000000000000001:5, 1300000000000000002:12.50 ", DISCORD_PUBLIC_KEY: "AB".repeat(32) });
+    expect(c.creditPacks).toEqual([{ skuId: "1300000000000000001", micros: 5_000_000 }, { skuId: "1300000000000000002", micros: 12_500_000 }]);
+    expect(c.discordPublicKey).toBe("ab".repeat(32));
+    const wrong: Array<[string, RegExp]> = [
+      ["1300000000000000001", /CREDIT_PACKS must be a comma list of sku_id:usd/],
+      ["sku:5", /CREDIT_PACKS must be a comma list of sku_id:usd/],
+      ["1300000000000000001:0", /CREDIT_PACKS must grant from \$0.01/],
+      ["1300000000000000001:5,1300000000000000001:6", /CREDIT_PACKS must name each SKU once/],
+      [Array.from({ length: 6 }, (_, i) => `130000000000000000${i}:1`).join(","), /CREDIT_PACKS must list at most 5 packs/],
+    ];
+    for (const [value, error] of wrong) expect(() => parseConfig({ ...base, CREDIT_PACKS: value }), value).toThrow(error);
+    expect(() => parseConfig({ ...base, DISCORD_PUBLIC_KEY: "not-a-key" })).toThrow(/^Configuration error: DISCORD_PUBLIC_KEY must be the application's public key/);
+  });
+
   it("stops with one line naming the variable, never its value", () => {
     const cases: Array<[Record<string, string>, RegExp]> = [
       [{}, /^Configuration error: DISCORD_TOKEN is required/],
