@@ -182,10 +182,12 @@ export class Gateway {
 
   /**
    * Sends a guild's dispatch to every live session of the shard that owns the guild (buffered for
-   * sessions that are reconnecting). Returns how many sessions got it.
+   * sessions that are reconnecting, which a RESUME replays; a session identified later never gets
+   * it). An event without a guild (`shard: 0`) goes to shard 0's sessions only, as Discord sends it.
+   * Returns how many sessions got it.
    */
-  dispatch(t: string, d: unknown, scope: { guildId: string; intent?: number }): number {
-    const shard = shardOf(scope.guildId, this.state.world.shardCount);
+  dispatch(t: string, d: unknown, scope: { guildId: string; intent?: number } | { shard: 0; intent?: number }): number {
+    const shard = "shard" in scope ? scope.shard : shardOf(scope.guildId, this.state.world.shardCount);
     const { intent } = scope;
     let n = 0;
     for (const s of this.live()) {

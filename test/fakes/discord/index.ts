@@ -38,7 +38,22 @@
 //
 // Fault simulations: a policy is asked about every REST request (see DiscordFaultDecision), e.g.
 //   fake.setPolicy((r) => (r.route === "message.create" && r.files ? { bytesPerSecond: 64 * 1024 } : undefined));
+//   fake.setPolicy((r) => (r.route === "entitlement.consume" ? { failAfter: { status: 500 } } : undefined)); // consumed, answer lost
+//
+// Premium Apps (one-time purchases): the app has `fake.skus` (default: consumables "Small pack" and
+// "Big pack", durable "Supporter"); GET .../skus, GET/POST .../entitlements, GET/DELETE .../{id} and
+// POST .../{id}/consume are served as Discord documents them. A member buys; ENTITLEMENT_CREATE goes
+// to shard 0's live sessions only (`deliver: []` loses it; "webhook" signs and POSTs it instead):
+//   const e = await fake.purchase({ userId: fake.users.requester.id, skuId: fake.skus[0]!.id });
+//   await fake.waitFor(() => fake.entitlement(e.id)?.consumed);
+// Signed webhook events, verified with `fake.publicKey` (hex Ed25519 key), retried until a 2xx:
+//   fake.setEventWebhookUrl(`${botUrl}/discord/events`);
+//   await fake.purchase({ userId, skuId, deliver: ["webhook"] }); await fake.eventDeliveriesSettled();
+//   expect(await fake.probeEventWebhook("bad-signature")).toBe(401);
+// Interactions carry `entitlements: []` (Discord has left one-time purchases out of it). Premium
+// buttons (style 6, `sku_id` of one of `fake.skus`, nothing else) are checked; `premiumSkus(message)`.
 import { Driver } from "./driver.js";
+import { PremiumSurface } from "./premium-surface.js";
 import { FakeServer } from "./server.js";
 import { botRoleJson, channelJson } from "./payloads.js";
 import { Intents, State, resolveOptions } from "./state.js";
@@ -70,9 +85,10 @@ export type * from "./types.js";
 export { MessageFlags, DEFAULT_ATTACHMENT_SIZE_LIMIT, MAX_REQUEST_BYTES } from "./limits.js";
 export { P, INVITE_PERMISSIONS, DEFAULT_BOT_PERMISSIONS, DEFAULT_EVERYONE_PERMISSIONS } from "./payloads.js";
 export { snowflake, snowflakeTime } from "./ids.js";
-export { allComponents, readableText } from "./readable.js";
+export { allComponents, premiumSkus, readableText } from "./readable.js";
+export { SkuType, SKU_AVAILABLE, EntitlementType } from "./entitlements.js";
 
-class FakeDiscordImpl implements FakeDiscord {
+class FakeDiscordImpl extends PremiumSurface implements FakeDiscord {
   readonly apiUrl: string;
   readonly cdnUrl: string;
   readonly token: string;
@@ -93,6 +109,7 @@ class FakeDiscordImpl implements FakeDiscord {
     private readonly state: State,
     private readonly server: FakeServer,
   ) {
+    super(state.premium);
     const w = state.world;
     this.apiUrl = `http://127.0.0.1:${server.port}/api`;
     this.cdnUrl = state.cdnUrl;

@@ -38,13 +38,25 @@ function embedChars(e: Json): number {
   return n;
 }
 
+/**
+ * Button fields by style (components/reference#button): link (5) needs `url`, no `custom_id`;
+ * premium (6) needs `sku_id` and may have none of `custom_id`, `label`, `url`, `emoji` (Discord draws
+ * the SKU's name and price itself); the others need `custom_id`. Only premium buttons have `sku_id`.
+ * (Whether the SKU is the app's is checked by `checkPremiumSkus`, which knows the app.)
+ */
 function checkButton(c: Json, at: Path, errs: FormErrors): void {
   const style = c.style;
+  if (style !== 6 && c.sku_id != null) {
+    errs.add([...at, "sku_id"], "BUTTON_COMPONENT_SKU_ID_NOT_ALLOWED", "A sku_id can only be set on premium buttons");
+  }
   if (style === 5) {
     if (!c.url) errs.add([...at, "url"], "BUTTON_COMPONENT_URL_REQUIRED", "A URL is required for link buttons");
     if (c.custom_id != null) errs.add([...at, "custom_id"], "BUTTON_COMPONENT_CUSTOM_ID_NOT_ALLOWED", "A custom id cannot be set on link buttons");
   } else if (style === 6) {
     if (!c.sku_id) errs.add([...at, "sku_id"], "BUTTON_COMPONENT_SKU_ID_REQUIRED", "A sku_id is required for premium buttons");
+    for (const field of ["custom_id", "label", "url", "emoji"]) {
+      if (c[field] != null) errs.add([...at, field], `BUTTON_COMPONENT_${field.toUpperCase()}_NOT_ALLOWED`, `A ${field} cannot be set on premium buttons`);
+    }
   } else {
     if (c.custom_id == null) errs.add([...at, "custom_id"], "BUTTON_COMPONENT_CUSTOM_ID_REQUIRED", "A custom id is required");
     if (c.url != null) errs.add([...at, "url"], "BUTTON_COMPONENT_URL_NOT_ALLOWED", "A URL can only be set on link buttons");
@@ -90,6 +102,20 @@ function eachComponent(list: unknown, at: Path, visit: (c: Json, here: Path) => 
     visit(c, here);
     eachComponent(c.components, [...here, "components"], visit);
     if (c.accessory) eachComponent([c.accessory], [...here, "accessory"], visit);
+  });
+}
+
+/**
+ * A premium button must offer a SKU of this application (the SKUs of GET /applications/{app}/skus);
+ * another id is refused like any invalid field (50035). Applies to every component tree a message
+ * request carries (legacy action rows and Components V2, accessories included).
+ */
+export function checkPremiumSkus(body: unknown, skuIds: ReadonlySet<string>, errs: FormErrors, base: Path = []): void {
+  const comps = (body as Json | null | undefined)?.components;
+  eachComponent(comps, [...base, "components"], (c, here) => {
+    if (c.type === 2 && c.style === 6 && typeof c.sku_id === "string" && c.sku_id !== "" && !skuIds.has(c.sku_id)) {
+      errs.add([...here, "sku_id"], "BUTTON_COMPONENT_INVALID_SKU", `Unknown SKU ${c.sku_id}: not a SKU of this application`);
+    }
   });
 }
 

@@ -6,6 +6,9 @@ const spec = JSON.parse(fs.readFileSync(src, "utf8"));
 const keep = [
   "/gateway", "/gateway/bot", "/users/@me", "/users/{user_id}", "/applications/@me",
   "/applications/{application_id}/commands", "/applications/{application_id}/guilds/{guild_id}/commands",
+  // (GET /applications/{application_id}/skus is not in Discord's OpenAPI description)
+  "/applications/{application_id}/entitlements", "/applications/{application_id}/entitlements/{entitlement_id}",
+  "/applications/{application_id}/entitlements/{entitlement_id}/consume",
   "/guilds/{guild_id}", "/guilds/{guild_id}/channels", "/guilds/{guild_id}/members/{user_id}", "/guilds/{guild_id}/roles",
   "/channels/{channel_id}", "/channels/{channel_id}/messages", "/channels/{channel_id}/messages/{message_id}",
   "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}",

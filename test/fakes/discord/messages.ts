@@ -1,6 +1,6 @@
 // Building and editing stored messages from request bodies + uploaded files (shared by all routes).
 import { Errors, FormErrors, formError } from "./http-util.js";
-import { CREATE_FLAGS, EDIT_FLAGS, MAX_REQUEST_BYTES, MessageFlags, checkAttachmentRefs, checkMessageLimits, checkV2Message } from "./limits.js";
+import { CREATE_FLAGS, EDIT_FLAGS, MAX_REQUEST_BYTES, MessageFlags, checkAttachmentRefs, checkMessageLimits, checkPremiumSkus, checkV2Message } from "./limits.js";
 import { canMentionEveryone, computeMentions, repliedUserId } from "./mentions.js";
 import { Intents, refreshReadable, type State } from "./state.js";
 import type { FakeAttachment, FakeMessage, FakeUser, PingSet, RecordedFile } from "./types.js";
@@ -134,6 +134,11 @@ export function mentionsOf(state: State, m: FakeMessage, allowedMentions: unknow
   });
 }
 
+/** The app's SKU ids (premium buttons may offer these only). */
+function skuIdsOf(state: State): Set<string> {
+  return new Set(state.premium.skus.map((s) => s.id));
+}
+
 export interface CreateArgs {
   ctx: AttachmentContext;
   body: Json;
@@ -147,6 +152,7 @@ export interface CreateArgs {
 export function buildMessage({ ctx, body, files, author, allowedFlags = CREATE_FLAGS, extra = {} }: CreateArgs): FakeMessage {
   const errs = new FormErrors();
   checkMessageLimits(body, errs, ctx.base ?? []);
+  checkPremiumSkus(body, skuIdsOf(ctx.state), errs, ctx.base ?? []);
   errs.throwIfAny();
   const attachments = resolveAttachments(ctx, body, files, null) ?? [];
   checkAttachmentRefs(body, attachments.map((a) => a.filename), errs, ctx.base ?? []);
@@ -174,6 +180,7 @@ export function buildMessage({ ctx, body, files, author, allowedFlags = CREATE_F
 export function editMessage(ctx: AttachmentContext, m: FakeMessage, body: Json, files: RecordedFile[]): FakeMessage {
   const errs = new FormErrors();
   checkMessageLimits(body, errs, ctx.base ?? [], m.flags & MessageFlags.IS_COMPONENTS_V2);
+  checkPremiumSkus(body, skuIdsOf(ctx.state), errs, ctx.base ?? []);
   errs.throwIfAny();
   const attachments = resolveAttachments(ctx, body, files, m.attachments) ?? m.attachments;
   if ("components" in body) checkAttachmentRefs(body, attachments.map((a) => a.filename), errs, ctx.base ?? []);

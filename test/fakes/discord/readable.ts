@@ -46,3 +46,12 @@ export function mediaUrls(components: unknown[]): string[] {
   });
   return out;
 }
+
+/**
+ * The SKU ids of the premium buttons (type 2, style 6) a message shows, in display order (action
+ * rows and Components V2 alike): what a member can buy from it. E.g.
+ *   expect(premiumSkus(fake.message(id)!)).toEqual([fake.skus[0]!.id]);
+ */
+export function premiumSkus(message: { components: unknown[] } | undefined): string[] {
+  return allComponents(message?.components).filter((c) => c.type === 2 && c.style === 6 && typeof c.sku_id === "string").map((c) => c.sku_id as string);
+}

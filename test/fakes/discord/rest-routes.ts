@@ -231,7 +231,7 @@ export function botRoutes(state: State): RouteDef[] {
     },
     {
       method: "GET", template: "/applications/@me", auth: true,
-      handler: () => ok({ id: w.applicationId, name: "FakeBot", icon: null, description: "", bot_public: true, bot_require_code_grant: false, verify_key: "0".repeat(64), flags: 0, bot: userJson(w.botUser), owner: userJson(w.owner), team: null, summary: "" }),
+      handler: () => ok({ id: w.applicationId, name: "FakeBot", icon: null, description: "", bot_public: true, bot_require_code_grant: false, verify_key: state.premium.webhooks.publicKey, flags: 0, bot: userJson(w.botUser), owner: userJson(w.owner), team: null, summary: "" }),
     },
     { method: "GET", template: "/guilds/{guild_id}", auth: true, handler: (ctx) => ok(guildJson(w, guild(ctx))) },
     { method: "GET", template: "/guilds/{guild_id}/channels", auth: true, handler: (ctx) => ok([channelJson(w, guild(ctx))]) },

@@ -84,7 +84,8 @@ export function isRejection(status: number, body: unknown): boolean {
   if (status === 401 && code === 0) return true;
   if (status === 404 && code === 0) return true;
   if (status === 405 || status === 413) return true;
-  return [50035, 50006, 50109, 50013, 50001, 40005, 10014].includes(code ?? -1);
+  // (50057 Invalid SKU: a body naming a SKU the app does not have)
+  return [50035, 50006, 50109, 50013, 50001, 40005, 10014, 50057].includes(code ?? -1);
 }
 
 export async function runPipeline(deps: PipelineDeps, ctx: Omit<Ctx, "params">, segs: string[]): Promise<Reply> {

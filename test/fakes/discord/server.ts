@@ -45,7 +45,7 @@ export class FakeServer {
   constructor(private readonly state: State) {
     this.validator = sharedValidator ??= new SpecValidator();
     this.limiter = new RateLimiter(state.opts.rateLimit);
-    this.routes = [...interactionRoutes(), ...commandRoutes(), ...botRoutes(state)];
+    this.routes = [...interactionRoutes(), ...commandRoutes(), ...botRoutes(state), ...state.premium.routes()];
     this.gateway = new Gateway(state);
     state.dispatch = (t, d, scope) => void this.gateway.dispatch(t, d, scope);
     this.http = createServer((req, res) => {
@@ -195,6 +195,8 @@ export class FakeServer {
       await new Promise((r) => setTimeout(r, hold.ms));
     }
     if (decision && "holdMs" in decision) await new Promise((r) => setTimeout(r, decision.holdMs));
+    // the work is done, but the client is told it failed (the real answer is lost on the way)
+    if (decision && "failAfter" in decision) return fail(decision.failAfter, "fault policy (failAfter: the request was handled)");
     answer(reply.status, reply.body, reply.headers);
   }
 
@@ -248,6 +250,7 @@ export class FakeServer {
 
   async close(): Promise<void> {
     this.gateway.close();
+    this.state.premium.webhooks.close();
     await new Promise<void>((resolve) => {
       this.http.close(() => resolve());
       this.http.closeAllConnections();

@@ -2,6 +2,8 @@
 import { randomBytes } from "node:crypto";
 import { snowflake, UrlSigner } from "./ids.js";
 import { DEFAULT_ATTACHMENT_SIZE_LIMIT } from "./limits.js";
+import { Premium } from "./entitlements.js";
+import { DEFAULT_EVENT_WEBHOOK_RETRY, type EventWebhookRetry } from "./event-webhooks.js";
 import { emptyPings } from "./mentions.js";
 import { createWorld, guildByChannel, messageJson, type GuildWorld, type World } from "./payloads.js";
 import { mediaUrls, readableText } from "./readable.js";
@@ -11,6 +13,7 @@ import type {
   FakeDiscordOptions,
   FakeMessage,
   FakeReaction,
+  FakeSkuInput,
   FakeUser,
   Ping,
   RecordedRequest,
@@ -44,6 +47,8 @@ export interface ResolvedOptions {
   cdnUrlTtlMs: number;
   debug: boolean;
   shards: number;
+  skus: FakeSkuInput[] | undefined;
+  eventWebhookRetry: EventWebhookRetry;
 }
 
 export function resolveOptions(o: FakeDiscordOptions = {}): ResolvedOptions {
@@ -58,6 +63,8 @@ export function resolveOptions(o: FakeDiscordOptions = {}): ResolvedOptions {
     cdnUrlTtlMs: o.cdnUrlTtlMs ?? 24 * 3600_000,
     debug: o.debug ?? process.env.FAKE_DISCORD_DEBUG === "1",
     shards: o.shards ?? 1,
+    skus: o.skus,
+    eventWebhookRetry: { ...DEFAULT_EVENT_WEBHOOK_RETRY, ...o.eventWebhookRetry },
   };
 }
 
@@ -96,9 +103,10 @@ export interface InteractionState {
 
 /**
  * Sends a gateway dispatch for a guild: only the session(s) of the shard that owns `guildId` get it
- * (and only those that asked for `intent`).
+ * (and only those that asked for `intent`). An event without a guild names `shard: 0` instead:
+ * Discord sends those (entitlements included) to shard 0 only.
  */
-export type Dispatch = (t: string, d: unknown, scope: { guildId: string; intent?: number }) => void;
+export type Dispatch = (t: string, d: unknown, scope: { guildId: string; intent?: number } | { shard: 0; intent?: number }) => void;
 
 export class State {
   readonly world: World;
@@ -126,11 +134,14 @@ export class State {
   /** The `shard` of every accepted IDENTIFY, in order. */
   readonly identifies: Array<[number, number]> = [];
   dispatch: Dispatch = () => {};
+  /** SKUs, entitlements and webhook events (Premium Apps). */
+  readonly premium: Premium;
 
   constructor(readonly opts: ResolvedOptions, botPermissions?: string) {
     this.world = createWorld(botPermissions, opts.shards);
     this.signer = new UrlSigner(opts.cdnUrlTtlMs);
     this.tokenTtlMs = opts.interactionTokenTtlMs;
+    this.premium = new Premium(this.world, opts.skus, opts.eventWebhookRetry, (t, d) => this.dispatch(t, d, { shard: 0 }), (...a) => this.log(...a));
   }
 
   log(...args: unknown[]): void {

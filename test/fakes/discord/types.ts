@@ -39,6 +39,93 @@ export interface FakeDiscordOptions {
    * guild's dispatches go only to its shard's session(s). `GET /gateway/bot` answers `shards`.
    */
   shards?: number;
+  /**
+   * The application's SKUs (Premium Apps). Default: "Small pack" and "Big pack" (CONSUMABLE, type 3)
+   * and "Supporter" (DURABLE, type 2), all AVAILABLE (flags 1<<2). Discord allows at most 50.
+   */
+  skus?: FakeSkuInput[];
+  /**
+   * Retries of signed webhook events (`fake.setEventWebhookUrl`): after a failed attempt (non-2xx,
+   * connection error, no answer within `timeoutMs`) the next comes after firstDelayMs, then twice
+   * that, and so on, as long as it starts within `maxTotalMs` of the first attempt. Discord answers
+   * within 3 s and retries for up to 10 minutes; the default {firstDelayMs: 200, maxTotalMs: 10000,
+   * timeoutMs: 3000} keeps tests fast.
+   */
+  eventWebhookRetry?: { firstDelayMs?: number; maxTotalMs?: number; timeoutMs?: number };
+}
+
+/** A SKU for `FakeDiscordOptions.skus` (the fake fills in id, application_id, slug and flags). */
+export interface FakeSkuInput {
+  /** 2 DURABLE, 3 CONSUMABLE, 5 SUBSCRIPTION. */
+  type: 2 | 3 | 5;
+  name: string;
+  id?: string;
+  /** Default: the name, lower case, spaces as "-". */
+  slug?: string;
+  /** Default 4 (AVAILABLE). */
+  flags?: number;
+}
+
+/** A SKU as Discord sends it (GET /applications/{app}/skus). */
+export interface FakeSku {
+  id: string;
+  type: number;
+  application_id: string;
+  name: string;
+  slug: string;
+  flags: number;
+}
+
+/**
+ * An entitlement as Discord sends it (REST and ENTITLEMENT_* events). `user_id` for a user's,
+ * `guild_id` for a guild's (the other field is left out). One-time purchases have null
+ * starts_at/ends_at. `type`: 1 PURCHASE, 4 TEST_MODE_PURCHASE (the fake's test ones), others as Discord.
+ */
+export interface FakeEntitlement {
+  id: string;
+  sku_id: string;
+  application_id: string;
+  user_id?: string;
+  guild_id?: string;
+  type: number;
+  deleted: boolean;
+  starts_at: string | null;
+  ends_at: string | null;
+  consumed: boolean;
+}
+
+export type EntitlementEventType = "ENTITLEMENT_CREATE" | "ENTITLEMENT_UPDATE" | "ENTITLEMENT_DELETE";
+
+/**
+ * How an entitlement event reaches the bot: "gateway" (a dispatch to the live sessions of shard 0
+ * only, as Discord sends events without a guild_id) and/or "webhook" (a signed POST to the URL of
+ * `fake.setEventWebhookUrl`). An empty list: the event is lost.
+ */
+export type EventDelivery = "gateway" | "webhook";
+
+/** A member buys a SKU in Discord's store (see `FakeDiscord.purchase`). */
+export interface PurchaseArgs {
+  /** The buyer: any snowflake (usually one of `fake.users`; buying needs no guild). */
+  userId: string;
+  skuId: string;
+  /** Bought in Application Test Mode: `type: 4` instead of 1 PURCHASE. */
+  test?: boolean;
+  /** Default ["gateway"]. */
+  deliver?: EventDelivery[];
+}
+
+/** One attempt to POST a webhook event (`fake.eventDeliveries`), oldest first. */
+export interface EventDeliveryAttempt {
+  eventType: EntitlementEventType;
+  entitlementId: string;
+  /** The HTTP status answered; "timeout": no answer in time; "error": connection failed. */
+  status: number | "timeout" | "error";
+  /** How long the attempt took. */
+  ms: number;
+  /** 1 for the first attempt of an event, 2 for its first retry, ... */
+  attempt: number;
+  /** When the attempt started (Date.now()). */
+  at: number;
 }
 
 /** One guild of the fake (see `FakeDiscordOptions.shards`). */
@@ -338,6 +425,12 @@ export type DiscordRoute =
   | "webhook.create" // POST /webhooks/{app}/{token} (a follow-up)
   | "webhook.edit" // PATCH /webhooks/{app}/{token}/messages/{@original|m}
   | "interaction.callback" // POST /interactions/{id}/{token}/callback
+  | "sku.list" // GET /applications/{app}/skus
+  | "entitlement.list" // GET /applications/{app}/entitlements
+  | "entitlement.get" // GET /applications/{app}/entitlements/{id}
+  | "entitlement.consume" // POST /applications/{app}/entitlements/{id}/consume
+  | "entitlement.create" // POST /applications/{app}/entitlements (a test entitlement)
+  | "entitlement.delete" // DELETE /applications/{app}/entitlements/{id} (a test entitlement)
   | "other";
 
 /** What a fault policy is told about one REST request. */
@@ -358,8 +451,11 @@ export interface DiscordFaultRequest {
 
 /**
  * What to do with a request:
- * - `fail`: answer `reply` instead of handling it (as `failNext` does: a 429 gets Discord's body,
- *   Retry-After and X-RateLimit-Scope, so discord.js retries it by itself);
+ * - `fail`: answer `reply` instead of handling it: the request is NOT executed (as `failNext` does:
+ *   a 429 gets Discord's body, Retry-After and X-RateLimit-Scope, so discord.js retries it by itself);
+ * - `failAfter`: handle the request (its work is done: a consume consumes, a message is posted), then
+ *   answer `reply` instead of the real answer, as when Discord's answer is lost on the way (a 5xx
+ *   from a proxy after the work). E.g. `{ failAfter: { status: 500 } }`;
  * - `holdMs`: handle it now, answer that much later (the work is done even if the client gives up);
  * - `bytesPerSecond`: a slow upload: the request is handled only once its body has arrived at that
  *   rate, `bytes / bytesPerSecond` seconds after it started; a client that gives up first (its
@@ -367,7 +463,12 @@ export interface DiscordFaultRequest {
  * - `expireToken`: the request's interaction token is expired from now on (this request included):
  *   webhook routes answer 401 {code: 50027}, the callback 404 {code: 10062}.
  */
-export type DiscordFaultDecision = { fail: FailReply } | { holdMs: number } | { bytesPerSecond: number } | { expireToken: true };
+export type DiscordFaultDecision =
+  | { fail: FailReply }
+  | { failAfter: FailReply }
+  | { holdMs: number }
+  | { bytesPerSecond: number }
+  | { expireToken: true };
 
 /**
  * Asked about every REST request (not the CDN, not the gateway) that no `failNext` rule took;
@@ -512,5 +613,43 @@ export interface FakeDiscord {
   disconnectGateway(code?: number, shard?: number): void;
   /** Number of gateway sessions (of `shard`, when given) that are connected and have received READY. */
   connectedSessions(shard?: number): number;
+
+  // Premium Apps (one-time purchases). See FakeEntitlement and EventDelivery.
+  /** The application's SKUs (copies), as GET /applications/{app}/skus answers them. */
+  readonly skus: FakeSku[];
+  /**
+   * The app's Ed25519 public key as the developer portal shows it: 64 hex characters (the raw
+   * 32-byte key). Webhook events are signed with its private key; GET /applications/@me's `verify_key`.
+   */
+  readonly publicKey: string;
+  /** Every webhook event delivery attempt, oldest first (the live list, like `requests`; not the probes of `probeEventWebhook`). */
+  readonly eventDeliveries: EventDeliveryAttempt[];
+  /**
+   * A member buys a SKU: a new entitlement (type 1 PURCHASE, or 4 TEST_MODE_PURCHASE with `test`),
+   * announced with ENTITLEMENT_CREATE as `deliver` says (default ["gateway"]: shard 0's live sessions
+   * only, whatever guild the buyer is in; none connected, the event is lost; [] loses it anyway, so
+   * the bot must find it by listing). Throws (a test bug) for an unknown, unavailable or subscription
+   * SKU, or when the user already holds an unconsumed, undeleted entitlement of it (Discord sells one
+   * at a time).
+   */
+  purchase(args: PurchaseArgs): Promise<FakeEntitlement>;
+  /** Discord refunds (revokes) a purchase: `deleted: true`, then ENTITLEMENT_DELETE as `deliver` says (default ["gateway"]). */
+  refundPurchase(id: string, opts?: { deliver?: EventDelivery[] }): Promise<FakeEntitlement>;
+  /** Sends an entitlement event again, with the entitlement as it is now (Discord repeats events). */
+  replayEntitlementEvent(id: string, type: EntitlementEventType, deliver: EventDelivery[]): Promise<void>;
+  /** Every entitlement (copies), deleted and consumed ones included, oldest first. */
+  entitlements(): FakeEntitlement[];
+  entitlement(id: string): FakeEntitlement | undefined;
+  /** Where webhook events go (the bot's events endpoint, e.g. http://127.0.0.1:port/discord/events); null: nowhere. */
+  setEventWebhookUrl(url: string | null): void;
+  /**
+   * What Discord sends to check an events endpoint: "ping" is a correctly signed `{version: 1,
+   * application_id, type: 0}` (a good endpoint answers 204); "bad-signature" an ENTITLEMENT_CREATE
+   * event for a made-up entitlement whose signature does not verify (a good endpoint answers 401).
+   * Resolves with the status; rejects when the endpoint cannot be reached or does not answer in time.
+   */
+  probeEventWebhook(kind: "ping" | "bad-signature"): Promise<number>;
+  /** Resolves once every webhook event delivery under way (retries included) has succeeded or given up. */
+  eventDeliveriesSettled(): Promise<void>;
   close(): Promise<void>;
 }

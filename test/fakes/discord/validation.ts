@@ -141,7 +141,7 @@ export class SpecValidator {
     return toFormErrors(validate.errors ?? [], body);
   }
 
-  /** Validates typed query parameters (booleans, integers, snowflakes). Returns null when valid. */
+  /** Validates typed query parameters (booleans, integers and their range, snowflakes). Returns null when valid. */
   validateQuery(path: string, method: string, query: Record<string, string>): FormErrors | null {
     const item = this.spec.paths?.[path];
     const params = [...(item?.parameters ?? []), ...(item?.[method.toLowerCase()]?.parameters ?? [])] as Json[];
@@ -156,6 +156,11 @@ export class SpecValidator {
         errs.add([p.name], "BASE_TYPE_BOOLEAN", "Must be either true or false.");
       } else if (type === "integer" && !/^-?\d+$/.test(v)) {
         errs.add([p.name], "NUMBER_TYPE_COERCE", `Value "${v}" is not int.`);
+      } else if (type === "integer" && typeof s.minimum === "number" && Number(v) < s.minimum) {
+        // e.g. limit=0 where the route takes 1-100 (Discord: "int value should be greater than or equal to 1.")
+        errs.add([p.name], "NUMBER_TYPE_MIN", `int value should be greater than or equal to ${s.minimum}.`);
+      } else if (type === "integer" && typeof s.maximum === "number" && Number(v) > s.maximum) {
+        errs.add([p.name], "NUMBER_TYPE_MAX", `int value should be less than or equal to ${s.maximum}.`);
       } else if (type === "string" && s.pattern && !new RegExp(s.pattern).test(v)) {
         errs.add([p.name], "NUMBER_TYPE_COERCE", `Value "${v}" is not snowflake.`);
       }
