@@ -1,5 +1,5 @@
 import type { CreditPack } from "../config/index.js";
-import { usd, type Translate } from "../i18n/index.js";
+import { usd, usdDown, usdUp, type Translate } from "../i18n/index.js";
 
 /** A pack as sold: its SKU, the dollars it grants, and its name in the store. */
 export interface PackOnSale extends CreditPack {
@@ -21,6 +21,7 @@ export function packButtons(packs: readonly CreditPack[]): { type: 1; components
 
 /** The credit lines of `/quota show` and `/help`: the balance, then each pack with its store link. */
 export function creditLines(tr: Translate, applicationId: string, balanceMicros: number, packs: readonly PackOnSale[]): string[] {
-  const balance = balanceMicros < 0 ? tr("credits.owed", { owed: usd(-balanceMicros) }) : tr("credits.balance", { credits: usd(balanceMicros) });
+  // what a member holds is never shown above it, what they owe never below
+  const balance = balanceMicros < 0 ? tr("credits.owed", { owed: usdUp(-balanceMicros) }) : tr("credits.balance", { credits: usdDown(balanceMicros) });
   return [balance, tr("credits.packsTitle"), ...packs.map((p) => tr("credits.pack", { name: p.name, amount: usd(p.micros), link: storeLink(applicationId, p.skuId) }))];
 }
