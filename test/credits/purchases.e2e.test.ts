@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { allComponents, type FakeEntitlement } from "../fakes/discord/index.js";
+import { allComponents, type FakeEntitlement, type InteractionHandle } from "../fakes/discord/index.js";
 import { answersTo, deliveredVideo, ephemeralText, quotaText, runVideo, startHarness, type Harness } from "../support/harness.js";
 
 let h: Harness | undefined;
@@ -24,7 +24,7 @@ async function shop(env: Record<string, string> = {}): Promise<Harness> {
 }
 
 /** The SKUs of the premium (buy) buttons the bot showed in answer to an interaction. */
-function buyButtons(h: Harness, interaction: { id: string; token: string }): string[] {
+function buyButtons(h: Harness, interaction: InteractionHandle): string[] {
   return answersTo(h, interaction).flatMap((r) => {
     const body = r.json as { data?: { components?: unknown[] }; components?: unknown[] } | undefined;
     return allComponents(body?.data?.components ?? body?.components ?? []).filter((c) => c.type === 2 && (c as { style?: number }).style === 6).map((c) => (c as { sku_id?: string }).sku_id);
