@@ -20,8 +20,21 @@ export interface EntitlementData {
 const TEST_MODE_PURCHASE = 4;
 const SKU_CONSUMABLE = 3;
 const RECONCILE_LEASE = "credits:reconcile";
+/** Where the listing starts next round (an entitlement id). */
+const RECONCILE_MARK = "credits:reconcile:after";
+const MARK_BEHIND_MS = 3_600_000;
 /** Where a member's once-only low-balance notice is remembered (cleared by a purchase). */
 export const lowNoticeKey = (userId: string) => `credits:low-notice:${userId}`;
+
+/**
+ * Where the next listing starts: below the oldest purchase left unconsumed, at most an hour of
+ * ids behind the newest seen (ids are snowflakes: milliseconds << 22), never back from `start`.
+ */
+export function nextMark(start: string, newest: bigint, oldestOpen: bigint | null): string {
+  const behind = newest - (BigInt(MARK_BEHIND_MS) << 22n);
+  const mark = oldestOpen !== null && oldestOpen - 1n < behind ? oldestOpen - 1n : behind;
+  return (mark > BigInt(start) ? mark : BigInt(start)).toString();
+}
 
 export interface ShopDeps {
   rest: REST;
@@ -45,6 +58,8 @@ export class CreditShop {
   private applicationId = "";
   private timer: NodeJS.Timeout | null = null;
   private readonly working = new Set<Promise<unknown>>();
+  /** Purchases a listing's round consumed (or found consumed), for its mark. */
+  private readonly consumedNow = new Set<string>();
   /** Consumes wait for the application id (an event may arrive on HTTP before the login ends). */
   private opened!: () => void;
   private readonly ready = new Promise<void>((resolve) => (this.opened = resolve));
@@ -127,6 +142,7 @@ export class CreditShop {
     await this.ready;
     try {
       await this.d.rest.post(Routes.consumeEntitlement(this.applicationId, id));
+      this.consumedNow.add(id);
       return;
     } catch (err) {
       const status = err instanceof DiscordAPIError ? err.status : 0;
@@ -136,25 +152,38 @@ export class CreditShop {
       }
     }
     const back = (await this.d.rest.get(Routes.entitlement(this.applicationId, id)).catch(() => null)) as EntitlementData | null;
-    if (!back?.consumed) this.d.log.warn({ entitlement: id }, "Discord refused to consume a credited pack; the reconciliation tries again");
+    if (back?.consumed) this.consumedNow.add(id);
+    else this.d.log.warn({ entitlement: id }, "Discord refused to consume a credited pack; the reconciliation tries again");
   }
 
-  /** Lists the packs' unconsumed purchases and credits and consumes each (what events missed). */
+  /**
+   * Lists the packs' unconsumed purchases and credits and consumes each (what events missed).
+   * Consumed purchases stay listed forever, so each round starts from a mark kept in the store:
+   * below the oldest purchase still unconsumed, and an hour of ids (snowflakes are times) behind
+   * the newest seen, so a purchase numbered a little out of order is not skipped.
+   */
   async reconcile(): Promise<number> {
     if (!this.on) return 0;
-    let after: string | undefined;
+    this.consumedNow.clear();
+    const start = (await this.d.store.get<string>(RECONCILE_MARK)) ?? "0";
+    let after = start;
+    let newest = BigInt(start);
+    let oldestOpen: bigint | null = null;
     let handled = 0;
     for (;;) {
-      const query = new URLSearchParams({ sku_ids: this.d.packs.map((p) => p.skuId).join(","), exclude_ended: "true", limit: "100" });
-      query.set("after", after ?? "0");
+      const query = new URLSearchParams({ sku_ids: this.d.packs.map((p) => p.skuId).join(","), exclude_ended: "true", limit: "100", after });
       const page = (await this.d.rest.get(Routes.entitlements(this.applicationId), { query })) as EntitlementData[];
       for (const e of page) {
-        if (e.consumed || e.deleted) continue;
+        const id = BigInt(e.id);
+        if (id > newest) newest = id;
+        if (e.consumed || e.deleted || !this.pack(e.sku_id) || !e.user_id) continue;
         if ((await this.receive(e, "list")) === "credited") handled++;
+        if (!this.consumedNow.delete(e.id) && (oldestOpen === null || id < oldestOpen)) oldestOpen = id;
       }
       if (page.length < 100) break;
       after = page.reduce((max, e) => (BigInt(e.id) > BigInt(max) ? e.id : max), page[0]!.id);
     }
+    await this.d.store.set(RECONCILE_MARK, nextMark(start, newest, oldestOpen));
     return handled;
   }
 

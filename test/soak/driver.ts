@@ -3,6 +3,7 @@ import { buttonOf, ephemeralText, PICTURE, PNG, type Harness } from "../support/
 import type { FaultLog } from "./faults.js";
 import type { OrderPlan, Take } from "./plan.js";
 import { processOf, runEvent, type SoakWorld } from "./world.js";
+import { Purchases } from "./purchases.js";
 
 export type OrderOutcome = "delivered" | "failed" | "cancelled" | "refused" | "unanswered";
 
@@ -37,6 +38,8 @@ export class Driver {
   /** The most the operator's books showed at once (fal billed plus held), from /operator status. */
   peakSpendMicros = 0;
 
+  readonly purchases: Purchases;
+
   constructor(
     private readonly w: SoakWorld,
     private readonly log: FaultLog,
@@ -46,6 +49,12 @@ export class Driver {
     this.orders = w.plan.orders.map((plan) => ({ plan }));
     const base = BigInt(w.discord.users.requester.id);
     this.users = Array.from({ length: w.plan.members }, (_, i) => ({ ...w.discord.users.requester, id: (base + BigInt(i + 1) * 7919n).toString(), username: `member${i}` }));
+    this.purchases = new Purchases(w.discord, w.plan, this.users, log);
+  }
+
+  /** The members who pay with credit packs. */
+  get buyers(): FakeUser[] {
+    return this.w.plan.buyers.map((i) => this.users[i]!);
   }
 
   private get h(): Harness {
@@ -62,6 +71,7 @@ export class Driver {
   }
 
   async run(): Promise<void> {
+    await this.purchases.zeroBudgets();
     const watching = this.watch();
     const sampling = this.sample();
     let next = 0;
@@ -71,6 +81,7 @@ export class Driver {
       while ((this.unsettled().length >= this.concurrency || this.unsettled().filter((o) => o.plan.member === order.plan.member).length >= 2) && Date.now() < waitUntil) await sleep(50);
       await this.send(order);
       for (const e of this.w.plan.events.filter((ev) => ev.afterOrder === order.plan.index)) this.running.push(runEvent(this.w, e, this.log));
+      this.running.push(...this.purchases.after(order.plan.index));
       next++;
     }
     // a job that never ends is a finding, not a reason to wait forever: the invariants name it
@@ -228,7 +239,10 @@ export class Driver {
         const i = await this.w.discord.slashCommand({ name: "operator", guild: 0, user: this.w.discord.owner, options: [{ name: "status", type: 1, options: [] }] });
         const text = await this.w.discord.waitFor(() => ephemeralText(this.h, i), 5_000);
         const m = /All servers: fal billed \$([\d,.]+) · held \$([\d,.]+)/.exec(text);
-        if (m) this.peakSpendMicros = Math.max(this.peakSpendMicros, Math.round((Number(m[1]!.replace(/,/g, "")) + Number(m[2]!.replace(/,/g, ""))) * 1_000_000));
+        // what credits paid and hold is the members' own money: the caps do not bind it
+        const credits = /Credits this period: sold \$[\d,.]+ · spent \$([\d,.]+) · held for running jobs \$([\d,.]+)/.exec(text);
+        const usd = (v: string | undefined) => Number((v ?? "0").replace(/,/g, ""));
+        if (m) this.peakSpendMicros = Math.max(this.peakSpendMicros, Math.round((usd(m[1]) + usd(m[2]) - usd(credits?.[1]) - usd(credits?.[2])) * 1_000_000));
       } catch {
         // not answered now: the next sample
       }

@@ -99,10 +99,12 @@ export function armFal(fal: FakeFal, plan: Plan, log: FaultLog): void {
  * interaction tokens of planned orders expiring; each request's fate is drawn from the seed and
  * the request's number on its route.
  */
-export function armDiscord(discord: FakeDiscord, plan: Plan, log: FaultLog, expiringTokens: Set<string>): void {
+export function armDiscord(discord: FakeDiscord, plan: Plan, log: FaultLog, expiringTokens: Set<string>, consumeFault: DiscordFaultPolicy = () => undefined): void {
   const counters = new Map<string, number>();
   const tokenUses = new Map<string, number>();
   const policy: DiscordFaultPolicy = (r) => {
+    const consume = consumeFault(r);
+    if (consume) return consume;
     const n = (counters.get(r.route) ?? 0) + 1;
     counters.set(r.route, n);
     const d = new Dice(plan.seed, "discord", r.route, n);

@@ -1,7 +1,8 @@
 import { isFinal, type Job } from "../../src/jobs/job.js";
 import { JobRepository } from "../../src/jobs/repository.js";
 import { EmbeddedLedger } from "../../src/quota/embedded-ledger.js";
-import { ledgerKeys as K, type Ledger } from "../../src/quota/ledger.js";
+import { givenAway, ledgerKeys as K, type Ledger } from "../../src/quota/ledger.js";
+import { checkCredits } from "./credit-invariants.js";
 import { periodOf } from "../../src/quota/period.js";
 import { RedisLedger } from "../../src/quota/redis-ledger.js";
 import { buildSeedanceInput } from "../../src/seedance/input.js";
@@ -30,6 +31,8 @@ interface ResRecord {
   actual?: number;
   ops?: string;
   billed?: number;
+  /** The part held from the member's credits. */
+  credit?: number;
 }
 
 /** The signature of a request fal received: one per job (a take has its own seed). */
@@ -41,7 +44,7 @@ async function reservationOf(store: Store, jobId: string): Promise<ResRecord | u
   if (store.redis) {
     const h = await store.redis.hGetAll(`${store.prefix}:${K.reservation(jobId)}`);
     if (!h.micros) return undefined;
-    return { micros: Number(h.micros), state: h.state ?? "", actual: h.actual === undefined ? undefined : Number(h.actual), ops: h.ops, billed: h.billed === undefined ? undefined : Number(h.billed) };
+    return { micros: Number(h.micros), state: h.state ?? "", actual: h.actual === undefined ? undefined : Number(h.actual), ops: h.ops, billed: h.billed === undefined ? undefined : Number(h.billed), credit: Number(h.credit ?? 0) };
   }
   const rows = await store.sql!(`SELECT value FROM ${store.prefix}_ledger WHERE key = ?`, K.reservation(jobId));
   return rows[0] ? (JSON.parse(String(rows[0].value)) as ResRecord) : undefined;
@@ -58,6 +61,9 @@ export interface CheckInput {
   peakSpendMicros: number;
   /** JOB_LEASE_SECONDS, in ms: a fal slot not renewed for this long has lapsed. */
   leaseMs: number;
+  /** The packs sold, and the members who pay with them. */
+  packs: Array<{ skuId: string; micros: number }>;
+  buyers: FakeUser[];
 }
 
 /**
@@ -166,7 +172,9 @@ export async function checkInvariants(c: CheckInput): Promise<Findings> {
     // the caps bound: never past the cap by more than one job's estimate
     const slack = maxEstimate + 10_000; // /operator status shows cents
     check("the caps were never exceeded by more than one job's estimate", c.peakSpendMicros <= c.spendCapMicros + slack, undefined, () => `peak ${c.peakSpendMicros} over a cap of ${c.spendCapMicros}`);
-    check("the caps were never exceeded by more than one job's estimate", books.total.billedMicros <= c.spendCapMicros + maxEstimate, undefined, () => `billed ${books.total.billedMicros} over a cap of ${c.spendCapMicros}`);
+    // the caps bind what the operator gives away: what credits paid is the members' own
+    check("the caps were never exceeded by more than one job's estimate", givenAway(books.total) <= c.spendCapMicros + maxEstimate, undefined, () => `given away ${givenAway(books.total)} (billed ${books.total.billedMicros}) over a cap of ${c.spendCapMicros}`);
+    await checkCredits({ ledger, discord: c.discord, packs: c.packs, buyers: c.buyers, jobs, reservations, period }, check);
     return { jobs, violations, checked };
   } finally {
     await store.close();

@@ -63,11 +63,31 @@ export interface GlobalEvent {
   ms: number;
 }
 
+/** A credit pack a member buys in Discord, and what happens to its events and its consume. */
+export interface PurchasePlan {
+  afterOrder: number;
+  /** A member of `Plan.buyers`. */
+  member: number;
+  /** The fake's first (Small pack, $5) or second (Big pack, $20) consumable SKU. */
+  pack: 0 | 1;
+  /** How its ENTITLEMENT_CREATE travels; none: lost, found by the bot's listing. */
+  deliver: Array<"gateway" | "webhook">;
+  /** How often Discord sends the create again. */
+  replays: number;
+  /** Discord refunds it afterwards (ENTITLEMENT_DELETE). */
+  refund: boolean;
+  /** The bot's consume fails undone (a 500), or is done and its answer lost (a 500 after). */
+  consumeFault: "none" | "fail" | "failAfter";
+}
+
 export interface Plan {
   seed: number;
   mode: Mode;
   orders: OrderPlan[];
   events: GlobalEvent[];
+  /** Members with no budget (an admin set it to $0): their videos are paid by the packs they buy. */
+  buyers: number[];
+  purchases: PurchasePlan[];
   members: number;
   guilds: number;
   processes: number;
@@ -163,5 +183,21 @@ export function makePlan(o: PlanOptions): Plan {
   for (let k = 0; k < stalls; k++) events.push({ afterOrder: at((k + 0.6) / (stalls + 1)), delayMs: d.int(500, 3_000), kind: "stall", process: d.int(0, processes - 1), ms: o.leaseMs + d.int(1_000, 3_000) });
   for (let k = 0; k < restarts; k++) events.push({ afterOrder: at((k + 0.3) / (restarts + 1)), delayMs: d.int(500, 3_000), kind: "redis-restart", process: 0, ms: d.int(800, 2_500) });
   events.sort((a, b) => a.afterOrder - b.afterOrder);
-  return { seed: o.seed, mode: o.mode, orders, events, members, guilds, processes };
+  const buyers = Array.from({ length: guilds }, (_, i) => i); // member i orders in guild i: one buyer per server
+  const purchases: PurchasePlan[] = [];
+  const p = new Dice(o.seed, "purchases");
+  for (let k = 0; k < Math.max(4, Math.round(o.orders / 25)); k++) {
+    const roll = p.roll();
+    purchases.push({
+      afterOrder: p.int(0, o.orders - 1),
+      member: p.pick(buyers),
+      pack: p.pick([0, 0, 1] as const),
+      deliver: p.pick([["gateway"], ["gateway"], ["webhook"], ["gateway", "webhook"], []] as Array<Array<"gateway" | "webhook">>),
+      replays: p.chance(0.2) ? p.int(1, 2) : 0,
+      refund: p.chance(0.08),
+      consumeFault: roll < 0.1 ? "fail" : roll < 0.2 ? "failAfter" : "none",
+    });
+  }
+  purchases.sort((a, b) => a.afterOrder - b.afterOrder);
+  return { seed: o.seed, mode: o.mode, orders, events, members, guilds, processes, buyers, purchases };
 }

@@ -8,6 +8,7 @@ import { armDiscord, armFal, FaultLog } from "./faults.js";
 import { checkInvariants, type Violation } from "./invariants.js";
 import { makePlan, type Mode } from "./plan.js";
 import { saveOutputs, startSoakWorld, stopSoakWorld } from "./world.js";
+import { packsOf } from "./purchases.js";
 
 /**
  * The seeded fault simulation (`npm run soak`): thousands of jobs from many members in several
@@ -60,13 +61,15 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const log = new FaultLog();
   const expiring = new Set<string>();
   armFal(w.fal, plan, log);
-  armDiscord(w.discord, plan, log, expiring);
   const driver = new Driver(w, log, expiring, o.concurrency ?? 24);
+  armDiscord(w.discord, plan, log, expiring, (r) => driver.purchases.consumeFault(r));
   const violations: Violation[] = [];
   let logs: string[] = [];
   const progress = o.quiet ? undefined : setInterval(() => console.error(`  [seed ${o.seed}, ${o.mode}] ${driver.progress()}`), 10_000);
   try {
     await driver.run();
+    // a purchase whose events were lost (or whose consume failed) waits for the next listing
+    await driver.purchases.settled(60_000);
     if (!(await driver.quiescent(120_000))) violations.push({ invariant: "every job reached a final state", detail: "jobs still in flight two minutes after the last order settled" });
     // the last edits go out (coalesced; a process that lost a job shows its end again) before the cards are read
     await new Promise((r) => setTimeout(r, 5_000));
@@ -86,6 +89,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       spendCapMicros: spendCapUsd * 1_000_000,
       peakSpendMicros: driver.peakSpendMicros,
       leaseMs: SETTINGS.leaseSeconds * 1000,
+      packs: packsOf(w.discord),
+      buyers: driver.buyers,
     });
     w.redis?.stop();
     violations.push(...found.violations);

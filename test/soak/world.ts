@@ -9,6 +9,7 @@ import { FAL_KEY } from "../support/harness.js";
 import { freePort } from "../support/net.js";
 import type { FaultLog } from "./faults.js";
 import type { GlobalEvent, Plan } from "./plan.js";
+import { packsOf } from "./purchases.js";
 
 /** The bot's settings in the simulation: short deadlines and leases, so every fault's path is reached in seconds. */
 export interface SoakSettings {
@@ -74,7 +75,12 @@ export async function startSoakWorld(plan: Plan, s: SoakSettings): Promise<SoakW
     // fal's webhook reaches the first process, whichever drives the job (handed over through the store)
     FAL_WEBHOOK_URL: `http://127.0.0.1:${ports[0]}/fal/webhook`,
     FAL_JWKS_URL: fal.jwksUrl,
+    // credit packs: purchases reach shard 0's process (gateway), the first process (Discord's webhook events) and the listing
+    CREDIT_PACKS: packsOf(discord).map((p) => `${p.skuId}:${p.micros / 1_000_000}`).join(","),
+    DISCORD_PUBLIC_KEY: discord.publicKey,
+    CREDIT_RECONCILE_SECONDS: "10",
   };
+  discord.setEventWebhookUrl(`http://127.0.0.1:${ports[0]}/discord/events`);
   const perProcess = Math.ceil(plan.guilds / plan.processes);
   const processes: SoakProcess[] = ports.map((port, index) => ({
     index,
