@@ -53,6 +53,8 @@ export async function checkCredits(c: CreditCheckInput, check: Check): Promise<v
     for (const job of c.jobs.filter((j) => j.userId === buyer.id)) {
       const res = c.reservations.get(job.id);
       if (!res) continue;
+      // their budget is $0: a hold is credits only, or nothing held at all (ended before its hold)
+      check("a member without budget pays with credits only", (res.credit ?? 0) === res.micros || res.micros === 0, job.id, () => `hold ${res.micros}, from credits ${res.credit ?? 0}`);
       spent += Math.max(0, (res.actual ?? 0) - (res.micros - (res.credit ?? 0)));
     }
     const balance = await c.ledger.creditBalance(buyer.id);

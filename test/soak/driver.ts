@@ -174,7 +174,8 @@ export class Driver {
       return;
     }
     const refusal = ephemeralText(this.h, order.interaction!);
-    if (refusal) {
+    // the low-balance note follows a delivered video privately: it is no refusal
+    if (refusal && !refusal.startsWith("🔔")) {
       order.outcome = "refused";
       order.refusal = refusal;
       return;
