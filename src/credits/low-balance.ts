@@ -35,7 +35,8 @@ export async function noticeLowBalance(d: LowBalanceDeps, job: Job): Promise<"to
   // a reaction's take has no interaction to answer privately, and a token lives 15 minutes
   if (!webhook || webhook.expiresAt <= Date.now() + 5_000) return "cannot_tell";
   await d.store.set(key, Date.now());
-  const locale = job.locale ?? "en-US";
+  // only the member reads it: their own language (a job from before it was kept: the server's)
+  const locale = job.memberLocale ?? job.locale ?? "en-US";
   try {
     await d.rest.post(Routes.webhook(webhook.applicationId, webhook.token), {
       body: {

@@ -68,6 +68,8 @@ export interface Job {
   error: Message | string | null;
   /** The language of its public messages (the server's locale, from the interaction). */
   locale?: string;
+  /** The language of what only its member reads later (their own client's, from the interaction). */
+  memberLocale?: string;
   /** The job this one regenerates, if any. */
   parentJobId: string | null;
 }

@@ -36,6 +36,8 @@ export interface VideoOrder {
   userId: string;
   /** The server's language: the job's public messages speak it. */
   guildLocale: string;
+  /** The member's language: what only they read later (a low-balance note) speaks it. */
+  memberLocale: string;
   params: VideoParams;
   image: PictureSource;
   endImage?: PictureSource | undefined;
@@ -150,6 +152,7 @@ export async function requestVideo(interaction: VideoInteraction, req: VideoRequ
     channelId: interaction.channelId!, // commands are guild-only: there is always a channel
     userId: interaction.user.id,
     guildLocale: interaction.guildLocale ?? interaction.locale,
+    memberLocale: interaction.locale,
     params: {
       prompt,
       imageUrl: req.image.url,
@@ -195,6 +198,7 @@ export async function launchOrder(order: VideoOrder, reply: Reply, s: RequestDep
       state: "accepted",
       sourceUrls: { image: order.image.url, endImage: order.endImage?.url },
       locale: order.guildLocale,
+      memberLocale: order.memberLocale,
     });
     // Recorded before the acknowledgement: a process that dies right after acknowledging leaves a
     // job the next start finds and answers the member through, never a "thinking…" forever.

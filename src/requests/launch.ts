@@ -33,6 +33,8 @@ export interface NewJob {
   parentJobId?: string;
   /** The language of its public messages (the server's). */
   locale: string;
+  /** The language of what only its member reads later (theirs). */
+  memberLocale?: string;
   /** A take's picture is already at fal: since when. */
   imageStoredAt?: number | null;
 }

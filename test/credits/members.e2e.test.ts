@@ -21,7 +21,7 @@ function buyButtons(h: Harness, interaction: InteractionHandle): string[] {
 
 /** The bot's private notes through interaction webhooks that say the balance is low. */
 const lowNotes = (h: Harness) =>
-  h.discord.requests.filter((r) => r.method === "POST" && r.path.startsWith("/webhooks/") && r.status < 300 && /Low balance/.test(String((r.json as { content?: string } | undefined)?.content)));
+  h.discord.requests.filter((r) => r.method === "POST" && r.path.startsWith("/webhooks/") && r.status < 300 && /^🔔/.test(String((r.json as { content?: string } | undefined)?.content)));
 
 describe("what a member sees of credit packs", () => {
   it("is told once, privately, when budget and credits fall below what the last video cost, with the packs to buy", async () => {
@@ -32,11 +32,12 @@ describe("what a member sees of credit packs", () => {
     await deliveredVideo(h);
     await new Promise((r) => setTimeout(r, 300));
     expect(lowNotes(h)).toHaveLength(0);
-    const second = await deliveredVideo(h);
+    // a member whose Discord speaks Spanish, in an English server: only they read the note, in Spanish
+    const second = await deliveredVideo(h, { locale: "es-ES" });
     const note = await h.discord.waitFor(() => lowNotes(h!)[0], 10_000);
     expect(note.path).toContain(second.interaction.token);
     expect((note.json as { flags: number }).flags & 64).toBe(64);
-    expect((note.json as { content: string }).content).toMatch(/your budget \(\$0\.00\) and your credits \(\$0\.62\) are below what your last video cost \(\$1\.53\)/);
+    expect((note.json as { content: string }).content).toMatch(/^🔔 Saldo bajo: tu presupuesto \(0,00\sUS\$\) y tus créditos \(0,62\sUS\$\) no llegan a lo que costó tu último vídeo \(1,53\sUS\$\)/);
     expect(allComponents((note.json as { components: unknown[] }).components).filter((c) => (c as { style?: number }).style === 6)).toHaveLength(1);
     await deliveredVideo(h, { resolution: "480p", duration: 4 });
     await new Promise((r) => setTimeout(r, 300));
