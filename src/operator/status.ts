@@ -48,7 +48,7 @@ export async function renderOperatorStatus(s: StatusDeps, locale: string): Promi
     tr("operator.statusTitle", { period: thisPeriod, key: period.key, resets: `<t:${Math.floor(period.end / 1000)}:R>` }),
     tr("operator.allServers", { money: money(books.total), cap: capText(s.budget.spendCapMicros, used(books.total)) }),
     ...(credits
-      ? [tr("operator.credits", { sold: usdDown(credits.soldMicros), spent: usdUp(credits.spentMicros), held: usdUp(books.total.creditReservedMicros), revoked: usdDown(credits.revokedMicros), outstanding: usdDown(credits.outstandingMicros) })]
+      ? [tr("operator.credits", { sold: usdDown(credits.soldMicros), spent: usdUp(credits.spentMicros), paid: usdUp(books.total.creditReservedMicros + books.total.creditBilledMicros), revoked: usdDown(credits.revokedMicros), outstanding: usdDown(credits.outstandingMicros) })]
       : []),
     paused ? tr("operator.pausedSince", { since: `<t:${Math.floor(paused.at / 1000)}:R>`, userId: paused.by }) : tr("operator.accepting"),
     tr("operator.inFlight", { n: active.length, servers: s.operator.serverListOpen ? tr("operator.everyServer") : (s.config.allowedGuildIds ?? []).join(", ") }),

@@ -2,6 +2,7 @@ import type { Store } from "../store/index.js";
 import { CachedTable, LEDGER_CACHE_LIMIT, type Write } from "./ledger-table.js";
 import { splitHold } from "./split.js";
 import {
+  creditShare,
   givenAway,
   ledgerKeys as K,
   NO_TOTALS,
@@ -165,7 +166,6 @@ export class EmbeddedLedger implements Ledger {
           for (const t of [guild, total]) {
             t.chargedMicros += charge;
             t.refundedMicros += refunded;
-            t.creditReservedMicros = Math.max(0, t.creditReservedMicros - credit);
             t.creditChargedMicros += creditCharge;
           }
         }
@@ -173,9 +173,12 @@ export class EmbeddedLedger implements Ledger {
         changed = true;
       }
       if (billed !== null && held.ops === "held") {
+        const credit = held.credit ?? 0;
         for (const t of [guild, total]) {
           t.reservedMicros = Math.max(0, t.reservedMicros - held.micros);
           t.billedMicros += billed;
+          t.creditReservedMicros = Math.max(0, t.creditReservedMicros - credit);
+          t.creditBilledMicros += creditShare(billed, credit, held.micros);
         }
         Object.assign(next, { ops: "billed", billed });
         changed ||= member === null;

@@ -66,6 +66,11 @@ export interface OperatorTotals {
   creditReservedMicros: number;
   /** The part of `chargedMicros` paid from members' credits. */
   creditChargedMicros: number;
+  /**
+   * The credit-funded share of `billedMicros` (each bill × the job's credit part of its hold):
+   * the caps bound the rest, what the operator gives away.
+   */
+  creditBilledMicros: number;
 }
 
 /** Credits sold through Discord, over the whole deployment. */
@@ -94,9 +99,17 @@ export interface CreditGrant {
 /** What crediting a purchase did: credited now, already credited, or refused (it was revoked first). */
 export type GrantOutcome = "credited" | "duplicate" | "revoked";
 
-/** The operator's cap usage of a server or of everything: what was given away, not what credits paid. */
+/**
+ * The operator's cap usage of a server or of everything: the budget-funded share of fal's bills
+ * and of the holds. A job's bill is split as its hold was (a credit-funded video that fails after
+ * fal billed it is a loss on a paying member's job, not money given away).
+ */
 export const givenAway = (t: OperatorTotals): number =>
-  Math.max(0, t.billedMicros + t.reservedMicros - t.creditReservedMicros - t.creditChargedMicros);
+  Math.max(0, t.billedMicros + t.reservedMicros - t.creditReservedMicros - t.creditBilledMicros);
+
+/** The credit-funded share of a job's bill (rounded as Redis's script rounds it). */
+export const creditShare = (billedMicros: number, creditMicros: number, heldMicros: number): number =>
+  heldMicros > 0 && creditMicros > 0 ? Math.floor((billedMicros * creditMicros) / heldMicros + 0.5) : 0;
 
 export interface OperatorBooks {
   total: OperatorTotals;
@@ -141,7 +154,7 @@ export interface Ledger {
   prepare?(): Promise<void>;
 }
 
-export const NO_TOTALS: OperatorTotals = { reservedMicros: 0, billedMicros: 0, chargedMicros: 0, refundedMicros: 0, creditReservedMicros: 0, creditChargedMicros: 0 };
+export const NO_TOTALS: OperatorTotals = { reservedMicros: 0, billedMicros: 0, chargedMicros: 0, refundedMicros: 0, creditReservedMicros: 0, creditChargedMicros: 0, creditBilledMicros: 0 };
 
 export const ledgerKeys = {
   user: (period: string, guildId: string, userId: string) => `ledger:user:${period}:${guildId}:${userId}`,

@@ -43,7 +43,7 @@ local balance = 0
 if credits then balance = tonumber(redis.call('GET', KEYS[8]) or '0') end
 if credits and balance < 0 then return {0, 6, -balance} end
 local function num(key, field) return tonumber(redis.call('HGET', key, field) or '0') end
-local function given(key) return math.max(0, num(key, 'billed') + num(key, 'reserved') - num(key, 'creditReserved') - num(key, 'creditCharged')) end
+local function given(key) return math.max(0, num(key, 'billed') + num(key, 'reserved') - num(key, 'creditReserved') - num(key, 'creditBilled')) end
 local userLeft = tonumber(ARGV[2]) - num(KEYS[1], 'spent') - num(KEYS[1], 'reserved')
 local guildCap = tonumber(ARGV[3])
 local guildLeft = nil
@@ -106,10 +106,7 @@ if ARGV[2] ~= '' and redis.call('HGET', KEYS[1], 'state') == 'held' then
     for i = 3, 4 do
       redis.call('HINCRBY', KEYS[i], 'charged', charge)
       if ARGV[2] == 'refunded' then redis.call('HINCRBY', KEYS[i], 'refunded', held) end
-      if credit > 0 then
-        redis.call('HINCRBY', KEYS[i], 'creditReserved', 0 - credit)
-        redis.call('HINCRBY', KEYS[i], 'creditCharged', creditCharge)
-      end
+      if creditCharge > 0 then redis.call('HINCRBY', KEYS[i], 'creditCharged', creditCharge) end
     end
   end
   redis.call('HSET', KEYS[1], 'state', ARGV[2], 'actual', charge)
@@ -117,9 +114,17 @@ if ARGV[2] ~= '' and redis.call('HGET', KEYS[1], 'state') == 'held' then
 end
 local billed = tonumber(ARGV[3])
 if billed >= 0 and ops == 'held' then
+  -- the bill is split as the hold was: ledger.ts's creditShare, in Lua
+  local credit = tonumber(redis.call('HGET', KEYS[1], 'credit') or '0')
+  local share = 0
+  if held > 0 and credit > 0 then share = math.floor(billed * credit / held + 0.5) end
   for i = 3, 4 do
     redis.call('HINCRBY', KEYS[i], 'reserved', 0 - held)
     redis.call('HINCRBY', KEYS[i], 'billed', billed)
+    if credit > 0 then
+      redis.call('HINCRBY', KEYS[i], 'creditReserved', 0 - credit)
+      redis.call('HINCRBY', KEYS[i], 'creditBilled', share)
+    end
   end
   redis.call('HSET', KEYS[1], 'ops', 'billed', 'billed', billed)
   if ARGV[2] == '' then changed = 1 end
@@ -191,6 +196,7 @@ const toTotals = (h: Record<string, string>): OperatorTotals => ({
   refundedMicros: Number(h.refunded ?? 0),
   creditReservedMicros: Number(h.creditReserved ?? 0),
   creditChargedMicros: Number(h.creditCharged ?? 0),
+  creditBilledMicros: Number(h.creditBilled ?? 0),
 });
 
 export class RedisLedger implements Ledger {

@@ -140,6 +140,6 @@ describe("credit packs", () => {
     await deliveredVideo(h);
     expect(await credits(h)).toBe("$3.47");
     const status = await h.discord.slashCommand({ name: "operator", user: h.discord.owner, options: [{ name: "status", type: 1, options: [] }] });
-    expect(await h.discord.waitFor(() => ephemeralText(h, status), 10_000)).toMatch(/Credits this period: sold \$5\.00 · spent \$1\.53 · held for running jobs \$0\.00 · taken back \$0\.00 · members hold \$3\.47/);
+    expect(await h.discord.waitFor(() => ephemeralText(h, status), 10_000)).toMatch(/Credits this period: sold \$5\.00 · spent \$1\.53 · paying \$1\.53 of the bills and holds above · taken back \$0\.00 · members hold \$3\.47/);
   });
 });

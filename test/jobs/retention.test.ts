@@ -99,7 +99,7 @@ describe("the embedded ledger's memory and old periods", () => {
     );
     expect(ledger.cachedRecords).toBeLessThanOrEqual(50);
     for (const u of users) expect(await ledger.usage("g", u, "2026-11-30")).toEqual({ spentMicros: 6_000, reservedMicros: 0, inFlight: 0 });
-    expect((await ledger.operatorBooks("2026-11-30")).total).toEqual({ reservedMicros: 0, billedMicros: 240_000, chargedMicros: 240_000, refundedMicros: 0, creditReservedMicros: 0, creditChargedMicros: 0 });
+    expect((await ledger.operatorBooks("2026-11-30")).total).toEqual({ reservedMicros: 0, billedMicros: 240_000, chargedMicros: 240_000, refundedMicros: 0, creditReservedMicros: 0, creditChargedMicros: 0, creditBilledMicros: 0 });
     await store.close();
   });
 

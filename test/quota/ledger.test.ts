@@ -142,14 +142,14 @@ for (const backend of backends) {
       expect((await ledger.usage(guildId, delivered.userId, period)).spentMicros).toBe(JOB);
       expect((await ledger.usage(guildId, failedAfterRender.userId, period)).spentMicros).toBe(0);
       let books = await ledger.operatorBooks(period);
-      expect(books.total).toEqual({ reservedMicros: JOB, billedMicros: 3 * JOB, chargedMicros: JOB, refundedMicros: 2 * JOB, creditReservedMicros: 0, creditChargedMicros: 0 });
+      expect(books.total).toEqual({ reservedMicros: JOB, billedMicros: 3 * JOB, chargedMicros: JOB, refundedMicros: 2 * JOB, creditReservedMicros: 0, creditChargedMicros: 0, creditBilledMicros: 0 });
       expect(await ledger.reserve(reservation({ period, guildId }), limits)).toEqual({ ok: false, reason: "spend_cap", remainingMicros: 0 });
 
       expect(await ledger.bill(stillRendering, 0)).toBe(true); // fal was done, and billed nothing
       expect(await ledger.bill(stillRendering, JOB)).toBe(false);
       expect(await ledger.refund(failedAfterRender, 5 * JOB)).toBe(false); // each side moves once
       books = await ledger.operatorBooks(period);
-      expect(books.total).toEqual({ reservedMicros: 0, billedMicros: 3 * JOB, chargedMicros: JOB, refundedMicros: 2 * JOB, creditReservedMicros: 0, creditChargedMicros: 0 });
+      expect(books.total).toEqual({ reservedMicros: 0, billedMicros: 3 * JOB, chargedMicros: JOB, refundedMicros: 2 * JOB, creditReservedMicros: 0, creditChargedMicros: 0, creditBilledMicros: 0 });
       expect(books.guilds).toEqual([{ guildId, ...books.total }]);
     });
 

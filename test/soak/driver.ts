@@ -241,9 +241,9 @@ export class Driver {
         const text = await this.w.discord.waitFor(() => ephemeralText(this.h, i), 5_000);
         const m = /All servers: fal billed \$([\d,.]+) · held \$([\d,.]+)/.exec(text);
         // what credits paid and hold is the members' own money: the caps do not bind it
-        const credits = /Credits this period: sold \$[\d,.]+ · spent \$([\d,.]+) · held for running jobs \$([\d,.]+)/.exec(text);
+        const credits = /Credits this period: sold \$[\d,.]+ · spent \$[\d,.]+ · paying \$([\d,.]+) of the bills and holds above/.exec(text);
         const usd = (v: string | undefined) => Number((v ?? "0").replace(/,/g, ""));
-        if (m) this.peakSpendMicros = Math.max(this.peakSpendMicros, Math.round((usd(m[1]) + usd(m[2]) - usd(credits?.[1]) - usd(credits?.[2])) * 1_000_000));
+        if (m) this.peakSpendMicros = Math.max(this.peakSpendMicros, Math.round((usd(m[1]) + usd(m[2]) - usd(credits?.[1])) * 1_000_000));
       } catch {
         // not answered now: the next sample
       }

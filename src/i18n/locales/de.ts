@@ -173,7 +173,7 @@ export const de: Catalog = {
     cap: "Limit {{cap}} ({{left}} übrig)",
     pausedSince: "⏸️ <@{{userId}}> hat neue Videos {{since}} **pausiert**",
     accepting: "▶️ Neue Videos werden angenommen",
-    credits: "🎟️ Guthaben in diesem Zeitraum: verkauft {{sold}} · ausgegeben {{spent}} · für laufende Aufträge reserviert {{held}} · zurückgenommen {{revoked}} · Mitglieder haben insgesamt {{outstanding}}",
+    credits: "🎟️ Guthaben in diesem Zeitraum: verkauft {{sold}} · ausgegeben {{spent}} · davon tragen sie {{paid}} der Rechnungen und Reservierungen oben · zurückgenommen {{revoked}} · Mitglieder haben insgesamt {{outstanding}}",
     inFlight: "Laufende Aufträge: {{n}} · bediente Server: {{servers}}",
     everyServer: "alle Server, die den Bot einladen",
     serversHeading: "Server {{period}}:",

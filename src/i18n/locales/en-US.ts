@@ -177,7 +177,7 @@ export const enUS = {
     cap: "cap {{cap}} ({{left}} left)",
     pausedSince: "⏸️ New videos are **paused** since {{since}} by <@{{userId}}>",
     accepting: "▶️ New videos are accepted",
-    credits: "🎟️ Credits this period: sold {{sold}} · spent {{spent}} · held for running jobs {{held}} · taken back {{revoked}} · members hold {{outstanding}} in all",
+    credits: "🎟️ Credits this period: sold {{sold}} · spent {{spent}} · paying {{paid}} of the bills and holds above · taken back {{revoked}} · members hold {{outstanding}} in all",
     inFlight: "Jobs in flight: {{n}} · servers served: {{servers}}",
     everyServer: "every server that invites the bot",
     serversHeading: "Servers {{period}}:",

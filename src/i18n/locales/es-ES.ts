@@ -173,7 +173,7 @@ export const esES: Catalog = {
     cap: "límite {{cap}} (quedan {{left}})",
     pausedSince: "⏸️ Vídeos nuevos **en pausa** desde {{since}} (por <@{{userId}}>)",
     accepting: "▶️ Se aceptan vídeos nuevos",
-    credits: "🎟️ Créditos en este periodo: vendidos {{sold}} · gastados {{spent}} · reservados para trabajos en curso {{held}} · retirados {{revoked}} · en manos de los miembros {{outstanding}} en total",
+    credits: "🎟️ Créditos en este periodo: vendidos {{sold}} · gastados {{spent}} · cubren {{paid}} de las facturas y reservas de arriba · retirados {{revoked}} · en manos de los miembros {{outstanding}} en total",
     inFlight: "Trabajos en curso: {{n}} · servidores atendidos: {{servers}}",
     everyServer: "todos los servidores que invitan al bot",
     serversHeading: "Servidores {{period}}:",

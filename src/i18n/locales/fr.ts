@@ -176,7 +176,7 @@ export const fr: Catalog = {
     cap: "plafond {{cap}} (reste {{left}})",
     pausedSince: "⏸️ Nouvelles vidéos **suspendues** {{since}} par <@{{userId}}>",
     accepting: "▶️ Les nouvelles vidéos sont acceptées",
-    credits: "🎟️ Crédits sur cette période : vendus {{sold}} · dépensés {{spent}} · réservés pour les vidéos en cours {{held}} · repris {{revoked}} · détenus par les membres {{outstanding}} au total",
+    credits: "🎟️ Crédits sur cette période : vendus {{sold}} · dépensés {{spent}} · couvrent {{paid}} des factures et réserves ci-dessus · repris {{revoked}} · détenus par les membres {{outstanding}} au total",
     inFlight: "Tâches en cours : {{n}} · serveurs servis : {{servers}}",
     everyServer: "tous les serveurs qui invitent le bot",
     serversHeading: "Serveurs {{period}} :",

@@ -173,7 +173,7 @@ export const ja: Catalog = {
     cap: "上限 {{cap}}（残り{{left}}）",
     pausedSince: "⏸️ 新しい動画は**一時停止中**です（{{since}}から、<@{{userId}}>さんが設定）",
     accepting: "▶️ 新しい動画を受け付けています",
-    credits: "🎟️ この期間のクレジット：販売 {{sold}} · 使用 {{spent}} · 処理中のジョブに確保 {{held}} · 取り消し {{revoked}} · メンバーの保有合計 {{outstanding}}",
+    credits: "🎟️ この期間のクレジット：販売 {{sold}} · 使用 {{spent}} · 上記の請求と確保のうちクレジット負担 {{paid}} · 取り消し {{revoked}} · メンバーの保有合計 {{outstanding}}",
     inFlight: "進行中のジョブ：{{n}}件 · 利用中のサーバー：{{servers}}",
     everyServer: "ボットを招待しているすべてのサーバー",
     serversHeading: "{{period}}のサーバー別：",

@@ -173,7 +173,7 @@ export const ptBR: Catalog = {
     cap: "limite {{cap}} (restam {{left}})",
     pausedSince: "⏸️ Novos vídeos **pausados** por <@{{userId}}> {{since}}",
     accepting: "▶️ Novos vídeos estão sendo aceitos",
-    credits: "🎟️ Créditos neste período: vendidos {{sold}} · gastos {{spent}} · reservados para trabalhos em andamento {{held}} · retirados {{revoked}} · nas mãos dos membros {{outstanding}} no total",
+    credits: "🎟️ Créditos neste período: vendidos {{sold}} · gastos {{spent}} · cobrem {{paid}} das faturas e reservas acima · retirados {{revoked}} · nas mãos dos membros {{outstanding}} no total",
     inFlight: "Trabalhos em andamento: {{n}} · servidores atendidos: {{servers}}",
     everyServer: "todos os servidores que convidam o bot",
     serversHeading: "Servidores {{period}}:",
