@@ -1,5 +1,4 @@
-import type { Store } from "../store/index.js";
-import { CachedTable, LEDGER_CACHE_LIMIT, type Write } from "./ledger-table.js";
+import { CACHE_LIMIT, CachedTable, type Store, type Write } from "../store/index.js";
 import { splitHold } from "./split.js";
 import {
   creditShare,
@@ -18,7 +17,10 @@ import {
   type Usage,
 } from "./ledger.js";
 
-export { LEDGER_CACHE_LIMIT };
+export const LEDGER_CACHE_LIMIT = CACHE_LIMIT;
+
+/** The ledger's rows pruning never deletes: an in-flight count in use, and credits (members' money). */
+const KEEP = `(key LIKE 'ledger:inflight:%' AND value <> '0') OR key LIKE 'ledger:credit:%'`;
 
 interface Totals {
   spent: number;
@@ -60,7 +62,7 @@ export class EmbeddedLedger implements Ledger {
   private readonly records: CachedTable;
 
   constructor(store: Store, cacheLimit = LEDGER_CACHE_LIMIT) {
-    this.records = new CachedTable(store, cacheLimit);
+    this.records = new CachedTable(store, { name: "ledger", keepSql: KEEP }, cacheLimit);
   }
 
   get cachedRecords(): number {

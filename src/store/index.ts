@@ -27,3 +27,4 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
 export { createLeases } from "./leases.js";
 export type { Leases } from "./leases.js";
 export { checkRedisForMoney } from "./redis-config.js";
+export { CACHE_LIMIT, CachedTable, type TableOptions, type Write } from "./cached-table.js";

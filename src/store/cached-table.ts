@@ -1,4 +1,11 @@
-import type { SqlQuery, Store } from "../store/index.js";
+import type { SqlQuery, Store } from "./types.js";
+
+/** What a cached table is called (its SQLite table is `<prefix>_<name>`) and which rows pruning never deletes. */
+export interface TableOptions {
+  name: string;
+  /** An SQL condition on `key` and `value` for rows `deleteOlderThan` keeps, whatever their age. */
+  keepSql: string;
+}
 
 export interface LedgerTable {
   get(key: string): Promise<unknown>;
@@ -9,8 +16,8 @@ export interface LedgerTable {
 }
 
 /** A table of its own in the SQLite file: one multi-row upsert per step (one commit). */
-export function sqliteTable(sql: SqlQuery, prefix: string): LedgerTable {
-  const name = `${prefix.replace(/\W/g, "_")}_ledger`;
+export function sqliteTable(sql: SqlQuery, prefix: string, options: TableOptions): LedgerTable {
+  const name = `${prefix.replace(/\W/g, "_")}_${options.name}`;
   const ready = (async () => {
     await sql(`CREATE TABLE IF NOT EXISTS ${name} (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at INTEGER)`);
     // files written before rows carried their time: add it, dated now, so nothing is pruned early
@@ -45,8 +52,7 @@ export function sqliteTable(sql: SqlQuery, prefix: string): LedgerTable {
     },
     async deleteOlderThan(beforeMs) {
       await ready;
-      // credits (balances, purchases) are members' money: never pruned
-      const where = `updated_at < ? AND NOT (key LIKE 'ledger:inflight:%' AND value <> '0') AND key NOT LIKE 'ledger:credit:%'`;
+      const where = `updated_at < ? AND NOT (${options.keepSql})`;
       const [row] = await sql(`SELECT COUNT(*) AS n FROM ${name} WHERE ${where}`, beforeMs);
       await sql(`DELETE FROM ${name} WHERE ${where}`, beforeMs);
       return Number(row?.n ?? 0);
@@ -65,7 +71,7 @@ export function keyvTable(store: Store): LedgerTable {
 }
 
 /** Records kept in memory at most; the least recently used go first (they are on disk). */
-export const LEDGER_CACHE_LIMIT = 20_000;
+export const CACHE_LIMIT = 20_000;
 
 export type Write = (entries: Array<[string, unknown]>) => void;
 
@@ -88,9 +94,10 @@ export class CachedTable {
 
   constructor(
     private readonly store: Store,
-    private readonly cacheLimit = LEDGER_CACHE_LIMIT,
+    private readonly options: TableOptions,
+    private readonly cacheLimit = CACHE_LIMIT,
   ) {
-    this.table = store.sql ? sqliteTable(store.sql, store.prefix) : keyvTable(store);
+    this.table = store.sql ? sqliteTable(store.sql, store.prefix, options) : keyvTable(store);
   }
 
   /** How many records are held in memory (bounded by the cache limit). */
@@ -101,7 +108,7 @@ export class CachedTable {
   /** Runs `work` alone (reads and decisions), then waits for its writes outside the lock. */
   async step<T>(work: (write: Write) => Promise<T>): Promise<T> {
     let written: Promise<void> = Promise.resolve();
-    const result = await this.store.exclusive("ledger", () => work((entries) => (written = this.write(entries))));
+    const result = await this.store.exclusive(this.options.name, () => work((entries) => (written = this.write(entries))));
     await written;
     return result;
   }
