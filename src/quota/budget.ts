@@ -194,14 +194,13 @@ export class Budget implements JobAccounting {
       this.limitFor(guildId, userId),
       this.ledger.usage(guildId, userId, p.key),
       this.guildCapFor(guildId),
-      this.ledger.operatorBooks(p.key),
+      this.ledger.operatorTotals(p.key, guildId),
       this.creditsOn ? this.ledger.creditBalance(userId) : null,
     ]);
-    const guild = books.guilds.find((g) => g.guildId === guildId);
     const left = (cap: number | null, used: number) => (cap === null ? Infinity : Math.max(0, cap - used));
     const candidates: Array<[BudgetStatus["binding"], number]> = [
       ["member", Math.max(0, limit.micros - usage.spentMicros - usage.reservedMicros)],
-      ["guild_cap", left(guildCap.micros, guild ? givenAway(guild) : 0)],
+      ["guild_cap", left(guildCap.micros, givenAway(books.guild))],
       ["spend_cap", left(this.settings.spendCapMicros, givenAway(books.total))],
     ];
     const [binding, remainingMicros] = candidates.reduce((a, b) => (b[1] < a[1] ? b : a));

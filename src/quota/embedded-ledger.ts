@@ -262,6 +262,11 @@ export class EmbeddedLedger implements Ledger {
     return { spentMicros: t.spent, reservedMicros: t.reserved, inFlight: inFlight ?? 0 };
   }
 
+  async operatorTotals(period: string, guildId: string): Promise<{ guild: OperatorTotals; total: OperatorTotals }> {
+    const [guild, total] = await Promise.all([this.books(K.opsGuild(period, guildId)), this.books(K.opsTotal(period))]);
+    return { guild, total };
+  }
+
   async operatorBooks(period: string): Promise<OperatorBooks> {
     const ids = (await this.records.read<string[]>(K.opsGuilds(period))) ?? [];
     const guilds = await Promise.all(ids.map(async (guildId) => ({ guildId, ...(await this.books(K.opsGuild(period, guildId))) })));

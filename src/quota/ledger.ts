@@ -131,6 +131,8 @@ export interface Ledger {
   bill(r: Reservation, billedMicros: number): Promise<boolean>;
   usage(guildId: string, userId: string, period: string): Promise<Usage>;
   operatorBooks(period: string): Promise<OperatorBooks>;
+  /** One server's books and the whole deployment's, without reading every server's. */
+  operatorTotals(period: string, guildId: string): Promise<{ guild: OperatorTotals; total: OperatorTotals }>;
   /** Forgets the period's spending (not what is reserved for jobs still running). */
   resetSpent(guildId: string, userId: string, period: string): Promise<void>;
   /** Drops the reservation records of jobs that are gone (pruned after their retention). */

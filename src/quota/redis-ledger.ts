@@ -292,6 +292,11 @@ export class RedisLedger implements Ledger {
     return { spentMicros: Number(t.spent ?? 0), reservedMicros: Number(t.reserved ?? 0), inFlight: Number(inFlight ?? 0) };
   }
 
+  async operatorTotals(period: string, guildId: string): Promise<{ guild: OperatorTotals; total: OperatorTotals }> {
+    const [guild, total] = await Promise.all([this.client.hGetAll(this.key(K.opsGuild(period, guildId))), this.client.hGetAll(this.key(K.opsTotal(period)))]);
+    return { guild: toTotals(guild), total: toTotals(total) };
+  }
+
   async operatorBooks(period: string): Promise<OperatorBooks> {
     const ids = await this.client.sMembers(this.key(K.opsGuilds(period)));
     const guilds = await Promise.all(ids.map(async (guildId) => ({ guildId, ...toTotals(await this.client.hGetAll(this.key(K.opsGuild(period, guildId)))) })));
