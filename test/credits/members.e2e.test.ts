@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { startBot } from "../../src/bot.js";
 import { parseConfig } from "../../src/config/env.js";
-import { allComponents, startFakeDiscord, type InteractionHandle } from "../fakes/discord/index.js";
+import { allComponents, startFakeDiscord } from "../fakes/discord/index.js";
 import { startFakeFal } from "../fakes/fal/index.js";
 import { fakeEnv } from "../support/child.js";
-import { answersTo, deliveredVideo, ephemeralText, FAL_KEY, runVideo, startHarness, type Harness } from "../support/harness.js";
+import { buyButtons, deliveredVideo, ephemeralText, FAL_KEY, runVideo, startHarness, type Harness } from "../support/harness.js";
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -12,12 +12,6 @@ afterEach(async () => {
   h = undefined;
 });
 
-function buyButtons(h: Harness, interaction: InteractionHandle): string[] {
-  return answersTo(h, interaction).flatMap((r) => {
-    const body = r.json as { data?: { components?: unknown[] }; components?: unknown[] } | undefined;
-    return allComponents(body?.data?.components ?? body?.components ?? []).filter((c) => c.type === 2 && (c as { style?: number }).style === 6).map((c) => (c as { sku_id?: string }).sku_id);
-  }) as string[];
-}
 
 /** The bot's private notes through interaction webhooks that say the balance is low. */
 const lowNotes = (h: Harness) =>

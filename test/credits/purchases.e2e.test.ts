@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { allComponents, type FakeEntitlement, type InteractionHandle } from "../fakes/discord/index.js";
-import { answersTo, deliveredVideo, ephemeralText, quotaText, runVideo, startHarness, type Harness } from "../support/harness.js";
+import type { FakeEntitlement } from "../fakes/discord/index.js";
+import { buyButtons, deliveredVideo, ephemeralText, quotaText, runVideo, startHarness, type Harness } from "../support/harness.js";
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -23,13 +23,6 @@ async function shop(env: Record<string, string> = {}): Promise<Harness> {
   return h;
 }
 
-/** The SKUs of the premium (buy) buttons the bot showed in answer to an interaction. */
-function buyButtons(h: Harness, interaction: InteractionHandle): string[] {
-  return answersTo(h, interaction).flatMap((r) => {
-    const body = r.json as { data?: { components?: unknown[] }; components?: unknown[] } | undefined;
-    return allComponents(body?.data?.components ?? body?.components ?? []).filter((c) => c.type === 2 && (c as { style?: number }).style === 6).map((c) => (c as { sku_id?: string }).sku_id);
-  }) as string[];
-}
 
 const consumed = (h: Harness, e: FakeEntitlement) => h.discord.waitFor(() => h.discord.entitlement(e.id)?.consumed === true || undefined, 10_000);
 const credits = async (h: Harness) => (await quotaText(h)).match(/Credits: (\$[\d,]+\.\d\d(?: below zero)?)/)?.[1];

@@ -125,6 +125,14 @@ export function answersTo(h: Harness, interaction: InteractionHandle) {
   return h.discord.requests.filter((r) => r.path.includes(`/${interaction.id}/`) || r.path.includes(`/${interaction.token}`));
 }
 
+/** The SKUs of the premium (buy) buttons the bot showed in answer to an interaction. */
+export function buyButtons(h: Harness, interaction: InteractionHandle): string[] {
+  return answersTo(h, interaction).flatMap((r) => {
+    const body = r.json as { data?: { components?: unknown[] }; components?: unknown[] } | undefined;
+    return allComponents(body?.data?.components ?? body?.components ?? []).filter((c) => c.type === 2 && (c as { style?: number }).style === 6).map((c) => (c as { sku_id?: string }).sku_id);
+  }) as string[];
+}
+
 /** The ephemeral text the caller saw (a reply or a follow-up with flags 64), if any. */
 export function ephemeralText(h: Harness, interaction: InteractionHandle): string | undefined {
   let deferredPrivately = false;
