@@ -12,7 +12,9 @@ import {
   type FaultDecision,
   type FaultRequest,
   type JobTimeline,
+  NSFW_ENDPOINT,
   billedUnitsFor,
+  sha256Hex,
   startFakeFal,
 } from "./fal/index.js";
 import { makeMp4, readMp4Info } from "./mp4.js";
@@ -840,5 +842,183 @@ describe("fake fal: late answers, expired outputs and a fault policy", () => {
     expect(fake.jobs.has(ruled.request_id)).toBe(true);
     expect(await rejection(fal.queue.submit(ENDPOINT, { input: { prompt: "p", image_url } }))).toMatchObject({ status: 403 });
     expect(fake.submissions).toHaveLength(5);
+  });
+});
+
+/** A loopback "CDN" serving fixed bodies by path (anything else 404), counting GETs per path. */
+async function startImageHost(files: Record<string, { body: Buffer; type: string }>): Promise<{ url(path: string): string; hits: Map<string, number> }> {
+  const hits = new Map<string, number>();
+  const server = createServer((req, res) => {
+    const path = req.url ?? "/";
+    hits.set(path, (hits.get(path) ?? 0) + 1);
+    const f = files[path];
+    if (!f) res.writeHead(404, { "Content-Type": "text/plain" }).end("Not Found");
+    else res.writeHead(200, { "Content-Type": f.type, "Content-Length": f.body.length }).end(f.body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  closers.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  );
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url: (path) => `${base}${path}`, hits };
+}
+
+const NSFW_SYNC = `https://fal.run/${NSFW_ENDPOINT}`;
+const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.from("fake jpeg body")]);
+const GIF = Buffer.from("GIF89a fake gif body", "latin1");
+
+describe("fake fal: the NSFW classifier fal-ai/imageutils/nsfw", () => {
+  it("fal.run answers a registered image's probability, an unknown image the default; 1 billable unit; nothing in submissions or jobs", async () => {
+    const { fake, fal } = await setup();
+    const host = await startImageHost({ "/a.jpg": { body: JPEG, type: "image/jpeg" }, "/b.gif": { body: GIF, type: "image/gif" } });
+    const uploaded = await uploadPng(fal); // the fake's own storage
+    fake.setNsfwProbability(PNG, 0.93);
+    fake.setNsfwProbability(new Uint8Array(GIF), 0.4);
+    expect(fake.nsfwScores.get(sha256Hex(PNG))).toBe(0.93);
+
+    const registered = await fal.run(NSFW_ENDPOINT, { input: { image_url: uploaded } });
+    expect(registered.data).toEqual({ nsfw_probability: 0.93 });
+    expect(registered.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    const gif = await fal.run(NSFW_ENDPOINT, { input: { image_url: host.url("/b.gif") } });
+    expect(gif.data).toEqual({ nsfw_probability: 0.4 });
+    const unknown = await fal.run(NSFW_ENDPOINT, { input: { image_url: host.url("/a.jpg") } });
+    expect(unknown.data).toEqual({ nsfw_probability: 0.01 });
+    expect(host.hits.get("/a.jpg")).toBe(1); // downloaded, once
+    fake.setDefaultNsfwProbability(0.5);
+    expect((await fal.run(NSFW_ENDPOINT, { input: { image_url: host.url("/a.jpg") } })).data).toEqual({ nsfw_probability: 0.5 });
+    expect(() => fake.setDefaultNsfwProbability(1.5)).toThrow(RangeError);
+    expect(() => fake.setNsfwProbability(PNG, -0.1)).toThrow(RangeError);
+
+    expect(fake.nsfwChecks.map((c) => [c.imageUrl, c.probability, c.status, c.via])).toEqual([
+      [uploaded, 0.93, 200, "sync"],
+      [host.url("/b.gif"), 0.4, 200, "sync"],
+      [host.url("/a.jpg"), 0.01, 200, "sync"],
+      [host.url("/a.jpg"), 0.5, 200, "sync"],
+    ]);
+    expect(fake.nsfwChecks[0]?.requestId).toBe(registered.requestId);
+    const calls = fake.requests.filter((r) => r.target === NSFW_SYNC);
+    expect(calls).toHaveLength(4);
+    expect(calls.every((r) => r.method === "POST" && r.auth === "Key test-key" && r.status === 200)).toBe(true);
+    expect(calls[0]?.json).toEqual({ image_url: uploaded });
+
+    const raw = await viaProxy(fake, "POST", NSFW_SYNC, { image_url: uploaded });
+    expect(raw.headers.get("x-fal-billable-units")).toBe("1");
+    expect(raw.headers.get("x-fal-request-id")).toBe(fake.nsfwChecks.at(-1)?.requestId);
+    const refused = await viaProxy(fake, "POST", NSFW_SYNC, { image_url: host.url("/missing.png") });
+    expect(refused.status).toBe(422);
+    expect(refused.headers.get("x-fal-billable-units")).toBeNull();
+
+    expect(fake.submissions).toHaveLength(0);
+    expect(fake.jobs.size).toBe(0);
+    expect(fake.totalBilledUnits()).toBe(0);
+  });
+
+  it("an image fal cannot download or open, and a bad input, are 422 (ValidationError, an ApiError) with fal's detail", async () => {
+    const { fake, fal } = await setup();
+    const host = await startImageHost({ "/note.txt": { body: Buffer.from("not an image"), type: "image/png" } });
+    const closed = await startImageHost({});
+    const deadUrl = closed.url("/gone.png");
+    await closers.pop()?.(); // nothing listens there any more
+    const cases: Array<[unknown, string, string]> = [
+      [{ image_url: host.url("/nope.png") }, "image_url", "file_download_error"], // 404
+      [{ image_url: deadUrl }, "image_url", "file_download_error"], // connection refused
+      [{ image_url: `${fake.baseUrl}/files/unknown/x.png` }, "image_url", "file_download_error"], // not in its storage
+      [{ image_url: host.url("/note.txt") }, "image_url", "image_load_error"], // not an image
+      [{ image_url: `data:text/plain;base64,${Buffer.from("hi").toString("base64")}` }, "image_url", "image_load_error"],
+      [{}, "image_url", "missing"],
+      [{ image_url: 42 }, "image_url", "string_type"],
+      [{ image_url: "" }, "image_url", "url_parsing"],
+      [{ image_url: host.url("/note.txt"), threshold: 0.5 }, "threshold", "extra_forbidden"],
+    ];
+    for (const [input, field, type] of cases) {
+      const err = await rejection(fal.run(NSFW_ENDPOINT, { input: input as { image_url: string } }));
+      expect(err, type).toBeInstanceOf(ValidationError);
+      expect(err).toBeInstanceOf(ApiError);
+      expect(err.status).toBe(422);
+      expect(err.body.detail[0], JSON.stringify(input)).toMatchObject({ loc: ["body", field], type });
+    }
+    const [download] = (await rejection(fal.run(NSFW_ENDPOINT, { input: { image_url: host.url("/nope.png") } }))).body.detail;
+    expect(download).toMatchObject({ msg: expect.stringMatching(/^Failed to download the file/), input: host.url("/nope.png") });
+    expect(host.hits.get("/nope.png")).toBe(2);
+    // a data URI of an image is decoded, not downloaded
+    const data = `data:image/png;base64,${PNG.toString("base64")}`;
+    expect((await fal.run(NSFW_ENDPOINT, { input: { image_url: data } })).data).toEqual({ nsfw_probability: 0.01 });
+
+    expect(fake.nsfwChecks).toHaveLength(cases.length + 2);
+    expect(fake.nsfwChecks.slice(0, -1).every((c) => c.status === 422 && c.probability === null)).toBe(true);
+    expect(fake.nsfwChecks.map((c) => c.imageUrl).slice(5, 8)).toEqual(["", "", ""]);
+    expect(fake.submissions).toHaveLength(0);
+  });
+
+  it("goes through the injected faults: failNext 503 (fal.run retries it), 500, a lost answer; the key check", async () => {
+    const { fake, fal } = await setup({ key: "test-key" });
+    const image_url = await uploadPng(fal);
+    const target = /imageutils\/nsfw/;
+
+    // 503 on every attempt: fal.run tries 4 times, then throws; the classifier was never reached
+    fake.failNext({ target }, { status: 503, body: { detail: "Service Unavailable" } }, 4);
+    const down = await rejection(fal.run(NSFW_ENDPOINT, { input: { image_url } }));
+    expect(down).toBeInstanceOf(ApiError);
+    expect(down).toMatchObject({ status: 503, body: { detail: "Service Unavailable" } });
+    expect(fake.requests.filter((r) => r.target === NSFW_SYNC).map((r) => r.status)).toEqual([503, 503, 503, 503]);
+    expect(fake.nsfwChecks).toHaveLength(0);
+
+    // 503 once: retried, classified once
+    fake.failNext({ method: "POST", target }, { status: 503, body: { detail: "Service Unavailable" } });
+    expect((await fal.run(NSFW_ENDPOINT, { input: { image_url } })).data).toEqual({ nsfw_probability: 0.01 });
+    expect(fake.requests.filter((r) => r.target === NSFW_SYNC).map((r) => r.status).slice(4)).toEqual([503, 200]);
+    expect(fake.nsfwChecks).toHaveLength(1);
+
+    // 500 is not retried; a fault on Seedance's submit leaves it alone
+    fake.failNext({ target: /image-to-video/ }, { status: 500, body: { detail: "seedance only" } });
+    fake.setPolicy((r) => (r.kind === "submit" && /imageutils\/nsfw/.test(r.target) ? { fail: { status: 500, body: { detail: "runner died" } } } : undefined));
+    expect(await rejection(fal.run(NSFW_ENDPOINT, { input: { image_url } }))).toMatchObject({ status: 500, body: { detail: "runner died" } });
+    fake.setPolicy(undefined);
+    expect(fake.nsfwChecks).toHaveLength(1);
+
+    // a lost answer: classified (recorded), the client gets the gateway's 502... and retries it
+    fake.loseAnswerNext({ target }, { status: 502, body: { detail: "Bad Gateway" } });
+    expect((await fal.run(NSFW_ENDPOINT, { input: { image_url } })).data).toEqual({ nsfw_probability: 0.01 });
+    expect(fake.nsfwChecks.map((c) => c.status)).toEqual([200, 200, 200]);
+
+    // a wrong key never reaches it
+    const stranger = createFalClient({ credentials: "wrong", proxyUrl: { url: fake.proxyUrl, when: "always" } });
+    expect(await rejection(stranger.run(NSFW_ENDPOINT, { input: { image_url } }))).toMatchObject({ status: 401, body: { detail: "invalid key credentials" } });
+    expect(await rejection(stranger.queue.submit(NSFW_ENDPOINT, { input: { image_url } }))).toMatchObject({ status: 401 });
+    expect(fake.nsfwChecks).toHaveLength(3);
+    expect(fake.submissions).toHaveLength(0);
+  });
+
+  it("the queue path: submit, status, stream, result (1 billable unit), cancel; bad input refused at submit; still no submissions", async () => {
+    const { fake, fal } = await setup();
+    const image_url = await uploadPng(fal);
+    fake.setNsfwProbability(PNG, 0.77);
+    const queued = await fal.queue.submit(NSFW_ENDPOINT, { input: { image_url } });
+    const id = queued.request_id;
+    expect(queued).toMatchObject({ status: "IN_QUEUE", status_url: `https://queue.fal.run/fal-ai/imageutils/requests/${id}/status` });
+    await fal.queue.subscribeToStatus(NSFW_ENDPOINT, { requestId: id, pollInterval: 10 });
+    await (await fal.queue.streamStatus(NSFW_ENDPOINT, { requestId: id })).done();
+    const result = await fal.queue.result(NSFW_ENDPOINT, { requestId: id });
+    expect(result).toEqual({ data: { nsfw_probability: 0.77 }, requestId: id });
+    const raw = await viaProxy(fake, "GET", `https://queue.fal.run/fal-ai/imageutils/requests/${id}`);
+    expect(raw.headers.get("x-fal-billable-units")).toBe("1");
+    expect(await rejection(fal.queue.cancel(NSFW_ENDPOINT, { requestId: id }))).toMatchObject({ status: 400 });
+    expect((await fal.subscribe(NSFW_ENDPOINT, { input: { image_url: "http://127.0.0.1:1/x.png" }, pollInterval: 10 }).catch((e) => e)).body.detail[0]).toMatchObject({
+      type: "file_download_error",
+    });
+    const refused = await rejection(fal.queue.submit(NSFW_ENDPOINT, { input: { image_url: "no" } }));
+    expect(refused).toMatchObject({ status: 422, body: { detail: [{ loc: ["body", "image_url"], type: "url_parsing" }] } });
+    expect(await rejection(fal.queue.status(NSFW_ENDPOINT, { requestId: "nope" }))).toMatchObject({ status: 404 });
+    expect(fake.nsfwChecks.map((c) => [c.probability, c.status, c.via, c.requestId !== undefined])).toEqual([
+      [0.77, 200, "queue", true],
+      [null, 422, "queue", true],
+      [null, 422, "queue", false],
+    ]);
+    expect(fake.submissions).toHaveLength(0);
+    expect(fake.jobs.size).toBe(0);
   });
 });

@@ -139,10 +139,24 @@ export function validateSeedanceInput(tier: Tier, body: unknown): ValidationResu
   return { ok: false, detail: r.error.issues.flatMap((i) => toDetails(i, body)) };
 }
 
+/** The input of fal's NSFW classifier `fal-ai/imageutils/nsfw`. */
+export interface NsfwInput {
+  image_url: string;
+}
+
+const NSFW_SCHEMA = z.strictObject({ image_url: urlField });
+
+/** Validates a parsed JSON body for `fal-ai/imageutils/nsfw` (extra fields refused, as for Seedance). */
+export function validateNsfwInput(body: unknown): { ok: true; input: NsfwInput } | { ok: false; detail: FalErrorDetail[] } {
+  const r = NSFW_SCHEMA.safeParse(body);
+  if (r.success) return { ok: true, input: r.data };
+  return { ok: false, detail: r.error.issues.flatMap((i) => toDetails(i, body)) };
+}
+
 /** fal's error objects for failures detected while "running" the job. */
 export function fileError(
   field: string,
-  type: "file_download_error" | "unsupported_image_format" | "file_too_large",
+  type: "file_download_error" | "unsupported_image_format" | "file_too_large" | "image_load_error",
   input: unknown,
   ctx?: Record<string, unknown>,
 ): FalErrorDetail {
@@ -150,6 +164,7 @@ export function fileError(
     file_download_error: "Failed to download the file. Please check if the URL is accessible.",
     unsupported_image_format: "The image format is not supported. Supported formats: JPEG, PNG, WebP.",
     file_too_large: "The file is too large.",
+    image_load_error: "Failed to load the image. Please ensure the image file is not corrupted and is in a supported format.",
   };
   return { loc: ["body", field], msg: msgs[type], type, url: `https://docs.fal.ai/errors/#${type}`, input, ...(ctx ? { ctx } : {}) };
 }

@@ -6,6 +6,7 @@
  * swaps the origin): /storage/... and /auth/... -> https://rest.fal.ai, anything else -> https://queue.fal.run.
  * /upload/... and /files/... on this server are its own "signed URL"/CDN routes (no auth).
  * Every request (but one with an unusable target) first goes through the injected faults (faults.ts).
+ * fal-ai/imageutils/nsfw (sync and queue) is served by nsfw.ts, outside `jobs` and `submissions`.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -13,6 +14,7 @@ import { sumUnits } from "./billing.js";
 import { Faults, classify } from "./faults.js";
 import { type Exchange, readBody, sendJson, sleep } from "./http.js";
 import type { Job } from "./jobs.js";
+import { NsfwClassifier } from "./nsfw.js";
 import { handleQueue, handleSync, type QueueContext } from "./queue.js";
 import { FakeStorage } from "./storage.js";
 import { JWKS_PATH, Webhooks } from "./webhooks.js";
@@ -56,6 +58,7 @@ export async function startFakeFal(opts: FakeFalOptions = {}): Promise<FakeFal> 
   const { port } = server.address() as AddressInfo;
   const baseUrl = `http://127.0.0.1:${port}`;
   const storage = new FakeStorage(baseUrl);
+  const nsfw = new NsfwClassifier(baseUrl, storage, streams, () => closed);
   const webhooks = new Webhooks({
     userId: opts.webhookUserId ?? "fake-fal-user",
     delayMs: opts.webhookDelayMs ?? 0,
@@ -141,6 +144,7 @@ export async function startFakeFal(opts: FakeFalOptions = {}): Promise<FakeFal> 
       return sendJson(x, 401, { detail: "invalid key credentials" });
     }
     if (host === "rest.fal.ai") return storage.handleRest(x);
+    if (nsfw.handles(target)) return nsfw.handle(x);
     if (host === "fal.run") return handleSync(ctx, x);
     return handleQueue(ctx, x);
   }
@@ -164,6 +168,10 @@ export async function startFakeFal(opts: FakeFalOptions = {}): Promise<FakeFal> 
     cancelRequests,
     uploads: storage.uploads,
     jobs,
+    nsfwScores: nsfw.scores,
+    nsfwChecks: nsfw.checks,
+    setNsfwProbability: (bytes, p) => nsfw.setProbability(bytes, p),
+    setDefaultNsfwProbability: (p) => nsfw.setDefault(p),
     setTimelines(choose) {
       timelineFor = choose;
     },

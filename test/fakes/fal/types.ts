@@ -1,4 +1,5 @@
 /** Public types of the fake fal.ai server, plus timeline defaults and the Seedance 2.0 frame-size table. */
+import type { FakeFalNsfw } from "./nsfw.js";
 
 export type VideoOutcome = { kind: "video"; durationSec?: number; width?: number; height?: number; padToBytes?: number };
 export type ErrorOutcome = { kind: "error"; status: number; detail: unknown };
@@ -195,7 +196,14 @@ export interface FaultMatch {
   target: RegExp;
 }
 
-export interface FakeFal {
+/**
+ * The fake fal.ai server (startFakeFal). Besides Seedance it serves the NSFW image classifier
+ * `fal-ai/imageutils/nsfw` (FakeFalNsfw, nsfw.ts): `nsfwScores`, `setNsfwProbability(bytes, p)`,
+ * `setDefaultNsfwProbability(p)` and the `nsfwChecks` record. Its requests go through the same
+ * faults (a submit's FaultKind is "submit": tell it by `target`) and key check, and are in
+ * `requests`, never in `submissions` or `jobs`.
+ */
+export interface FakeFal extends FakeFalNsfw {
   /** Put this in FAL_PROXY_URL / proxyUrl: { url, when: "always" }. */
   proxyUrl: string;
   /** http://127.0.0.1:PORT (direct mode: paths as on the fal hosts). */
