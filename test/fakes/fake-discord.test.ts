@@ -31,6 +31,7 @@ import {
   type Interaction,
   type MessageContextMenuCommandInteraction,
   type ModalSubmitInteraction,
+  type TextChannel,
   type ThreadChannel,
 } from "discord.js";
 import { WebSocket } from "ws";
@@ -45,6 +46,7 @@ import {
   type DiscordFaultRequest,
   type PingSet,
 } from "./discord/index.js";
+import { SpecValidator } from "./discord/validation.js";
 
 // 1x1 PNG
 const PNG = Buffer.from(
@@ -1474,6 +1476,188 @@ describe("fake Discord: threads", () => {
       const real = await reply({ message_id: here.id, fail_if_not_exists: false });
       expect([real.type, real.message_reference, pingsOf(real).users]).toEqual([19, { type: 0, message_id: here.id, channel_id: f.channelId, guild_id: f.guildId }, [f.users.stranger.id]]);
       expect(f.rejections.map((r) => r.code)).toEqual([50035, 50035, 50035, 50035]);
+    });
+  });
+});
+
+describe("fake Discord: more text channels, age-restricted channels", () => {
+  const validator = new SpecValidator();
+  /** Every channel object a payload carries, checked against Discord's schema (a thread's has no `nsfw`). */
+  function checkChannels(where: string, list: unknown[]): void {
+    for (const c of list as Array<Record<string, unknown>>) {
+      const thread = c.type === 11;
+      const errs = validator.validateSchema(thread ? "ThreadResponse" : "GuildChannelResponse", c);
+      expect(errs?.tree ?? null, `${where}: ${JSON.stringify(c)}`).toBeNull();
+      expect("nsfw" in c, `${where}: nsfw of ${JSON.stringify(c)}`).toBe(!thread);
+    }
+  }
+  /** The channel objects of the gateway dispatches a client got. */
+  const channelsIn = ({ t, d }: { t: string; d: any }): unknown[] =>
+    t === "GUILD_CREATE" ? [...d.channels, ...d.threads]
+    : ["CHANNEL_CREATE", "CHANNEL_UPDATE", "THREAD_CREATE", "THREAD_UPDATE"].includes(t) ? [d]
+    : t === "INTERACTION_CREATE" ? [d.channel, ...Object.values(d.data?.resolved?.channels ?? {})]
+    : [];
+  const rawOf = (client: Client) => {
+    const seen: Array<{ t: string; d: any }> = [];
+    client.on(Events.Raw, (p: { t: string; d: any }) => void seen.push({ t: p.t, d: p.d }));
+    return seen;
+  };
+  const channelCreated = (client: Client) => new Promise<TextChannel>((resolve) => client.once(Events.ChannelCreate, (c) => resolve(c as TextChannel)));
+  const channelUpdated = (client: Client, id: string) =>
+    new Promise<TextChannel>((resolve) => client.on(Events.ChannelUpdate, (_old, c) => void (c.id === id && resolve(c as TextChannel))));
+
+  it("announces a channel added after login with CHANNEL_CREATE: discord.js caches it with its nsfw and the bot's deny; later sessions get it in GUILD_CREATE", async () => {
+    await withFake({}, async (f) => {
+      const client = await connect(f);
+      const seen = rawOf(client);
+      const created = channelCreated(client);
+      const id = await f.addChannel({ name: "after-dark", nsfw: true, botDeny: P.ATTACH_FILES });
+      const cached = await soon(created, "channelCreate");
+      expect([cached.id, cached.type, cached.guildId, cached.name, cached.nsfw]).toEqual([id, ChannelType.GuildText, f.guildId, "after-dark", true]);
+      expect(client.channels.cache.get(id)).toBe(cached);
+      expect(cached.permissionsFor(client.user!)!.bitfield).toBe(INVITE_PERMISSIONS & ~P.ATTACH_FILES);
+      const first = client.channels.cache.get(f.channelId) as TextChannel;
+      expect([first.nsfw, first.permissionsFor(client.user!)!.bitfield]).toEqual([false, INVITE_PERMISSIONS]);
+
+      const rest = restFor(f);
+      const got = (await rest.get(Routes.channel(id))) as Record<string, unknown>;
+      expect(got).toMatchObject({ id, type: 0, guild_id: f.guildId, name: "after-dark", nsfw: true, position: 1 });
+      const listed = (await rest.get(Routes.guildChannels(f.guildId))) as Array<{ id: string; nsfw: boolean }>;
+      expect(listed.map((c) => [c.id, c.nsfw])).toEqual([[f.channelId, false], [id, true]]);
+      const plain = await f.addChannel();
+      expect(((await rest.get(Routes.channel(plain))) as { name: string; nsfw: boolean })).toMatchObject({ name: "channel-3", nsfw: false });
+
+      const later = await connect(f);
+      const again = later.channels.cache.get(id) as TextChannel | undefined;
+      expect([again?.nsfw, again?.permissionsFor(later.user!)!.bitfield]).toEqual([true, INVITE_PERMISSIONS & ~P.ATTACH_FILES]);
+      checkChannels("GET", [got, ...listed]);
+      checkChannels("gateway", seen.flatMap(channelsIn));
+      expect(seen.filter((p) => p.t === "CHANNEL_CREATE").map((p) => p.d.id)).toEqual([id, plain]);
+      expect(f.rejections).toEqual([]);
+    });
+  });
+
+  it("setChannelNsfw updates discord.js's cached channel (the first one too); a thread has no nsfw of its own, its parent's applies", async () => {
+    await withFake({}, async (f) => {
+      const client = await connect(f);
+      const seen = rawOf(client);
+      const updated = channelUpdated(client, f.channelId);
+      f.setChannelNsfw(f.channelId, true);
+      expect((await soon(updated, "channelUpdate")).nsfw).toBe(true);
+      expect((client.channels.cache.get(f.channelId) as TextChannel).nsfw).toBe(true);
+
+      const created = channelCreated(client);
+      const adult = await f.addChannel({ nsfw: true });
+      await soon(created, "channelCreate");
+      const cleared = channelUpdated(client, adult);
+      f.setChannelNsfw(adult, false);
+      expect((await soon(cleared, "channelUpdate")).nsfw).toBe(false);
+      expect(((await restFor(f).get(Routes.channel(adult))) as { nsfw: boolean }).nsfw).toBe(false);
+
+      // a thread in the first channel: discord.js finds the age restriction on its parent
+      const threadCreated = new Promise<ThreadChannel>((resolve) => client.once(Events.ThreadCreate, (t) => resolve(t)));
+      const thread = f.addThread({ parentId: f.channelId });
+      const cachedThread = await soon(threadCreated, "threadCreate");
+      expect([cachedThread.parentId, (cachedThread.parent as TextChannel).nsfw]).toEqual([f.channelId, true]);
+      expect(() => f.setChannelNsfw(thread, true)).toThrow(/thread/);
+      expect(() => f.setChannelNsfw(snowflake(), true)).toThrow(/not a text channel/);
+      checkChannels("gateway", seen.flatMap(channelsIn));
+      expect(seen.filter((p) => p.t === "CHANNEL_UPDATE").map((p) => [p.d.id, p.d.nsfw])).toEqual([[f.channelId, true], [adult, false]]);
+    });
+  });
+
+  it("runs a slash command in an added channel: its channel carries nsfw, app_permissions its deny; a Channel option resolves it", async () => {
+    await withFake({}, async (f) => {
+      const client = await connect(f);
+      const seen = rawOf(client);
+      const created = channelCreated(client);
+      const adult = await f.addChannel({ name: "after-dark", nsfw: true, botDeny: P.ATTACH_FILES | P.EMBED_LINKS });
+      await soon(created, "channelCreate");
+      const handled = nextCommand(client, async (i) => {
+        expect(i.channelId).toBe(adult);
+        expect((i.channel as TextChannel).nsfw).toBe(true);
+        expect(i.appPermissions.bitfield).toBe(INVITE_PERMISSIONS & ~(P.ATTACH_FILES | P.EMBED_LINKS));
+        const named = i.options.getChannel("where", true) as TextChannel;
+        expect([named.id, named.name, named.nsfw, named.type]).toEqual([adult, "after-dark", true, ChannelType.GuildText]);
+        await i.reply({ content: "on it" }); // a response needs no channel permission
+      });
+      const { id } = await f.slashCommand({ name: "check", options: [{ name: "where", type: 7, value: adult }], channelId: adult });
+      await handled;
+      const raw = seen.find((p) => p.t === "INTERACTION_CREATE")!.d;
+      const requester = BigInt(raw.member.permissions as string);
+      expect(raw).toMatchObject({
+        channel_id: adult, app_permissions: (INVITE_PERMISSIONS & ~(P.ATTACH_FILES | P.EMBED_LINKS)).toString(),
+        channel: { id: adult, type: 0, nsfw: true, name: "after-dark" },
+        data: { resolved: { channels: { [adult]: { id: adult, type: 0, name: "after-dark", nsfw: true, guild_id: f.guildId, permissions: requester.toString() } } } },
+      });
+      // the first channel, named from the new one, is as it is: not age-restricted
+      const fromFirst = nextCommand(client, async (i) => {
+        expect([i.channelId, (i.options.getChannel("where", true) as TextChannel).nsfw, i.appPermissions.bitfield]).toEqual([adult, false, INVITE_PERMISSIONS & ~(P.ATTACH_FILES | P.EMBED_LINKS)]);
+        await i.reply({ content: "only you", flags: MessageFlags.Ephemeral });
+      });
+      const second = await f.slashCommand({ name: "check", options: [{ name: "where", type: 7, value: f.channelId }], channelId: adult });
+      await fromFirst;
+      expect(f.messages(adult).map((m) => [m.interactionId, m.text])).toEqual([[id, "on it"], [second.id, "only you"]]);
+      expect(f.channelMessages(adult).map((m) => m.text)).toEqual(["on it"]); // what members see there
+      expect(f.channelMessages(f.channelId)).toEqual([]);
+      expect(() => f.channelMessages(snowflake())).toThrow(/no channel/);
+
+      // members' messages, the bot's posts, edits, deletes and reactions there; its deny still holds
+      const rest = restFor(f);
+      const theirs = f.userMessage({ channelId: adult, content: "make it spicy" });
+      const mine = (await rest.post(Routes.channelMessages(adult), { body: { content: "rendering", message_reference: { message_id: theirs.id } } })) as Msg;
+      await rest.patch(Routes.channelMessage(adult, mine.id), { body: { content: "done" } });
+      await rest.put(Routes.channelMessageOwnReaction(adult, theirs.id, encodeURIComponent("👍")));
+      await rest.delete(Routes.channelMessage(adult, mine.id));
+      await expect(rest.post(Routes.channelMessages(adult), { body: { content: "x", embeds: [{ title: "t" }] } })).rejects.toMatchObject(missing);
+      await expect(rest.post(Routes.channelMessages(adult), { body: { content: "x" }, files: [{ name: "a.png", data: PNG }] })).rejects.toMatchObject(missing);
+      await rest.post(Routes.channelMessages(f.channelId), { body: { content: "x", embeds: [{ title: "t" }] } }); // the first channel: granted
+      expect(f.channelMessages(adult).map((m) => m.text)).toEqual(["on it", "make it spicy"]);
+      expect(f.message(mine.id)).toMatchObject({ channel_id: adult, editHistory: ["rendering", "done"], deleted: true });
+      expect(f.reactions(theirs.id)).toEqual([{ emoji: "👍", userId: f.botUserId }]);
+      checkChannels("gateway", seen.flatMap(channelsIn));
+      expect(f.rejections.map((r) => r.code)).toEqual([50013, 50013]);
+    });
+  });
+
+  it("enforces a channel's botDeny as Discord does: 50013 without SEND_MESSAGES (through discord.js), 50001 without VIEW_CHANNEL, in its threads too", async () => {
+    await withFake({ botPermissions: (INVITE_PERMISSIONS | P.SEND_MESSAGES_IN_THREADS).toString() }, async (f) => {
+      const client = await connect(f);
+      const created = channelCreated(client);
+      const mute = await f.addChannel({ name: "read-only", botDeny: P.SEND_MESSAGES });
+      const cached = await soon(created, "channelCreate");
+      expect(cached.permissionsFor(client.user!)!.has(PermissionFlagsBits.SendMessages)).toBe(false);
+      const failed = await failure(cached.send("hello"));
+      expect(failed).toBeInstanceOf(DiscordAPIError);
+      expect(failed).toMatchObject({ code: 50013, status: 403, message: "Missing Permissions" });
+      await expect(client.rest.post(Routes.channelTyping(mute))).rejects.toMatchObject(missing);
+      expect(f.messages(mute)).toEqual([]);
+      await (client.channels.cache.get(f.channelId) as TextChannel).send("the first channel: granted");
+      // a slash command there tells the bot beforehand
+      const handled = nextCommand(client, async (i) => {
+        expect(i.appPermissions.has(PermissionFlagsBits.SendMessages)).toBe(false);
+        await i.reply({ content: "can't post here" });
+      });
+      await f.slashCommand({ name: "anything", options: [], channelId: mute });
+      await handled;
+
+      const hidden = await f.addChannel({ name: "staff", botDeny: P.VIEW_CHANNEL });
+      const thread = f.addThread({ parentId: hidden });
+      const rest = restFor(f);
+      const noAccess = { code: 50001, status: 403, message: "Missing Access" };
+      await expect(rest.post(Routes.channelMessages(hidden), { body: { content: "hi" } })).rejects.toMatchObject(noAccess);
+      await expect(rest.get(Routes.channel(hidden))).rejects.toMatchObject(noAccess);
+      await expect(rest.get(Routes.channelMessages(hidden))).rejects.toMatchObject(noAccess);
+      await expect(rest.post(Routes.channelMessages(thread), { body: { content: "hi" } })).rejects.toMatchObject(noAccess);
+      const theirs = f.userMessage({ channelId: hidden, content: "secret" });
+      await expect(rest.put(Routes.channelMessageOwnReaction(hidden, theirs.id, encodeURIComponent("👍")))).rejects.toMatchObject(noAccess);
+      // a thread of the SEND_MESSAGES-denied channel: SEND_MESSAGES has no effect in threads
+      const inThread = f.addThread({ parentId: mute });
+      await rest.post(Routes.channelMessages(inThread), { body: { content: "in the thread" } });
+      // an administrator bot ignores overwrites
+      f.setBotPermissions(P.ADMINISTRATOR);
+      await rest.post(Routes.channelMessages(hidden), { body: { content: "admin" } });
+      expect(f.rejections.map((r) => r.code)).toEqual([50013, 50013, 50001, 50001, 50001, 50001, 50001]);
     });
   });
 });

@@ -1,7 +1,8 @@
 // Test-side actions: members invoking slash and message commands, clicking buttons, submitting
 // modals, reacting, posting messages.
 import { interactionToken, snowflake } from "./ids.js";
-import { channelJson, guildByChannel, guildById, guildOfMessage, memberJson, memberPermissions, type GuildWorld } from "./payloads.js";
+import { botPermissionsIn, channelById, channelJson, guildByChannel } from "./channels.js";
+import { guildById, guildOfMessage, memberJson, memberPermissions, type GuildWorld } from "./payloads.js";
 import { MAX_CONTENT } from "./limits.js";
 import { announce, imageSize, mentionsOf, reactionEvent } from "./messages.js";
 import { submission } from "./modals.js";
@@ -43,8 +44,8 @@ export class Driver {
   }
 
   /**
-   * Where an action happens: `channelId` (a guild's text channel or one of its threads; `index`,
-   * when given, must name its guild), else guild `index`'s text channel.
+   * Where an action happens: `channelId` (one of a guild's text channels or threads; `index`, when
+   * given, must name its guild), else guild `index`'s first text channel.
    */
   private channel(index: number | undefined, channelId: string | undefined, what: string): { g: GuildWorld; channelId: string; thread?: ThreadWorld } {
     if (channelId === undefined) {
@@ -53,8 +54,8 @@ export class Driver {
     }
     const w = this.state.world;
     const thread = threadById(w, channelId);
-    const g = thread?.guild ?? guildByChannel(w, channelId);
-    if (!g) throw new Error(`fake Discord: ${what}: channel ${channelId} is neither a guild's text channel nor a thread of the fake (see fake.addThread())`);
+    const g = guildByChannel(w, channelId);
+    if (!g) throw new Error(`fake Discord: ${what}: channel ${channelId} is neither a guild's text channel nor a thread of the fake (see fake.addChannel(), fake.addThread())`);
     if (index !== undefined && this.guild(index, what) !== g) throw new Error(`fake Discord: ${what}: channel ${channelId} is in guild ${g.index}, not guild ${index}`);
     return { g, channelId, ...(thread ? { thread } : {}) };
   }
@@ -75,22 +76,23 @@ export class Driver {
   }
 
   /**
-   * The fields every interaction has, in the interaction's channel (`i.channelId`): the guild's text
-   * channel or a thread, sent as the thread's channel object (type 11, parent_id, thread_metadata).
-   * A thread has its parent's permissions, so `app_permissions` and the member's `permissions` are
-   * the parent channel's either way (SEND_MESSAGES_IN_THREADS only when granted there).
+   * The fields every interaction has, in the interaction's channel (`i.channelId`): one of the
+   * guild's text channels (with its `nsfw`) or a thread, sent as the thread's channel object (type
+   * 11, parent_id, thread_metadata, no `nsfw`: the parent's applies). `app_permissions` are the
+   * bot's there (less the channel's `botDeny`); a thread has its parent's permissions
+   * (SEND_MESSAGES_IN_THREADS only when granted there).
    */
   private base(i: InteractionState, user: FakeUser, g: GuildWorld, appPermissions?: string, locales: { locale?: string | undefined; guildLocale?: string | undefined } = {}): Json {
     const w = this.state.world;
     const guildLocale = locales.guildLocale ?? "en-US";
     const thread = threadById(w, i.channelId);
-    const channel = thread ? this.state.threadJson(thread) : channelJson(w, g);
+    const channel = thread ? this.state.threadJson(thread) : channelJson(w, channelById(w, i.channelId)!);
     return {
       id: i.id, application_id: w.applicationId, token: i.token, version: 1,
       guild_id: g.guildId, guild: { id: g.guildId, locale: guildLocale, features: [] },
       channel_id: i.channelId, channel: { ...channel, permissions: memberPermissions(w, user).toString() },
       member: memberJson(w, g, user, true),
-      app_permissions: appPermissions ?? w.botPermissions.toString(),
+      app_permissions: appPermissions ?? botPermissionsIn(w, i.channelId).toString(),
       locale: locales.locale ?? "en-US", guild_locale: guildLocale, entitlements: [],
       authorizing_integration_owners: { "0": g.guildId }, context: 0,
       attachment_size_limit: i.attachmentSizeLimit,
@@ -129,7 +131,7 @@ export class Driver {
     const { cmd, guild } = this.findCommand(args.name, g);
     const resolved: Json = {};
     const given = args.attachments ?? [];
-    const options = commandOptions(this.state, args.options, cmd?.options as Json[] | undefined, `/${args.name}`, resolved, given, cmd !== undefined, g);
+    const options = commandOptions(this.state, args.options, cmd?.options as Json[] | undefined, `/${args.name}`, resolved, given, cmd !== undefined, g, user);
     const i = this.register(2, user, g, args.attachmentSizeLimit ?? undefined, { commandName: args.name, commandType: 1, channelId });
     const cmdId = (cmd?.id as string | undefined) ?? this.commandIds.get(args.name) ?? snowflake();
     this.commandIds.set(args.name, cmdId);

@@ -5,6 +5,7 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, WebSocket } from "ws";
 import { sessionId } from "./ids.js";
+import { channelJson, channelsOf } from "./channels.js";
 import { guildById, guildCreateJson, guildsOnShard, knownUsers, memberJson, readyJson, shardOf } from "./payloads.js";
 import { Intents, type State } from "./state.js";
 
@@ -115,7 +116,12 @@ export class Gateway {
         conn.session = s;
         state.identifies.push([shard[0], shard[1]]);
         this.emit(s, "READY", readyJson(state.world, s.id, state.gatewayUrl, shard));
-        if (s.intents & Intents.Guilds) for (const g of guildsOnShard(state.world, shard[0])) this.emit(s, "GUILD_CREATE", guildCreateJson(state.world, g, state.activeThreadsJson(g)));
+        if (s.intents & Intents.Guilds) {
+          for (const g of guildsOnShard(state.world, shard[0])) {
+            const channels = channelsOf(state.world, g).map((c) => channelJson(state.world, c));
+            this.emit(s, "GUILD_CREATE", guildCreateJson(state.world, g, channels, state.activeThreadsJson(g)));
+          }
+        }
         s.ready = true;
         this.notifyReady();
         return;

@@ -36,6 +36,11 @@
 //   const thread = fake.addThread();
 //   await fake.slashCommand({ name: "video", options, channelId: thread });
 //
+// More text channels (`fake.addChannel()`, CHANNEL_CREATE), age-restricted (`nsfw`, `fake.setChannelNsfw()`)
+// or denying the bot permissions there only (`botDeny`); they work wherever the first channel does:
+//   const adult = await fake.addChannel({ name: "after-dark", nsfw: true, botDeny: P.ATTACH_FILES });
+//   await fake.slashCommand({ name: "video", options, channelId: adult }); fake.messages(adult);
+//
 // Fault simulations: a policy is asked about every REST request (see DiscordFaultDecision), e.g.
 //   fake.setPolicy((r) => (r.route === "message.create" && r.files ? { bytesPerSecond: 64 * 1024 } : undefined));
 //   fake.setPolicy((r) => (r.route === "entitlement.consume" ? { failAfter: { status: 500 } } : undefined)); // consumed, answer lost
@@ -55,10 +60,12 @@
 import { Driver } from "./driver.js";
 import { PremiumSurface } from "./premium-surface.js";
 import { FakeServer } from "./server.js";
-import { botRoleJson, channelJson } from "./payloads.js";
-import { Intents, State, resolveOptions } from "./state.js";
-import { newThread, threadById } from "./threads.js";
+import { ChannelEvents } from "./channel-events.js";
+import { guildByChannel } from "./channels.js";
+import { isEphemeral } from "./messages.js";
+import { State, resolveOptions } from "./state.js";
 import type {
+  AddChannelOptions,
   AddThreadOptions,
   APIAttachmentLike,
   ClickArgs,
@@ -99,10 +106,11 @@ class FakeDiscordImpl extends PremiumSurface implements FakeDiscord {
   readonly guilds: FakeGuild[];
   readonly ownerUserId: string;
   readonly owner: FakeUser;
-  readonly users: { requester: FakeUser; stranger: FakeUser; admin: FakeUser };
-  readonly roles: { everyone: string; bot: string; admin: string; pingable: string };
+  readonly users: { requester: FakeUser; stranger: FakeUser; admin: FakeUser; moderator: FakeUser };
+  readonly roles: { everyone: string; bot: string; admin: string; pingable: string; moderator: string };
   readonly botUser: FakeUser;
   private readonly driver: Driver;
+  private readonly channelEvents: ChannelEvents;
   private closed = false;
 
   constructor(
@@ -125,6 +133,7 @@ class FakeDiscordImpl extends PremiumSurface implements FakeDiscord {
     this.roles = { ...this.guilds[0]!.roles };
     this.botUser = w.botUser;
     this.driver = new Driver(state, (shard) => server.gateway.connectedSessions(shard));
+    this.channelEvents = new ChannelEvents(state, (index, what) => this.driver.guild(index, what));
   }
 
   get requests(): RecordedRequest[] {
@@ -136,12 +145,10 @@ class FakeDiscordImpl extends PremiumSurface implements FakeDiscord {
   get rateLimited(): number {
     return this.state.rateLimited;
   }
-  /** Every interaction token handed to the bot: secrets its logs must never show. */
   issuedTokens(): string[] {
     return [...this.state.interactions.values()].map((i) => i.token);
   }
 
-  /** How an interaction was answered, as Discord saw it. */
   interactionState(id: string): { ackType?: number; ackedAt?: number; dispatchedAt: number; originalMessageId?: string } | undefined {
     const i = this.state.interactions.get(id);
     return i && { ackType: i.ackType, ackedAt: i.ackedAt, dispatchedAt: i.dispatchedAt, originalMessageId: i.originalMessageId };
@@ -206,6 +213,10 @@ class FakeDiscordImpl extends PremiumSurface implements FakeDiscord {
   messages(channelId?: string): FakeMessage[] {
     return this.state.listMessages(channelId);
   }
+  channelMessages(channelId: string): FakeMessage[] {
+    if (!guildByChannel(this.state.world, channelId)) throw new Error(`fake Discord: channelMessages: ${channelId} is no channel of the fake`);
+    return this.state.listMessages(channelId).filter((m) => !isEphemeral(m));
+  }
   allMessages(): FakeMessage[] {
     return this.state.listMessages(undefined, true);
   }
@@ -249,14 +260,7 @@ class FakeDiscordImpl extends PremiumSurface implements FakeDiscord {
     this.server.holdNext({ ...match, ms, times });
   }
   setBotPermissions(permissions: bigint): void {
-    const w = this.state.world;
-    w.botPermissions = permissions;
-    // as an admin's change reaches a bot: the role and the channel's overwrites, on the gateway,
-    // in every guild (each to the shard that owns it)
-    for (const g of w.guilds) {
-      this.state.dispatch("GUILD_ROLE_UPDATE", { guild_id: g.guildId, role: botRoleJson(w, g) }, { guildId: g.guildId, intent: Intents.Guilds });
-      this.state.dispatch("CHANNEL_UPDATE", channelJson(w, g), { guildId: g.guildId, intent: Intents.Guilds });
-    }
+    this.channelEvents.setBotPermissions(permissions);
   }
   setInteractionTokenTtl(ms: number): void {
     this.state.tokenTtlMs = ms;
@@ -268,23 +272,16 @@ class FakeDiscordImpl extends PremiumSurface implements FakeDiscord {
     if (!this.state.expireToken(interactionToken)) throw new Error(`fake Discord: expireToken: no interaction of this fake has token ${interactionToken.slice(0, 24)}...`);
   }
   addThread(opts: AddThreadOptions = {}): string {
-    const w = this.state.world;
-    const g = this.driver.guild(opts.guild, "addThread()");
-    const t = newThread(w, g, w.users.requester.id, opts);
-    this.state.dispatch("THREAD_CREATE", { ...this.state.threadJson(t), newly_created: true }, { guildId: g.guildId, intent: Intents.Guilds });
-    // Discord creates a thread active; archiving or locking it afterwards is a THREAD_UPDATE.
-    if (opts.archived || opts.locked) this.updateThread(t.id, { archived: opts.archived ?? false, locked: opts.locked ?? false });
-    return t.id;
+    return this.channelEvents.addThread(opts);
   }
   updateThread(threadId: string, changes: { archived?: boolean; locked?: boolean }): void {
-    const t = threadById(this.state.world, threadId);
-    if (!t) throw new Error(`fake Discord: updateThread: ${threadId} is not a thread of the fake (see fake.addThread())`);
-    if (changes.archived !== undefined && changes.archived !== t.archived) {
-      t.archived = changes.archived;
-      t.archiveTimestamp = new Date().toISOString(); // "changed when ... archiving, or unarchiving a thread"
-    }
-    if (changes.locked !== undefined) t.locked = changes.locked;
-    this.state.dispatch("THREAD_UPDATE", this.state.threadJson(t), { guildId: t.guild.guildId, intent: Intents.Guilds });
+    this.channelEvents.updateThread(threadId, changes);
+  }
+  async addChannel(opts: AddChannelOptions = {}): Promise<string> {
+    return this.channelEvents.addChannel(opts);
+  }
+  setChannelNsfw(channelId: string, nsfw: boolean): void {
+    this.channelEvents.setChannelNsfw(channelId, nsfw);
   }
   disconnectGateway(code = 4000, shard?: number): void {
     this.server.gateway.disconnect(code, shard);

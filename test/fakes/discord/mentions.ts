@@ -9,6 +9,7 @@
 // - an edit that sets `content` rebuilds the mentions with the edit's allowed_mentions, or with the
 //   default allowances when the edit has none (not the ones the message was created with).
 // Text inside Components V2 text displays and embeds is not parsed (embeds never ping).
+import { botPermissionsIn } from "./channels.js";
 import { ALL_PERMISSIONS, P, guildRoles, knownUsers, memberPermissions, type GuildWorld, type World } from "./payloads.js";
 import type { FakeMessage, FakeUser, PingSet } from "./types.js";
 
@@ -79,8 +80,11 @@ export function repliedUserId(messages: Map<string, FakeMessage>, m: Pick<FakeMe
   return messages.get(String(ref.message_id))?.author.id;
 }
 
-/** The sender's MENTION_EVERYONE: the bot's own permissions for the bot (also for interaction responses). */
-export function canMentionEveryone(w: World, sender: FakeUser): boolean {
-  const have = sender.id === w.botUser.id ? w.botPermissions : memberPermissions(w, sender);
+/**
+ * The sender's MENTION_EVERYONE in `channelId`: the bot's own permissions there for the bot (also
+ * for interaction responses, whose app_permissions are the channel's).
+ */
+export function canMentionEveryone(w: World, sender: FakeUser, channelId: string): boolean {
+  const have = sender.id === w.botUser.id ? botPermissionsIn(w, channelId) : memberPermissions(w, sender);
   return hasPermission(have, P.MENTION_EVERYONE);
 }

@@ -129,7 +129,7 @@ export function mentionsOf(state: State, m: FakeMessage, allowedMentions: unknow
   return computeMentions(w, guildOfMessage(w, m), {
     content: m.text,
     allowedMentions,
-    canMentionEveryone: canMentionEveryone(w, m.author),
+    canMentionEveryone: canMentionEveryone(w, m.author, m.channel_id),
     ...(replied ? { repliedUserId: replied } : {}),
   });
 }

@@ -1,5 +1,6 @@
 // Static world (guilds, channels, users, roles) and the JSON shapes Discord sends for them.
 import { DISCORD_EPOCH, snowflake } from "./ids.js";
+import type { ChannelWorld } from "./channels.js";
 import type { ThreadWorld } from "./threads.js";
 import type { FakeAttachment, FakeMessage, FakeUser, PingSet } from "./types.js";
 
@@ -52,9 +53,10 @@ export interface GuildWorld {
   /** `(guildId >> 22) % shardCount`, Discord's routing rule. */
   shard: number;
   guildId: string;
+  /** Its first text channel ("general"; `World.channels` has it and those `fake.addChannel()` adds). */
   channelId: string;
   /** `everyone` = guildId (as on Discord); the bot's managed role, `Admin` (Manage Guild), `Pingable` (mentionable). */
-  roles: { everyone: string; bot: string; admin: string; pingable: string };
+  roles: { everyone: string; bot: string; admin: string; pingable: string; moderator: string };
 }
 
 export interface World {
@@ -63,14 +65,17 @@ export interface World {
   shardCount: number;
   /** Guild 0 first (the one `fake.guildId` names). */
   guilds: GuildWorld[];
+  /** Every guild's text channels: each guild's first one, then those of `fake.addChannel()`, oldest first. */
+  channels: ChannelWorld[];
   /** Public threads in the guilds' text channels (`fake.addThread()`), oldest first. */
   threads: ThreadWorld[];
   botUser: FakeUser;
   owner: FakeUser;
-  users: { requester: FakeUser; stranger: FakeUser; admin: FakeUser };
+  /** `moderator` has Manage Messages (not Manage Server), as a server's moderators usually do. */
+  users: { requester: FakeUser; stranger: FakeUser; admin: FakeUser; moderator: FakeUser };
   /** Permissions of the @everyone role (Discord's defaults for a new server), in every guild. */
   everyonePermissions: bigint;
-  /** The bot's effective permissions in every guild's channel (also its managed role's permissions). */
+  /** The bot's managed role's permissions: its effective permissions in every channel without a `botDeny`. */
   botPermissions: bigint;
   joinedAt: string;
 }
@@ -105,10 +110,11 @@ export function createWorld(botPermissions?: string, shardCount = 1): World {
     requester: user(snowflake(t + 4000), "requester"),
     stranger: user(snowflake(t + 5000), "stranger"),
     admin: user(snowflake(t + 6000), "admin"),
+    moderator: user(snowflake(t + 6500), "moderator"),
   };
   const guild0: GuildWorld = {
     index: 0, shard: 0, guildId, channelId,
-    roles: { everyone: guildId, bot: snowflake(t + 7000), admin: snowflake(t + 8000), pingable: snowflake(t + 8500) },
+    roles: { everyone: guildId, bot: snowflake(t + 7000), admin: snowflake(t + 8000), pingable: snowflake(t + 8500), moderator: snowflake(t + 8700) },
   };
   const guilds = [guild0];
   for (let i = 1; i < shardCount; i++) {
@@ -117,7 +123,7 @@ export function createWorld(botPermissions?: string, shardCount = 1): World {
     const id = snowflake(at);
     guilds.push({
       index: i, shard: i, guildId: id, channelId: snowflake(at + 100),
-      roles: { everyone: id, bot: snowflake(at + 200), admin: snowflake(at + 300), pingable: snowflake(at + 400) },
+      roles: { everyone: id, bot: snowflake(at + 200), admin: snowflake(at + 300), pingable: snowflake(at + 400), moderator: snowflake(at + 500) },
     });
   }
   for (const g of guilds) {
@@ -127,6 +133,7 @@ export function createWorld(botPermissions?: string, shardCount = 1): World {
     applicationId,
     shardCount,
     guilds,
+    channels: guilds.map((g) => ({ id: g.channelId, guild: g, name: "general", nsfw: false, botDeny: 0n, position: 0 })),
     threads: [],
     botUser: user(applicationId, "FakeBot", true), // bot user id == application id, as for modern apps
     owner,
@@ -139,11 +146,6 @@ export function createWorld(botPermissions?: string, shardCount = 1): World {
 
 export function guildById(w: World, guildId: string | undefined): GuildWorld | undefined {
   return w.guilds.find((g) => g.guildId === guildId);
-}
-
-/** The guild of a channel: a guild's text channel or one of its threads. */
-export function guildByChannel(w: World, channelId: string | undefined): GuildWorld | undefined {
-  return w.guilds.find((g) => g.channelId === channelId) ?? w.threads.find((t) => t.id === channelId)?.guild;
 }
 
 /** The guild a stored message lives in (every message the fake stores is in one of its guilds). */
@@ -164,6 +166,7 @@ export function userJson(u: FakeUser): Record<string, unknown> {
 export function memberRoles(w: World, g: GuildWorld, u: FakeUser): string[] {
   if (u.id === w.botUser.id) return [g.roles.bot];
   if (u.id === w.users.admin.id) return [g.roles.admin];
+  if (u.id === w.users.moderator.id) return [g.roles.moderator];
   return [];
 }
 
@@ -171,6 +174,7 @@ export function memberPermissions(w: World, u: FakeUser): bigint {
   if (u.id === w.owner.id) return ALL_PERMISSIONS;
   if (u.id === w.botUser.id) return w.botPermissions;
   if (u.id === w.users.admin.id) return w.everyonePermissions | P.MANAGE_GUILD;
+  if (u.id === w.users.moderator.id) return w.everyonePermissions | P.MANAGE_MESSAGES;
   return w.everyonePermissions;
 }
 
@@ -183,26 +187,7 @@ export function memberJson(w: World, g: GuildWorld, u: FakeUser, withPermissions
 }
 
 export function knownUsers(w: World): FakeUser[] {
-  return [w.botUser, w.owner, w.users.requester, w.users.stranger, w.users.admin];
-}
-
-/**
- * The channel's overwrites: the @everyone role grants Discord's defaults, which include more than the
- * bot was invited with, so the channel denies the bot (member overwrite) whatever its own role lacks.
- * discord.js's `channel.permissionsFor(botUser)` thus equals `botPermissions` exactly.
- */
-export function permissionOverwrites(w: World): Array<Record<string, unknown>> {
-  if (w.botPermissions & P.ADMINISTRATOR) return [];
-  const deny = (w.everyonePermissions | w.botPermissions) & ~w.botPermissions;
-  return deny ? [{ id: w.botUser.id, type: 1, allow: "0", deny: deny.toString() }] : [];
-}
-
-export function channelJson(w: World, g: GuildWorld): Record<string, unknown> {
-  return {
-    id: g.channelId, type: 0, guild_id: g.guildId, name: "general", position: 0, permission_overwrites: permissionOverwrites(w),
-    topic: null, nsfw: false, last_message_id: null, rate_limit_per_user: 0, parent_id: null, flags: 0,
-    last_pin_timestamp: null,
-  };
+  return [w.botUser, w.owner, w.users.requester, w.users.stranger, w.users.admin, w.users.moderator];
 }
 
 function role(id: string, name: string, position: number, permissions: bigint, extra: Record<string, unknown> = {}) {
@@ -232,6 +217,7 @@ export function guildJson(w: World, g: GuildWorld): Record<string, unknown> {
       role(g.roles.everyone, "@everyone", 0, w.everyonePermissions),
       role(g.roles.pingable, "Pingable", 1, 0n, { mentionable: true }),
       role(g.roles.admin, "Admin", 2, P.MANAGE_GUILD),
+      role(g.roles.moderator, "Moderator", 2, P.MANAGE_MESSAGES),
       botRoleJson(w, g),
     ],
     emojis: [],
@@ -239,12 +225,15 @@ export function guildJson(w: World, g: GuildWorld): Record<string, unknown> {
   };
 }
 
-/** GUILD_CREATE; `threads`: the guild's active threads (the gateway syncs those only, topics/threads). */
-export function guildCreateJson(w: World, g: GuildWorld, threads: unknown[] = []): Record<string, unknown> {
+/**
+ * GUILD_CREATE; `channels`: the guild's channel objects; `threads`: its active threads (the gateway
+ * syncs those only, topics/threads).
+ */
+export function guildCreateJson(w: World, g: GuildWorld, channels: unknown[], threads: unknown[] = []): Record<string, unknown> {
   return {
     ...guildJson(w, g),
     joined_at: w.joinedAt, large: false, unavailable: false, member_count: knownUsers(w).length, lazy: true,
-    voice_states: [], members: knownUsers(w).map((u) => memberJson(w, g, u)), channels: [channelJson(w, g)],
+    voice_states: [], members: knownUsers(w).map((u) => memberJson(w, g, u)), channels,
     threads, presences: [], stage_instances: [], guild_scheduled_events: [], soundboard_sounds: [],
     embedded_activities: [],
   };
@@ -285,6 +274,7 @@ export function guildRoles(g: GuildWorld): Array<{ id: string; mentionable: bool
   return [
     { id: g.roles.pingable, mentionable: true },
     { id: g.roles.admin, mentionable: false },
+    { id: g.roles.moderator, mentionable: false },
     { id: g.roles.bot, mentionable: false },
   ];
 }

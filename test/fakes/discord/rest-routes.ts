@@ -2,7 +2,8 @@
 import { Errors, formError } from "./http-util.js";
 import { hasPermission } from "./mentions.js";
 import { buildMessage, editMessage, announce, isEphemeral, reactionEvent } from "./messages.js";
-import { P, channelJson, guildByChannel, guildById, guildJson, knownUsers, memberJson, userJson, type GuildWorld } from "./payloads.js";
+import { botPermissionsIn, channelById, channelJson, channelsOf, guildByChannel, type ChannelWorld } from "./channels.js";
+import { P, guildById, guildJson, knownUsers, memberJson, userJson, type GuildWorld } from "./payloads.js";
 import type { Ctx, Reply, RouteDef } from "./router.js";
 import { emojiJson, type State } from "./state.js";
 import { checkThreadState, threadById, type ThreadAction, type ThreadWorld } from "./threads.js";
@@ -20,34 +21,41 @@ const noContent = (): Reply => ({ status: 204 });
 //   (listing without it answers an empty list); add a reaction: READ_MESSAGE_HISTORY, and
 //   ADD_REACTIONS when nobody reacted with that emoji yet; remove someone else's reaction, delete
 //   someone else's message, edit the flags of someone else's message: MANAGE_MESSAGES.
-//   In a thread the bot has its permissions in the parent channel, but posting (and typing) needs
-//   SEND_MESSAGES_IN_THREADS instead of SEND_MESSAGES; what an archived or locked thread allows is
-//   in threads.ts.
+//   The bot's permissions are those in the channel the route names (its role's, less the channel's
+//   `botDeny`). In a thread the bot has its permissions in the parent channel, but posting (and
+//   typing) needs SEND_MESSAGES_IN_THREADS instead of SEND_MESSAGES; what an archived or locked
+//   thread allows is in threads.ts.
 //   Interaction callbacks and webhooks need no channel permission (MENTION_EVERYONE still applies).
-function has(state: State, perm: bigint): boolean {
-  return hasPermission(state.world.botPermissions, perm);
+function has(where: Where, perm: bigint): boolean {
+  return hasPermission(where.perms, perm);
 }
 
-function need(state: State, perm: bigint): void {
-  if (!has(state, P.VIEW_CHANNEL)) throw Errors.missingAccess();
-  if (!has(state, perm)) throw Errors.missingPermissions();
+function need(where: Where, perm: bigint): void {
+  if (!has(where, P.VIEW_CHANNEL)) throw Errors.missingAccess();
+  if (!has(where, perm)) throw Errors.missingPermissions();
 }
 
-/** Where a channel route acts: a guild's text channel, or one of its threads. */
+/** Where a channel route acts: one of a guild's text channels, or one of its threads. */
 interface Where {
   g: GuildWorld;
   channelId: string;
+  channel?: ChannelWorld;
   thread?: ThreadWorld;
+  /** The bot's permissions there (a thread: its parent's). */
+  perms: bigint;
 }
 
 /** The channel the route names (any guild's channel or thread; else 10003 Unknown Channel). */
 function channel(ctx: Ctx): Where {
+  const w = ctx.state.world;
   const id = ctx.params.channel_id ?? "";
-  const thread = threadById(ctx.state.world, id);
-  const g = thread?.guild ?? guildByChannel(ctx.state.world, id);
+  const thread = threadById(w, id);
+  const c = channelById(w, id);
+  const g = guildByChannel(w, id);
   if (!g) throw Errors.unknownChannel();
-  if (!has(ctx.state, P.VIEW_CHANNEL)) throw Errors.missingAccess();
-  return { g, channelId: id, ...(thread ? { thread } : {}) };
+  const where: Where = { g, channelId: id, perms: botPermissionsIn(w, id), ...(c ? { channel: c } : {}), ...(thread ? { thread } : {}) };
+  if (!has(where, P.VIEW_CHANNEL)) throw Errors.missingAccess();
+  return where;
 }
 
 /** What posting there needs: SEND_MESSAGES has no effect in a thread (topics/threads). */
@@ -55,18 +63,17 @@ function sendPermission(where: Where): bigint {
   return where.thread ? P.SEND_MESSAGES_IN_THREADS : P.SEND_MESSAGES;
 }
 
-/** Refuses `action` when the message's channel is a thread whose state forbids it. */
-function threadAllows(state: State, channelId: string, action: ThreadAction): void {
-  const t = threadById(state.world, channelId);
-  if (t) checkThreadState(t, action, state.world.botPermissions);
+/** Refuses `action` when the route's channel is a thread whose state forbids it. */
+function threadAllows(where: Where, action: ThreadAction): void {
+  if (where.thread) checkThreadState(where.thread, action, where.perms);
 }
 
-/** A message visible through channel routes (ephemeral messages are not). */
-function channelMessage(ctx: Ctx): FakeMessage {
-  const ch = channel(ctx).channelId;
+/** A message visible through channel routes (ephemeral messages are not), and where it is. */
+function channelMessage(ctx: Ctx): { m: FakeMessage; where: Where } {
+  const where = channel(ctx);
   const m = ctx.state.liveMessage(ctx.params.message_id ?? "");
-  if (!m || m.channel_id !== ch || isEphemeral(m)) throw Errors.unknownMessage();
-  return m;
+  if (!m || m.channel_id !== where.channelId || isEphemeral(m)) throw Errors.unknownMessage();
+  return { m, where };
 }
 
 const UNICODE_EMOJI = /^(?:\p{Extended_Pictographic}|\p{Regional_Indicator}|[#*0-9]\uFE0F?\u20E3)/u;
@@ -88,10 +95,10 @@ function createMessage(ctx: Ctx): Reply {
   const where = channel(ctx);
   const ch = where.channelId;
   const body = (ctx.json ?? {}) as Json;
-  need(state, sendPermission(where));
-  if (where.thread) checkThreadState(where.thread, "post", state.world.botPermissions);
-  if (ctx.files.length) need(state, P.ATTACH_FILES);
-  if (Array.isArray(body.embeds) && body.embeds.length) need(state, P.EMBED_LINKS);
+  need(where, sendPermission(where));
+  threadAllows(where, "post");
+  if (ctx.files.length) need(where, P.ATTACH_FILES);
+  if (Array.isArray(body.embeds) && body.embeds.length) need(where, P.EMBED_LINKS);
   const bot = state.world.botUser;
   const nonceKey = body.nonce != null ? `${bot.id}:${String(body.nonce)}` : undefined;
   if (nonceKey && body.enforce_nonce === true) {
@@ -103,7 +110,7 @@ function createMessage(ctx: Ctx): Reply {
   let type = 0;
   const ref = body.message_reference as Json | null | undefined;
   if (ref) {
-    need(state, P.READ_MESSAGE_HISTORY);
+    need(where, P.READ_MESSAGE_HISTORY);
     const refType = (ref.type ?? 0) as number;
     // The message is looked up in the channel the reference names (default: this one). A reply
     // (type 0) naming another channel is refused whatever fail_if_not_exists says; one that names
@@ -135,10 +142,11 @@ function createMessage(ctx: Ctx): Reply {
 }
 
 function listMessages(ctx: Ctx): Reply {
-  const ch = channel(ctx).channelId;
+  const where = channel(ctx);
+  const ch = where.channelId;
   // "If the current user is missing the READ_MESSAGE_HISTORY permission in the channel, then no
   // messages will be returned."
-  if (!has(ctx.state, P.READ_MESSAGE_HISTORY)) return ok([]);
+  if (!has(where, P.READ_MESSAGE_HISTORY)) return ok([]);
   const limit = Math.min(100, Math.max(1, Number(ctx.query.limit ?? 50)));
   let list = ctx.state.listMessages(ch).filter((m) => !isEphemeral(m)).reverse(); // newest first
   const { before, after, around } = ctx.query;
@@ -153,26 +161,26 @@ function listMessages(ctx: Ctx): Reply {
 
 function patchMessage(ctx: Ctx): Reply {
   const { state } = ctx;
-  const m = channelMessage(ctx);
+  const { m, where } = channelMessage(ctx);
   const body = (ctx.json ?? {}) as Json;
   const onlyFlags = Object.keys(body).every((k) => k === "flags") && ctx.files.length === 0;
   if (m.author.id !== state.world.botUser.id) {
     // Others' messages: only their flags (e.g. SUPPRESS_EMBEDS), and only with MANAGE_MESSAGES.
     if (!onlyFlags) throw Errors.cannotEditOthers();
-    need(state, P.MANAGE_MESSAGES);
+    need(where, P.MANAGE_MESSAGES);
   }
-  if (ctx.files.length) need(state, P.ATTACH_FILES);
-  if (Array.isArray(body.embeds) && body.embeds.length) need(state, P.EMBED_LINKS);
-  threadAllows(state, m.channel_id, "edit");
+  if (ctx.files.length) need(where, P.ATTACH_FILES);
+  if (Array.isArray(body.embeds) && body.embeds.length) need(where, P.EMBED_LINKS);
+  threadAllows(where, "edit");
   editMessage({ state, channelId: m.channel_id, sizeLimit: state.opts.defaultAttachmentSizeLimit, requestBytes: ctx.bodyBytes, ephemeral: false }, m, body, ctx.files);
   announce(state, "update", m);
   return { ...ok(state.messageJson(m)), made: { message: m, kind: "edit" } };
 }
 
 function deleteMessage(ctx: Ctx): Reply {
-  const m = channelMessage(ctx);
-  if (m.author.id !== ctx.state.world.botUser.id) need(ctx.state, P.MANAGE_MESSAGES);
-  threadAllows(ctx.state, m.channel_id, "delete");
+  const { m, where } = channelMessage(ctx);
+  if (m.author.id !== ctx.state.world.botUser.id) need(where, P.MANAGE_MESSAGES);
+  threadAllows(where, "delete");
   m.deleted = true;
   announce(ctx.state, "delete", m);
   return noContent();
@@ -180,23 +188,23 @@ function deleteMessage(ctx: Ctx): Reply {
 
 function react(ctx: Ctx, add: boolean, userId: string): Reply {
   const { state } = ctx;
-  const m = channelMessage(ctx);
+  const { m, where } = channelMessage(ctx);
   const emoji = parseEmoji(ctx.params.emoji_name ?? "");
   const list = state.reactionsByMessage.get(m.id) ?? [];
   const mine = list.findIndex((r) => r.emoji === emoji && r.userId === userId);
   const user = findUser(state, userId);
   if (!user) throw Errors.unknownUser();
-  threadAllows(state, m.channel_id, "react");
+  threadAllows(where, "react");
   if (add) {
-    need(state, P.READ_MESSAGE_HISTORY);
-    if (!list.some((r) => r.emoji === emoji)) need(state, P.ADD_REACTIONS);
+    need(where, P.READ_MESSAGE_HISTORY);
+    if (!list.some((r) => r.emoji === emoji)) need(where, P.ADD_REACTIONS);
     if (mine < 0) {
       list.push({ emoji, userId });
       state.reactionsByMessage.set(m.id, list);
       reactionEvent(state, true, m, emojiJson(emoji), user);
     }
   } else {
-    if (userId !== state.world.botUser.id) need(state, P.MANAGE_MESSAGES);
+    if (userId !== state.world.botUser.id) need(where, P.MANAGE_MESSAGES);
     if (mine >= 0) {
       list.splice(mine, 1);
       reactionEvent(state, false, m, emojiJson(emoji), user);
@@ -234,7 +242,7 @@ export function botRoutes(state: State): RouteDef[] {
       handler: () => ok({ id: w.applicationId, name: "FakeBot", icon: null, description: "", bot_public: true, bot_require_code_grant: false, verify_key: state.premium.webhooks.publicKey, flags: 0, bot: userJson(w.botUser), owner: userJson(w.owner), team: null, summary: "" }),
     },
     { method: "GET", template: "/guilds/{guild_id}", auth: true, handler: (ctx) => ok(guildJson(w, guild(ctx))) },
-    { method: "GET", template: "/guilds/{guild_id}/channels", auth: true, handler: (ctx) => ok([channelJson(w, guild(ctx))]) },
+    { method: "GET", template: "/guilds/{guild_id}/channels", auth: true, handler: (ctx) => ok(channelsOf(w, guild(ctx)).map((c) => channelJson(w, c))) },
     { method: "GET", template: "/guilds/{guild_id}/roles", auth: true, handler: (ctx) => ok(guildJson(w, guild(ctx)).roles) },
     {
       method: "GET", template: "/guilds/{guild_id}/members/{user_id}", auth: true,
@@ -249,18 +257,23 @@ export function botRoutes(state: State): RouteDef[] {
       method: "GET", template: "/channels/{channel_id}", auth: true,
       handler: (ctx) => {
         const where = channel(ctx);
-        return ok(where.thread ? state.threadJson(where.thread) : channelJson(w, where.g));
+        return ok(where.thread ? state.threadJson(where.thread) : channelJson(w, where.channel!));
       },
     },
-    { method: "POST", template: "/channels/{channel_id}/typing", auth: true, handler: (ctx) => (need(state, sendPermission(channel(ctx))), noContent()) },
+    {
+      method: "POST", template: "/channels/{channel_id}/typing", auth: true,
+      handler: (ctx) => {
+        const where = channel(ctx);
+        return (need(where, sendPermission(where)), noContent());
+      },
+    },
     { method: "GET", template: "/channels/{channel_id}/messages", auth: true, handler: listMessages },
     { method: "POST", template: "/channels/{channel_id}/messages", auth: true, limited: true, handler: createMessage },
     {
       method: "GET", template: "/channels/{channel_id}/messages/{message_id}", auth: true,
       handler: (ctx) => {
-        channel(ctx);
-        need(state, P.READ_MESSAGE_HISTORY);
-        return ok(state.messageJson(channelMessage(ctx)));
+        need(channel(ctx), P.READ_MESSAGE_HISTORY);
+        return ok(state.messageJson(channelMessage(ctx).m));
       },
     },
     { method: "PATCH", template: "/channels/{channel_id}/messages/{message_id}", auth: true, limited: true, handler: patchMessage },
@@ -268,9 +281,8 @@ export function botRoutes(state: State): RouteDef[] {
     {
       method: "GET", template: "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}", auth: true,
       handler: (ctx) => {
-        channel(ctx);
-        need(state, P.READ_MESSAGE_HISTORY);
-        const m = channelMessage(ctx);
+        need(channel(ctx), P.READ_MESSAGE_HISTORY);
+        const { m } = channelMessage(ctx);
         const emoji = parseEmoji(ctx.params.emoji_name ?? "");
         const ids = (state.reactionsByMessage.get(m.id) ?? []).filter((r) => r.emoji === emoji).map((r) => r.userId);
         return ok(ids.map((id) => findUser(state, id)).filter((u): u is FakeUser => Boolean(u)).map(userJson));

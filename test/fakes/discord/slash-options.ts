@@ -1,13 +1,18 @@
 // The options of a slash command as the Discord client sends them: data.options and resolved, checked
 // against the registered definition (what the client would not let a member send throws).
-import { memberJson, userJson, type GuildWorld } from "./payloads.js";
+import { resolvedChannelJson } from "./channels.js";
+import { memberJson, memberPermissions, userJson, type GuildWorld } from "./payloads.js";
+import { threadById } from "./threads.js";
 import type { State } from "./state.js";
 import type { APIAttachmentLike, FakeUser, SlashOption } from "./types.js";
 
 type Json = Record<string, any>;
 
-/** Builds data.options (+ resolved) and checks them against the registered definition when there is one. */
-export function commandOptions(state: State, opts: SlashOption[], defs: Json[] | undefined, where: string, resolved: Json, given: APIAttachmentLike[], strict: boolean, g: GuildWorld): Json[] {
+/**
+ * Builds data.options (+ resolved) and checks them against the registered definition when there is
+ * one. `user`: who invokes it (a resolved channel's `permissions` are theirs).
+ */
+export function commandOptions(state: State, opts: SlashOption[], defs: Json[] | undefined, where: string, resolved: Json, given: APIAttachmentLike[], strict: boolean, g: GuildWorld, user: FakeUser): Json[] {
   const w = state.world;
   const out: Json[] = [];
   for (const o of opts) {
@@ -15,7 +20,7 @@ export function commandOptions(state: State, opts: SlashOption[], defs: Json[] |
     if (strict && !def) throw new Error(`fake Discord: ${where} has no option "${o.name}" (registered: ${(defs ?? []).map((d) => d.name).join(", ") || "none"})`);
     if (def && def.type !== o.type) throw new Error(`fake Discord: ${where} option "${o.name}" has type ${def.type}, not ${o.type}`);
     if ("options" in o) {
-      out.push({ name: o.name, type: o.type, options: commandOptions(state, o.options, def?.options, `${where} ${o.name}`, resolved, given, strict, g) });
+      out.push({ name: o.name, type: o.type, options: commandOptions(state, o.options, def?.options, `${where} ${o.name}`, resolved, given, strict, g, user) });
       continue;
     }
     let value = o.value;
@@ -35,7 +40,10 @@ export function commandOptions(state: State, opts: SlashOption[], defs: Json[] |
         value = u.id;
       }
     } else if (o.type === 7) {
-      (resolved.channels ??= {})[String(value)] = { id: String(value), name: "general", type: 0, permissions: w.botPermissions.toString(), flags: 0 };
+      // one of the fake's text channels or threads as it is now; any other id: a plain text channel
+      const id = String(value);
+      const thread = threadById(w, id);
+      (resolved.channels ??= {})[id] = resolvedChannelJson(w, g, id, memberPermissions(w, user), thread && state.threadJson(thread));
     }
     if (def) checkValue(def, value, `${where} ${o.name}`);
     out.push({ name: o.name, type: o.type, value });

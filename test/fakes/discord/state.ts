@@ -5,7 +5,8 @@ import { DEFAULT_ATTACHMENT_SIZE_LIMIT } from "./limits.js";
 import { Premium } from "./entitlements.js";
 import { DEFAULT_EVENT_WEBHOOK_RETRY, type EventWebhookRetry } from "./event-webhooks.js";
 import { emptyPings } from "./mentions.js";
-import { createWorld, guildByChannel, messageJson, type GuildWorld, type World } from "./payloads.js";
+import { guildByChannel } from "./channels.js";
+import { createWorld, messageJson, type GuildWorld, type World } from "./payloads.js";
 import { mediaUrls, readableText } from "./readable.js";
 import { threadJson, type ThreadWorld } from "./threads.js";
 import type {

@@ -3,6 +3,7 @@
 // effect in threads" (posting needs SEND_MESSAGES_IN_THREADS); in an archived thread "users cannot
 // edit messages, add reactions, use application commands", and in a locked one users without
 // MANAGE_THREADS "won't be able to create or update messages"; both answer 50083 "Thread is archived".
+import { channelById } from "./channels.js";
 import { Errors } from "./http-util.js";
 import { snowflake } from "./ids.js";
 import { MessageFlags } from "./limits.js";
@@ -13,7 +14,7 @@ import type { AddThreadOptions, FakeMessage } from "./types.js";
 export interface ThreadWorld {
   id: string;
   guild: GuildWorld;
-  /** The guild's text channel. */
+  /** One of the guild's text channels (its permissions and age restriction apply in the thread). */
   parentId: string;
   /** The member who started it. */
   ownerId: string;
@@ -30,11 +31,17 @@ export function threadById(w: World, id: string | undefined): ThreadWorld | unde
   return w.threads.find((t) => t.id === id);
 }
 
-/** A new, active thread in `g`'s text channel, started by `ownerId` (not yet announced). */
-export function newThread(w: World, g: GuildWorld, ownerId: string, opts: AddThreadOptions): ThreadWorld {
+/**
+ * A new, active thread in `opts.parentId` (default: `g`'s first text channel), started by `ownerId`
+ * (not yet announced). `g`, when the parent is given, must be the parent's guild.
+ */
+export function newThread(w: World, g: GuildWorld | undefined, ownerId: string, opts: AddThreadOptions): ThreadWorld {
+  const parent = channelById(w, opts.parentId ?? g?.channelId);
+  if (!parent) throw new Error(`fake Discord: addThread: parent ${opts.parentId} is not a text channel of the fake (see fake.addChannel())`);
+  if (g && parent.guild !== g) throw new Error(`fake Discord: addThread: channel ${parent.id} is in guild ${parent.guild.index}, not guild ${g.index}`);
   const now = new Date().toISOString();
   const t: ThreadWorld = {
-    id: snowflake(), guild: g, parentId: g.channelId, ownerId, name: opts.name ?? `thread ${w.threads.length + 1}`,
+    id: snowflake(), guild: parent.guild, parentId: parent.id, ownerId, name: opts.name ?? `thread ${w.threads.length + 1}`,
     archived: false, locked: false, autoArchiveDuration: 1440, archiveTimestamp: now, createTimestamp: now,
   };
   if (t.name.length < 1 || t.name.length > 100) throw new Error(`fake Discord: addThread: a thread name is 1..100 characters (got ${t.name.length})`);

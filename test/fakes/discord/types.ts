@@ -131,12 +131,12 @@ export interface EventDeliveryAttempt {
 /** One guild of the fake (see `FakeDiscordOptions.shards`). */
 export interface FakeGuild {
   guildId: string;
-  /** Its one text channel ("general"). */
+  /** Its first text channel ("general"; `fake.addChannel()` adds more). */
   channelId: string;
   /** The gateway shard it lives on (= its index in `fake.guilds`). */
   shard: number;
-  /** Its roles: `everyone` (= guildId), the bot's managed role, `Admin` (Manage Guild), `Pingable` (mentionable). */
-  roles: { everyone: string; bot: string; admin: string; pingable: string };
+  /** Its roles: `everyone` (= guildId), the bot's managed role, `Admin` (Manage Guild), `Pingable` (mentionable), `Moderator` (Manage Messages). */
+  roles: { everyone: string; bot: string; admin: string; pingable: string; moderator: string };
 }
 
 export interface FakeUser {
@@ -302,8 +302,9 @@ export interface SlashCommandArgs {
   /** The guild it is invoked in: an index into `fake.guilds` (default 0, or the guild of `channelId`). */
   guild?: number;
   /**
-   * The channel it is invoked in: the guild's text channel (default) or one of its threads
-   * (`fake.addThread()`). Not an archived thread: Discord's client offers no commands there.
+   * The channel it is invoked in: the guild's first text channel (default), another of its text
+   * channels (`fake.addChannel()`) or one of its threads (`fake.addThread()`). Not an archived
+   * thread: Discord's client offers no commands there.
    */
   channelId?: string;
   /** The caller's client language (`locale`, default "en-US"). */
@@ -369,8 +370,9 @@ export interface UserMessageArgs {
   user?: FakeUser;
   guild?: number;
   /**
-   * Where it is posted: the guild's text channel (default) or one of its threads that is neither
-   * archived nor locked (the fake does not model a member's post unarchiving a thread).
+   * Where it is posted: the guild's first text channel (default), another of its text channels
+   * (`fake.addChannel()`) or one of its threads that is neither archived nor locked (the fake does
+   * not model a member's post unarchiving a thread).
    */
   channelId?: string;
   /** Files the member uploaded with the message, made with `fake.addAttachment(...)` (same guild). */
@@ -480,13 +482,35 @@ export type DiscordFaultPolicy = (r: DiscordFaultRequest) => DiscordFaultDecisio
 
 /** A public thread made by `fake.addThread()`. */
 export interface AddThreadOptions {
-  /** The guild (index into `fake.guilds`, default 0); the thread's parent is its text channel. */
+  /** The guild (index into `fake.guilds`, default 0); the thread's parent is its first text channel. */
   guild?: number;
+  /**
+   * The parent: any guild's text channel (`fake.channelId`, or one of `fake.addChannel()`; default:
+   * the first text channel of `guild`). The thread has the parent's permissions and age restriction.
+   */
+  parentId?: string;
   /** Archived (after THREAD_CREATE, a THREAD_UPDATE archives it, as Discord creates threads active). */
   archived?: boolean;
   /** Locked by a moderator (likewise announced by THREAD_UPDATE). */
   locked?: boolean;
   name?: string;
+}
+
+/** A text channel made by `fake.addChannel()`. */
+export interface AddChannelOptions {
+  /** The guild (index into `fake.guilds`, default 0). */
+  guild?: number;
+  /** Default "channel-<n>" (n counting the guild's text channels). */
+  name?: string;
+  /** Age-restricted ("NSFW"), as a server's admin marks it (default false; see `fake.setChannelNsfw`). */
+  nsfw?: boolean;
+  /**
+   * Permission bits the bot is denied in this channel only (a member overwrite for the bot, as an
+   * admin sets it), e.g. `P.SEND_MESSAGES`. The REST routes enforce it as Discord does (without
+   * VIEW_CHANNEL 403 {code: 50001} "Missing Access", else 403 {code: 50013} "Missing Permissions"),
+   * and an interaction there carries `app_permissions` without it. Default 0n.
+   */
+  botDeny?: bigint;
 }
 
 export interface FakeDiscord {
@@ -497,7 +521,7 @@ export interface FakeDiscord {
   botUserId: string;
   /** Guild 0's id (= `guilds[0].guildId`). */
   guildId: string;
-  /** Guild 0's text channel (= `guilds[0].channelId`). */
+  /** Guild 0's first text channel (= `guilds[0].channelId`). */
   channelId: string;
   /**
    * Every guild, guild i living on gateway shard i (one guild unless `shards` says otherwise).
@@ -508,9 +532,9 @@ export interface FakeDiscord {
   ownerUserId: string;
   /** The guild's owner, who also owns the application (GET /applications/@me). */
   owner: FakeUser;
-  users: { requester: FakeUser; stranger: FakeUser; admin: FakeUser };
-  /** Guild 0's roles: `everyone` (= guildId), the bot's managed role, `Admin` (Manage Guild) and `Pingable` (mentionable). */
-  roles: { everyone: string; bot: string; admin: string; pingable: string };
+  users: { requester: FakeUser; stranger: FakeUser; admin: FakeUser; moderator: FakeUser };
+  /** Guild 0's roles: `everyone` (= guildId), the bot's managed role, `Admin` (Manage Guild) `Pingable` (mentionable) and `Moderator` (Manage Messages). */
+  roles: { everyone: string; bot: string; admin: string; pingable: string; moderator: string };
   botUser: FakeUser;
   requests: RecordedRequest[];
   rejections: Rejection[];
@@ -559,7 +583,17 @@ export interface FakeDiscord {
    */
   submitModal(args: SubmitModalArgs): Promise<InteractionHandle>;
   unreact(args: ReactArgs): Promise<void>;
+  /**
+   * Every message not deleted, oldest first, ephemeral ones (flag 64) included; only those in
+   * `channelId` (a text channel or a thread) when given.
+   */
   messages(channelId?: string): FakeMessage[];
+  /**
+   * What a member reading the channel (a text channel or a thread of the fake; else it throws) sees
+   * there, oldest first: its messages neither deleted nor ephemeral (a deferred "thinking" response
+   * is public, so it counts).
+   */
+  channelMessages(channelId: string): FakeMessage[];
   /** Every message ever created, including deleted ones. */
   allMessages(): FakeMessage[];
   message(id: string): FakeMessage | undefined;
@@ -577,9 +611,10 @@ export interface FakeDiscord {
   /** Handles matching requests normally but delays the answer by `ms` (a crash can fall in between). */
   holdNext(match: { method?: string; path: RegExp }, ms: number, times?: number): void;
   /**
-   * Changes the bot's effective permissions in every guild's channel now (an admin edited its role or
-   * the channel), telling the bot over the gateway (GUILD_ROLE_UPDATE, CHANNEL_UPDATE, each to the
-   * shard that owns the guild) as Discord does.
+   * Changes the bot's effective permissions in every guild's channels now (an admin edited its role or
+   * the channels; a channel's `botDeny` still applies), telling the bot over the gateway
+   * (GUILD_ROLE_UPDATE, a CHANNEL_UPDATE per text channel, each to the shard that owns the guild) as
+   * Discord does.
    */
   setBotPermissions(permissions: bigint): void;
   setInteractionTokenTtl(ms: number): void;
@@ -604,6 +639,22 @@ export interface FakeDiscord {
    * and edits the same way unless the bot has MANAGE_THREADS.
    */
   addThread(opts?: AddThreadOptions): string;
+  /**
+   * An admin creates another text channel in a guild; resolves with its id once CHANNEL_CREATE has
+   * been sent to the guild's shard (discord.js caches it when that arrives: wait for
+   * `Events.ChannelCreate`); sessions identifying later get it in GUILD_CREATE. It works wherever the
+   * first channel does: `slashCommand`/`userMessage` with `channelId`, the bot's message, reaction and
+   * typing routes, a thread's parent, a Channel option's value (resolved with its `nsfw`). `nsfw`
+   * and `botDeny`: see AddChannelOptions.
+   */
+  addChannel(opts?: AddChannelOptions): Promise<string>;
+  /**
+   * An admin marks a text channel (the first one of a guild or one of `addChannel()`) age-restricted
+   * or not: CHANNEL_UPDATE to the guild's shard, as Discord sends it. Every channel object the fake
+   * sends then carries the new `nsfw`. A thread has no flag of its own (Discord's thread objects
+   * carry no `nsfw`): its parent's applies, so naming a thread throws.
+   */
+  setChannelNsfw(channelId: string, nsfw: boolean): void;
   /**
    * A moderator archives/unarchives or locks/unlocks a thread of `addThread()` now (e.g. while a job
    * posts in it): THREAD_UPDATE to the guild's shard, as Discord sends it.

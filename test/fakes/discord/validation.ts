@@ -1,6 +1,7 @@
 // Request validation against Discord's published OpenAPI v10 description (ajv, JSON Schema 2020-12).
 //
-// The spec is openapi-subset.json (request bodies of the routes this fake serves, made from
+// The spec is openapi-subset.json (request bodies of the routes this fake serves, and the response
+// schemas its tests check its own payloads against, made from
 // /work/shared/reference/discord-openapi.json by make-openapi-subset.mjs). FAKE_DISCORD_OPENAPI
 // can point at the full file instead.
 import { readFileSync } from "node:fs";
@@ -127,6 +128,20 @@ export class SpecValidator {
       this.cache.set(key, schema ? this.ajv.compile(transform(schema, schemas) as Json) : null);
     }
     return this.cache.get(key)!;
+  }
+
+  /**
+   * Validates something the fake sends against a schema of the spec's components (e.g. a channel
+   * object against "GuildChannelResponse"). Returns null when valid.
+   */
+  validateSchema(name: string, value: unknown): FormErrors | null {
+    const key = `#${name}`;
+    if (!this.cache.has(key)) {
+      if (!(name in this.spec.components.schemas)) throw new Error(`fake Discord: the OpenAPI subset has no schema ${name} (see make-openapi-subset.mjs)`);
+      this.cache.set(key, this.ajv.getSchema(`${SPEC_ID}#/components/schemas/${name}`) ?? null);
+    }
+    const validate = this.cache.get(key)!;
+    return !validate || validate(value) ? null : toFormErrors(validate.errors ?? [], value);
   }
 
   /** Validates a JSON body (or a multipart payload_json). Returns null when valid. */
