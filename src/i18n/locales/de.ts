@@ -1,4 +1,5 @@
 import { commandsDe } from "./commands/de.js";
+import { safetyDe } from "./safety/de.js";
 import type { Catalog } from "./en-US.js";
 
 /** German, per du (as Discord itself and most bots address members). */
@@ -91,6 +92,7 @@ export const de: Catalog = {
     remix: "Remixen",
     cancel: "Abbrechen",
     regenerate: "Neu generieren",
+    report: "Melden",
     generate: "Generieren",
     older: "Ältere",
     newer: "Neuere",
@@ -231,7 +233,7 @@ export const de: Catalog = {
     badDuration: "Das längste Video muss zwischen {{min}} und {{max}} Sekunden lang sein.",
     badResolution: "Das Modell dieses Bots rendert nur {{resolutions}}.",
     badAmount: "Der Betrag muss zwischen {{min}} und {{max}} liegen.",
-    resetDone: "Die Einstellungen sind wieder auf Standard: Videos in jedem Kanal, keine Limits, keine Rückfrage vor dem Ausgeben, mit Ton.",
+    resetDone: "Die Einstellungen sind wieder auf Standard: Videos in jedem Kanal, keine Limits, keine Rückfrage vor dem Ausgeben, mit Ton. Die gesperrten Wörter und das Moderationsprotokoll bleiben erhalten.",
   },
   credits: {
     balance: "🎟️ Guthaben: {{credits}}. Es zahlt, was dein Budget nicht abdeckt, und verfällt nie.",
@@ -276,4 +278,5 @@ export const de: Catalog = {
     title: "Dieses Video remixen",
   },
   commands: commandsDe,
+  safety: safetyDe,
 };

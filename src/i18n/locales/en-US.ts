@@ -1,4 +1,5 @@
 import { commandsEnUS } from "./commands/en-US.js";
+import { safetyEnUS } from "./safety/en-US.js";
 import type { Widen } from "./widen.js";
 
 /**
@@ -95,6 +96,7 @@ export const enUS = {
     remix: "Remix",
     cancel: "Cancel",
     regenerate: "Regenerate",
+    report: "Report",
     generate: "Generate",
     older: "Older",
     newer: "Newer",
@@ -235,7 +237,7 @@ export const enUS = {
     badDuration: "The longest video must be from {{min}} to {{max}} seconds.",
     badResolution: "This bot's model renders {{resolutions}} only.",
     badAmount: "The amount must be from {{min}} to {{max}}.",
-    resetDone: "Settings are back to the defaults: videos in any channel, no limits, no question before spending, sound on.",
+    resetDone: "Settings are back to the defaults: videos in any channel, no limits, no question before spending, sound on. The blocked words and the moderators' log are kept.",
   },
   credits: {
     balance: "🎟️ Credits: {{credits}}. They pay what your budget leaves, and never expire.",
@@ -280,6 +282,7 @@ export const enUS = {
     title: "Remix this video",
   },
   commands: commandsEnUS,
+  safety: safetyEnUS,
 } as const;
 
 /** The shape every language's catalog has: the same keys as en-US, with its own words. */

@@ -1,4 +1,5 @@
 import { commandsEsES } from "./commands/es-ES.js";
+import { safetyEsES } from "./safety/es-ES.js";
 import type { Catalog } from "./en-US.js";
 
 /** Spanish (Spain), tuteando al miembro. */
@@ -91,6 +92,7 @@ export const esES: Catalog = {
     remix: "Remezclar",
     cancel: "Cancelar",
     regenerate: "Regenerar",
+    report: "Denunciar",
     generate: "Generar",
     older: "Anteriores",
     newer: "Más recientes",
@@ -231,7 +233,7 @@ export const esES: Catalog = {
     badDuration: "La duración máxima debe estar entre {{min}} y {{max}} segundos.",
     badResolution: "El modelo de este bot solo genera {{resolutions}}.",
     badAmount: "La cantidad debe estar entre {{min}} y {{max}}.",
-    resetDone: "La configuración ha vuelto a los valores por defecto: vídeos en cualquier canal, sin límites, sin pregunta antes de gastar, con sonido.",
+    resetDone: "La configuración ha vuelto a los valores por defecto: vídeos en cualquier canal, sin límites, sin pregunta antes de gastar, con sonido. Las palabras bloqueadas y el registro de moderación se mantienen.",
   },
   credits: {
     balance: "🎟️ Créditos: {{credits}}. Pagan lo que tu presupuesto no cubre y nunca caducan.",
@@ -276,4 +278,5 @@ export const esES: Catalog = {
     title: "Remezclar este vídeo",
   },
   commands: commandsEsES,
+  safety: safetyEsES,
 };

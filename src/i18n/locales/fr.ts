@@ -1,4 +1,5 @@
 import { commandsFr } from "./commands/fr.js";
+import { safetyFr } from "./safety/fr.js";
 import type { Catalog } from "./en-US.js";
 
 /**
@@ -94,6 +95,7 @@ export const fr: Catalog = {
     remix: "Remixer",
     cancel: "Annuler",
     regenerate: "Régénérer",
+    report: "Signaler",
     generate: "Générer",
     older: "Plus anciennes",
     newer: "Plus récentes",
@@ -234,7 +236,7 @@ export const fr: Catalog = {
     badDuration: "La durée maximale doit être comprise entre {{min}} et {{max}} secondes.",
     badResolution: "Le modèle de ce bot ne génère que {{resolutions}}.",
     badAmount: "Le montant doit être compris entre {{min}} et {{max}}.",
-    resetDone: "Les réglages sont revenus par défaut : vidéos dans tout salon, aucune limite, aucune question avant de dépenser, avec son.",
+    resetDone: "Les réglages sont revenus par défaut : vidéos dans tout salon, aucune limite, aucune question avant de dépenser, avec son. Les mots bloqués et le journal de modération sont conservés.",
   },
   credits: {
     balance: "🎟️ Crédits : {{credits}}. Ils paient ce que votre budget ne couvre pas et n'expirent jamais.",
@@ -279,4 +281,5 @@ export const fr: Catalog = {
     title: "Remixer cette vidéo",
   },
   commands: commandsFr,
+  safety: safetyFr,
 };

@@ -1,4 +1,5 @@
 import { commandsJa } from "./commands/ja.js";
+import { safetyJa } from "./safety/ja.js";
 import type { Catalog } from "./en-US.js";
 
 /** Japanese, in the polite です/ます form. */
@@ -91,6 +92,7 @@ export const ja: Catalog = {
     remix: "リミックス",
     cancel: "キャンセル",
     regenerate: "再生成",
+    report: "報告",
     generate: "生成",
     older: "古い動画",
     newer: "新しい動画",
@@ -231,7 +233,7 @@ export const ja: Catalog = {
     badDuration: "最大の長さは{{min}}〜{{max}}秒で指定してください。",
     badResolution: "このボットのモデルで生成できるのは{{resolutions}}のみです。",
     badAmount: "金額は{{min}}〜{{max}}の範囲で指定してください。",
-    resetDone: "設定を既定に戻しました：すべてのチャンネルで動画を作成でき、制限なし、支払い前の確認なし、音声ありです。",
+    resetDone: "設定を既定に戻しました：すべてのチャンネルで動画を作成でき、制限なし、支払い前の確認なし、音声ありです。ブロック中の語句とモデレーションログはそのまま残ります。",
   },
   credits: {
     balance: "🎟️ クレジット：{{credits}}。予算で足りない分の支払いに使われ、有効期限はありません。",
@@ -276,4 +278,5 @@ export const ja: Catalog = {
     title: "この動画をリミックス",
   },
   commands: commandsJa,
+  safety: safetyJa,
 };

@@ -1,4 +1,5 @@
 import { commandsPtBR } from "./commands/pt-BR.js";
+import { safetyPtBR } from "./safety/pt-BR.js";
 import type { Catalog } from "./en-US.js";
 
 /** Portuguese (Brazil), tratando o membro por "você". */
@@ -91,6 +92,7 @@ export const ptBR: Catalog = {
     remix: "Remixar",
     cancel: "Cancelar",
     regenerate: "Gerar de novo",
+    report: "Denunciar",
     generate: "Gerar",
     older: "Anteriores",
     newer: "Mais recentes",
@@ -231,7 +233,7 @@ export const ptBR: Catalog = {
     badDuration: "A duração máxima deve ser de {{min}} a {{max}} segundos.",
     badResolution: "O modelo deste bot só gera {{resolutions}}.",
     badAmount: "O valor deve ser de {{min}} a {{max}}.",
-    resetDone: "As configurações voltaram ao padrão: vídeos em qualquer canal, sem limites, sem pergunta antes de gastar, com som.",
+    resetDone: "As configurações voltaram ao padrão: vídeos em qualquer canal, sem limites, sem pergunta antes de gastar, com som. As palavras bloqueadas e o registro de moderação são mantidos.",
   },
   credits: {
     balance: "🎟️ Créditos: {{credits}}. Eles pagam o que o seu orçamento não cobre e nunca expiram.",
@@ -276,4 +278,5 @@ export const ptBR: Catalog = {
     title: "Remixar este vídeo",
   },
   commands: commandsPtBR,
+  safety: safetyPtBR,
 };

@@ -53,5 +53,12 @@ export const commandsDe: CommandTexts = {
     confirmAbove: "Mitglied um Bestätigung bitten bei Videos über diesem Betrag in US-Dollar",
     audioDefault: "Ob Videos Ton haben, wenn das Mitglied nichts angibt",
     reset: "Zurück zu den Standards: jeder Kanal, keine Limits, keine Rückfrage, mit Ton",
+    safety: "Gesperrte Wörter und Bildprüfung: anzeigen oder die Wortliste ändern",
+    words: "Gesperrte Wörter und Ausdrücke hinzufügen, entfernen oder auflisten",
+    wordActions: { add: "hinzufügen", remove: "entfernen", list: "auflisten" },
+    entries: "Wörter oder Ausdrücke, durch Kommas getrennt (je bis zu 60 Zeichen)",
+    modlog: "Das Moderationsprotokoll: ein Kanal mit einer Zeile pro Video, Sicherheitsablehnung und Meldung",
+    modlogChannel: "Der Kanal für das Protokoll (der Bot muss dort posten können)",
+    modlogOff: "Das Protokoll beenden",
   },
 };

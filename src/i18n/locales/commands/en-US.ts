@@ -56,6 +56,13 @@ export const commandsEnUS = {
     confirmAbove: "Ask the member to confirm videos above this many US dollars",
     audioDefault: "Whether videos have sound when the member does not say",
     reset: "Back to the defaults: any channel, no limits, no question, sound on",
+    safety: "Blocked words and the picture check: show them, or change the word list",
+    words: "Add or remove blocked words and phrases, or list them",
+    wordActions: { add: "add", remove: "remove", list: "list" },
+    entries: "Words or phrases, separated by commas (up to 60 characters each)",
+    modlog: "The moderators' log: a channel with a line per video, safety refusal and report",
+    modlogChannel: "The channel for the log (the bot must be able to post there)",
+    modlogOff: "Stop the log",
   },
 } as const;
 

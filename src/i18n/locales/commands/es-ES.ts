@@ -53,5 +53,12 @@ export const commandsEsES: CommandTexts = {
     confirmAbove: "Pide confirmación al miembro para vídeos de más de estos dólares estadounidenses",
     audioDefault: "Si los vídeos llevan sonido cuando el miembro no lo indica",
     reset: "Volver a los valores por defecto: cualquier canal, sin límites, sin pregunta, con sonido",
+    safety: "Palabras bloqueadas y revisión de imágenes: muéstralas o cambia la lista de palabras",
+    words: "Añade o quita palabras y expresiones bloqueadas, o muestra la lista",
+    wordActions: { add: "añadir", remove: "quitar", list: "listar" },
+    entries: "Palabras o expresiones separadas por comas (hasta 60 caracteres cada una)",
+    modlog: "El registro de moderación: un canal con una línea por vídeo, rechazo por seguridad y denuncia",
+    modlogChannel: "El canal del registro (el bot debe poder publicar en él)",
+    modlogOff: "Desactiva el registro",
   },
 };

@@ -53,5 +53,12 @@ export const commandsFr: CommandTexts = {
     confirmAbove: "Demander confirmation au membre pour les vidéos au-delà de ce montant en dollars US",
     audioDefault: "Si les vidéos ont du son quand le membre ne précise rien",
     reset: "Revenir aux réglages par défaut : tout salon, aucune limite, aucune question, avec son",
+    safety: "Mots bloqués et vérification des images : les afficher ou modifier la liste de mots",
+    words: "Ajouter ou retirer des mots et expressions bloqués, ou les lister",
+    wordActions: { add: "ajouter", remove: "retirer", list: "lister" },
+    entries: "Mots ou expressions, séparés par des virgules (60 caractères maximum chacun)",
+    modlog: "Journal de modération : un salon avec une ligne par vidéo, refus de sécurité et signalement",
+    modlogChannel: "Le salon du journal (le bot doit pouvoir y publier)",
+    modlogOff: "Arrêter le journal",
   },
 };

@@ -53,5 +53,12 @@ export const commandsPtBR: CommandTexts = {
     confirmAbove: "Pede ao membro que confirme vídeos acima deste valor em dólares americanos",
     audioDefault: "Se os vídeos têm som quando o membro não especifica",
     reset: "Voltar ao padrão: qualquer canal, sem limites, sem pergunta, com som",
+    safety: "Palavras bloqueadas e verificação de imagens: mostra ou altera a lista de palavras",
+    words: "Adiciona ou remove palavras e expressões bloqueadas, ou mostra a lista",
+    wordActions: { add: "adicionar", remove: "remover", list: "listar" },
+    entries: "Palavras ou expressões, separadas por vírgulas (até 60 caracteres cada)",
+    modlog: "O registro de moderação: um canal com uma linha por vídeo, recusa de segurança e denúncia",
+    modlogChannel: "O canal do registro (o bot precisa conseguir postar nele)",
+    modlogOff: "Desativa o registro",
   },
 };
