@@ -1,16 +1,18 @@
 import { ApplicationCommandOptionType as T, ChannelType, InteractionContextType, MessageFlags, PermissionFlagsBits } from "discord.js";
 import { defineCommand } from "../src/app/index.js";
 import { refuse } from "../src/discord/index.js";
-import { choiceNamed, described, msg, translator, usd, type Translate } from "../src/i18n/index.js";
+import { choiceNamed, described, msg, translator, usd } from "../src/i18n/index.js";
 import { MAX_SECONDS, MIN_SECONDS, RESOLUTIONS, usdToMicros, type Resolution } from "../src/seedance/index.js";
 import type { Services } from "../src/app/index.js";
-import { ANIMATE_FROM, NO_SETTINGS, type AnimateFrom, type GuildSettings } from "../src/settings/index.js";
+import { ANIMATE_FROM, NO_SETTINGS, SAFETY_FIELDS, type AnimateFrom, type GuildSettings } from "../src/settings/index.js";
+import { modlogCommand, safetyCommand, safetyLines, WORD_ACTIONS } from "../src/safety/index.js";
 
 const d = (key: string) => described(`commands.settings.${key}`);
 const MAX_CONFIRM_USD = 10_000;
 
 /** A server's settings, and what the operator decides above them. */
-async function renderSettings(s: Services, guildId: string, settings: GuildSettings, tr: Translate): Promise<string> {
+async function renderSettings(s: Services, guildId: string, settings: GuildSettings, locale: string): Promise<string> {
+  const tr = translator(locale);
   const period = tr(`common.period.${s.config.quotaPeriod}`);
   const cap = await s.budget.guildCapFor(guildId);
   const noLimit = tr("settings.noLimit");
@@ -22,6 +24,9 @@ async function renderSettings(s: Services, guildId: string, settings: GuildSetti
     tr("settings.confirmAbove", { value: settings.confirmAboveMicros === null ? noLimit : usd(settings.confirmAboveMicros) }),
     tr("settings.audioDefault", { value: settings.audioDefault === false ? tr("settings.no") : tr("settings.yes") }),
     tr("settings.animate", { value: tr(`settings.animateFrom.${settings.animate}`) }),
+    "",
+    tr("safety.show.title"),
+    ...(await safetyLines(s, guildId, locale)),
     "",
     tr("settings.operatorTitle"),
     tr("settings.guildCap", { value: cap.micros === null ? noLimit : usd(cap.micros), period }),
@@ -69,6 +74,24 @@ export default defineCommand({
           { type: T.String, name: "animate", ...d("animate"), choices: ANIMATE_FROM.map((v) => ({ ...choiceNamed(`commands.settings.animateFrom.${v}`), value: v })) },
         ],
       },
+      {
+        type: T.Subcommand,
+        name: "safety",
+        ...d("safety"),
+        options: [
+          { type: T.String, name: "words", ...d("words"), choices: WORD_ACTIONS.map((v) => ({ ...choiceNamed(`commands.settings.wordActions.${v}`), value: v })) },
+          { type: T.String, name: "entries", ...d("entries"), max_length: 1000 },
+        ],
+      },
+      {
+        type: T.Subcommand,
+        name: "modlog",
+        ...d("modlog"),
+        options: [
+          { type: T.Channel, name: "channel", ...d("modlogChannel"), channel_types: [ChannelType.GuildText, ChannelType.GuildAnnouncement] },
+          { type: T.Boolean, name: "off", ...d("modlogOff") },
+        ],
+      },
       { type: T.Subcommand, name: "reset", ...d("reset") },
     ],
   },
@@ -81,9 +104,13 @@ export default defineCommand({
     const by = interaction.user.id;
     const current = await s.settings.get(guildId);
 
-    if (args.subcommand === "show") return void (await reply(await renderSettings(s, guildId, current, tr)));
+    if (args.subcommand === "show") return void (await reply(await renderSettings(s, guildId, current, interaction.locale)));
+    if (args.subcommand === "safety") return safetyCommand(interaction, args, s, by);
+    if (args.subcommand === "modlog") return modlogCommand(interaction, args, s, by);
     if (args.subcommand === "reset") {
-      await s.settings.update(guildId, NO_SETTINGS, by);
+      // the blocked words and the moderators' log stay: a reset of limits must not open the door
+      const { [SAFETY_FIELDS[0]]: _words, [SAFETY_FIELDS[1]]: _modlog, ...limits } = NO_SETTINGS;
+      await s.settings.update(guildId, limits, by);
       return void (await reply(tr("settings.resetDone")));
     }
     if (args.subcommand === "channels") {
@@ -120,6 +147,6 @@ export default defineCommand({
     }
     if (!Object.keys(change).length) return refuse(interaction, msg("settings.nothingToChange"));
     const next = await s.settings.update(guildId, change, by);
-    await reply(tr("settings.limitsSaved", { summary: (await renderSettings(s, guildId, next, tr)).split("\n").slice(1, 7).join(" · ") }));
+    await reply(tr("settings.limitsSaved", { summary: (await renderSettings(s, guildId, next, interaction.locale)).split("\n").slice(1, 7).join(" · ") }));
   },
 });

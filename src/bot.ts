@@ -28,6 +28,9 @@ import { Operator, PAUSE_CHANNEL } from "./operator/index.js";
 import { Budget } from "./quota/index.js";
 import { CreditShop, discordEventsRoute, noticeLowBalance, publicKeyFromHex, type EntitlementData } from "./credits/index.js";
 import { createSeedance } from "./seedance/index.js";
+import { Modlog, onReport, PictureScreen } from "./safety/index.js";
+import { isAgeRestricted } from "./discord/index.js";
+import { REPORT_PREFIX } from "./cards/index.js";
 import { tierOf, unitPriceMicros } from "./seedance/index.js";
 import { FalWebhookVerifier } from "./seedance/index.js";
 import type { Services } from "./app/index.js";
@@ -130,7 +133,11 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
   const leases = createLeases(store, config.jobLeaseMs);
   const operator = new Operator(config, store, log);
   const shop = new CreditShop({ rest: client.rest, budget, store, leases, log, packs: config.creditPacks, reconcileMs: config.creditReconcileMs });
-  budget.onSettled = (job) => void noticeLowBalance({ rest: client.rest, budget, store, shop, log }, job).catch((err: unknown) => log.warn({ err, job: job.id }, "the low balance check failed"));
+  budget.whenSettled((job) => void noticeLowBalance({ rest: client.rest, budget, store, shop, log }, job).catch((err: unknown) => log.warn({ err, job: job.id }, "the low balance check failed")));
+  const settings = new Settings(store, log);
+  const modlog = new Modlog({ messages, settings, log });
+  budget.whenSettled((job) => void modlog.delivered(job).catch((err: unknown) => log.warn({ err, job: job.id }, "the moderators' log line failed")));
+  const screen = new PictureScreen({ config, seedance, budget, log, ageRestricted: (channelId) => isAgeRestricted(client, channelId) });
   let runner: JobRunner | undefined;
   const slots = falSlots(store, config, log, (jobId) => runner?.leaseLost(jobId));
   runner = new JobRunner({
@@ -154,7 +161,9 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
   metrics.observe({ jobsInProgress: () => runner.statesInProgress(), botQueueLength: () => slots.queued });
   const services: Services = {
     config, log, client, store, repo, seedance, tier, messages, runner, budget, metrics,
-    settings: new Settings(store, log),
+    settings,
+    modlog,
+    screen,
     confirmations: new Confirmations(config.confirmMs),
     forms: new AnimateForms(store),
     intake: new Slots(INTAKE_PLACES, INTAKE_QUEUE),
@@ -167,7 +176,7 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
     client,
     commands,
     services,
-    { confirm: (i) => services.confirmations.answer(i), history: (i, s) => historyPage(i, s) },
+    { confirm: (i) => services.confirmations.answer(i), history: (i, s) => historyPage(i, s), [REPORT_PREFIX]: (i, s) => onReport(i, s) },
     { [ANIMATE_PREFIX]: (i, s) => submitAnimate(i, s), [REMIX_PREFIX]: (i, s) => onRemix(s, i) },
   );
   routeReactions(client, services);

@@ -25,7 +25,8 @@ const MAY_IMPORT: Record<string, string[]> = {
   delivery: ["cards", "discord", "http", "jobs", "seedance"],
   history: ["discord", "i18n", "jobs"],
   runner: ["cards", "delivery", "discord", "http", "i18n", "jobs", "log", "metrics", "queue", "quota", "seedance", "store"],
-  requests: ["cards", "config", "credits", "discord", "i18n", "jobs", "log", "metrics", "operator", "queue", "quota", "runner", "seedance", "settings", "store"],
+  requests: ["cards", "config", "credits", "discord", "i18n", "jobs", "log", "metrics", "operator", "queue", "quota", "runner", "safety", "seedance", "settings", "store"],
+  safety: ["cards", "config", "discord", "i18n", "jobs", "log", "quota", "seedance", "settings", "store"],
   followups: ["cards", "discord", "i18n", "jobs", "requests", "seedance", "settings"],
 };
 const FEATURES = Object.keys(MAY_IMPORT);

@@ -27,12 +27,28 @@ export function progressComponents(jobId: string, state: JobState, locale?: stri
   return isCancellable(state) ? row({ style: 4, label: t(locale ?? DEFAULT_LOCALE, "buttons.cancel"), custom_id: controlId("cancel", jobId) }) : [];
 }
 
-/** Another take (new seed), a loop (the picture as the end frame too), a remix (a new prompt). */
+/** Report is anyone's button (the safety feature answers it), apart from the requester's controls. */
+export const REPORT_PREFIX = "report";
+
+export function reportId(jobId: string): string {
+  return `${REPORT_PREFIX}:${jobId}`;
+}
+
+/** The job a Report button names; null for anything else. */
+export function parseReportId(customId: string): string | null {
+  return /^report:([0-9a-f-]{36})$/.exec(customId)?.[1] ?? null;
+}
+
+/**
+ * Another take (new seed), a loop (the picture as the end frame too), a remix (a new prompt);
+ * and Report, for anyone who finds the video harmful.
+ */
 export function resultComponents(jobId: string, locale?: string): unknown[] {
   const tr = (key: string) => t(locale ?? DEFAULT_LOCALE, key);
   return row(
     { style: 2, label: tr("buttons.regenerate"), emoji: { name: REGENERATE_EMOJI }, custom_id: controlId("regen", jobId) },
     { style: 2, label: tr("buttons.loop"), emoji: { name: "🔂" }, custom_id: controlId("loop", jobId) },
     { style: 2, label: tr("buttons.remix"), emoji: { name: "✏️" }, custom_id: controlId("remix", jobId) },
+    { style: 2, label: tr("buttons.report"), emoji: { name: "🚩" }, custom_id: reportId(jobId) },
   );
 }

@@ -1,5 +1,5 @@
 // The cards feature's public surface: what other features may use of it.
-export { DELETE_EMOJI, REGENERATE_EMOJI, isCancellable, parseControlId, progressComponents, resultComponents } from "./controls.js";
+export { DELETE_EMOJI, REGENERATE_EMOJI, REPORT_PREFIX, isCancellable, parseControlId, parseReportId, progressComponents, resultComponents } from "./controls.js";
 export { isMajorChange, progressCard } from "./progress.js";
 export type { ProgressView } from "./progress.js";
 export { resultCard } from "./result.js";

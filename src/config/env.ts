@@ -136,6 +136,15 @@ const envSchema = z.object({
   CREDIT_PACKS: creditPacks,
   DISCORD_PUBLIC_KEY: optionalText.pipe(z.string().regex(/^[0-9a-fA-F]{64}$/, "must be the application's public key from the developer portal (64 hex characters)").optional()),
   CREDIT_RECONCILE_SECONDS: boundedInt(10, 3600, 180),
+  SAFETY_IMAGE_CHECK: z.preprocess(blankToUndefined, z.enum(["off", "fal"], { error: "must be off or fal" }).default("off")),
+  SAFETY_NSFW_THRESHOLD: z.preprocess(
+    blankToUndefined,
+    z.coerce.number({ error: "must be a probability from 0 to 1, such as 0.5" }).refine((v) => Number.isFinite(v) && v >= 0 && v <= 1, "must be a probability from 0 to 1, such as 0.5").default(0.5),
+  ),
+  SAFETY_CHECK_USD: z.preprocess(
+    blankToUndefined,
+    z.coerce.number({ error: "must be a price in US dollars, such as 0.001" }).refine((v) => Number.isFinite(v) && v >= 0 && v <= 1, "must be a price in US dollars from 0 to 1").default(0.001),
+  ),
 });
 
 /** A consumable SKU sold as credits: its buyer gets `micros` of credit. */
@@ -201,6 +210,12 @@ export interface Config {
   discordPublicKey: string | null;
   /** How often one process lists unconsumed purchases and credits them (events may be lost). */
   creditReconcileMs: number;
+  /** Pictures checked by fal's NSFW classifier before the hold ("fal"), or not ("off"). */
+  safetyImageCheck: "off" | "fal";
+  /** Above this probability a picture is refused outside age-restricted channels. */
+  safetyNsfwThreshold: number;
+  /** What one check costs the operator (booked on the operator's books), µ$. */
+  safetyCheckMicros: number;
 }
 
 export class ConfigError extends Error {
@@ -273,5 +288,8 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     creditPacks: e.CREDIT_PACKS,
     discordPublicKey: e.DISCORD_PUBLIC_KEY?.toLowerCase() ?? null,
     creditReconcileMs: e.CREDIT_RECONCILE_SECONDS * 1000,
+    safetyImageCheck: e.SAFETY_IMAGE_CHECK,
+    safetyNsfwThreshold: e.SAFETY_NSFW_THRESHOLD,
+    safetyCheckMicros: Math.round(e.SAFETY_CHECK_USD * 1_000_000),
   };
 }

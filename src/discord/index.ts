@@ -7,5 +7,5 @@ export { messageLink } from "./links.js";
 export { inertPreview } from "./markdown.js";
 export { COMPONENTS_V2, DiscordMessages, isDiscordError } from "./messages.js";
 export type { InteractionWebhook, MessageBody, ProgressTarget, UploadFile } from "./messages.js";
-export { DELIVERY, REPLY_DELIVERY, botPermissionsIn, isClosedThread, missingPermissions } from "./permissions.js";
+export { DELIVERY, REPLY_DELIVERY, botPermissionsIn, isAgeRestricted, isClosedThread, missingPermissions } from "./permissions.js";
 export { refuse } from "./replies.js";

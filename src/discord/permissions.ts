@@ -43,3 +43,15 @@ export function botPermissionsIn(client: Client, channelId: string): Readonly<Pe
   if (!me || !channel || !("permissionsFor" in channel)) return null;
   return channel.permissionsFor(me);
 }
+
+/**
+ * Whether a channel is age-restricted (`nsfw`), from the gateway's cache: a thread is as its
+ * parent (threads carry no flag of their own). Unknown channels count as not age-restricted, so
+ * a check that depends on it stays on.
+ */
+export function isAgeRestricted(client: Client, channelId: string): boolean {
+  const channel = client.channels.cache.get(channelId) as { nsfw?: boolean; isThread?: () => boolean; parent?: { nsfw?: boolean } | null } | undefined;
+  if (!channel) return false;
+  if (channel.isThread?.()) return channel.parent?.nsfw === true;
+  return channel.nsfw === true;
+}

@@ -4,7 +4,7 @@ import { botPermissionsIn, missingPermissions, REPLY_DELIVERY } from "../discord
 import { DEFAULT_LOCALE, msg, permissionList, render, t, type Message } from "../i18n/index.js";
 import { refuse } from "../discord/index.js";
 import { MAX_SEED, type VideoParams } from "../seedance/index.js";
-import { allowedResolutions, askRefusal, durationFor, takeRefusal } from "../requests/index.js";
+import { allowedResolutions, askRefusal, blockedPrompt, durationFor, takeRefusal } from "../requests/index.js";
 import { startingAfter } from "../requests/index.js";
 import type { Cooldown } from "../discord/index.js";
 import type { RequestDeps } from "../requests/index.js";
@@ -31,11 +31,16 @@ export interface ReactionEvent {
   emoji: string | null;
 }
 
-async function isAdmin(client: Client, guildId: string | null, userId: string): Promise<boolean> {
+/** A server's moderators: Manage Messages in the channel (where they could delete it by hand), or Manage Server. */
+async function isModerator(client: Client, guildId: string | null, channelId: string, userId: string): Promise<boolean> {
   const guild = guildId ? client.guilds.cache.get(guildId) : undefined;
   if (!guild) return false;
   const member = guild.members.cache.get(userId) ?? (await guild.members.fetch(userId).catch(() => null));
-  return member?.permissions.has(PermissionFlagsBits.ManageGuild) ?? false;
+  if (!member) return false;
+  if (member.permissions.has(PermissionFlagsBits.ManageGuild)) return true;
+  const channel = client.channels.cache.get(channelId);
+  const inChannel = channel && "permissionsFor" in channel ? channel.permissionsFor(member) : member.permissions;
+  return inChannel?.has(PermissionFlagsBits.ManageMessages) ?? false;
 }
 
 /** Progress for a regenerated take: a new channel message replying to the result. */
@@ -52,6 +57,7 @@ function replyPresenter(s: FollowupDeps, job: Job, refuseTo: Presenter["refuse"]
 /** What a Remix form asks for, checked as `/video` checks it; the new options, or why not. */
 async function remixParams(s: FollowupDeps, source: Job, c: ModalChoices, locale: string): Promise<VideoParams | Message> {
   const settings = await s.settings.get(source.guildId);
+  if (blockedPrompt(s, settings, { guildId: source.guildId, channelId: source.channelId, userId: source.userId, prompt: c.prompt.trim(), locale: source.locale ?? DEFAULT_LOCALE })) return msg("safety.blocked");
   const refusal = askRefusal({ channelId: source.channelId, prompt: c.prompt, resolution: c.resolution, duration: c.duration }, settings, s.tier, s.seedance.model, locale);
   if (refusal) return refusal;
   // a new video of the same picture: a loop's or a transition's end frame is not kept
@@ -100,6 +106,10 @@ async function regenerate(s: FollowupDeps, source: Job, presenter: Presenter, ta
   // the server's channels or limits may have changed since
   const refusal = takeRefusal(settings, source.channelId, params, source.locale ?? DEFAULT_LOCALE);
   if (refusal) return presenter.refuse(refusal);
+  // the server's blocked words may have grown since the video was made
+  if (blockedPrompt(s, settings, { guildId: source.guildId, channelId: source.channelId, userId: source.userId, prompt: params.prompt, locale: source.locale ?? DEFAULT_LOCALE })) {
+    return presenter.refuse(msg("safety.blocked"));
+  }
   const job = newJob(s, {
     guildId: source.guildId,
     channelId: source.channelId,
@@ -111,6 +121,8 @@ async function regenerate(s: FollowupDeps, source: Job, presenter: Presenter, ta
     parentJobId: source.id,
     locale: source.locale ?? DEFAULT_LOCALE,
     imageStoredAt: pictureStoredAt(source),
+    // the same picture: the source's check holds (none when it was not checked)
+    pictureScore: source.pictureScore ?? null,
   });
   s.log.info({ job: job.id, parent: source.id, take: take.kind }, "regenerating");
   await launchJob(s, job, presenter);
@@ -147,8 +159,8 @@ export async function onReaction(s: FollowupDeps, e: ReactionEvent): Promise<voi
     return regenerate(s, job, presenter);
   }
   if (e.emoji !== DELETE_EMOJI) return;
-  if (!isRequester && !(await isAdmin(s.client, e.guildId, e.userId))) {
-    s.log.debug({ job: job.id, by: e.userId }, "❌ from someone who is neither the requester nor an admin ignored");
+  if (!isRequester && !(await isModerator(s.client, e.guildId, e.channelId, e.userId))) {
+    s.log.debug({ job: job.id, by: e.userId }, "❌ from someone who is neither the requester nor a moderator ignored");
     return void (await removeReaction());
   }
   if (onResult) {

@@ -72,6 +72,8 @@ export interface Job {
   memberLocale?: string;
   /** The job this one regenerates, if any. */
   parentJobId: string | null;
+  /** fal's NSFW probability for its pictures (the highest), when they were checked: its takes reuse it. */
+  pictureScore?: number | null;
 }
 
 /**

@@ -54,8 +54,8 @@ export interface JobAccounting {
 export class Budget implements JobAccounting {
   readonly ledger: Ledger;
 
-  /** Told of each delivered job's charge, once (the low-balance notice listens). */
-  onSettled: ((job: Job) => void) | null = null;
+  /** Told of each delivered job's charge, once (the low-balance notice and the moderators' log listen). */
+  private readonly settledListeners: Array<(job: Job) => void> = [];
 
   constructor(
     private readonly store: Store,
@@ -65,6 +65,22 @@ export class Budget implements JobAccounting {
     private readonly now: () => number = Date.now,
   ) {
     this.ledger = store.redis ? new RedisLedger(store.redis, store.prefix) : new EmbeddedLedger(store);
+  }
+
+  /** Calls `listener` with each job whose charge this process settled (once per job, whichever process). */
+  whenSettled(listener: (job: Job) => void): void {
+    this.settledListeners.push(listener);
+  }
+
+  /**
+   * Books a picture check fal ran (or may have run: its answer may have been lost) on the
+   * operator's books, once per `checkId`; no member pays for it. Booked as a hold that never
+   * landed, refunded with its bill: the ledger's own exactly-once path.
+   */
+  async bookCheck(checkId: string, guildId: string | null, userId: string, micros: number): Promise<void> {
+    if (micros <= 0) return;
+    await this.ledger.refund({ jobId: `check:${checkId}`, guildId: guildId ?? "dm", userId, period: this.period().key, micros: 0 }, micros);
+    this.metrics?.falBilled(micros);
   }
 
   period(): PeriodWindow {
@@ -161,7 +177,7 @@ export class Budget implements JobAccounting {
       this.log.info({ job: job.id, micros, held: r!.micros, billed: billedMicros }, "budget settled");
       this.metrics?.memberCharged(Math.min(micros, r!.micros));
       this.metrics?.falBilled(billedMicros ?? 0);
-      this.onSettled?.(job);
+      for (const listener of this.settledListeners) listener(job);
     }
     return done;
   }

@@ -10,6 +10,7 @@ import type { Budget } from "../quota/index.js";
 import type { JobRunner } from "../runner/index.js";
 import type { Seedance } from "../seedance/index.js";
 import type { Tier } from "../seedance/index.js";
+import type { Modlog, PictureScreen } from "../safety/index.js";
 import type { Settings } from "../settings/index.js";
 import type { Admissions } from "./admissions.js";
 import type { Confirmations } from "./confirm.js";
@@ -43,4 +44,8 @@ export interface RequestDeps {
   forms: AnimateForms;
   /** Credit packs sold through Discord (offered under budget refusals). */
   shop: CreditShop;
+  /** The moderators' log (safety refusals, delivered videos, reports). */
+  modlog: Modlog;
+  /** fal's NSFW check on pictures before the hold (when the operator turned it on). */
+  screen: PictureScreen;
 }

@@ -8,3 +8,4 @@ export { AnimateForms } from "./forms.js";
 export { requestVideo } from "./intake.js";
 export { launchJob, newJob, shortOffer } from "./launch.js";
 export type { Presenter } from "./launch.js";
+export { blockedPrompt } from "./safety.js";

@@ -12,6 +12,7 @@ import { askRefusal, durationFor } from "./checks.js";
 import { messageLink } from "../discord/index.js";
 import { holdJob, inFlightRefusal, newJob, recordJob, shortOffer, showAndStart, type Presenter } from "./launch.js";
 import { startingAfter } from "./confirm.js";
+import { blockedPrompt, screenJob } from "./safety.js";
 
 export interface VideoRequest {
   image: PictureSource;
@@ -143,6 +144,9 @@ function checkRequest(interaction: VideoInteraction, req: VideoRequest, prompt: 
 export async function requestVideo(interaction: VideoInteraction, req: VideoRequest, s: RequestDeps): Promise<void> {
   const settings = await s.settings.get(interaction.guildId);
   const prompt = req.prompt.trim();
+  const asked = { guildId: interaction.guildId, channelId: interaction.channelId ?? "", userId: interaction.user.id, prompt, locale: interaction.guildLocale ?? interaction.locale };
+  // before anything else: nothing is downloaded, held or sent for a prompt the server blocks
+  if (blockedPrompt(s, settings, asked)) return refuse(interaction, msg("safety.blocked"));
   const refusal = checkRequest(interaction, req, prompt, settings, s);
   if (refusal) return refuse(interaction, refusal);
   // a server's longest video bounds `auto` too: the model is asked for that length, and it is what is held
@@ -209,6 +213,8 @@ export async function launchOrder(order: VideoOrder, reply: Reply, s: RequestDep
       await s.runner.endUnstarted(job, "The interaction could not be acknowledged.", { forget: true });
       throw err;
     }
+    // fal's picture check (when on) comes before any money moves or any byte is downloaded
+    if (!(await screenJob(s, job, presenter))) return;
     if (!(await holdJob(s, job, presenter))) return;
 
     // A place in the intake bounds how many pictures are in memory at once (up to 30 MB each);

@@ -10,6 +10,7 @@ import type { Job, JobState } from "../jobs/index.js";
 import { progressCard } from "../cards/index.js";
 import type { JobStartExtras } from "../runner/index.js";
 import { packButtons } from "../credits/index.js";
+import { screenJob } from "./safety.js";
 
 /** Where a new job talks to its member: an interaction (/video, a button) or a channel reply (a reaction). */
 export interface Presenter {
@@ -37,6 +38,8 @@ export interface NewJob {
   memberLocale?: string;
   /** A take's picture is already at fal: since when. */
   imageStoredAt?: number | null;
+  /** A take's picture was checked with its source: the score it got. */
+  pictureScore?: number | null;
 }
 
 export function newJob(s: RequestDeps, fields: NewJob): Job {
@@ -177,9 +180,9 @@ export async function showAndStart(s: RequestDeps, job: Job, presenter: Presente
   s.runner.start(job, { webhook: presenter.webhook, ...(images ? { images } : {}), ...(shown ? { shownContent: shown } : {}) });
 }
 
-/** Records the job, then holds its budget: refused (and told) when either says no. */
+/** Records the job, screens its pictures, then holds its budget: refused (and told) when any says no. */
 export async function admitJob(s: RequestDeps, job: Job, presenter: Presenter): Promise<boolean> {
-  return (await recordJob(s, job, presenter)) && (await holdJob(s, job, presenter));
+  return (await recordJob(s, job, presenter)) && (await screenJob(s, job, presenter)) && (await holdJob(s, job, presenter));
 }
 
 /** Admits a job whose picture is already at fal (a regeneration) and starts it. */

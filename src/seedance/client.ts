@@ -2,6 +2,7 @@ import { ApiError, createFalClient, type FalClient, type QueueStatus } from "@fa
 import type { SeedanceInput, SeedanceOutput } from "./input.js";
 import { seedanceOutputSchema } from "./input.js";
 import { submitOnce } from "./submit.js";
+import { z } from "zod";
 
 export type FalStatus =
   | { status: "IN_QUEUE"; queuePosition: number }
@@ -34,7 +35,18 @@ export interface Seedance {
    * over already; "unknown": no answer (or an error) tells either way.
    */
   cancel(requestId: string): Promise<CancelAnswer>;
+  /**
+   * fal's NSFW classifier on a picture fal can fetch (a Discord attachment or a fal storage URL):
+   * the probability it is not safe for work, or the error when fal did not tell (fal-js retries
+   * first); `attempts`: how many of the calls fal may have run and billed (answered, or not
+   * answered at all; a 4xx refusal is not counted).
+   */
+  nsfwCheck(imageUrl: string): Promise<({ probability: number } | { error: unknown }) & { attempts: number }>;
 }
+
+/** fal's NSFW image classifier: `{image_url}` in, `{nsfw_probability}` out. */
+export const NSFW_ENDPOINT = "fal-ai/imageutils/nsfw";
+const nsfwOutput = z.object({ nsfw_probability: z.number().min(0).max(1) });
 
 export type CancelAnswer = "requested" | "completed" | "unknown";
 
@@ -94,10 +106,19 @@ async function fetchWithDeadline(url: string, input: Parameters<typeof fetch>[0]
  * result responses (the client does not surface the header yet). Through a proxy the real URL
  * is in x-fal-target-url.
  */
-function fetchNotingUnits(units: Map<string, number>): typeof fetch {
+function fetchNotingUnits(units: Map<string, number>, checks: Map<string, number>): typeof fetch {
   return async (input, init) => {
     const url = headerOf(init?.headers, "x-fal-target-url") ?? String(input instanceof Request ? input.url : input);
-    const response = await fetchWithDeadline(url, input, init);
+    // fal-js retries a check by itself (429, 5xx): each attempt fal may have run is counted, for the books
+    const checked = url.endsWith(`/${NSFW_ENDPOINT}`) ? imageUrlOf(init?.body) : undefined;
+    let response: Response;
+    try {
+      response = await fetchWithDeadline(url, input, init);
+    } catch (err) {
+      if (checked) checks.set(checked, (checks.get(checked) ?? 0) + 1);
+      throw err;
+    }
+    if (checked && mayHaveRun(response.status)) checks.set(checked, (checks.get(checked) ?? 0) + 1);
     const billed = response.headers.get("x-fal-billable-units");
     if (billed !== null && Number.isFinite(Number(billed))) {
       const requestId = /\/requests\/([^/?]+)(?:\?|$)/.exec(url)?.[1]; // the result route, not /status
@@ -110,11 +131,30 @@ function fetchNotingUnits(units: Map<string, number>): typeof fetch {
   };
 }
 
+/**
+ * Whether fal may have run a request that got this answer: it did (2xx), or a gateway's error
+ * hides whether it did (500, 502, 504, 408). A refusal (other 4xx, 429, 503) ran nothing.
+ */
+function mayHaveRun(status: number): boolean {
+  return (status >= 200 && status < 300) || [408, 500, 502, 504].includes(status);
+}
+
+function imageUrlOf(body: unknown): string | undefined {
+  if (typeof body !== "string") return undefined;
+  try {
+    const url = (JSON.parse(body) as { image_url?: unknown }).image_url;
+    return typeof url === "string" ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function createSeedance(options: SeedanceOptions): Seedance {
   const units = new Map<string, number>();
+  const checks = new Map<string, number>();
   const fal: FalClient = createFalClient({
     credentials: options.falKey,
-    fetch: fetchNotingUnits(units),
+    fetch: fetchNotingUnits(units, checks),
     ...(options.proxyUrl ? { proxyUrl: { url: options.proxyUrl, when: "always" as const } } : {}),
   });
   const model = options.model;
@@ -167,6 +207,16 @@ export function createSeedance(options: SeedanceOptions): Seedance {
       } catch (err) {
         // 400 ALREADY_COMPLETED: fal is done with it (rendered or not: its result says)
         return err instanceof ApiError && err.status === 400 ? "completed" : "unknown";
+      }
+    },
+    async nsfwCheck(imageUrl) {
+      try {
+        const r = await fal.run(NSFW_ENDPOINT, { input: { image_url: imageUrl } });
+        return { probability: nsfwOutput.parse(r.data).nsfw_probability, attempts: checks.get(imageUrl) ?? 1 };
+      } catch (error) {
+        return { error, attempts: checks.get(imageUrl) ?? 0 };
+      } finally {
+        checks.delete(imageUrl);
       }
     },
   };

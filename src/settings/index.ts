@@ -1,3 +1,3 @@
 // The settings feature's public surface: what other features may use of it.
-export { ANIMATE_FROM, NO_SETTINGS, Settings } from "./settings.js";
+export { ANIMATE_FROM, NO_SETTINGS, SAFETY_FIELDS, Settings } from "./settings.js";
 export type { AnimateFrom, GuildSettings } from "./settings.js";

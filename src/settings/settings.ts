@@ -15,12 +15,19 @@ export interface GuildSettings {
   audioDefault: boolean | null;
   /** Whose pictures Animate may use: anyone's (the default), the member's own, or none. */
   animate: AnimateFrom;
+  /** Words and phrases a prompt may not contain (matched by the safety feature). */
+  blockedWords: string[];
+  /** Where the moderators' log goes; null: nowhere. */
+  modlogChannelId: string | null;
 }
 
 export const ANIMATE_FROM = ["anyone", "own", "off"] as const;
 export type AnimateFrom = (typeof ANIMATE_FROM)[number];
 
-export const NO_SETTINGS: GuildSettings = { channels: [], maxResolution: null, maxDuration: null, confirmAboveMicros: null, audioDefault: null, animate: "anyone" };
+export const NO_SETTINGS: GuildSettings = { channels: [], maxResolution: null, maxDuration: null, confirmAboveMicros: null, audioDefault: null, animate: "anyone", blockedWords: [], modlogChannelId: null };
+
+/** The safety settings, which `/settings reset` keeps: a reset of limits must not open the door. */
+export const SAFETY_FIELDS = ["blockedWords", "modlogChannelId"] as const;
 
 const key = (guildId: string) => `settings:${guildId}`;
 /** Another process's change is seen within this long (this process's own at once). */

@@ -58,7 +58,7 @@ describe("messages that show", () => {
     expect(result.attachments).toHaveLength(1);
     expect(result.media).toHaveLength(1); // the MP4, in a media gallery
     expect((await fetchBytes(result.attachments[0]!.url)).equals([...fal.jobs.values()][0]!.video!)).toBe(true);
-    expect(buttonsOf(result).map((b) => b.custom_id.split(":")[0])).toEqual(["regen", "loop", "remix"]);
+    expect(buttonsOf(result).map((b) => b.custom_id.split(":")[0])).toEqual(["regen", "loop", "remix", "report"]);
     expect(discord.rejections).toEqual([]);
   });
 

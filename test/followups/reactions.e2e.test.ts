@@ -5,7 +5,7 @@ let h: Harness;
 afterEach(async () => h?.close());
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const ignoredX = (h: Harness) => (h.logs().match(/❌ from someone who is neither the requester nor an admin ignored/g) ?? []).length;
+const ignoredX = (h: Harness) => (h.logs().match(/❌ from someone who is neither the requester nor a moderator ignored/g) ?? []).length;
 
 /** A delivered result and a second job queued at fal, both of the requester. */
 async function resultAndQueuedJob(h: Harness) {
@@ -33,6 +33,16 @@ describe("❌ on the bot's messages", () => {
     expect(discord.message(result.id)!.deleted).toBeFalsy();
     // the bot has no Manage Messages here (the invite does not ask for it): the reactions stay
     expect(discord.reactions(result.id).some((r) => r.userId === discord.users.stranger.id)).toBe(true);
+    expect(discord.rejections).toEqual([]);
+  });
+
+  it("a moderator's ❌ (Manage Messages, not Manage Server) deletes a result, as the requester's does", async () => {
+    h = await startHarness();
+    const { discord } = h;
+    const { result } = await resultAndQueuedJob(h);
+    await discord.react({ messageId: result.id, emoji: "❌", user: discord.users.moderator });
+    await discord.waitFor(() => discord.message(result.id)?.deleted, 5_000);
+    expect(ignoredX(h)).toBe(0);
     expect(discord.rejections).toEqual([]);
   });
 
