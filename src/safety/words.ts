@@ -41,7 +41,7 @@ export function foldForMatching(text: string): string {
     .toLowerCase()
     .replace(INVISIBLE_R, "")
     .replace(LOOK_ALIKE_R, (c) => LOOK_ALIKES[c]!)
-    .normalize("NFKD")
+    .normalize("NFD")
     .replace(COMBINING_R, "")
     .normalize("NFC")
     .replace(/\s+/gu, " ")

@@ -16,8 +16,8 @@ describe("a server's blocked words", () => {
     const { discord, fal } = h;
     const modlog = await openModlog(h);
     await blockWords(h, "gore, blood bath");
-    // Cyrillic о and е, a full-width letter and a zero-width space: the same phrase to the matcher
-    const refused = await runVideo(h, { prompt: "a blооd  bаth\u200B at dawn, ｇore everywhere" });
+    // Cyrillic о and а, and a zero-width space: the same phrase to the matcher
+    const refused = await runVideo(h, { prompt: "a blооd  bаth\u200B at dawn" });
     const text = await discord.waitFor(() => ephemeralText(h!, refused), 10_000);
     expect(text).toMatch(REFUSED);
     expect(text).not.toMatch(/gore|blood/i);
@@ -67,8 +67,9 @@ describe("a server's blocked words", () => {
     await discord.react({ messageId: result.id, emoji: "🔁", user: discord.users.requester });
     const reply = await discord.waitFor(() => discord.channelMessages(discord.channelId).find((m) => m.message_reference?.message_id === result.id && /does not allow/.test(m.content)), 10_000);
     expect(reply.content).toMatch(new RegExp(`^<@${discord.users.requester.id}> This prompt uses a word or phrase this server does not allow`));
-    // Remix: the form's new prompt is checked before any question or hold
+    // Remix: the form's new prompt is checked before any question (the server asks above $0.01 now) or hold
     await settingsReply(h, "safety", [{ name: "words", type: 3, value: "remove" }, { name: "entries", type: 3, value: "surfs" }]);
+    expect(await settingsReply(h, "limits", [{ name: "confirm_above_usd", type: 10, value: 0.01 }])).toMatch(/Saved/);
     await blockWords(h, "night");
     const remix = await discord.clickButton({ messageId: result.id, customId: buttonOf(result, "remix").custom_id, user: discord.users.requester });
     await discord.waitFor(() => discord.modalOf(remix.id), 5_000);
