@@ -1,3 +1,4 @@
+import { formatUsd } from "../src/seedance/index.js";
 import { ApplicationCommandOptionType as T, InteractionContextType, MessageFlags } from "discord.js";
 import { defineCommand } from "../src/app/index.js";
 import { refuse } from "../src/discord/index.js";
@@ -47,6 +48,7 @@ export default defineCommand({
         const cap = parseGuildCap(args.usd);
         if (cap === undefined) return refuse(interaction, msg("operator.badCap"));
         await s.budget.setGuildCap(args.guild_id, cap);
+        await s.operator.audit.record({ by, action: "cap", guildId: args.guild_id, detail: cap === null ? "default" : cap === "none" ? "none" : formatUsd(cap), from: "discord" });
         s.log.info({ guild: args.guild_id, cap, by }, "server cap set by the operator");
         if (cap === null) return void (await reply("operator.capDefault", { guildId: args.guild_id }));
         if (cap === "none") return void (await reply("operator.capNone", { guildId: args.guild_id }));

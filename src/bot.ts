@@ -29,6 +29,7 @@ import { Budget } from "./quota/index.js";
 import { CreditShop, discordEventsRoute, noticeLowBalance, publicKeyFromHex, type EntitlementData } from "./credits/index.js";
 import { createSeedance } from "./seedance/index.js";
 import { Modlog, onReport, PictureScreen } from "./safety/index.js";
+import { consolePlugin } from "./console/index.js";
 import { isAgeRestricted } from "./discord/index.js";
 import { REPORT_PREFIX } from "./cards/index.js";
 import { tierOf, unitPriceMicros } from "./seedance/index.js";
@@ -111,7 +112,7 @@ async function openCheckedStore(config: Config, log: Logger): Promise<Store> {
 
 /** The whole bot, wired: what `npm start` runs and what the end-to-end tests start. */
 export async function startBot(config: Config, options: BotOptions = {}): Promise<BotHandle> {
-  const log: Logger = createLogger(config.logLevel, [config.discordToken, config.falKey, config.metricsToken ?? undefined], options.logDestination);
+  const log: Logger = createLogger(config.logLevel, [config.discordToken, config.falKey, config.metricsToken ?? undefined, config.console?.clientSecret], options.logDestination);
   const shards = await planShards(config);
   const store = await openCheckedStore(config, log);
   const commands = await loadCommands();
@@ -194,7 +195,10 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
       ? null
       : await startHttpServer(
           config.httpPort,
-          botRoutes({ client, shardIds: shards.ids, store, repo, log, metrics, verifier: config.falWebhookUrl ? new FalWebhookVerifier(config.falJwksUrl) : null, metricsToken: config.metricsToken, discordEvents: config.discordPublicKey ? discordEventsRoute(publicKeyFromHex(config.discordPublicKey), shop, log) : null }),
+          {
+            ...botRoutes({ client, shardIds: shards.ids, store, repo, log, metrics, verifier: config.falWebhookUrl ? new FalWebhookVerifier(config.falJwksUrl) : null, metricsToken: config.metricsToken, discordEvents: config.discordPublicKey ? discordEventsRoute(publicKeyFromHex(config.discordPublicKey), shop, log) : null }),
+            plugins: config.console ? [consolePlugin({ config, client, store, repo, budget, operator, log })] : [],
+          },
           (err) => log.error({ err }, "http request failed"),
         );
 

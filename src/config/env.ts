@@ -136,6 +136,9 @@ const envSchema = z.object({
   CREDIT_PACKS: creditPacks,
   DISCORD_PUBLIC_KEY: optionalText.pipe(z.string().regex(/^[0-9a-fA-F]{64}$/, "must be the application's public key from the developer portal (64 hex characters)").optional()),
   CREDIT_RECONCILE_SECONDS: boundedInt(10, 3600, 180),
+  CONSOLE_URL: optionalText.pipe(httpUrl.optional()),
+  DISCORD_CLIENT_SECRET: optionalText.pipe(z.string().min(16, "must be the application's client secret from the developer portal's OAuth2 page").optional()),
+  DISCORD_WEB_URL: httpUrl.default("https://discord.com"),
   SAFETY_IMAGE_CHECK: z.preprocess(blankToUndefined, z.enum(["off", "fal"], { error: "must be off or fal" }).default("off")),
   SAFETY_NSFW_THRESHOLD: z.preprocess(
     blankToUndefined,
@@ -210,6 +213,8 @@ export interface Config {
   discordPublicKey: string | null;
   /** How often one process lists unconsumed purchases and credits them (events may be lost). */
   creditReconcileMs: number;
+  /** The operator's web console: its public base URL and the OAuth2 secret (both set, with HTTP_PORT); null: off. */
+  console: { url: string; clientSecret: string; discordWebUrl: string } | null;
   /** Pictures checked by fal's NSFW classifier before the hold ("fal"), or not ("off"). */
   safetyImageCheck: "off" | "fal";
   /** Above this probability a picture is refused outside age-restricted channels. */
@@ -246,6 +251,10 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
   if (!e.FAL_KEY && !e.FAL_PROXY_URL) {
     throw new ConfigError("Configuration error: FAL_KEY is required (or set FAL_PROXY_URL to a proxy that adds it)");
   }
+  if (Boolean(e.CONSOLE_URL) !== Boolean(e.DISCORD_CLIENT_SECRET)) {
+    throw new ConfigError(`Configuration error: the console needs both CONSOLE_URL and DISCORD_CLIENT_SECRET (${e.CONSOLE_URL ? "DISCORD_CLIENT_SECRET" : "CONSOLE_URL"} is missing)`);
+  }
+  if (e.CONSOLE_URL && e.HTTP_PORT === undefined) throw new ConfigError("Configuration error: CONSOLE_URL needs HTTP_PORT (the console is served there)");
   const cdnOrigin = new URL(e.DISCORD_CDN_URL).origin;
   // discord.js's ShardingManager hands each process its shard in SHARDS
   const shardIds = e.SHARD_IDS ?? (env.SHARDS && /^\[?[\d,\s]+\]?$/.test(env.SHARDS) ? env.SHARDS.replace(/^\[|\]$/g, "").split(",").map(Number) : null);
@@ -288,6 +297,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     creditPacks: e.CREDIT_PACKS,
     discordPublicKey: e.DISCORD_PUBLIC_KEY?.toLowerCase() ?? null,
     creditReconcileMs: e.CREDIT_RECONCILE_SECONDS * 1000,
+    console: e.CONSOLE_URL && e.DISCORD_CLIENT_SECRET ? { url: e.CONSOLE_URL.replace(/\/+$/, ""), clientSecret: e.DISCORD_CLIENT_SECRET, discordWebUrl: e.DISCORD_WEB_URL.replace(/\/+$/, "") } : null,
     safetyImageCheck: e.SAFETY_IMAGE_CHECK,
     safetyNsfwThreshold: e.SAFETY_NSFW_THRESHOLD,
     safetyCheckMicros: Math.round(e.SAFETY_CHECK_USD * 1_000_000),

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, Server } from "node:http";
+import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
 
 /** A check of the health: what is down (empty when everything is up). */
 export type HealthCheck = () => Promise<string[]>;
@@ -15,26 +15,12 @@ export interface HttpRoutes {
   falWebhook?: (req: IncomingMessage, rawBody: Buffer) => Promise<number>;
   /** POST /discord/events: Discord's signed webhook events (headers and raw body); answers the status. Absent: no route. */
   discordEvents?: (headers: IncomingMessage["headers"], rawBody: Buffer) => Promise<number>;
+  /** More routes on the same server (the operator's console), registered as Fastify plugins. */
+  plugins?: Array<(app: FastifyInstance) => Promise<void>>;
 }
 
 /** fal's webhook bodies are a video's metadata: a megabyte is plenty. */
 const MAX_BODY_BYTES = 1024 * 1024;
-
-function readBody(req: IncomingMessage): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        resolve(null);
-        req.destroy();
-      } else chunks.push(chunk);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
-}
 
 /** Compares the bearer token in constant time (its length is not a secret). */
 function bearerMatches(header: string | undefined, token: string): boolean {
@@ -43,59 +29,63 @@ function bearerMatches(header: string | undefined, token: string): boolean {
   return given.length === wanted.length && timingSafeEqual(given, wanted);
 }
 
-function send(res: ServerResponse, status: number, body: string, contentType = "application/json"): void {
-  res.writeHead(status, { "content-type": contentType, "cache-control": "no-store" });
-  res.end(body);
+function json(reply: FastifyReply, status: number, body: unknown): FastifyReply {
+  return reply.code(status).header("cache-control", "no-store").type("application/json").send(JSON.stringify(body));
 }
 
-/** /healthz, /metrics and fal's webhook on `port` (0: any free port). */
+/**
+ * The bot's one HTTP layer (Fastify) on `port` (0: any free port): /healthz, /metrics, fal's
+ * webhook, Discord's events, and whatever `plugins` add. Webhooks get their raw bytes (their
+ * signatures cover them); form bodies are parsed by the plugins that take them.
+ */
 export async function startHttpServer(port: number, routes: HttpRoutes, onError: (err: unknown) => void): Promise<{ server: Server; port: number; close(): Promise<void> }> {
-  const server = createServer((req, res) => {
-    const path = (req.url ?? "/").split("?")[0];
-    const route = async () => {
-      if (req.method === "GET" && path === "/healthz") {
-        const down = await routes.health();
-        return send(res, down.length ? 503 : 200, JSON.stringify(down.length ? { status: "down", down } : { status: "ok" }));
-      }
-      if (req.method === "GET" && path === "/metrics") {
-        if (routes.metricsToken && !bearerMatches(req.headers.authorization, routes.metricsToken)) {
-          res.setHeader("www-authenticate", 'Bearer realm="metrics"');
-          return send(res, 401, JSON.stringify({ error: "unauthorized" }));
-        }
-        const m = await routes.metrics();
-        return send(res, 200, m.body, m.contentType);
-      }
-      if (req.method === "POST" && path === "/fal/webhook" && routes.falWebhook) {
-        const body = await readBody(req);
-        if (!body) return send(res, 413, JSON.stringify({ error: "body too large" }));
-        const status = await routes.falWebhook(req, body);
-        return send(res, status, JSON.stringify({ status: status < 300 ? "ok" : "refused" }));
-      }
-      if (req.method === "POST" && path === "/discord/events" && routes.discordEvents) {
-        const body = await readBody(req);
-        if (!body) return send(res, 413, JSON.stringify({ error: "body too large" }));
-        const status = await routes.discordEvents(req.headers, body);
-        if (status === 204) return void res.writeHead(204).end();
-        return send(res, status, JSON.stringify({ error: status === 401 ? "invalid request signature" : "not handled" }));
-      }
-      send(res, 404, JSON.stringify({ error: "not found" }));
-    };
-    route().catch((err) => {
-      onError(err);
-      if (!res.headersSent) send(res, 500, JSON.stringify({ error: "internal error" }));
+  // a reverse proxy on the same machine (TLS in front of the console) is trusted for X-Forwarded-For
+  const app = Fastify({ logger: false, bodyLimit: MAX_BODY_BYTES, forceCloseConnections: true, return503OnClosing: true, trustProxy: "loopback" });
+  // signatures are over the exact bytes: JSON (and anything unnamed) stays a Buffer
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser(["application/json", "*"], { parseAs: "buffer" }, (_req, body, done) => done(null, body));
+  app.setErrorHandler((err: { statusCode?: number }, _req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) onError(err);
+    return json(reply, status, { error: status === 413 ? "body too large" : status === 500 ? "internal error" : "bad request" });
+  });
+  app.setNotFoundHandler((_req, reply) => json(reply, 404, { error: "not found" }));
+
+  app.get("/healthz", async (_req, reply) => {
+    const down = await routes.health();
+    return json(reply, down.length ? 503 : 200, down.length ? { status: "down", down } : { status: "ok" });
+  });
+  app.get("/metrics", async (req, reply) => {
+    if (routes.metricsToken && !bearerMatches(req.headers.authorization, routes.metricsToken)) {
+      reply.header("www-authenticate", 'Bearer realm="metrics"');
+      return json(reply, 401, { error: "unauthorized" });
+    }
+    const m = await routes.metrics();
+    return reply.code(200).header("cache-control", "no-store").type(m.contentType).send(m.body);
+  });
+  const raw = (body: unknown) => (Buffer.isBuffer(body) ? body : Buffer.alloc(0));
+  if (routes.falWebhook) {
+    const falWebhook = routes.falWebhook;
+    app.post("/fal/webhook", async (req, reply) => {
+      const status = await falWebhook(req.raw, raw(req.body));
+      return json(reply, status, { status: status < 300 ? "ok" : "refused" });
     });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, () => resolve());
-  });
+  }
+  if (routes.discordEvents) {
+    const discordEvents = routes.discordEvents;
+    app.post("/discord/events", async (req, reply) => {
+      const status = await discordEvents(req.headers, raw(req.body));
+      if (status === 204) return reply.code(204).send();
+      return json(reply, status, { error: status === 401 ? "invalid request signature" : "not handled" });
+    });
+  }
+  for (const plugin of routes.plugins ?? []) await app.register(plugin);
+
+  await app.listen({ port, host: "::" }).catch(() => app.listen({ port, host: "0.0.0.0" }));
+  const address = app.server.address();
   return {
-    server,
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    server: app.server,
+    port: typeof address === "object" && address ? address.port : port,
+    close: () => app.close(),
   };
 }

@@ -5,6 +5,9 @@ import { hasOpenEnds } from "./job.js";
 const ACTIVE = "jobs:active";
 /** Jobs with nothing left to do, by when they ended: what retention prunes, oldest first. */
 const DONE = "jobs:done";
+/** Every job, and each server's, by when they were asked for (the operator's console lists them). */
+const ALL = "jobs:all";
+const guildKey = (guildId: string | null) => `jobs:guild:${guildId ?? "dm"}`;
 const jobKey = (id: string) => `job:${id}`;
 const messageKey = (messageId: string) => `message:${messageId}`;
 /** A member's jobs in a server, by when they were asked for (their history). */
@@ -47,7 +50,11 @@ export class JobRepository {
     const open = hasOpenEnds(job);
     if (open) await this.store.addToSet(ACTIVE, job.id);
     if (!(await this.store.setFenced(fence, [[jobKey(job.id), job], ...links]))) throw new LeaseLost(job.id);
-    if (first) await this.store.indexAdd(memberKey(job.guildId, job.userId), job.id, job.createdAt);
+    if (first) {
+      await this.store.indexAdd(memberKey(job.guildId, job.userId), job.id, job.createdAt);
+      await this.store.indexAdd(ALL, job.id, job.createdAt);
+      await this.store.indexAdd(guildKey(job.guildId), job.id, job.createdAt);
+    }
     if (!open) {
       await this.store.removeFromSet(ACTIVE, job.id);
       await this.store.indexAdd(DONE, job.id, job.updatedAt);
@@ -71,6 +78,8 @@ export class JobRepository {
   async forget(job: Job): Promise<void> {
     await this.store.removeFromSet(ACTIVE, job.id);
     await this.store.indexRemove(memberKey(job.guildId, job.userId), [job.id]);
+    await this.store.indexRemove(ALL, [job.id]);
+    await this.store.indexRemove(guildKey(job.guildId), [job.id]);
     await this.store.indexRemove(DONE, [job.id]);
     await this.store.delete(jobKey(job.id));
   }
@@ -149,10 +158,52 @@ export class JobRepository {
       for (const messageId of [job?.progressMessageId, job?.resultMessageId]) if (messageId) await this.store.delete(messageKey(messageId));
       if (job?.falRequestId) for (const key of [falRequestKey(job.falRequestId), falResultKey(job.falRequestId)]) await this.store.delete(key);
       if (job) await this.store.indexRemove(memberKey(job.guildId, job.userId), [id]);
+      if (job) await this.store.indexRemove(guildKey(job.guildId), [id]);
       await this.store.delete(cancelKey(id));
       await this.store.delete(jobKey(id));
     }
     await this.store.indexRemove(DONE, ids);
+    await this.store.indexRemove(ALL, ids);
     return ids;
+  }
+
+  /**
+   * The latest jobs, newest first, of one server or all, in some states or any: `limit` from
+   * `offset` of those that match. A state filter reads at most `scan` jobs to find them.
+   */
+  async latest(filter: { guildId?: string | null; states?: readonly string[] }, offset: number, limit: number, scan = 5_000): Promise<{ jobs: Job[]; more: boolean }> {
+    const index = filter.guildId === undefined ? ALL : guildKey(filter.guildId);
+    if (!filter.states?.length) {
+      const ids = await this.store.indexNewest(index, offset, limit + 1);
+      const jobs = (await Promise.all(ids.slice(0, limit).map((id) => this.get(id)))).filter((j): j is Job => j !== undefined);
+      return { jobs, more: ids.length > limit };
+    }
+    const found: Job[] = [];
+    let skipped = 0;
+    for (let at = 0; at < scan && found.length <= limit; at += 200) {
+      const ids = await this.store.indexNewest(index, at, 200);
+      for (const job of await Promise.all(ids.map((id) => this.get(id)))) {
+        if (!job || !filter.states.includes(job.state)) continue;
+        if (skipped < offset) skipped++;
+        else found.push(job);
+      }
+      if (ids.length < 200) break;
+    }
+    return { jobs: found.slice(0, limit), more: found.length > limit };
+  }
+
+  /** Jobs asked for since `sinceMs`, newest first, at most `max` of them (the console's chart). */
+  async since(sinceMs: number, max = 20_000): Promise<Job[]> {
+    const out: Job[] = [];
+    for (let at = 0; at < max; at += 500) {
+      const ids = await this.store.indexNewest(ALL, at, 500);
+      for (const job of await Promise.all(ids.map((id) => this.get(id)))) {
+        if (!job) continue;
+        if (job.createdAt < sinceMs) return out;
+        out.push(job);
+      }
+      if (ids.length < 500) break;
+    }
+    return out;
   }
 }

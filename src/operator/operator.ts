@@ -3,10 +3,14 @@ import type { Config } from "../config/index.js";
 import type { Logger } from "../log/index.js";
 import { formatUsd } from "../seedance/index.js";
 import type { Store } from "../store/index.js";
+import { AuditLog, type AuditEntry } from "./audit.js";
 
 const PAUSED_KEY = "operator:paused";
 /** The store's channel on which a pause or resume reaches every process at once. */
 export const PAUSE_CHANNEL = "operator-pause";
+
+/** Where an operator's action came from (the audit log says). */
+export type Origin = Pick<AuditEntry, "from" | "address">;
 
 export interface PauseState {
   by: string;
@@ -20,13 +24,16 @@ export interface PauseState {
  */
 export class Operator {
   private owners: ReadonlySet<string>;
+  /** Every pause, resume and cap, from Discord or the console. */
+  readonly audit: AuditLog;
 
   constructor(
-    private readonly config: Pick<Config, "allowedGuildIds" | "ownerIds">,
+    private readonly config: Pick<Config, "allowedGuildIds" | "ownerIds" | "jobRetentionDays">,
     private readonly store: Store,
     private readonly log: Logger,
   ) {
     this.owners = new Set(config.ownerIds ?? []);
+    this.audit = new AuditLog(store, config.jobRetentionDays * 86_400_000);
   }
 
   /** Without OWNER_IDS, the owners are the application's owner, or its team's members. */
@@ -83,15 +90,17 @@ export class Operator {
     return (await this.store.get<PauseState>(PAUSED_KEY)) ?? null;
   }
 
-  async pause(by: string): Promise<void> {
+  async pause(by: string, from: Origin = { from: "discord" }): Promise<void> {
     await this.store.set(PAUSED_KEY, { by, at: Date.now() } satisfies PauseState);
     await this.store.publish(PAUSE_CHANNEL, "paused").catch(() => undefined); // every process also reads it before each submit
-    this.log.warn({ by }, "new videos paused by the operator");
+    await this.audit.record({ by, action: "pause", ...from });
+    this.log.warn({ by, ...from }, "new videos paused by the operator");
   }
 
-  async resume(by: string): Promise<void> {
+  async resume(by: string, from: Origin = { from: "discord" }): Promise<void> {
     await this.store.delete(PAUSED_KEY);
     await this.store.publish(PAUSE_CHANNEL, "resumed").catch(() => undefined);
-    this.log.warn({ by }, "new videos resumed by the operator");
+    await this.audit.record({ by, action: "resume", ...from });
+    this.log.warn({ by, ...from }, "new videos resumed by the operator");
   }
 }

@@ -2,6 +2,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { RecordedFile } from "./types.js";
 
+/** A body `send` writes as it is, with its own Content-Type (an HTML page rather than JSON). */
+export class RawBody {
+  constructor(readonly text: string, readonly contentType: string) {}
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -164,6 +169,10 @@ export function send(
   if (status === 204 || body === undefined) {
     res.statusCode = status;
     res.end();
+    return;
+  }
+  if (body instanceof RawBody) {
+    res.writeHead(status, { "Content-Type": body.contentType, "Content-Length": Buffer.byteLength(body.text) }).end(body.text);
     return;
   }
   const text = JSON.stringify(body);

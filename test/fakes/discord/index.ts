@@ -57,8 +57,9 @@
 //   expect(await fake.probeEventWebhook("bad-signature")).toBe(401);
 // Interactions carry `entitlements: []` (Discord has left one-time purchases out of it). Premium
 // buttons (style 6, `sku_id` of one of `fake.skus`, nothing else) are checked; `premiumSkus(message)`.
+// OAuth2 login (`${fake.webUrl}/oauth2/authorize`, /oauth2/token, Bearer /users/@me): see FakeDiscord.setOAuth2User.
 import { Driver } from "./driver.js";
-import { PremiumSurface } from "./premium-surface.js";
+import { OAuth2Surface } from "./oauth2-surface.js";
 import { FakeServer } from "./server.js";
 import { ChannelEvents } from "./channel-events.js";
 import { guildByChannel } from "./channels.js";
@@ -95,9 +96,10 @@ export { snowflake, snowflakeTime } from "./ids.js";
 export { allComponents, premiumSkus, readableText } from "./readable.js";
 export { SkuType, SKU_AVAILABLE, EntitlementType } from "./entitlements.js";
 
-class FakeDiscordImpl extends PremiumSurface implements FakeDiscord {
+class FakeDiscordImpl extends OAuth2Surface implements FakeDiscord {
   readonly apiUrl: string;
   readonly cdnUrl: string;
+  readonly webUrl: string;
   readonly token: string;
   readonly applicationId: string;
   readonly botUserId: string;
@@ -117,9 +119,10 @@ class FakeDiscordImpl extends PremiumSurface implements FakeDiscord {
     private readonly state: State,
     private readonly server: FakeServer,
   ) {
-    super(state.premium);
+    super(state.premium, server.oauth2);
     const w = state.world;
     this.apiUrl = `http://127.0.0.1:${server.port}/api`;
+    this.webUrl = `http://127.0.0.1:${server.port}/web`;
     this.cdnUrl = state.cdnUrl;
     this.token = state.opts.token;
     this.applicationId = w.applicationId;

@@ -1,11 +1,13 @@
-// HTTP server: /api/v10 REST, the attachment CDN, request recording and fault injection (one-shot
-// failNext/holdNext rules, then the fault policy of faults.ts).
+// HTTP server: /api/v10 REST, the attachment CDN, the web origin (/web: OAuth2's authorize page),
+// request recording and fault injection (one-shot failNext/holdNext rules, then the fault policy of
+// faults.ts). OAuth2 requests (oauth2.ts) are taken before the REST pipeline.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { checkDecision, describeRequest } from "./faults.js";
 import { Gateway } from "./gateway.js";
 import { ApiError, parseBody, readBody, send, type ParsedBody } from "./http-util.js";
 import { MessageFlags } from "./limits.js";
+import { OAuth2, type OAuth2Input } from "./oauth2.js";
 import { RateLimiter } from "./ratelimit.js";
 import { commandRoutes } from "./rest-commands.js";
 import { interactionRoutes } from "./rest-interactions.js";
@@ -34,6 +36,7 @@ interface Fault {
 export class FakeServer {
   readonly http: Server;
   readonly gateway: Gateway;
+  readonly oauth2: OAuth2;
   private readonly routes: RouteDef[];
   private readonly limiter: RateLimiter;
   private readonly validator: SpecValidator;
@@ -47,6 +50,7 @@ export class FakeServer {
     this.limiter = new RateLimiter(state.opts.rateLimit);
     this.routes = [...interactionRoutes(), ...commandRoutes(), ...botRoutes(state), ...state.premium.routes()];
     this.gateway = new Gateway(state);
+    this.oauth2 = new OAuth2(state.world, () => state.premium.webhooks.publicKey);
     state.dispatch = (t, d, scope) => void this.gateway.dispatch(t, d, scope);
     this.http = createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
@@ -103,6 +107,8 @@ export class FakeServer {
     const apiSegs = isApi ? segs.slice(segs[1] === "v10" ? 2 : 1) : segs;
     const path = "/" + apiSegs.join("/");
     const rec = this.record(req, url, path);
+    // OAuth2: /web/oauth2/authorize, /api/v10/... and /api/oauth2/... (unversioned, as Discord also serves those)
+    const oauth = !isApi || segs[1] === "v10" || segs[1] === "oauth2" ? this.oauth2.route(!isApi, apiSegs, rec.method, rec.auth) : undefined;
     // the client gave up (e.g. its request timeout) before the answer: nobody reads it
     res.on("close", () => {
       if (!res.writableFinished) rec.abandoned = true;
@@ -111,7 +117,7 @@ export class FakeServer {
       rec.status = status;
       rec.doneAt = Date.now();
       if (body !== undefined) rec.response = body;
-      if (status >= 400 && isApi && isRejection(status, body)) {
+      if (status >= 400 && isApi && !oauth && isRejection(status, body)) {
         const b = body as { code?: number; message?: string; errors?: unknown };
         this.state.record({ method: rec.method, path, status, code: b.code ?? 0, message: b.message ?? "", errors: b.errors, body: rec.json });
       }
@@ -120,11 +126,13 @@ export class FakeServer {
     };
 
     let parsed: ParsedBody = { multipart: false };
+    let oauthInput: OAuth2Input | undefined;
     let bodyBytes = 0;
     try {
       const raw = await readBody(req);
       bodyBytes = raw.length;
-      parsed = await parseBody(raw, req.headers["content-type"]);
+      if (oauth) oauthInput = { query: rec.query, auth: rec.auth, contentType: req.headers["content-type"], raw };
+      else parsed = await parseBody(raw, req.headers["content-type"]);
     } catch (err) {
       if (err instanceof ApiError) return answer(err.status, err.body, err.headers);
       throw err;
@@ -173,11 +181,11 @@ export class FakeServer {
       if (rec.abandoned) return this.state.log(rec.method, path, "abandoned during a slow upload");
     }
 
-    if (!isApi) return this.cdn(req, url, segs, rec, res);
-    if (segs[1] !== "v10") {
+    if (!isApi && !oauth) return this.cdn(req, url, segs, rec, res);
+    if (segs[1] !== "v10" && !oauth) {
       return answer(404, { code: 0, message: `404: Not Found (fake Discord serves API v10 only, got ${url.pathname})` });
     }
-    const reply = await runPipeline(
+    const reply = oauth ? oauth(oauthInput!) : await runPipeline(
       { state: this.state, routes: this.routes, limiter: this.limiter, validator: this.validator },
       { state: this.state, method: rec.method, path, query: rec.query, json: parsed.json, files: parsed.files ?? [], multipart: parsed.multipart, bodyBytes, auth: rec.auth },
       apiSegs,

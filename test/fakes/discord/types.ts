@@ -513,9 +513,30 @@ export interface AddChannelOptions {
   botDeny?: bigint;
 }
 
+/** One OAuth2 request the fake answered (`fake.oauth2Log`), oldest first. */
+export interface OAuth2LogEntry {
+  /**
+   * "authorize": GET {webUrl}/oauth2/authorize; "token": POST /oauth2/token; "revoke": POST
+   * /oauth2/token/revoke; "me": a Bearer request (GET /users/@me, /users/@me/guilds, /oauth2/@me).
+   */
+  kind: "authorize" | "token" | "me" | "revoke";
+  /** What the fake answered: 302 (authorize: a redirect, `error` set when it carries one), 200, 400, 401. */
+  status: number;
+  at: number;
+  /** The user the code or token is for (the consenting user, for an authorize that issued a code). */
+  user?: string;
+  /** The OAuth2 error sent (e.g. "invalid_grant", "access_denied"), or why a Bearer request got 401. */
+  error?: string;
+}
+
 export interface FakeDiscord {
   apiUrl: string;
   cdnUrl: string;
+  /**
+   * The fake's web origin, Discord's https://discord.com (the same server, under /web): the OAuth2
+   * authorize page is `${webUrl}/oauth2/authorize`.
+   */
+  webUrl: string;
   token: string;
   applicationId: string;
   botUserId: string;
@@ -702,5 +723,53 @@ export interface FakeDiscord {
   probeEventWebhook(kind: "ping" | "bad-signature"): Promise<number>;
   /** Resolves once every webhook event delivery under way (retries included) has succeeded or given up. */
   eventDeliveriesSettled(): Promise<void>;
+
+  // OAuth2 authorization-code grant (topics/oauth2), for a web console logging operators in:
+  //   fake.addOAuth2RedirectUri(`${consoleUrl}/auth/callback`); fake.setOAuth2User(fake.users.admin);
+  //   browser → `${fake.webUrl}/oauth2/authorize?client_id=${fake.applicationId}&redirect_uri=…&response_type=code&scope=identify&state=…`
+  //     → 302 redirect_uri?code=…&state=…
+  //   POST `${fake.apiUrl}/v10/oauth2/token` (form: grant_type=authorization_code, code, redirect_uri;
+  //     client_id:oauth2ClientSecret by HTTP Basic or in the form) → {access_token, token_type: "Bearer",
+  //     expires_in: 604800, refresh_token, scope}
+  //   GET `${fake.apiUrl}/v10/users/@me` with "Authorization: Bearer <access_token>" → that user.
+  // The token endpoint answers 401 {error: "invalid_client"} for a wrong client id or secret (or a
+  // Basic header and form naming different ones); 400 {error: "invalid_grant"} for a code that is
+  // unknown, already presented once (a code is spent by its first exchange, failed or not), older
+  // than 10 minutes, or exchanged with another redirect_uri than the authorize request's (exact
+  // string match); 400 {error: "invalid_request"} without a code; 400 {error: "unsupported_grant_type"}
+  // for another grant than authorization_code and refresh_token (or a body that is not
+  // application/x-www-form-urlencoded). It is served unversioned too (/api/oauth2/token, arctic's
+  // default). POST /oauth2/token/revoke (form `token`, client credentials) revokes a grant.
+  // A Bearer token reads GET /users/@me (scope identify: Discord's user object with locale,
+  // mfa_enabled, premium_type; with scope email also `email` <username>@users.example.invalid and
+  // `verified`), GET /users/@me/guilds (scope guilds: the fake's guilds, the user's permissions) and
+  // GET /oauth2/@me; a missing, unknown, revoked or expired token, or one without the scope, gets
+  // 401 {message: "401: Unauthorized", code: 0}. Every other route still takes the Bot token only,
+  // and a Bot token on /users/@me still reads the bot user. OAuth2 refusals are part of the flow:
+  // they are listed in `oauth2Log`, not in `rejections`.
+  /** The application's client secret (random per fake); the client id is `applicationId`. */
+  readonly oauth2ClientSecret: string;
+  /** The registered redirect URIs (a copy; none at first). */
+  readonly oauth2RedirectUris: string[];
+  /** Registers a redirect URI (absolute, without a fragment; else it throws). Matching is exact. */
+  addOAuth2RedirectUri(uri: string): void;
+  /**
+   * Who consents on the authorize page from now on (default `owner`; one of `owner` and `users`,
+   * else it throws). With a user, GET {webUrl}/oauth2/authorize answers 302 to
+   * `redirect_uri?code=…&state=…` (state echoed exactly, left out when not given); with null (the
+   * user pressed Cancel) 302 to `redirect_uri?error=access_denied&error_description=…&state=…`.
+   * Before that: an unknown or missing client_id, or a redirect_uri that is not registered, gets a
+   * 400 HTML error page (no redirect); a response_type other than "code" redirects with
+   * error=unsupported_response_type; an empty scope, or one outside identify, email and guilds
+   * (space-separated), with error=invalid_scope.
+   */
+  setOAuth2User(user: FakeUser | null): void;
+  /** Every OAuth2 request the fake answered, oldest first (the live list, like `requests`). */
+  readonly oauth2Log: OAuth2LogEntry[];
+  /**
+   * Revokes every outstanding code, access token and refresh token (only `user`'s, when given), as
+   * the user deauthorizing the app does: the tokens then get 401, the codes invalid_grant.
+   */
+  revokeOAuth2Tokens(user?: FakeUser): void;
   close(): Promise<void>;
 }

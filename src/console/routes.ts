@@ -1,0 +1,174 @@
+import { createHmac } from "node:crypto";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import fastifyCookie from "@fastify/cookie";
+import fastifyCsrf from "@fastify/csrf-protection";
+import fastifyFormbody from "@fastify/formbody";
+import fastifyHelmet from "@fastify/helmet";
+import { JOB_STATES, type Job } from "../jobs/index.js";
+import { parseGuildCap } from "../operator/index.js";
+import { givenAway } from "../quota/index.js";
+import { formatUsd } from "../seedance/index.js";
+import { registerAuth, SESSION_COOKIE } from "./auth.js";
+import { dailySpendChart, type DaySpend } from "./chart.js";
+import type { ConsoleDeps } from "./deps.js";
+import { page, STYLE, type Html } from "./html.js";
+import { auditPage, jobsPage, overviewPage, serversPage, type JobRow, type ServerRow } from "./pages.js";
+import { ConsoleSessions } from "./sessions.js";
+
+const PER_PAGE = 50;
+const DAY_MS = 86_400_000;
+
+/** A key of the console's own, derived from the OAuth2 secret (the same in every process). */
+const keyFrom = (secret: string, purpose: string) => createHmac("sha256", secret).update(`seedance-console:${purpose}`).digest();
+
+/**
+ * The operator's console as a Fastify plugin: Discord login, the overview (books, caps, pause,
+ * a 30-day chart), jobs, servers (caps), and the audit log. Server-rendered, no script; every
+ * POST carries the session's CSRF token; helmet sets a strict CSP and X-Frame-Options DENY.
+ */
+export function consolePlugin(d: ConsoleDeps): (app: FastifyInstance) => Promise<void> {
+  const settings = d.config.console!;
+  const sessions = new ConsoleSessions(d.store);
+  return async (app) => {
+    await app.register(fastifyCookie, { secret: keyFrom(settings.clientSecret, "cookies").toString("hex") });
+    await app.register(fastifyFormbody, { bodyLimit: 16_384 });
+    await app.register(fastifyCsrf, {
+      sessionPlugin: "@fastify/cookie",
+      cookieKey: "seedance_console_csrf",
+      cookieOpts: { path: "/console", httpOnly: true, sameSite: "lax", secure: settings.url.startsWith("https://"), signed: true },
+      // the token is bound to the session: another session's token is refused
+      csrfOpts: { userInfo: true, hmacKey: keyFrom(settings.clientSecret, "csrf") },
+      getUserInfo: (req) => req.cookies[SESSION_COOKIE] ?? "",
+    });
+    await app.register(fastifyHelmet, {
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: { defaultSrc: ["'self'"], scriptSrc: ["'none'"], styleSrc: ["'self'"], imgSrc: ["'self'", "data:"], formAction: ["'self'"], frameAncestors: ["'none'"], baseUri: ["'none'"], objectSrc: ["'none'"] },
+      },
+      frameguard: { action: "deny" },
+      hsts: settings.url.startsWith("https://"),
+    });
+    const { requireOperator } = registerAuth(app, {
+      consoleUrl: settings.url,
+      clientSecret: settings.clientSecret,
+      discordWebUrl: settings.discordWebUrl,
+      discordApiUrl: d.config.discordApiUrl,
+      applicationId: () => d.client.application?.id ?? d.client.user!.id,
+      isOwner: (id) => d.operator.isOwner(id),
+      sessions,
+      log: d.log,
+    });
+
+    app.get("/console/style.css", async (_req, reply) => reply.type("text/css; charset=utf-8").header("cache-control", "max-age=3600").send(STYLE));
+
+    const show = (req: FastifyRequest, reply: FastifyReply, title: string, current: string, body: Html) =>
+      reply.type("text/html; charset=utf-8").header("cache-control", "no-store").send(page(title, current, req.operatorSession!, reply.generateCsrf({ userInfo: req.operatorSession!.id }), body));
+    const guarded = { preHandler: requireOperator };
+    const posted = { preHandler: [requireOperator, app.csrfProtection] };
+    // behind a reverse proxy on loopback, req.ip is the browser's (X-Forwarded-For; see http/server.ts)
+    const origin = (req: FastifyRequest) => ({ from: "console" as const, address: req.ip.replace(/^::ffff:/, "") });
+
+    app.get("/console", guarded, async (req, reply) => {
+      const csrf = reply.generateCsrf({ userInfo: req.operatorSession!.id });
+      const [books, paused, servers, chart] = await Promise.all([d.budget.operatorBooks(), d.operator.paused(), serverRows(d, false), spendChart(d)]);
+      const pausedBy = paused ? (d.client.users.cache.get(paused.by)?.username ?? paused.by) : "";
+      const body = overviewPage({ period: d.budget.period().key, total: books.total, usedMicros: givenAway(books.total), spendCapMicros: d.budget.spendCapMicros, servers, paused: paused ? { by: pausedBy, at: paused.at } : null, chart, csrf });
+      return reply.type("text/html; charset=utf-8").header("cache-control", "no-store").send(page("Overview", "/console", req.operatorSession!, csrf, body));
+    });
+    app.post("/console/pause", posted, async (req, reply) => {
+      await d.operator.pause(req.operatorSession!.userId, origin(req));
+      return reply.code(303).redirect("/console");
+    });
+    app.post("/console/resume", posted, async (req, reply) => {
+      await d.operator.resume(req.operatorSession!.userId, origin(req));
+      return reply.code(303).redirect("/console");
+    });
+
+    app.get("/console/jobs", guarded, async (req, reply) => {
+      const q = req.query as Record<string, string | undefined>;
+      const guild = /^\d{17,20}$/.test(q.guild ?? "") ? q.guild! : "";
+      const state = (JOB_STATES as readonly string[]).includes(q.state ?? "") ? q.state! : "";
+      const pageNo = Math.max(1, Math.min(1_000, Number.parseInt(q.page ?? "1", 10) || 1));
+      const { jobs, more } = await d.repo.latest({ ...(guild ? { guildId: guild } : {}), ...(state ? { states: [state] } : {}) }, (pageNo - 1) * PER_PAGE, PER_PAGE);
+      const guilds = [...d.client.guilds.cache.values()].map((g) => ({ id: g.id, name: g.name })).sort((a, b) => a.name.localeCompare(b.name));
+      return show(req, reply, "Jobs", "/console/jobs", jobsPage({ jobs: jobs.map((j) => jobRow(d, j)), guilds, states: JOB_STATES, filter: { guild, state }, page: pageNo, more }));
+    });
+
+    app.get("/console/servers", guarded, async (req, reply) => {
+      const notice = (req.query as Record<string, string | undefined>).saved ?? null;
+      return show(req, reply, "Servers", "/console/servers", serversPage({ servers: await serverRows(d, true), allowList: d.config.allowedGuildIds !== null, csrf: reply.generateCsrf({ userInfo: req.operatorSession!.id }), notice: notice ? `Saved: ${notice}` : null }));
+    });
+    app.post("/console/servers/:guildId/cap", posted, async (req, reply) => {
+      const { guildId } = req.params as { guildId: string };
+      const text = String((req.body as Record<string, unknown> | undefined)?.cap ?? "");
+      const cap = parseGuildCap(text);
+      if (!/^\d{17,20}$/.test(guildId) || cap === undefined) {
+        return reply.code(400).type("text/html; charset=utf-8").send(page("Servers", "/console/servers", req.operatorSession!, reply.generateCsrf({ userInfo: req.operatorSession!.id }), serversPage({ servers: await serverRows(d, true), allowList: d.config.allowedGuildIds !== null, csrf: reply.generateCsrf({ userInfo: req.operatorSession!.id }), notice: "Not saved: a cap is an amount in US dollars (such as 25 or 25.50), none, or default." })));
+      }
+      await d.budget.setGuildCap(guildId, cap);
+      const detail = cap === null ? "default" : cap === "none" ? "none" : formatUsd(cap);
+      await d.operator.audit.record({ by: req.operatorSession!.userId, action: "cap", guildId, detail, ...origin(req) });
+      d.log.info({ guild: guildId, cap, by: req.operatorSession!.userId }, "server cap set from the console");
+      return reply.code(303).redirect(`/console/servers?${new URLSearchParams({ saved: `the cap of ${guildId} is ${detail}` })}`);
+    });
+
+    app.get("/console/audit", guarded, async (req, reply) => {
+      const pageNo = Math.max(1, Math.min(1_000, Number.parseInt((req.query as Record<string, string | undefined>).page ?? "1", 10) || 1));
+      const entries = await d.operator.audit.list((pageNo - 1) * PER_PAGE, PER_PAGE + 1);
+      const names = new Map<string, string>();
+      for (const e of entries) {
+        const user = d.client.users.cache.get(e.by);
+        if (user) names.set(e.by, user.globalName ?? user.username);
+        const guild = e.guildId ? d.client.guilds.cache.get(e.guildId) : undefined;
+        if (guild) names.set(guild.id, guild.name);
+      }
+      return show(req, reply, "Audit log", "/console/audit", auditPage({ entries: entries.slice(0, PER_PAGE), names, page: pageNo, more: entries.length > PER_PAGE }));
+    });
+
+    app.post("/console/logout", posted, async (req, reply) => {
+      await sessions.close(req.operatorSession!.id);
+      reply.clearCookie(SESSION_COOKIE, { path: "/console" });
+      return reply.code(303).redirect("/console/logged-out");
+    });
+  };
+}
+
+/** Every server with books this period, and (`all`) every server the bot is in, with caps. */
+async function serverRows(d: ConsoleDeps, all: boolean): Promise<ServerRow[]> {
+  const books = await d.budget.operatorBooks();
+  const byId = new Map(books.guilds.map((g) => [g.guildId, g]));
+  const ids = new Set([...byId.keys(), ...(all ? d.client.guilds.cache.keys() : [])]);
+  const rows = await Promise.all(
+    [...ids].map(async (guildId): Promise<ServerRow> => {
+      const b = byId.get(guildId) ?? { reservedMicros: 0, billedMicros: 0, chargedMicros: 0, refundedMicros: 0, creditReservedMicros: 0, creditChargedMicros: 0, creditBilledMicros: 0 };
+      const cap = await d.budget.guildCapFor(guildId);
+      return { guildId, name: d.client.guilds.cache.get(guildId)?.name ?? null, books: b, usedMicros: givenAway(b), capMicros: cap.micros, capSource: cap.source, allowed: d.config.allowedGuildIds === null || d.config.allowedGuildIds.includes(guildId) };
+    }),
+  );
+  return rows.sort((a, b) => b.books.billedMicros - a.books.billedMicros || a.guildId.localeCompare(b.guildId));
+}
+
+function jobRow(d: ConsoleDeps, j: Job): JobRow {
+  const user = d.client.users.cache.get(j.userId);
+  return {
+    at: j.createdAt,
+    guildId: j.guildId,
+    guildName: j.guildId ? (d.client.guilds.cache.get(j.guildId)?.name ?? null) : null,
+    userId: j.userId,
+    userName: user ? (user.globalName ?? user.username) : null,
+    state: j.state,
+    costMicros: j.state === "delivered" ? (j.chargeMicros ?? j.reservation?.micros ?? null) : (j.falCost?.micros ?? null),
+    prompt: j.params.prompt,
+    link: j.resultMessageId ? `https://discord.com/channels/${j.guildId ?? "@me"}/${j.channelId}/${j.resultMessageId}` : null,
+  };
+}
+
+/** What fal billed per day over the last 30 days, by server, from the jobs asked for then. */
+async function spendChart(d: ConsoleDeps): Promise<string> {
+  const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
+  const days = Array.from({ length: 30 }, (_, i) => new Date(today - (29 - i) * DAY_MS).toISOString().slice(0, 10));
+  const jobs = await d.repo.since(today - 29 * DAY_MS);
+  const spend: DaySpend[] = jobs.filter((j) => (j.falCost?.micros ?? 0) > 0).map((j) => ({ day: new Date(j.createdAt).toISOString().slice(0, 10), guildId: j.guildId ?? "dm", micros: j.falCost!.micros }));
+  const names = new Map([...d.client.guilds.cache.values()].map((g) => [g.id, g.name]));
+  return dailySpendChart(spend, { days, names });
+}
