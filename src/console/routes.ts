@@ -20,6 +20,8 @@ const DAY_MS = 86_400_000;
 
 /** A key of the console's own, derived from the OAuth2 secret (the same in every process). */
 const keyFrom = (secret: string, purpose: string) => createHmac("sha256", secret).update(`seedance-console:${purpose}`).digest();
+/** What a CSRF token is bound to: the session (its cookie's random id), so no other session's token passes. */
+const csrfBinding = (req: FastifyRequest): string => req.cookies[SESSION_COOKIE] ?? "";
 
 /**
  * The operator's console as a Fastify plugin: Discord login, the overview (books, caps, pause,
@@ -38,7 +40,7 @@ export function consolePlugin(d: ConsoleDeps): (app: FastifyInstance) => Promise
       cookieOpts: { path: "/console", httpOnly: true, sameSite: "lax", secure: settings.url.startsWith("https://"), signed: true },
       // the token is bound to the session: another session's token is refused
       csrfOpts: { userInfo: true, hmacKey: keyFrom(settings.clientSecret, "csrf") },
-      getUserInfo: (req) => req.cookies[SESSION_COOKIE] ?? "",
+      getUserInfo: csrfBinding,
     });
     await app.register(fastifyHelmet, {
       contentSecurityPolicy: {
@@ -62,14 +64,14 @@ export function consolePlugin(d: ConsoleDeps): (app: FastifyInstance) => Promise
     app.get("/console/style.css", async (_req, reply) => reply.type("text/css; charset=utf-8").header("cache-control", "max-age=3600").send(STYLE));
 
     const show = (req: FastifyRequest, reply: FastifyReply, title: string, current: string, body: Html) =>
-      reply.type("text/html; charset=utf-8").header("cache-control", "no-store").send(page(title, current, req.operatorSession!, reply.generateCsrf({ userInfo: req.operatorSession!.id }), body));
+      reply.type("text/html; charset=utf-8").header("cache-control", "no-store").send(page(title, current, req.operatorSession!, reply.generateCsrf({ userInfo: csrfBinding(req) }), body));
     const guarded = { preHandler: requireOperator };
     const posted = { preHandler: [requireOperator, app.csrfProtection] };
     // behind a reverse proxy on loopback, req.ip is the browser's (X-Forwarded-For; see http/server.ts)
     const origin = (req: FastifyRequest) => ({ from: "console" as const, address: req.ip.replace(/^::ffff:/, "") });
 
     app.get("/console", guarded, async (req, reply) => {
-      const csrf = reply.generateCsrf({ userInfo: req.operatorSession!.id });
+      const csrf = reply.generateCsrf({ userInfo: csrfBinding(req) });
       const [books, paused, servers, chart] = await Promise.all([d.budget.operatorBooks(), d.operator.paused(), serverRows(d, false), spendChart(d)]);
       const pausedBy = paused ? (d.client.users.cache.get(paused.by)?.username ?? paused.by) : "";
       const body = overviewPage({ period: d.budget.period().key, total: books.total, usedMicros: givenAway(books.total), spendCapMicros: d.budget.spendCapMicros, servers, paused: paused ? { by: pausedBy, at: paused.at } : null, chart, csrf });
@@ -96,14 +98,14 @@ export function consolePlugin(d: ConsoleDeps): (app: FastifyInstance) => Promise
 
     app.get("/console/servers", guarded, async (req, reply) => {
       const notice = (req.query as Record<string, string | undefined>).saved ?? null;
-      return show(req, reply, "Servers", "/console/servers", serversPage({ servers: await serverRows(d, true), allowList: d.config.allowedGuildIds !== null, csrf: reply.generateCsrf({ userInfo: req.operatorSession!.id }), notice: notice ? `Saved: ${notice}` : null }));
+      return show(req, reply, "Servers", "/console/servers", serversPage({ servers: await serverRows(d, true), allowList: d.config.allowedGuildIds !== null, csrf: reply.generateCsrf({ userInfo: csrfBinding(req) }), notice: notice ? `Saved: ${notice}` : null }));
     });
     app.post("/console/servers/:guildId/cap", posted, async (req, reply) => {
       const { guildId } = req.params as { guildId: string };
       const text = String((req.body as Record<string, unknown> | undefined)?.cap ?? "");
       const cap = parseGuildCap(text);
       if (!/^\d{17,20}$/.test(guildId) || cap === undefined) {
-        return reply.code(400).type("text/html; charset=utf-8").send(page("Servers", "/console/servers", req.operatorSession!, reply.generateCsrf({ userInfo: req.operatorSession!.id }), serversPage({ servers: await serverRows(d, true), allowList: d.config.allowedGuildIds !== null, csrf: reply.generateCsrf({ userInfo: req.operatorSession!.id }), notice: "Not saved: a cap is an amount in US dollars (such as 25 or 25.50), none, or default." })));
+        return reply.code(400).type("text/html; charset=utf-8").send(page("Servers", "/console/servers", req.operatorSession!, reply.generateCsrf({ userInfo: csrfBinding(req) }), serversPage({ servers: await serverRows(d, true), allowList: d.config.allowedGuildIds !== null, csrf: reply.generateCsrf({ userInfo: csrfBinding(req) }), notice: "Not saved: a cap is an amount in US dollars (such as 25 or 25.50), none, or default." })));
       }
       await d.budget.setGuildCap(guildId, cap);
       const detail = cap === null ? "default" : cap === "none" ? "none" : formatUsd(cap);

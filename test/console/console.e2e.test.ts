@@ -47,12 +47,21 @@ describe("the operator's console: login", () => {
     const { base } = started;
     const victim = new CookieJar();
     const attacker = new CookieJar();
-    // the attacker's own login, finished in the victim's browser (login CSRF): the state cookie differs
+    // the attacker's own login, finished in the victim's browser (login CSRF): the victim's own
+    // login is under way too, so a state cookie is there, but it is not the callback's
+    await victim.fetch(`${base}/console`);
+    expect(victim.cookies.get("seedance_console_state")).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const start = await attacker.fetch(`${base}/console`);
     const back = await attacker.fetch(start.headers.get("location")!);
     const callback = back.headers.get("location")!;
     expect((await victim.fetch(callback)).status).toBe(400);
     expect(victim.cookies.has("seedance_console")).toBe(false);
+    // two callbacks at once with one state (a double click, or a replay racing the login): one wins
+    const racer = new CookieJar();
+    const r = await racer.fetch(`${base}/console`);
+    const rb = await racer.fetch(r.headers.get("location")!);
+    const both = await Promise.all([racer.fetch(rb.headers.get("location")!), racer.fetch(rb.headers.get("location")!)]);
+    expect(both.map((x) => x.status).sort()).toEqual([303, 400]);
     // the right browser, but the callback replayed after the login: refused
     const jar = new CookieJar();
     const s = await jar.fetch(`${base}/console`);
@@ -113,6 +122,11 @@ describe("the operator's console: actions", () => {
     const othersToken = csrfOf(await (await other.jar.fetch(`${base}/console`)).text());
     expect((await jar.post(`${base}/console/pause`, { _csrf: othersToken })).status).toBe(403);
     expect((await jar.post(`${base}/console/servers/${h.discord.guildId}/cap`, { cap: "0.10", _csrf: "forged" })).status).toBe(403);
+    // the same browser signed in again: the first session's token is not the new session's
+    const before = csrfOf(await (await jar.fetch(`${base}/console`)).text());
+    jar.cookies.delete("seedance_console");
+    expect((await jar.follow(`${base}/console`)).res.status).toBe(200);
+    expect((await jar.post(`${base}/console/pause`, { _csrf: before })).status).toBe(403);
     expect(await h.bot.services.operator.paused()).toBeNull();
     expect(await h.bot.services.budget.guildCapFor(h.discord.guildId)).toMatchObject({ source: "default" });
   });
