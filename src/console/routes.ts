@@ -1,5 +1,6 @@
 import { createHmac } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { Routes, type RESTGetAPICurrentUserGuildsResult } from "discord.js";
 import fastifyCookie from "@fastify/cookie";
 import fastifyCsrf from "@fastify/csrf-protection";
 import fastifyFormbody from "@fastify/formbody";
@@ -31,6 +32,7 @@ const csrfBinding = (req: FastifyRequest): string => req.cookies[SESSION_COOKIE]
 export function consolePlugin(d: ConsoleDeps): (app: FastifyInstance) => Promise<void> {
   const settings = d.config.console!;
   const sessions = new ConsoleSessions(d.store);
+  const listGuilds = guildLister(d);
   return async (app) => {
     await app.register(fastifyCookie, { secret: keyFrom(settings.clientSecret, "cookies").toString("hex") });
     await app.register(fastifyFormbody, { bodyLimit: 16_384 });
@@ -72,7 +74,7 @@ export function consolePlugin(d: ConsoleDeps): (app: FastifyInstance) => Promise
 
     app.get("/console", guarded, async (req, reply) => {
       const csrf = reply.generateCsrf({ userInfo: csrfBinding(req) });
-      const [books, paused, servers, chart] = await Promise.all([d.budget.operatorBooks(), d.operator.paused(), serverRows(d, false), spendChart(d)]);
+      const [books, paused, servers, chart] = await Promise.all([d.budget.operatorBooks(), d.operator.paused(), serverRows(d, null), spendChart(d)]);
       const pausedBy = paused ? (d.client.users.cache.get(paused.by)?.username ?? paused.by) : "";
       const body = overviewPage({ period: d.budget.period().key, total: books.total, usedMicros: givenAway(books.total), spendCapMicros: d.budget.spendCapMicros, servers, paused: paused ? { by: pausedBy, at: paused.at } : null, chart, csrf });
       return reply.type("text/html; charset=utf-8").header("cache-control", "no-store").send(page("Overview", "/console", req.operatorSession!, csrf, body));
@@ -98,14 +100,14 @@ export function consolePlugin(d: ConsoleDeps): (app: FastifyInstance) => Promise
 
     app.get("/console/servers", guarded, async (req, reply) => {
       const notice = (req.query as Record<string, string | undefined>).saved ?? null;
-      return show(req, reply, "Servers", "/console/servers", serversPage({ servers: await serverRows(d, true), allowList: d.config.allowedGuildIds !== null, csrf: reply.generateCsrf({ userInfo: csrfBinding(req) }), notice: notice ? `Saved: ${notice}` : null }));
+      return show(req, reply, "Servers", "/console/servers", serversPage({ servers: await serverRows(d, listGuilds), allowList: d.config.allowedGuildIds !== null, csrf: reply.generateCsrf({ userInfo: csrfBinding(req) }), notice: notice ? `Saved: ${notice}` : null }));
     });
     app.post("/console/servers/:guildId/cap", posted, async (req, reply) => {
       const { guildId } = req.params as { guildId: string };
       const text = String((req.body as Record<string, unknown> | undefined)?.cap ?? "");
       const cap = parseGuildCap(text);
       if (!/^\d{17,20}$/.test(guildId) || cap === undefined) {
-        return reply.code(400).type("text/html; charset=utf-8").send(page("Servers", "/console/servers", req.operatorSession!, reply.generateCsrf({ userInfo: csrfBinding(req) }), serversPage({ servers: await serverRows(d, true), allowList: d.config.allowedGuildIds !== null, csrf: reply.generateCsrf({ userInfo: csrfBinding(req) }), notice: "Not saved: a cap is an amount in US dollars (such as 25 or 25.50), none, or default." })));
+        return reply.code(400).type("text/html; charset=utf-8").send(page("Servers", "/console/servers", req.operatorSession!, reply.generateCsrf({ userInfo: csrfBinding(req) }), serversPage({ servers: await serverRows(d, listGuilds), allowList: d.config.allowedGuildIds !== null, csrf: reply.generateCsrf({ userInfo: csrfBinding(req) }), notice: "Not saved: a cap is an amount in US dollars (such as 25 or 25.50), none, or default." })));
       }
       await d.budget.setGuildCap(guildId, cap);
       const detail = cap === null ? "default" : cap === "none" ? "none" : formatUsd(cap);
@@ -135,16 +137,45 @@ export function consolePlugin(d: ConsoleDeps): (app: FastifyInstance) => Promise
   };
 }
 
-/** Every server with books this period, and (`all`) every server the bot is in, with caps. */
-async function serverRows(d: ConsoleDeps, all: boolean): Promise<ServerRow[]> {
-  const books = await d.budget.operatorBooks();
+/** The servers' list from Discord is read at most this often (one page per 200 servers). */
+const GUILD_LIST_MS = 60_000;
+
+/**
+ * Every server the bot is in, by id and name, from Discord's REST list: a process that runs some
+ * shards has only their servers in its cache. Falls back to the cache when Discord does not answer.
+ */
+function guildLister(d: ConsoleDeps): () => Promise<Map<string, string>> {
+  let guildList: { at: number; names: Promise<Map<string, string>> } | undefined;
+  return () => {
+    if (guildList && Date.now() - guildList.at < GUILD_LIST_MS) return guildList.names;
+    const names = (async () => {
+      const out = new Map<string, string>();
+      for (let after = "0"; ; ) {
+        const page = (await d.client.rest.get(Routes.userGuilds(), { query: new URLSearchParams({ limit: "200", after }) })) as RESTGetAPICurrentUserGuildsResult;
+        for (const g of page) out.set(g.id, g.name);
+        if (page.length < 200) return out;
+        after = page.at(-1)!.id;
+      }
+    })().catch((err: unknown) => {
+      d.log.warn({ err }, "the console could not list the servers at Discord; showing this process's");
+      guildList = undefined;
+      return new Map([...d.client.guilds.cache.values()].map((g) => [g.id, g.name]));
+    });
+    guildList = { at: Date.now(), names };
+    return names;
+  };
+}
+
+/** Every server with books this period, and (with `listGuilds`) every server the bot is in, with caps. */
+async function serverRows(d: ConsoleDeps, listGuilds: (() => Promise<Map<string, string>>) | null): Promise<ServerRow[]> {
+  const [books, listed] = await Promise.all([d.budget.operatorBooks(), listGuilds ? listGuilds() : new Map<string, string>()]);
   const byId = new Map(books.guilds.map((g) => [g.guildId, g]));
-  const ids = new Set([...byId.keys(), ...(all ? d.client.guilds.cache.keys() : [])]);
+  const ids = new Set([...byId.keys(), ...(listGuilds ? [...d.client.guilds.cache.keys(), ...listed.keys()] : [])]);
   const rows = await Promise.all(
     [...ids].map(async (guildId): Promise<ServerRow> => {
       const b = byId.get(guildId) ?? { reservedMicros: 0, billedMicros: 0, chargedMicros: 0, refundedMicros: 0, creditReservedMicros: 0, creditChargedMicros: 0, creditBilledMicros: 0 };
       const cap = await d.budget.guildCapFor(guildId);
-      return { guildId, name: d.client.guilds.cache.get(guildId)?.name ?? null, books: b, usedMicros: givenAway(b), capMicros: cap.micros, capSource: cap.source, allowed: d.config.allowedGuildIds === null || d.config.allowedGuildIds.includes(guildId) };
+      return { guildId, name: d.client.guilds.cache.get(guildId)?.name ?? listed.get(guildId) ?? null, books: b, usedMicros: givenAway(b), capMicros: cap.micros, capSource: cap.source, allowed: d.config.allowedGuildIds === null || d.config.allowedGuildIds.includes(guildId) };
     }),
   );
   return rows.sort((a, b) => b.books.billedMicros - a.books.billedMicros || a.guildId.localeCompare(b.guildId));

@@ -1,4 +1,4 @@
-import { startHarness, type Harness } from "../support/harness.js";
+import { startHarness, type Harness, type HarnessOptions } from "../support/harness.js";
 import { freePort } from "../support/net.js";
 
 /** A browser without a browser: cookies kept per name, redirects followed by hand. */
@@ -41,10 +41,11 @@ export class CookieJar {
 }
 
 /** The bot with its console on, behind the fake Discord's OAuth2; the console's base URL. */
-export async function consoleHarness(env: Record<string, string> = {}): Promise<{ h: Harness; base: string }> {
+export async function consoleHarness(env: Record<string, string> = {}, options: Omit<HarnessOptions, "env"> = {}): Promise<{ h: Harness; base: string }> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const h = await startHarness({
+    ...options,
     env: ({ discord }) => {
       discord.addOAuth2RedirectUri(`${base}/console/callback`);
       return { HTTP_PORT: String(port), CONSOLE_URL: base, DISCORD_CLIENT_SECRET: discord.oauth2ClientSecret, DISCORD_WEB_URL: discord.webUrl, ...env };

@@ -1,4 +1,6 @@
+import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
+import { REDIS_URL } from "../support/redis.js";
 import { ephemeralText, runVideo, startHarness, type Harness } from "../support/harness.js";
 import { consoleHarness, CookieJar, csrfOf, login } from "./browser-less.js";
 
@@ -165,6 +167,21 @@ describe("the operator's console: actions", () => {
       ["resumed new videos", "the console (127.0.0.1)"],
       ["paused new videos", "the console (127.0.0.1)"],
     ]);
+  });
+
+  it("lists every server the bot is in, also those on shards another process runs", async () => {
+    const started = await consoleHarness({ SHARD_COUNT: "2", SHARD_IDS: "0" }, { discord: { shards: 2 }, storeUrl: `${REDIS_URL}?namespace=test-${randomUUID()}` });
+    h = started.h;
+    const { base } = started;
+    const { discord } = h;
+    const [mine, theirs] = discord.guilds;
+    // this process runs shard 0 only: the other guild is not in its cache
+    expect(h.bot.services.client.guilds.cache.has(theirs!.guildId)).toBe(false);
+    const { jar } = await login(base);
+    const page = await (await jar.fetch(`${base}/console/servers`)).text();
+    expect(page).toContain(`Fake Guild <small>${mine!.guildId}</small>`);
+    expect(page).toContain(`Fake Guild 1 <small>${theirs!.guildId}</small>`);
+    expect(page).toContain(`action="/console/servers/${theirs!.guildId}/cap"`);
   });
 
   it("lists jobs newest first with their prompt escaped, filtered by server and state", async () => {

@@ -230,6 +230,18 @@ export function botRoutes(state: State): RouteDef[] {
     { method: "GET", template: "/gateway/bot", auth: true, handler: () => ok(gatewayBot()) },
     { method: "GET", template: "/users/@me", auth: true, handler: () => ok({ ...userJson(w.botUser), verified: true, mfa_enabled: false }) },
     {
+      // the guilds the bot is in, by id, a page at a time (limit 1–200, default 200; before/after), whatever shard they are on
+      method: "GET", template: "/users/@me/guilds", auth: true,
+      handler: (ctx) => {
+        const limit = Math.min(200, Math.max(1, Number(ctx.query.limit ?? 200)));
+        const after = BigInt(ctx.query.after ?? "0");
+        const before = ctx.query.before ? BigInt(ctx.query.before) : null;
+        const all = [...w.guilds].sort((a, b) => (BigInt(a.guildId) < BigInt(b.guildId) ? -1 : 1));
+        const page = all.filter((g) => BigInt(g.guildId) > after && (before === null || BigInt(g.guildId) < before)).slice(0, limit);
+        return ok(page.map((g) => ({ id: g.guildId, name: guildJson(w, g).name, icon: null, banner: null, owner: false, permissions: w.botPermissions.toString(), features: [] })));
+      },
+    },
+    {
       method: "GET", template: "/users/{user_id}", auth: true,
       handler: (ctx) => {
         const u = findUser(state, ctx.params.user_id!);
