@@ -1,30 +1,17 @@
-import { ApiError } from "@fal-ai/client";
-import { msg, type Message } from "../i18n/index.js";
-import { describeFalError } from "../seedance/index.js";
+import type { Message } from "../i18n/index.js";
 import type { Fence } from "../store/index.js";
 import { isCancellable } from "../cards/index.js";
 import { JobEndings } from "./endings.js";
-import { backoffMs, isGone, isTransient, JobFailure } from "../jobs/index.js";
-import { hasOpenEnds, isFinal, reservationStatus, type Job, type JobState } from "../jobs/index.js";
+import { hasOpenEnds, isFinal, type Job, type JobState } from "../jobs/index.js";
 import { LiveJob, type CancelOutcome, type JobStartExtras } from "./live.js";
-import { LeaseLost } from "../jobs/index.js";
 import type { RunnerOptions } from "./options.js";
 import { JobSteps } from "./steps.js";
 import { Claims } from "./claims.js";
-
-const RESTARTED_WHILE_SUBMITTING = msg("job.restartedWhileSubmitting");
-const RESTARTED_BEFORE_HOLD = msg("job.restartedBeforeHold");
-const UNEXPECTED = msg("job.unexpected");
-
-/** Tries at showing a job's end on its card before the bot gives up on it. */
-const CARD_ATTEMPTS = 5;
-
-/** States before fal has the job: what the operator's pause stops. */
-const BEFORE_FAL: ReadonlySet<JobState> = new Set(["accepted", "image_stored"]);
+import { BEFORE_FAL, JobDriver } from "./drive.js";
 
 /**
- * Drives each job from its stored state to delivered, failed or cancelled, then closes its
- * books. Every state is written before the step that talks to the outside, and every write
+ * Drives each job (drive.ts runs one) from its stored state to delivered, failed or cancelled,
+ * then closes its books. Every state is written before the step that talks to the outside, and every write
  * shows the job's lease (a fence), so a new process resumes a job from where the last one
  * stopped and a process that lost a job can no longer touch it; a step that fails for a
  * passing reason is tried again with backoff until the job's deadline.
@@ -38,14 +25,15 @@ export class JobRunner {
   /** The operator's pause as last seen (a brake checked again from the store before every submit). */
   private pausedSeen = false;
 
-  private readonly steps: JobSteps;
   private readonly endings: JobEndings;
+  private readonly driver: JobDriver;
   private readonly upkeep: NodeJS.Timeout;
 
   constructor(private readonly o: RunnerOptions) {
     this.endings = new JobEndings(o, this.transition, (live) => this.stopping || live.lost);
     this.claims = new Claims(o, this.endings, () => this.stopping);
-    this.steps = new JobSteps(o, this.transition, () => this.stopping, (live) => this.endings.closeBooksAndShow(live));
+    const steps = new JobSteps(o, this.transition, () => this.stopping, (live) => this.endings.closeBooksAndShow(live));
+    this.driver = new JobDriver(o, steps, this.endings, { stopping: () => this.stopping, paused: () => this.pausedSeen, lose: (live) => this.lose(live) });
     // Renew the leases of the jobs this process drives, and take over jobs whose process died.
     this.upkeep = setInterval(() => void this.renewAndAdopt(), o.leases.ttlMs / 3);
     this.upkeep.unref();
@@ -157,7 +145,7 @@ export class JobRunner {
     // A job fal works on holds a fal slot, whatever the count (it was sent before a restart).
     if (job.state === "submitted" || job.state === "running" || job.falPending) this.o.slots.hold(job.id, lease);
     this.live.set(job.id, live);
-    const run = this.drive(live).finally(async () => {
+    const run = this.driver.drive(live).finally(async () => {
       this.live.delete(job.id);
       this.running.delete(run);
       if (!live.lost) await this.o.leases.release(lease).catch(() => undefined);
@@ -248,125 +236,6 @@ export class JobRunner {
     for (const live of this.live.values()) live.interrupt();
     this.o.slots.wakeAll();
     await Promise.race([Promise.allSettled([...this.running]), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
-  }
-
-  /**
-   * A job's whole run in this process. Nothing escapes it: an unexpected error (the store
-   * failing while a state is written) is logged and the job is left as stored, to be resumed;
-   * a lost lease stops it quietly (another process drives it).
-   */
-  private async drive(live: LiveJob): Promise<void> {
-    const { job } = live;
-    try {
-      live.refresh();
-      if (!isFinal(job)) {
-        await this.runToEnd(live);
-        if (isFinal(job)) this.o.metrics.jobEnded(job.state as "delivered" | "failed" | "cancelled");
-      }
-      if (!live.lost) {
-        await this.endings.closeBooksAndShow(live);
-        await this.endings.followFalToEnd(live);
-      }
-    } catch (err) {
-      if (err instanceof LeaseLost) this.lose(live);
-      else this.o.log.error({ job: job.id, state: job.state, err }, "job interrupted by an unexpected error; it resumes from the store");
-    } finally {
-      live.dropImages();
-      if (!live.lost) this.o.slots.release(job.id);
-      try {
-        if (isFinal(job) && !live.gone && !live.lost) await live.editor.flush();
-        await this.noteEndShown(live);
-      } finally {
-        live.editor.close();
-      }
-    }
-  }
-
-  /**
-   * Records that the member's card shows the job's end, so the job leaves the active set; until
-   * then (this process died, or the edit failed) whoever runs next shows it, a few times at most.
-   */
-  private async noteEndShown(live: LiveJob): Promise<void> {
-    const { job } = live;
-    if (!isFinal(job) || live.lost || job.cardShown !== false || hasOpenEnds({ ...job, cardShown: true })) return;
-    const attempts = (job.cardAttempts ?? 0) + 1;
-    // the interaction's token is kept until then (it edits the card where the bot may not post), and not after
-    if (live.endShown || live.gone || attempts >= CARD_ATTEMPTS) Object.assign(job, { cardShown: true, webhook: null });
-    else job.cardAttempts = attempts;
-    await this.o.repo.save(job, live.fence).catch((err: unknown) => this.o.log.warn({ job: job.id, err }, "could not record that the card shows the job's end; it is shown again"));
-  }
-
-  /** When the job must have ended: a render fal has started gets as long again. */
-  private deadlineOf(job: Job): number {
-    const base = job.createdAt + this.o.jobTimeoutMs;
-    if (job.state === "delivering") return (job.deliveringSince ?? job.updatedAt) + this.o.deliveryTimeoutMs;
-    return job.state === "running" ? base + this.o.jobTimeoutMs : base;
-  }
-
-  /** Steps the job until it is final, or this process stops or loses it. */
-  private async runToEnd(live: LiveJob): Promise<void> {
-    const { job } = live;
-    let attempt = 0;
-    try {
-      // Its hold was never confirmed (a crash right after the job was saved): the member saw
-      // no estimate, so it does not start now; any hold that landed unseen is refunded.
-      const books = reservationStatus(job);
-      if (books === "planned" || books === "none") return await this.endings.finish(live, "failed", RESTARTED_BEFORE_HOLD);
-      while (!isFinal(job) && !this.stopping && !live.lost) {
-        if (live.cancel && (await this.endings.handleCancel(live))) break;
-        if (this.pausedSeen && BEFORE_FAL.has(job.state)) {
-          await this.endings.finish(live, "failed", msg("job.paused"));
-          break;
-        }
-        // a video that exists is posted even when its progress card is gone
-        if (live.gone && job.state !== "delivering") {
-          await this.endings.abandon(live, "messageGone");
-          break;
-        }
-        if (Date.now() > this.deadlineOf(job)) {
-          if (job.state === "delivering") await this.steps.deliverLink(live);
-          else await this.endings.timeOut(live);
-          break;
-        }
-        try {
-          const before = job.state;
-          await this.step(live, this.deadlineOf(job));
-          attempt = 0;
-          if (job.state === before && (before === "submitted" || before === "running")) await live.sleep(this.o.pollIntervalMs);
-        } catch (err) {
-          if (this.stopping || !isTransient(err)) throw err;
-          attempt++;
-          this.o.log.warn({ job: job.id, state: job.state, attempt, err }, "step failed, will retry");
-          await live.sleep(backoffMs(attempt, Math.max(500, this.o.pollIntervalMs)));
-        }
-      }
-    } catch (err) {
-      if (err instanceof LeaseLost) throw err;
-      if ((this.stopping || live.lost) && !(err instanceof JobFailure)) return;
-      if (isGone(err)) return void (await this.endings.abandon(live, "channelGone"));
-      const message = err instanceof JobFailure ? err.text : err instanceof ApiError ? describeFalError(err).message : UNEXPECTED;
-      if (!(err instanceof JobFailure)) this.o.log.error({ job: job.id, state: job.state, err }, "job failed");
-      await this.endings.finish(live, "failed", message);
-    }
-  }
-
-  private async step(live: LiveJob, deadline: number): Promise<void> {
-    switch (live.job.state) {
-      case "accepted":
-        return this.steps.storeImages(live);
-      case "image_stored":
-        return this.steps.submit(live, deadline);
-      case "submitting":
-        this.o.log.error({ job: live.job.id }, "found in 'submitting' after a restart: fal may have queued and billed it; it is not sent again");
-        throw new JobFailure(RESTARTED_WHILE_SUBMITTING);
-      case "submitted":
-      case "running":
-        return this.steps.watch(live, deadline);
-      case "delivering":
-        return this.steps.deliver(live);
-      default:
-        return;
-    }
   }
 
   private readonly transition = async (live: LiveJob, state: JobState, patch: Partial<Job> = {}): Promise<void> => {
