@@ -26,7 +26,7 @@ const MAY_IMPORT: Record<string, string[]> = {
   history: ["discord", "i18n", "jobs"],
   runner: ["cards", "delivery", "discord", "http", "i18n", "jobs", "log", "metrics", "queue", "quota", "seedance", "store"],
   requests: ["cards", "config", "credits", "discord", "i18n", "jobs", "log", "metrics", "operator", "queue", "quota", "runner", "safety", "seedance", "settings", "store"],
-  console: ["config", "jobs", "log", "operator", "quota", "seedance", "store"],
+  console: ["config", "discord", "jobs", "log", "operator", "quota", "seedance", "store"],
   safety: ["cards", "config", "discord", "i18n", "jobs", "log", "quota", "seedance", "settings", "store"],
   followups: ["cards", "discord", "i18n", "jobs", "requests", "seedance", "settings"],
 };

@@ -7,7 +7,8 @@ import fastifyFormbody from "@fastify/formbody";
 import fastifyHelmet from "@fastify/helmet";
 import { JOB_STATES, type Job } from "../jobs/index.js";
 import { parseGuildCap } from "../operator/index.js";
-import { givenAway } from "../quota/index.js";
+import { givenAway, NO_TOTALS } from "../quota/index.js";
+import { messageLink } from "../discord/index.js";
 import { formatUsd } from "../seedance/index.js";
 import { registerAuth, SESSION_COOKIE } from "./auth.js";
 import { dailySpendChart, type DaySpend } from "./chart.js";
@@ -33,6 +34,7 @@ export function consolePlugin(d: ConsoleDeps): (app: FastifyInstance) => Promise
   const settings = d.config.console!;
   const sessions = new ConsoleSessions(d.store);
   const listGuilds = guildLister(d);
+  const chart = chartDrawer(d);
   return async (app) => {
     await app.register(fastifyCookie, { secret: keyFrom(settings.clientSecret, "cookies").toString("hex") });
     await app.register(fastifyFormbody, { bodyLimit: 16_384 });
@@ -65,19 +67,24 @@ export function consolePlugin(d: ConsoleDeps): (app: FastifyInstance) => Promise
 
     app.get("/console/style.css", async (_req, reply) => reply.type("text/css; charset=utf-8").header("cache-control", "max-age=3600").send(STYLE));
 
-    const show = (req: FastifyRequest, reply: FastifyReply, title: string, current: string, body: Html) =>
-      reply.type("text/html; charset=utf-8").header("cache-control", "no-store").send(page(title, current, req.operatorSession!, reply.generateCsrf({ userInfo: csrfBinding(req) }), body));
+    /** A page for the signed-in operator; `body` gets the session's CSRF token for its forms. */
+    const show = (req: FastifyRequest, reply: FastifyReply, title: string, current: string, body: (csrf: string) => Html | Promise<Html>, status = 200) => {
+      const csrf = reply.generateCsrf({ userInfo: csrfBinding(req) });
+      return Promise.resolve(body(csrf)).then((html) => reply.code(status).type("text/html; charset=utf-8").header("cache-control", "no-store").send(page(title, current, req.operatorSession!, csrf, html)));
+    };
+    const servers = (req: FastifyRequest, reply: FastifyReply, notice: string | null, status = 200) =>
+      show(req, reply, "Servers", "/console/servers", async (csrf) => serversPage({ servers: await serverRows(d, listGuilds), allowList: d.config.allowedGuildIds !== null, csrf, notice }), status);
     const guarded = { preHandler: requireOperator };
     const posted = { preHandler: [requireOperator, app.csrfProtection] };
     // behind a reverse proxy on loopback, req.ip is the browser's (X-Forwarded-For; see http/server.ts)
     const origin = (req: FastifyRequest) => ({ from: "console" as const, address: req.ip.replace(/^::ffff:/, "") });
 
     app.get("/console", guarded, async (req, reply) => {
-      const csrf = reply.generateCsrf({ userInfo: csrfBinding(req) });
-      const [books, paused, servers, chart] = await Promise.all([d.budget.operatorBooks(), d.operator.paused(), serverRows(d, null), spendChart(d)]);
+      const [books, paused, rows, svg] = await Promise.all([d.budget.operatorBooks(), d.operator.paused(), serverRows(d, null), chart()]);
       const pausedBy = paused ? (d.client.users.cache.get(paused.by)?.username ?? paused.by) : "";
-      const body = overviewPage({ period: d.budget.period().key, total: books.total, usedMicros: givenAway(books.total), spendCapMicros: d.budget.spendCapMicros, servers, paused: paused ? { by: pausedBy, at: paused.at } : null, chart, csrf });
-      return reply.type("text/html; charset=utf-8").header("cache-control", "no-store").send(page("Overview", "/console", req.operatorSession!, csrf, body));
+      return show(req, reply, "Overview", "/console", (csrf) =>
+        overviewPage({ period: d.budget.period().key, total: books.total, usedMicros: givenAway(books.total), spendCapMicros: d.budget.spendCapMicros, servers: rows, paused: paused ? { by: pausedBy, at: paused.at } : null, chart: svg, csrf }),
+      );
     });
     app.post("/console/pause", posted, async (req, reply) => {
       await d.operator.pause(req.operatorSession!.userId, origin(req));
@@ -95,20 +102,17 @@ export function consolePlugin(d: ConsoleDeps): (app: FastifyInstance) => Promise
       const pageNo = Math.max(1, Math.min(1_000, Number.parseInt(q.page ?? "1", 10) || 1));
       const { jobs, more } = await d.repo.latest({ ...(guild ? { guildId: guild } : {}), ...(state ? { states: [state] } : {}) }, (pageNo - 1) * PER_PAGE, PER_PAGE);
       const guilds = [...d.client.guilds.cache.values()].map((g) => ({ id: g.id, name: g.name })).sort((a, b) => a.name.localeCompare(b.name));
-      return show(req, reply, "Jobs", "/console/jobs", jobsPage({ jobs: jobs.map((j) => jobRow(d, j)), guilds, states: JOB_STATES, filter: { guild, state }, page: pageNo, more }));
+      return show(req, reply, "Jobs", "/console/jobs", () => jobsPage({ jobs: jobs.map((j) => jobRow(d, j)), guilds, states: JOB_STATES, filter: { guild, state }, page: pageNo, more }));
     });
 
     app.get("/console/servers", guarded, async (req, reply) => {
-      const notice = (req.query as Record<string, string | undefined>).saved ?? null;
-      return show(req, reply, "Servers", "/console/servers", serversPage({ servers: await serverRows(d, listGuilds), allowList: d.config.allowedGuildIds !== null, csrf: reply.generateCsrf({ userInfo: csrfBinding(req) }), notice: notice ? `Saved: ${notice}` : null }));
+      const saved = (req.query as Record<string, string | undefined>).saved;
+      return servers(req, reply, saved ? `Saved: ${saved}` : null);
     });
     app.post("/console/servers/:guildId/cap", posted, async (req, reply) => {
       const { guildId } = req.params as { guildId: string };
-      const text = String((req.body as Record<string, unknown> | undefined)?.cap ?? "");
-      const cap = parseGuildCap(text);
-      if (!/^\d{17,20}$/.test(guildId) || cap === undefined) {
-        return reply.code(400).type("text/html; charset=utf-8").send(page("Servers", "/console/servers", req.operatorSession!, reply.generateCsrf({ userInfo: csrfBinding(req) }), serversPage({ servers: await serverRows(d, listGuilds), allowList: d.config.allowedGuildIds !== null, csrf: reply.generateCsrf({ userInfo: csrfBinding(req) }), notice: "Not saved: a cap is an amount in US dollars (such as 25 or 25.50), none, or default." })));
-      }
+      const cap = parseGuildCap(String((req.body as Record<string, unknown> | undefined)?.cap ?? ""));
+      if (!/^\d{17,20}$/.test(guildId) || cap === undefined) return servers(req, reply, "Not saved: a cap is an amount in US dollars (such as 25 or 25.50), none, or default.", 400);
       await d.budget.setGuildCap(guildId, cap);
       const detail = cap === null ? "default" : cap === "none" ? "none" : formatUsd(cap);
       await d.operator.audit.record({ by: req.operatorSession!.userId, action: "cap", guildId, detail, ...origin(req) });
@@ -126,7 +130,7 @@ export function consolePlugin(d: ConsoleDeps): (app: FastifyInstance) => Promise
         const guild = e.guildId ? d.client.guilds.cache.get(e.guildId) : undefined;
         if (guild) names.set(guild.id, guild.name);
       }
-      return show(req, reply, "Audit log", "/console/audit", auditPage({ entries: entries.slice(0, PER_PAGE), names, page: pageNo, more: entries.length > PER_PAGE }));
+      return show(req, reply, "Audit log", "/console/audit", () => auditPage({ entries: entries.slice(0, PER_PAGE), names, page: pageNo, more: entries.length > PER_PAGE }));
     });
 
     app.post("/console/logout", posted, async (req, reply) => {
@@ -173,7 +177,7 @@ async function serverRows(d: ConsoleDeps, listGuilds: (() => Promise<Map<string,
   const ids = new Set([...byId.keys(), ...(listGuilds ? [...d.client.guilds.cache.keys(), ...listed.keys()] : [])]);
   const rows = await Promise.all(
     [...ids].map(async (guildId): Promise<ServerRow> => {
-      const b = byId.get(guildId) ?? { reservedMicros: 0, billedMicros: 0, chargedMicros: 0, refundedMicros: 0, creditReservedMicros: 0, creditChargedMicros: 0, creditBilledMicros: 0 };
+      const b = byId.get(guildId) ?? NO_TOTALS;
       const cap = await d.budget.guildCapFor(guildId);
       return { guildId, name: d.client.guilds.cache.get(guildId)?.name ?? listed.get(guildId) ?? null, books: b, usedMicros: givenAway(b), capMicros: cap.micros, capSource: cap.source, allowed: d.config.allowedGuildIds === null || d.config.allowedGuildIds.includes(guildId) };
     }),
@@ -192,11 +196,25 @@ function jobRow(d: ConsoleDeps, j: Job): JobRow {
     state: j.state,
     costMicros: j.state === "delivered" ? (j.chargeMicros ?? j.reservation?.micros ?? null) : (j.falCost?.micros ?? null),
     prompt: j.params.prompt,
-    link: j.resultMessageId ? `https://discord.com/channels/${j.guildId ?? "@me"}/${j.channelId}/${j.resultMessageId}` : null,
+    link: j.resultMessageId ? messageLink(j.guildId, j.channelId, j.resultMessageId) : null,
   };
 }
 
-/** What fal billed per day over the last 30 days, by server, from the jobs asked for then. */
+/** The chart reads up to 20,000 jobs: drawn at most this often (a Pause and its redirect do not draw it twice). */
+const CHART_MS = 60_000;
+
+/** What fal billed per day over the last 30 days, by server, from the jobs asked for then (kept a minute). */
+function chartDrawer(d: ConsoleDeps): () => Promise<string> {
+  let drawn: { at: number; svg: Promise<string> } | undefined;
+  return () => {
+    if (drawn && Date.now() - drawn.at < CHART_MS) return drawn.svg;
+    const svg = spendChart(d);
+    drawn = { at: Date.now(), svg };
+    svg.catch(() => (drawn = undefined));
+    return svg;
+  };
+}
+
 async function spendChart(d: ConsoleDeps): Promise<string> {
   const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
   const days = Array.from({ length: 30 }, (_, i) => new Date(today - (29 - i) * DAY_MS).toISOString().slice(0, 10));

@@ -2,5 +2,5 @@
 export { Budget, MAX_ADMIN_USD } from "./budget.js";
 export type { GuildCapSetting, JobAccounting } from "./budget.js";
 export type { CreditBooks, OperatorTotals, ReserveOutcome } from "./ledger.js";
-export { givenAway } from "./ledger.js";
+export { NO_TOTALS, givenAway } from "./ledger.js";
 export { renderBudget } from "./render.js";
