@@ -1,4 +1,4 @@
-import { msg, type Message } from "../i18n/index.js";
+import { DEFAULT_LOCALE, msg, type Message } from "../i18n/index.js";
 import type { Job } from "../jobs/index.js";
 import { containsBlocked, type RefusedRequest } from "../safety/index.js";
 import type { GuildSettings } from "../settings/index.js";
@@ -42,7 +42,7 @@ export async function screenJob(s: RequestDeps, job: Job, presenter: { refuse(te
     await s.runner.endUnstarted(job, "refused by the picture check", { forget: true });
   }
   if (screened.verdict === "flagged") {
-    const request = { guildId: job.guildId, channelId: job.channelId, userId: job.userId, prompt: job.params.prompt, locale: job.locale ?? "en-US" };
+    const request = { guildId: job.guildId, channelId: job.channelId, userId: job.userId, prompt: job.params.prompt, locale: job.locale ?? DEFAULT_LOCALE };
     await s.modlog.refused(request, { kind: "picture", score: screened.score, threshold: s.screen.threshold }).catch((err: unknown) => s.log.warn({ err }, "the moderators' log line failed"));
   }
   return false;

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { makePng } from "../support/picture.js";
 import { buttonOf, deliveredVideo, doneMessage, ephemeralText, PICTURE, PNG, runVideo, startHarness, type Harness } from "../support/harness.js";
-import { cdnFetches, linesIn, moneyOf, openModlog, settingsReply } from "./support.js";
+import { animatePicture, cdnFetches, linesIn, moneyOf, openModlog, settingsReply } from "./support.js";
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -83,11 +83,7 @@ describe("the picture check (SAFETY_IMAGE_CHECK=fal)", () => {
   it("checks Animate's picture", async () => {
     h = await screened();
     const { discord, fal } = h;
-    const picture = discord.addAttachment(FLAGGED, "photo.png", "image/png", PICTURE);
-    const message = discord.userMessage({ content: "", attachments: [picture], user: discord.users.requester });
-    const use = await discord.messageCommand({ name: "Animate", messageId: message.id, user: discord.users.requester });
-    await discord.waitFor(() => discord.modalOf(use.id), 5_000);
-    const submit = await discord.submitModal({ interactionId: use.id, values: { prompt: "it moves", duration: ["4"] } });
+    const submit = await animatePicture(h, FLAGGED, "it moves");
     expect(await discord.waitFor(() => ephemeralText(h!, submit), 10_000)).toMatch(FLAGGED_TEXT);
     expect(fal.nsfwChecks).toHaveLength(1);
     expect(fal.submissions).toHaveLength(0);

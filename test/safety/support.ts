@@ -1,5 +1,5 @@
 import { expect } from "vitest";
-import { ephemeralText, type Harness } from "../support/harness.js";
+import { ephemeralText, PICTURE, type Harness } from "../support/harness.js";
 import type { FakeUser } from "../fakes/discord/index.js";
 
 /** An admin's `/settings <sub> …` answered privately: the text they read. */
@@ -30,4 +30,14 @@ export const cdnFetches = (h: Harness): number => h.discord.requests.filter((r) 
 export async function moneyOf(h: Harness, user: FakeUser = h.discord.users.requester): Promise<{ held: number; spent: number }> {
   const status = await h.bot.services.budget.status(h.discord.guildId, user.id);
   return { held: status.reservedMicros, spent: status.spentMicros };
+}
+
+/** A member posts `picture` and sends Animate's form on it with `prompt`: the form's interaction. */
+export async function animatePicture(h: Harness, picture: Buffer, prompt: string) {
+  const { discord } = h;
+  const attachment = discord.addAttachment(picture, "photo.png", "image/png", PICTURE);
+  const message = discord.userMessage({ content: "", attachments: [attachment], user: discord.users.requester });
+  const use = await discord.messageCommand({ name: "Animate", messageId: message.id, user: discord.users.requester });
+  await discord.waitFor(() => discord.modalOf(use.id), 5_000);
+  return discord.submitModal({ interactionId: use.id, values: { prompt, duration: ["4"] } });
 }

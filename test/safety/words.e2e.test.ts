@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { buttonOf, deliveredVideo, ephemeralText, PICTURE, PNG, runVideo, startHarness, type Harness } from "../support/harness.js";
-import { blockWords, cdnFetches, linesIn, moneyOf, openModlog, settingsReply } from "./support.js";
+import { buttonOf, deliveredVideo, ephemeralText, PNG, runVideo, startHarness, type Harness } from "../support/harness.js";
+import { animatePicture, blockWords, cdnFetches, linesIn, moneyOf, openModlog, settingsReply } from "./support.js";
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -41,11 +41,7 @@ describe("a server's blocked words", () => {
     h = await startHarness();
     const { discord, fal } = h;
     await blockWords(h, "gore");
-    const picture = discord.addAttachment(PNG, "photo.png", "image/png", PICTURE);
-    const message = discord.userMessage({ content: "", attachments: [picture], user: discord.users.requester });
-    const use = await discord.messageCommand({ name: "Animate", messageId: message.id, user: discord.users.requester });
-    await discord.waitFor(() => discord.modalOf(use.id), 5_000);
-    const submit = await discord.submitModal({ interactionId: use.id, values: { prompt: "GORE in the rain", duration: ["4"] } });
+    const submit = await animatePicture(h, PNG, "GORE in the rain");
     expect(await discord.waitFor(() => ephemeralText(h!, submit), 10_000)).toMatch(REFUSED);
     expect(fal.submissions).toHaveLength(0);
     expect(cdnFetches(h)).toBe(0);
