@@ -159,7 +159,7 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
     unitPriceMicros: config.falUnitPriceUsd === null ? unitPriceMicros(tier) : Math.round(config.falUnitPriceUsd * 1_000_000),
     metrics,
   });
-  metrics.observe({ jobsInProgress: () => runner.statesInProgress(), botQueueLength: () => slots.queued });
+  metrics.observe({ jobsInProgress: () => runner.statesInProgress(), botQueueLength: () => slots.waitingHere() });
   const services: Services = {
     config, log, client, store, repo, seedance, tier, messages, runner, budget, metrics,
     settings,
@@ -167,6 +167,7 @@ export async function startBot(config: Config, options: BotOptions = {}): Promis
     screen,
     confirmations: new Confirmations(config.confirmMs),
     forms: new AnimateForms(store),
+    falSlots: slots,
     intake: new Slots(INTAKE_PLACES, INTAKE_QUEUE),
     admissions: new Admissions(),
     reactionReplies: new Cooldown(10 * 60_000),

@@ -18,7 +18,7 @@ const MAY_IMPORT: Record<string, string[]> = {
   settings: ["log", "seedance", "store"],
   jobs: ["discord", "http", "i18n", "log", "seedance", "store"],
   quota: ["config", "i18n", "jobs", "log", "metrics", "store"],
-  operator: ["config", "i18n", "jobs", "log", "quota", "seedance", "store"],
+  operator: ["config", "i18n", "jobs", "log", "queue", "quota", "seedance", "store"],
   credits: ["config", "i18n", "jobs", "log", "quota", "store"],
   queue: ["store"],
   cards: ["discord", "i18n", "jobs", "seedance"],

@@ -60,11 +60,31 @@ export function costLine(estimate: Estimate, locale: string): string {
   return translator(locale)(estimate.upTo ? "progress.estimateUpTo" : "progress.estimate", { cost: money(locale, estimate.micros, "up") });
 }
 
+/** Places up to this are shown exactly; beyond, as "about N ahead". */
+const EXACT_PLACES = 20;
+
+/**
+ * How a place in the bot's queue is shown: exactly up to 20, beyond as the number ahead rounded
+ * to one significant figure (about 40, 300, 9,000, 10,000 ahead). In a queue of 10,000, a job
+ * handed a slot changes what about 46 cards show, not 10,000 (each card still edited at most
+ * once per minor-edit interval). The same text means the same card: no edit.
+ */
+export function shownPlace(place: number): { place: number } | { ahead: number } {
+  if (place <= EXACT_PLACES) return { place };
+  const ahead = place - 1;
+  const unit = 10 ** Math.floor(Math.log10(ahead));
+  return { ahead: Math.round(ahead / unit) * unit };
+}
+
 function statusLine(v: ProgressView, tr: Translate, locale: string): string {
   switch (v.state) {
     case "accepted":
     case "image_stored":
-      if (v.waitingPosition) return tr("progress.waitingSlot", { place: v.waitingPosition });
+      if (v.waitingPosition) {
+        const shown = shownPlace(v.waitingPosition);
+        if ("place" in shown) return tr("progress.waitingSlot", shown);
+        return tr("progress.waitingSlotAbout", { ahead: new Intl.NumberFormat(locale).format(shown.ahead) });
+      }
       return tr("progress.sendingPicture");
     case "submitting":
       return tr("progress.sendingJob");

@@ -67,6 +67,7 @@ const envSchema = z.object({
   ),
   MAX_JOBS_PER_USER: boundedInt(1, 100, 2),
   MAX_CONCURRENT_JOBS: boundedInt(1, 1000, 10),
+  MAX_QUEUED_PER_GUILD: boundedInt(1, 100_000, 50),
   JOB_TIMEOUT_MINUTES: z.preprocess(
     blankToUndefined,
     z.coerce.number({ error: "must be a number of minutes" }).refine((v) => Number.isFinite(v) && v > 0 && v <= 24 * 60, "must be a number of minutes from 0 to 1440").default(30),
@@ -142,6 +143,8 @@ export interface Config {
   confirmMs: number;
   maxJobsPerUser: number;
   maxConcurrentJobs: number;
+  /** Jobs one server may have waiting for a fal slot; the next is refused before anything is held. */
+  maxQueuedPerGuild: number;
   jobTimeoutMs: number;
   /** A finished video that has not reached Discord by then is posted as a link, or the job ends undelivered. */
   deliveryTimeoutMs: number;
@@ -234,6 +237,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     confirmMs: e.CONFIRM_SECONDS * 1000,
     maxJobsPerUser: e.MAX_JOBS_PER_USER,
     maxConcurrentJobs: e.MAX_CONCURRENT_JOBS,
+    maxQueuedPerGuild: e.MAX_QUEUED_PER_GUILD,
     statsIntervalMs: e.STATS_INTERVAL_MS,
     jobTimeoutMs: Math.round(e.JOB_TIMEOUT_MINUTES * 60_000),
     deliveryTimeoutMs: Math.round(e.DELIVERY_TIMEOUT_MINUTES * 60_000),

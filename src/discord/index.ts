@@ -3,6 +3,7 @@ export { AttachmentRefusal, checkAttachment, fetchImage } from "./attachments.js
 export type { FetchedImage, PictureSource } from "./attachments.js";
 export { createDiscordClient, planShards } from "./client.js";
 export { Cooldown } from "./cooldown.js";
+export { CoalescingEditor } from "./editor.js";
 export { messageLink } from "./links.js";
 export { inertPreview } from "./markdown.js";
 export { COMPONENTS_V2, DiscordMessages, isDiscordError } from "./messages.js";

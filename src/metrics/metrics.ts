@@ -6,9 +6,12 @@ export type JobOutcome = "delivered" | "failed" | "cancelled" | "refused";
 export interface MetricSources {
   /** Jobs this process drives, by state. */
   jobsInProgress(): Record<string, number>;
-  /** Jobs of this process waiting for a fal slot. */
-  botQueueLength(): number;
+  /** Jobs of this process waiting for a fal slot, by server. */
+  botQueueLength(): Map<string, number>;
 }
+
+/** Servers with a queue length of their own (a label each): the rest are summed, so the series stay few. */
+export const QUEUE_SERVERS_SHOWN = 10;
 
 const usd = (micros: number) => micros / 1_000_000;
 /** fal's queue and render times run from seconds to tens of minutes. */
@@ -26,7 +29,7 @@ export class Metrics {
   private readonly charged: Counter;
   private readonly billed: Counter;
   private readonly restErrors: Counter<"code">;
-  private sources: MetricSources = { jobsInProgress: () => ({}), botQueueLength: () => 0 };
+  private sources: MetricSources = { jobsInProgress: () => ({}), botQueueLength: () => new Map() };
 
   constructor() {
     const registers = [this.registry];
@@ -46,10 +49,14 @@ export class Metrics {
     });
     new Gauge({
       name: "seedance_bot_queue_length",
-      help: "Jobs of this process waiting for a fal slot",
+      help: `Jobs of this process waiting for a fal slot, for the ${QUEUE_SERVERS_SHOWN} servers with most, the rest as guild="other"`,
+      labelNames: ["guild"],
       registers,
       collect() {
-        this.set(sources().botQueueLength());
+        this.reset();
+        const top = [...sources().botQueueLength()].sort(([, a], [, b]) => b - a);
+        for (const [guild, n] of top.slice(0, QUEUE_SERVERS_SHOWN)) this.set({ guild }, n);
+        this.set({ guild: "other" }, top.slice(QUEUE_SERVERS_SHOWN).reduce((sum, [, n]) => sum + n, 0));
       },
     });
     this.falQueue = new Histogram({ name: "seedance_fal_queue_seconds", help: "Time from the submit to fal starting the render", buckets: SECONDS, registers });

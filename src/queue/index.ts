@@ -2,3 +2,6 @@
 export { SharedSlots } from "./shared-slots.js";
 export { Slots } from "./slots.js";
 export type { SlotPool } from "./slots.js";
+export { fairOrder, FairQueue } from "./fair.js";
+export type { Owner } from "./fair.js";
+export type { AcquireOptions } from "./slots.js";

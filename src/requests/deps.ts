@@ -5,7 +5,7 @@ import type { JobRepository } from "../jobs/index.js";
 import type { Logger } from "../log/index.js";
 import type { Metrics } from "../metrics/index.js";
 import type { Operator } from "../operator/index.js";
-import type { Slots } from "../queue/index.js";
+import type { SlotPool, Slots } from "../queue/index.js";
 import type { Budget } from "../quota/index.js";
 import type { JobRunner } from "../runner/index.js";
 import type { Seedance } from "../seedance/index.js";
@@ -29,6 +29,8 @@ export interface RequestDeps {
   messages: DiscordMessages;
   runner: JobRunner;
   budget: Budget;
+  /** The fal slots (the queue's length by server, for its cap). */
+  falSlots: SlotPool;
   /** Places for pictures between download and fal storage. */
   intake: Slots;
   /** Members' commands being admitted right now (for refusing a burst's extras at once). */

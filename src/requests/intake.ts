@@ -188,11 +188,17 @@ export async function launchOrder(order: VideoOrder, reply: Reply, s: RequestDep
   const member = `${order.guildId}:${order.userId}`;
   const inProgress = s.admissions.count(member) + s.runner.unfinishedJobsOf(order.guildId, order.userId);
   if (inProgress >= s.config.maxJobsPerUser) return refuse(reply.interaction, inFlightRefusal(inProgress));
-  const leave = s.admissions.enter(member);
+  // the server's jobs waiting for a slot: this process's, counted at once, then the other processes'
+  const max = s.config.maxQueuedPerGuild;
+  const queueFull = () => refuse(reply.interaction, msg("video.guildQueueFull", { max }));
+  const waitingHere = s.admissions.countGuild(order.guildId) + s.runner.waitingJobsOf(order.guildId);
+  if (waitingHere >= max) return queueFull();
+  const leave = s.admissions.enter(member, order.guildId);
   // a refused attempt is no job: it stops counting as the member's before they read the refusal,
   // so an answer sent at once is not refused as "already in progress" while this one is tidied up
   const presenter: Presenter = { ...reply.presenter, refuse: (text, components) => (leave(), reply.presenter.refuse(text, components)) };
   try {
+    if (waitingHere + (await s.falSlots.waitingElsewhere(order.guildId ?? "dm")) >= max) return queueFull();
     const job = newJob(s, {
       guildId: order.guildId,
       channelId: order.channelId,
@@ -219,7 +225,7 @@ export async function launchOrder(order: VideoOrder, reply: Reply, s: RequestDep
 
     // A place in the intake bounds how many pictures are in memory at once (up to 30 MB each);
     // it is held until the pictures are in fal storage.
-    if (!(await s.intake.acquire(job.id, undefined, INTAKE_WAIT_MS))) {
+    if (!(await s.intake.acquire(job.id, { timeoutMs: INTAKE_WAIT_MS }))) {
       await s.runner.endUnstarted(job, msg("video.intakeBusy"));
       return refuse(reply.interaction, msg("video.intakeBusy"));
     }

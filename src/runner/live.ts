@@ -3,11 +3,11 @@ import type { DiscordMessages, ProgressTarget } from "../discord/index.js";
 import type { Fence } from "../store/index.js";
 import { progressComponents } from "../cards/index.js";
 import { messageLink } from "../discord/index.js";
-import { CoalescingEditor } from "./editor.js";
+import { CoalescingEditor } from "../discord/index.js";
 import { backoffMs, isBarred, isMessageGone } from "../jobs/index.js";
 import { isFinal, type Job } from "../jobs/index.js";
 import { COMPONENTS_V2 } from "../discord/index.js";
-import { isMajorChange, progressCard, type ProgressView } from "../cards/index.js";
+import { isMajorChange, progressCard, shownPlace, type ProgressView } from "../cards/index.js";
 import type { JobRepository } from "../jobs/index.js";
 import type { InteractionWebhook } from "../discord/index.js";
 
@@ -111,6 +111,13 @@ export class LiveJob {
     const outcome = new Promise<CancelOutcome>((r) => (resolve = r));
     this.cancel = { by, resolve, outcome };
     return outcome;
+  }
+
+  /** A new place in the bot's queue: the card is drawn again only when what it shows changes. */
+  showPlace(place: number | null): void {
+    const same = JSON.stringify(place && shownPlace(place)) === JSON.stringify(this.waitingPosition && shownPlace(this.waitingPosition));
+    this.waitingPosition = place;
+    if (!same) this.refresh();
   }
 
   /** Re-renders the progress message; the editor decides when it goes out. */

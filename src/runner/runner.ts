@@ -103,6 +103,13 @@ export class JobRunner {
     return n;
   }
 
+  /** This process's jobs of a server not at fal yet: waiting for a slot, or on their way to the queue. */
+  waitingJobsOf(guildId: string | null): number {
+    let n = 0;
+    for (const { job } of this.live.values()) if (job.guildId === guildId && (job.state === "accepted" || job.state === "image_stored")) n++;
+    return n;
+  }
+
   /** Takes the lease of a job this process is about to create (see Claims.claim). */
   claim(jobId: string): Promise<Fence> {
     return this.claims.claim(jobId);

@@ -64,15 +64,8 @@ export class JobSteps {
     const input = buildSeedanceInput(job.params, job.userId);
     if (reservationStatus(job) !== "held") throw new JobFailure(msg("job.noReservation"));
     // The wait for a slot ends at the job's deadline: the runner then times the job out.
-    const granted = await this.o.slots.acquire(
-      job.id,
-      (place) => {
-        live.waitingPosition = place;
-        live.refresh();
-      },
-      deadline - Date.now(),
-      live.fence,
-    );
+    const owner = { guild: job.guildId ?? "dm", member: job.userId };
+    const granted = await this.o.slots.acquire(job.id, { owner, onPlace: (place) => live.showPlace(place), timeoutMs: deadline - Date.now(), fence: live.fence });
     live.waitingPosition = null;
     if (!granted || this.stopping() || live.cancel || live.lost) return;
     if (Date.now() > deadline) return this.o.slots.release(job.id); // never sent after its deadline

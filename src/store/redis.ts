@@ -68,6 +68,7 @@ function guardedClient(client: Client): RedisLike {
     del: (keys) => g(() => c.del(keys)),
     zRange: (key, start, stop, options) => g(() => c.zRange(key, start, stop, options)),
     hGetAll: (key) => g(() => c.hGetAll(key)),
+    hGet: (key, field) => g(() => c.hGet(key, field)),
     get: (key) => g(() => c.get(key)),
     publish: (channel, message) => g(() => c.publish(channel, message)),
     ping: () => g(() => c.ping()),

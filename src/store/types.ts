@@ -74,6 +74,7 @@ export interface RedisLike {
   del(keys: string[]): Promise<unknown>;
   zRange(key: string, start: number, stop: number, options: { REV: true }): Promise<string[]>;
   hGetAll(key: string): Promise<Record<string, string>>;
+  hGet(key: string, field: string): Promise<string | null | undefined>;
   get(key: string): Promise<string | null>;
   publish(channel: string, message: string): Promise<unknown>;
   ping(): Promise<unknown>;

@@ -48,7 +48,7 @@ describe("health and metrics on HTTP_PORT", () => {
     expect(after).toMatch(/seedance_member_charged_usd_total 1\.5246/);
     expect(after).toMatch(/seedance_fal_billed_usd_total 1\.5246/);
     expect(after).toMatch(/seedance_fal_render_seconds_count 1/);
-    expect(after).toMatch(/seedance_bot_queue_length 0/);
+    expect(after).toMatch(/seedance_bot_queue_length\{guild="other"\} 0/);
     // every metric the committed Grafana dashboard plots exists
     const dashboard = readFileSync(new URL("../../src/metrics/grafana-dashboard.json", import.meta.url), "utf8");
     const plotted = new Set([...dashboard.matchAll(/\b(seedance_[a-z_]+|process_[a-z_]+|nodejs_[a-z0-9_]+)/g)].map((m) => m[1]!.replace(/_bucket$/, "")));

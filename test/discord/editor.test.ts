@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { CoalescingEditor } from "../../src/runner/editor.js";
+import { CoalescingEditor } from "../../src/discord/editor.js";
 
 describe("coalescing editor", () => {
   beforeEach(() => vi.useFakeTimers());
