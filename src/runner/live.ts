@@ -115,15 +115,18 @@ export class LiveJob {
 
   /** A new place in the bot's queue: the card is drawn again only when what it shows changes. */
   showPlace(place: number | null): void {
-    const same = JSON.stringify(place && shownPlace(place)) === JSON.stringify(this.waitingPosition && shownPlace(this.waitingPosition));
+    const shown = place && shownPlace(place);
+    const same = JSON.stringify(shown) === JSON.stringify(this.waitingPosition && shownPlace(this.waitingPosition));
     this.waitingPosition = place;
-    if (!same) this.refresh();
+    // a job near the head is the one its member watches: its place goes out at the major pace;
+    // "about 9,000 ahead" can wait for the minor one
+    if (!same) this.refresh(Boolean(shown && "place" in shown));
   }
 
   /** Re-renders the progress message; the editor decides when it goes out. */
-  refresh(): void {
+  refresh(urgent = false): void {
     const view = viewOf(this.job, this.waitingPosition);
-    const major = isMajorChange(this.view, view);
+    const major = urgent || isMajorChange(this.view, view);
     this.view = view;
     // the editor compares and coalesces text: the card goes through it as JSON
     this.editor.update(JSON.stringify(cardOf(view, this.job)), major);

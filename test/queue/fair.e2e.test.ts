@@ -39,6 +39,22 @@ describe("the bot's queue is fair: round-robin by server, then by member", () =>
     expect(fal.submissions.map((s) => (s.input as { prompt: string }).prompt)).toEqual(["A1 first", "B1", "A2", "A3"]);
   });
 
+  it("a card near the head shows its new place at the quick edit pace, not the slow one kept for far places", async () => {
+    // edits every 0.5 s for changes that matter, every 5 s for minor ones
+    h = await oneSlot({ PROGRESS_EDIT_INTERVAL_MS: "500" });
+    const { discord, fal } = h;
+    fal.setTimelines((input) => (String((input as { prompt?: string }).prompt).includes("first") ? { runMs: 20_000 } : undefined));
+    await runVideo(h, { prompt: "A1 first", duration: 4, resolution: "480p" });
+    await fal.waitFor(() => fal.submissions.length === 1);
+    const a2 = await runVideo(h, { prompt: "A2", duration: 4, resolution: "480p" });
+    await cardShowing(h, a2.id, "number 1 in the bot's queue");
+    const b1 = await runVideo(h, { prompt: "B1", user: discord.users.stranger, duration: 4, resolution: "480p" });
+    await cardShowing(h, b1.id, "number 1 in the bot's queue");
+    const movedBy = Date.now() + 2_000;
+    await cardShowing(h, a2.id, "number 2 in the bot's queue");
+    expect(Date.now()).toBeLessThan(movedBy);
+  });
+
   it("six jobs of one server, then one of another: the other server's job goes second", async () => {
     h = await oneSlot({}, 2);
     const { discord, fal } = h;

@@ -37,6 +37,8 @@ export function fakeEnv(discord: { token: string; apiUrl: string; cdnUrl: string
 export interface Launch {
   /** Run this script under tsx instead (the benchmark's bare bot). */
   script?: string;
+  /** Node options put before `npm start`'s own (e.g. the benchmark's heap-snapshot signal). */
+  nodeArgs?: string[];
   /** Or run this program with these arguments (e.g. `npm start`, or the bot under tsx). */
   command?: string;
   args?: string[];
@@ -72,7 +74,7 @@ export class BotProcess {
     const cwd = how.cwd ?? mkdtempSync(join(tmpdir(), "seedance-bot-cwd-"));
     const [command, args] = how.command
       ? [how.command, how.args ?? []]
-      : [process.execPath, how.script ? ["--import", TSX, how.script] : startCommand()];
+      : [process.execPath, [...(how.nodeArgs ?? []), ...(how.script ? ["--import", TSX, how.script] : startCommand())]];
     const child = spawn(command, args, {
       cwd,
       env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? cwd, ...env },
