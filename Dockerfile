@@ -20,4 +20,4 @@ COPY --from=build /app/dist ./dist
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
-CMD ["node", "--max-old-space-size=256", "dist/src/main.js"]
+CMD ["node", "--max-old-space-size=256", "--max-semi-space-size=4", "dist/src/main.js"]

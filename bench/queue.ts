@@ -4,27 +4,36 @@ import { join } from "node:path";
 import { startFakeDiscord, type FakeDiscord } from "../test/fakes/discord/index.js";
 import { startFakeFal } from "../test/fakes/fal/index.js";
 import { BotProcess, fakeEnv } from "../test/support/child.js";
-import { FAL_KEY, PICTURE, PNG } from "../test/support/harness.js";
+import { FAL_KEY } from "../test/support/harness.js";
+import { members, sendVideo } from "./scenarios.js";
 
 export interface QueueFigures {
   waiting: number;
   guilds: number;
   members: number;
   intakeSeconds: number;
+  /** Discord requests per job from the first command until every job had its card, by kind. */
+  intakeCallsPerJob: Record<string, number>;
   baselineRssMb: number;
   peakRssMb: number;
   kibPerWaitingJob: number;
   heapKibPerWaitingJob: number;
+  /** The live heap's growth over the two snapshots (garbage excluded), per waiting job. */
+  liveHeapKibPerWaitingJob?: number;
   loopP99Ms: number;
   loopMaxMs: number;
   intakeLoopP99Ms: number;
+  /** From the first command to the end of the hold. */
   discordRequests: number;
   rateLimited: number;
   cardsShowingPlace: number;
   cardsExact: number;
   granted: number;
+  lastStats?: unknown;
+  /** Private answers to the commands (none expected: every job should wait), by text with numbers as N. */
+  refusals: Record<string, number>;
   editsPerGrant: number;
-  /** What the heap holds, by constructor (or V8's kind of node), in MiB, largest first. */
+  /** What the heap gained from before the intake to the end of the hold, by constructor (or V8's kind of node), in MiB, largest first. */
   heap: Array<{ name: string; mib: number; count: number }>;
 }
 
@@ -50,30 +59,24 @@ function procStatus(pid: number, field: "VmRSS" | "VmHWM"): number {
   return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) / 1024;
 }
 
-/** `/video` by `members` members spread over the guilds (one shard each), `batch` at a time. */
-async function dispatch(discord: FakeDiscord, n: number, members: number, batch: number, pauseMs: number): Promise<string[]> {
-  const base = discord.users.requester;
-  const users = Array.from({ length: members }, (_, i) => ({ ...base, id: (BigInt(base.id) + BigInt(i) * 1000n).toString(), username: `member${i}` }));
-  const send = (i: number) => {
-    const image = discord.addAttachment(PNG, "cat.png", "image/png", PICTURE);
-    return discord.slashCommand({
-      name: "video",
-      guild: i % GUILDS,
-      user: users[i % members]!,
-      attachments: [image],
-      options: [
-        { name: "image", type: 11, value: image.id },
-        { name: "prompt", type: 3, value: `take ${i}: the cat surfs a wave` },
-        { name: "duration", type: 4, value: 4 },
-        { name: "resolution", type: 3, value: "480p" },
-      ],
-    });
-  };
+/**
+ * `/video` by `count` members spread over the guilds (one shard each), 50 at a time, as fast as
+ * the bot takes them: a new batch goes when fewer than `ahead` commands are still without a card
+ * (members do not wait on each other; a real burst beyond the intake's queue would be refused).
+ */
+async function dispatch(discord: FakeDiscord, n: number, count: number, ahead: number): Promise<string[]> {
+  const users = members(discord, count);
+  const send = (i: number) => sendVideo(discord, users[i % count]!, i, i % GUILDS);
   const ids: string[] = [];
-  for (let i = 0; i < n; i += batch) {
-    const sent = await Promise.all(Array.from({ length: Math.min(batch, n - i) }, (_, j) => send(i + j)));
+  // answered: its card (past the deferral's "thinking…") or a private refusal
+  const carded = () => discord.messages().filter((m) => m.interactionId && (m.text.includes("🎬") || (m.flags ?? 0) & 64)).length;
+  while (ids.length < n) {
+    if (ids.length - carded() >= ahead) {
+      await new Promise((r) => setTimeout(r, 200));
+      continue;
+    }
+    const sent = await Promise.all(Array.from({ length: Math.min(50, n - ids.length) }, (_, j) => send(ids.length + j)));
     ids.push(...sent.map((s) => s.id));
-    await new Promise((r) => setTimeout(r, pauseMs));
   }
   return ids;
 }
@@ -84,7 +87,7 @@ const PLACE = /number (\d+) in the bot's queue|about ([\d,]+) ahead of you/;
  * A heap snapshot of the bot, summed by constructor name for objects and closures and by V8's
  * kind of node otherwise (strings, arrays, code...), largest first.
  */
-function summarizeSnapshot(file: string): Array<{ name: string; mib: number; count: number }> {
+function summarizeSnapshot(file: string): Map<string, { mib: number; count: number }> {
   const snap = JSON.parse(readFileSync(file, "utf8")) as {
     snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
     nodes: number[];
@@ -103,9 +106,16 @@ function summarizeSnapshot(file: string): Array<{ name: string; mib: number; cou
     sum.count++;
     sums.set(name, sum);
   }
-  return [...sums]
-    .map(([name, s]) => ({ name, mib: s.bytes / 1048576, count: s.count }))
-    .sort((a, b) => b.mib - a.mib);
+  return new Map([...sums].map(([name, s]) => [name, { mib: s.bytes / 1048576, count: s.count }]));
+}
+
+/** Asks the bot for a heap snapshot (SIGUSR2), waits until it is written, sums it up and deletes it. */
+async function snapshotOf(pid: number, dir: string): Promise<Map<string, { mib: number; count: number }>> {
+  process.kill(pid, "SIGUSR2");
+  const file = join(dir, await waitForFile(dir, /\.heapsnapshot$/, 300_000));
+  const summary = summarizeSnapshot(file);
+  rmSync(file);
+  return summary;
 }
 
 /**
@@ -116,43 +126,59 @@ function summarizeSnapshot(file: string): Array<{ name: string; mib: number; cou
 export async function deepQueue(n: number, opts: { slots: number; members: number; renderMs: number; holdMs: number; snapshot: boolean }): Promise<QueueFigures> {
   const discord = await startFakeDiscord({ shards: GUILDS });
   const fal = await startFakeFal({ key: FAL_KEY, timeline: { queuePositions: [0], stepMs: 100, runMs: opts.renderMs } });
+  const env = {
+    ...fakeEnv(discord, fal, FAL_KEY),
+    SHARD_COUNT: String(GUILDS),
+    DEFAULT_QUOTA_USD: "1000000",
+    SPEND_CAP_USD: "none",
+    MAX_JOBS_PER_USER: "100",
+    MAX_CONCURRENT_JOBS: String(opts.slots),
+    MAX_QUEUED_PER_GUILD: String(Math.ceil(n / GUILDS) + opts.slots),
+    STATS_INTERVAL_MS: String(STATS_MS),
+  };
   const cwd = mkdtempSync(join(tmpdir(), "seedance-bench-queue-"));
-  const bot = await BotProcess.start(
-    {
-      ...fakeEnv(discord, fal, FAL_KEY),
-      SHARD_COUNT: String(GUILDS),
-      DEFAULT_QUOTA_USD: "1000000",
-      SPEND_CAP_USD: "none",
-      MAX_JOBS_PER_USER: "100",
-      MAX_CONCURRENT_JOBS: String(opts.slots),
-      MAX_QUEUED_PER_GUILD: String(Math.ceil(n / GUILDS) + opts.slots),
-      STATS_INTERVAL_MS: String(STATS_MS),
-    },
-    { cwd, nodeArgs: opts.snapshot ? ["--heapsnapshot-signal=SIGUSR2"] : [], readyTimeoutMs: 30_000 },
-  );
-  try {
+  const start = async () => {
+    const bot = await BotProcess.start(env, { cwd, nodeArgs: opts.snapshot ? ["--heapsnapshot-signal=SIGUSR2"] : [], readyTimeoutMs: 30_000 });
     await discord.waitFor(() => discord.commands().length > 0 && discord.connectedSessions() >= GUILDS, 30_000);
     await new Promise((r) => setTimeout(r, STATS_MS + 200));
+    return bot;
+  };
+  // the idle heap, from a bot of its own: writing a snapshot leaves the process's RSS inflated
+  let before: Awaited<ReturnType<typeof snapshotOf>> | undefined;
+  if (opts.snapshot) {
+    const idle = await start();
+    before = await snapshotOf(idle.pid, cwd);
+    await idle.kill("SIGKILL");
+    await discord.waitFor(() => discord.connectedSessions() === 0, 30_000);
+  }
+  const bot = await start();
+  try {
     const baselineRssMb = procStatus(bot.pid, "VmRSS");
     const baselineHeapMb = statsLines(bot.output()).at(-1)?.heapMb ?? NaN;
 
     const started = Date.now();
-    const ids = await dispatch(discord, n, opts.members, 100, 150);
+    const requestsAtStart = discord.requests.length;
+    const limitedAtStart = discord.rateLimited;
+    const ids = await dispatch(discord, n, opts.members, 300);
     const cardOf = new Map<string, string>();
     const cardsFor = () => {
-      for (const m of discord.allMessages()) if (m.interactionId) cardOf.set(m.interactionId, m.text);
+      for (const m of discord.messages()) if (m.interactionId) cardOf.set(m.interactionId, m.text);
       return cardOf;
     };
     // every job answered: a card that waits (or has gone further)
     // every job answered with a card past the picture's upload (waiting, or further on)
     await until(() => {
       const cards = cardsFor();
-      return ids.every((id) => cards.has(id) && !cards.get(id)!.includes("Sending your picture"));
+      return ids.every((id) => cards.get(id)?.includes("🎬") && !cards.get(id)!.includes("Sending your picture"));
     }, 30 * 60_000);
     const intakeSeconds = (Date.now() - started) / 1000;
     const intakeStats = statsLines(bot.output()).length;
     const requestsBefore = discord.requests.length;
-    const limitedBefore = discord.rateLimited;
+    const intakeCallsPerJob: Record<string, number> = {};
+    for (const r of discord.requests.slice(requestsAtStart, requestsBefore)) {
+      const kind = r.path.startsWith("/interactions/") ? "acknowledgement" : r.path.startsWith("/webhooks/") ? `${r.method} card` : r.path.startsWith("/attachments/") ? "picture (CDN)" : `${r.method} channel`;
+      intakeCallsPerJob[kind] = (intakeCallsPerJob[kind] ?? 0) + 1 / n;
+    }
     const submitsBefore = fal.submissions.length;
 
     await new Promise((r) => setTimeout(r, opts.holdMs));
@@ -170,6 +196,7 @@ export async function deepQueue(n: number, opts: { slots: number; members: numbe
       guilds: GUILDS,
       members: opts.members,
       intakeSeconds,
+      intakeCallsPerJob,
       baselineRssMb,
       peakRssMb: procStatus(bot.pid, "VmHWM"),
       kibPerWaitingJob: ((procStatus(bot.pid, "VmRSS") - baselineRssMb) * 1024) / n,
@@ -177,18 +204,36 @@ export async function deepQueue(n: number, opts: { slots: number; members: numbe
       loopP99Ms: Math.max(...steady.map((l) => l.loopDelayP99Ms)),
       loopMaxMs: Math.max(...steady.map((l) => l.loopDelayMaxMs)),
       intakeLoopP99Ms: Math.max(...all.slice(0, intakeStats + 1).map((l) => l.loopDelayP99Ms)),
-      discordRequests: hold.length,
-      rateLimited: discord.rateLimited - limitedBefore,
+      discordRequests: discord.requests.length - requestsAtStart,
+      rateLimited: discord.rateLimited - limitedAtStart,
       cardsShowingPlace: places.length,
       cardsExact: places.filter((m) => m[1] !== undefined).length,
       granted,
       editsPerGrant: granted ? edits / granted : NaN,
       heap: [],
+      refusals: {},
+      lastStats: all.at(-1),
     };
-    if (opts.snapshot) {
-      process.kill(bot.pid, "SIGUSR2");
-      const file = await waitForFile(cwd, /\.heapsnapshot$/, 120_000);
-      figures.heap = summarizeSnapshot(join(cwd, file)).slice(0, 12);
+    for (const line of bot.output().split("\n")) {
+      if (!line.startsWith("{")) continue;
+      const entry = JSON.parse(line) as { level: number; msg: string };
+      if (entry.level >= 40) figures.refusals[`log: ${entry.msg}`] = (figures.refusals[`log: ${entry.msg}`] ?? 0) + 1;
+    }
+    // a refusal is a private follow-up (the public "thinking…" deleted) or a private first answer
+    for (const r of discord.requests.slice(requestsAtStart)) {
+      const body = r.json as { flags?: number; content?: string; type?: number; data?: { flags?: number; content?: string } } | undefined;
+      const text = r.method === "POST" && r.path.startsWith("/webhooks/") && (body?.flags ?? 0) & 64 ? body?.content : r.path.startsWith("/interactions/") && body?.type === 4 && (body.data?.flags ?? 0) & 64 ? body.data?.content : undefined;
+      if (text === undefined) continue;
+      const key = text.replace(/\d[\d,.]*/g, "N").slice(0, 120);
+      figures.refusals[key] = (figures.refusals[key] ?? 0) + 1;
+    }
+    if (before) {
+      const after = await snapshotOf(bot.pid, cwd);
+      const growth = [...after]
+        .map(([name, a]) => ({ name, mib: a.mib - (before.get(name)?.mib ?? 0), count: a.count - (before.get(name)?.count ?? 0) }))
+        .sort((x, y) => y.mib - x.mib);
+      figures.liveHeapKibPerWaitingJob = (growth.reduce((sum, g) => sum + g.mib, 0) * 1024) / n;
+      figures.heap = growth.slice(0, 15);
     }
     return figures;
   } finally {

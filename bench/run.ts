@@ -2,6 +2,7 @@ import { writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { benchLedger } from "./ledger.js";
+import { deepQueue, type QueueFigures } from "./queue.js";
 import { benchScale } from "./scale.js";
 import { benchStorage } from "./storage.js";
 import { buildBot } from "../test/support/global-setup.js";
@@ -9,8 +10,8 @@ import { ackLatency, delivery, discordCalls, memory, oneJobMemory, type OneJobRu
 
 /** Full sizes as the targets state them, and a smoke size that only proves the bench still runs. */
 export const SIZES = {
-  full: { ack: 200, ackRounds: 3, jobs: 100, jobSeconds: 180, scale: 6, inFlight: 1000, holdMs: 20_000, trials: 15, videoBytes: 8 * 1024 * 1024, ledgerPairs: 20_000, storageJobs: 3_000, scaleProcesses: [1, 2, 4], scaleJobs: 200, scaleRenderMs: 3_000 },
-  smoke: { ack: 5, ackRounds: 1, jobs: 3, jobSeconds: 30, scale: 10, inFlight: 20, holdMs: 4_000, trials: 1, videoBytes: 256 * 1024, ledgerPairs: 300, storageJobs: 100, scaleProcesses: [1, 2], scaleJobs: 4, scaleRenderMs: 300 },
+  full: { ack: 200, ackRounds: 3, jobs: 100, jobSeconds: 180, scale: 6, inFlight: 1000, holdMs: 20_000, trials: 15, videoBytes: 8 * 1024 * 1024, ledgerPairs: 20_000, storageJobs: 3_000, scaleProcesses: [1, 2, 4], scaleJobs: 200, scaleRenderMs: 3_000, queueDepths: [1_000, 10_000], queueSlots: 10, queueMembers: 500, queueRenderMs: 30_000, queueHoldMs: 30_000 },
+  smoke: { ack: 5, ackRounds: 1, jobs: 3, jobSeconds: 30, scale: 10, inFlight: 20, holdMs: 4_000, trials: 1, videoBytes: 256 * 1024, ledgerPairs: 300, storageJobs: 100, scaleProcesses: [1, 2], scaleJobs: 4, scaleRenderMs: 300, queueDepths: [40], queueSlots: 2, queueMembers: 8, queueRenderMs: 1_000, queueHoldMs: 4_000 },
 };
 
 export type BenchSize = (typeof SIZES)["full"];
@@ -24,13 +25,21 @@ export async function runBench(size: BenchSize, redisUrl: string) {
   const ledger = await benchLedger(size.ledgerPairs, redisUrl);
   const storage = await benchStorage(size.storageJobs, redisUrl);
   const scale = await benchScale(size.scaleProcesses, size.scaleJobs, size.scaleRenderMs, redisUrl);
-  return { ack, calls, mem, oneJob, deliver, ledger, storage, scale };
+  const queue: QueueFigures[] = [];
+  for (const depth of size.queueDepths) {
+    // the heap snapshot only at the deepest queue: it is where the memory per job shows
+    const snapshot = depth === Math.max(...size.queueDepths);
+    queue.push(await deepQueue(depth, { slots: size.queueSlots, members: size.queueMembers, renderMs: size.queueRenderMs, holdMs: size.queueHoldMs, snapshot }));
+  }
+  return { ack, calls, mem, oneJob, deliver, ledger, storage, scale, queue };
 }
 
 type Results = Awaited<ReturnType<typeof runBench>>;
 
 const ms = (v: number) => `${v.toFixed(1)} ms`;
 const verdict = (ok: boolean) => (ok ? "✅ met" : "❌ missed");
+const count = (v: number) => v.toLocaleString("en-US");
+const queueOk = (q: QueueFigures) => q.peakRssMb < 300 && q.loopP99Ms < 20 && q.rateLimited <= 0.01 * q.discordRequests && q.cardsShowingPlace > 0;
 const sec = (v: number) => `${(v / 1000).toFixed(1)} s`;
 const mib = (run: OneJobRun) => `${run.mib.toFixed(0)} MiB`;
 const parts = (run: OneJobRun) =>
@@ -103,7 +112,33 @@ export function report(r: Results, size: BenchSize): string {
       "the work spreads over the processes",
       verdict(r.scale.every((s) => s.cpuSeconds.every((c) => c > 0))),
     ],
+    ...r.queue.map((q) => [
+      `deep queue: ${count(q.waiting)} jobs waiting in one process for ${size.queueSlots} fal slots (${q.members} members, ${q.guilds} servers; renders of ${size.queueRenderMs / 1000} s, so the queue moves)`,
+      [
+        `peak RSS ${q.peakRssMb.toFixed(0)} MB (${q.baselineRssMb.toFixed(0)} MB before; ${q.kibPerWaitingJob.toFixed(1)} KiB RSS and ${q.heapKibPerWaitingJob.toFixed(1)} KiB of heap per waiting job)`,
+        `event-loop delay p99 ${ms(q.loopP99Ms)} (max ${ms(q.loopMaxMs)}) over ${size.queueHoldMs / 1000} s of the moving queue, p99 ${ms(q.intakeLoopP99Ms)} during the intake`,
+        `Discord: ${count(q.discordRequests)} requests, ${q.rateLimited} answered 429 (${((100 * q.rateLimited) / Math.max(1, q.discordRequests)).toFixed(2)}%)`,
+        `${count(q.cardsShowingPlace)} waiting cards show their place (${q.cardsExact} exactly); ${q.editsPerGrant.toFixed(1)} card edits per job handed a slot`,
+        `intake ${(q.waiting / q.intakeSeconds).toFixed(1)} jobs/s (${Object.entries(q.intakeCallsPerJob)
+          .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+          .join(", ")} per job)`,
+      ].join("; "),
+      "RSS < 300 MB, p99 < 20 ms, 429s ≤ 1%",
+      verdict(queueOk(q)),
+    ]),
   ];
+  const deepest = r.queue.at(-1);
+  const heap = deepest?.heap.length
+    ? [
+        ``,
+        `Where the heap goes: what the live heap gained from before the first command to ${count(deepest.waiting)} jobs waiting, ` +
+          `${deepest.liveHeapKibPerWaitingJob?.toFixed(1)} KiB per waiting job in all (two heap snapshots, summed by constructor, or by V8's kind of node in brackets):`,
+        ``,
+        `| held by | MiB | nodes |`,
+        `| --- | --- | --- |`,
+        ...deepest.heap.map((h) => `| ${h.name} | ${h.mib.toFixed(1)} | ${count(h.count)} |`),
+      ]
+    : [];
   return [
     `# Benchmark results`,
     ``,
@@ -117,12 +152,13 @@ export function report(r: Results, size: BenchSize): string {
     `"Memory of one job" samples the VmRSS of every process in the started tree every 50 ms, from the spawn to`,
     `the posted video, and keeps the highest sum (MiB; pages shared between processes count in each, as RSS`,
     `does). \`npm start\` is run in the repository as a user runs it (npm, sh, its prestart's no-op build check,`,
-    `then \`node --max-old-space-size=256 dist/src/main.js\`); "compiled bot alone" is that node command by itself;`,
+    `then \`node --max-old-space-size=256 --max-semi-space-size=4 dist/src/main.js\`); "compiled bot alone" is that node command by itself;`,
     `"bot under tsx" is the command \`npm start\` ran before, \`node --max-old-space-size=256 --import tsx src/main.ts\`,`,
     `by itself and under npm ("old \`npm start\`"). "Ready" is the time from the spawn until the bot is connected with its`,
     `commands registered.`,
     ``,
     ...rows.map((r) => `| ${r.join(" | ")} |`),
+    ...heap,
     ``,
   ].join("\n");
 }

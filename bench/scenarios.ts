@@ -58,28 +58,32 @@ async function stage(env: Record<string, string>, discordOptions: FakeDiscordOpt
   };
 }
 
-/** Many members (so per-member limits do not interfere), one channel. */
-function members(discord: FakeDiscord, n: number) {
+/** Many members (so per-member limits do not interfere). */
+export function members(discord: FakeDiscord, n: number) {
   const base = discord.users.requester;
   return Array.from({ length: n }, (_, i) => ({ ...base, id: (BigInt(base.id) + BigInt(i) * 1000n).toString(), username: `member${i}` }));
 }
 
+/** The `i`th `/video` of a scenario, by `user`, in the fake's guild `guild` (its first by default). */
+export function sendVideo(discord: FakeDiscord, user: ReturnType<typeof members>[number], i: number, guild = 0) {
+  const image = discord.addAttachment(PNG, "cat.png", "image/png", { ...PICTURE, guild });
+  return discord.slashCommand({
+    name: "video",
+    guild,
+    user,
+    attachments: [image],
+    options: [
+      { name: "image", type: 11, value: image.id },
+      { name: "prompt", type: 3, value: `take ${i}: the cat surfs a wave` },
+      { name: "duration", type: 4, value: 5 },
+      { name: "aspect_ratio", type: 3, value: "16:9" },
+    ],
+  });
+}
+
 async function dispatchVideos(discord: FakeDiscord, n: number, spreadMs = 0): Promise<Array<{ id: string; dispatchedAt: number }>> {
   const users = members(discord, Math.min(n, 50));
-  const send = (i: number) => {
-    const image = discord.addAttachment(PNG, "cat.png", "image/png", PICTURE);
-    return discord.slashCommand({
-      name: "video",
-      user: users[i % users.length]!,
-      attachments: [image],
-      options: [
-        { name: "image", type: 11, value: image.id },
-        { name: "prompt", type: 3, value: `take ${i}: the cat surfs a wave` },
-        { name: "duration", type: 4, value: 5 },
-        { name: "aspect_ratio", type: 3, value: "16:9" },
-      ],
-    });
-  };
+  const send = (i: number) => sendVideo(discord, users[i % users.length]!, i);
   if (!spreadMs) return Promise.all(Array.from({ length: n }, (_, i) => send(i)));
   const out = [];
   for (let i = 0; i < n; i += 100) {

@@ -25,7 +25,7 @@ try {
     shardList: shards.ids,
     mode: "process",
     respawn: true,
-    execArgv: ["--max-old-space-size=256"],
+    execArgv: ["--max-old-space-size=256", "--max-semi-space-size=4"],
   });
   manager.on("shardCreate", (shard) => console.error(`shard ${shard.id} of ${shards.count} started`));
   const stop = (signal: NodeJS.Signals) => {

@@ -1,3 +1,11 @@
+import { createHash } from "node:crypto";
+
+/**
+ * What was sent, as a digest: a card's text is a kilobyte or more, and with thousands of jobs
+ * waiting that adds up, while all the editor needs of it is "is this the same text?".
+ */
+const digest = (content: string) => createHash("sha1").update(content).digest("base64");
+
 /**
  * Keeps one message in step with the latest text without flooding Discord: one edit in
  * flight, at most one per `minIntervalMs`, minor changes only every `minorIntervalMs`, and
@@ -23,13 +31,13 @@ export class CoalescingEditor {
 
   /** Records text already shown (e.g. sent by the command handler itself). */
   markSent(content: string): void {
-    this.lastSent = content;
+    this.lastSent = digest(content);
     this.lastSentAt = Date.now();
   }
 
   update(content: string, major: boolean): void {
     if (this.closed) return;
-    if (content === this.lastSent && this.pending === null) return;
+    if (this.pending === null && digest(content) === this.lastSent) return;
     this.pending = content;
     this.pendingMajor ||= major;
     // A major change must not wait out a minor change's longer timer.
@@ -42,7 +50,7 @@ export class CoalescingEditor {
     this.pendingMajor = true;
     for (;;) {
       if (this.inFlight) await this.inFlight;
-      if (this.pending === null || this.pending === this.lastSent) return;
+      if (this.pending === null || digest(this.pending) === this.lastSent) return;
       this.clearTimer();
       const wait = this.lastSentAt + this.minIntervalMs - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
@@ -73,7 +81,8 @@ export class CoalescingEditor {
 
   private fire(): void {
     const content = this.pending;
-    if (content === null || content === this.lastSent) {
+    const sent = content === null ? null : digest(content);
+    if (content === null || sent === this.lastSent) {
       this.pending = null;
       return;
     }
@@ -82,7 +91,7 @@ export class CoalescingEditor {
     this.lastSentAt = Date.now();
     this.inFlight = this.send(content)
       .then(() => {
-        this.lastSent = content;
+        this.lastSent = sent;
       })
       .catch(this.onError)
       .finally(() => {

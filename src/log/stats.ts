@@ -15,6 +15,8 @@ export function startStats(log: Logger, intervalMs: number, activeJobs: () => nu
       {
         rssMb: Math.round(memory.rss / 1048576),
         heapMb: Math.round(memory.heapUsed / 1048576),
+        heapTotalMb: Math.round(memory.heapTotal / 1048576),
+        externalMb: Math.round(memory.external / 1048576),
         loopDelayP99Ms: Number((delay.percentile(99) / 1e6).toFixed(2)),
         loopDelayMaxMs: Number((delay.max / 1e6).toFixed(2)),
         activeJobs: activeJobs(),

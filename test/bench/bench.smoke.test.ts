@@ -7,7 +7,7 @@ describe("benchmark smoke run", () => {
   it("measures every figure through the real bot process", async () => {
     const results = await runBench(SIZES.smoke, REDIS_URL);
     const text = report(results, SIZES.smoke);
-    for (const figure of ["acknowledgement latency", "Discord REST calls per job", "fal status requests", "memory", "memory of one job", "delivery overhead", "budget operations", "store per job", "jobs delivered per minute"]) {
+    for (const figure of ["acknowledgement latency", "Discord REST calls per job", "fal status requests", "memory", "memory of one job", "delivery overhead", "budget operations", "store per job", "jobs delivered per minute", "deep queue", "Where the heap goes"]) {
       expect(text).toContain(figure);
     }
     expect(results.ack.bot.p99).toBeGreaterThan(0);
@@ -27,5 +27,10 @@ describe("benchmark smoke run", () => {
     expect(results.storage.retainedAfterSweep).toBe(results.storage.expectedRetained);
     expect(results.scale.map((s) => s.processes)).toEqual([1, 2]);
     for (const s of results.scale) expect(s.jobsPerMinute).toBeGreaterThan(0);
-  }, 180_000); // every scenario, and four more bot starts for the memory of one job
+    const [queue] = results.queue;
+    expect(queue!.peakRssMb).toBeGreaterThan(20);
+    expect(queue!.cardsShowingPlace).toBeGreaterThan(0); // the waiting cards show their places
+    expect(queue!.granted).toBeGreaterThan(0); // and the queue moved while it was measured
+    expect(queue!.heap.length).toBeGreaterThan(0);
+  }, 240_000); // every scenario, and four more bot starts for the memory of one job
 });
