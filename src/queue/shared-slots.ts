@@ -136,6 +136,11 @@ export class SharedSlots implements SlotPool {
     return counts;
   }
 
+  async freeSlots(): Promise<number> {
+    // a lapsed holder still counts until the next grant prunes it: a free slot is never overstated
+    return Math.max(0, this.capacity - (await this.redis.zCard(this.key)));
+  }
+
   async waitingElsewhere(guild: string): Promise<number> {
     const all = Number((await this.redis.hGet(`${this.key}:count`, guild)) ?? 0);
     return Math.max(0, all - (this.waitingHere().get(guild) ?? 0));

@@ -28,6 +28,8 @@ export interface SlotPool {
   readonly queued: number;
   /** Waiting jobs of this process by server (a gauge each process reports). */
   waitingHere(): Map<string, number>;
+  /** Slots no job holds now, in the whole pool (a job that asks next gets one at once). */
+  freeSlots(): Promise<number>;
   /** A server's waiting jobs queued by other processes (none for one process's pool). */
   waitingElsewhere(guild: string): Promise<number>;
   /** Waiting jobs by server, in the whole pool (every process, on Redis). */
@@ -85,6 +87,10 @@ export class Slots implements SlotPool {
 
   get holding(): number {
     return this.holders.size;
+  }
+
+  async freeSlots(): Promise<number> {
+    return Math.max(0, this.capacity - this.holders.size);
   }
 
   get queued(): number {

@@ -188,17 +188,18 @@ export async function launchOrder(order: VideoOrder, reply: Reply, s: RequestDep
   const member = `${order.guildId}:${order.userId}`;
   const inProgress = s.admissions.count(member) + s.runner.unfinishedJobsOf(order.guildId, order.userId);
   if (inProgress >= s.config.maxJobsPerUser) return refuse(reply.interaction, inFlightRefusal(inProgress));
-  // the server's jobs waiting for a slot: this process's, counted at once, then the other processes'
-  const max = s.config.maxQueuedPerGuild;
-  const queueFull = () => refuse(reply.interaction, msg("video.guildQueueFull", { max }));
-  const waitingHere = s.admissions.countGuild(order.guildId) + s.runner.waitingJobsOf(order.guildId);
-  if (waitingHere >= max) return queueFull();
+  // The server's jobs this process has on their way to a fal slot, counted before this one enters,
+  // so a burst is counted in the order it came (one of them waits only if no slot is free for it).
+  const onTheWay = s.admissions.countGuild(order.guildId) + s.runner.waitingJobsOf(order.guildId);
   const leave = s.admissions.enter(member, order.guildId);
   // a refused attempt is no job: it stops counting as the member's before they read the refusal,
   // so an answer sent at once is not refused as "already in progress" while this one is tidied up
   const presenter: Presenter = { ...reply.presenter, refuse: (text, components) => (leave(), reply.presenter.refuse(text, components)) };
   try {
-    if (waitingHere + (await s.falSlots.waitingElsewhere(order.guildId ?? "dm")) >= max) return queueFull();
+    // then those beyond the slots free now, with the other processes' waiting ones, against the cap
+    const max = s.config.maxQueuedPerGuild;
+    const [elsewhere, free] = await Promise.all([s.falSlots.waitingElsewhere(order.guildId ?? "dm"), s.falSlots.freeSlots()]);
+    if (elsewhere + Math.max(0, onTheWay - free) >= max) return refuse(reply.interaction, msg("video.guildQueueFull", { max }));
     const job = newJob(s, {
       guildId: order.guildId,
       channelId: order.channelId,

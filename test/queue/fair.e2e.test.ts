@@ -73,6 +73,41 @@ describe("the bot's queue is fair: round-robin by server, then by member", () =>
     expect(prompts.slice(2).sort()).toEqual(["busy 2", "busy 3", "busy 4", "busy 5", "busy 6"]);
   });
 
+  it("counts only the jobs that will wait: a burst of six with three free slots and a cap of two admits five", async () => {
+    h = await startHarness({ env: { MAX_CONCURRENT_JOBS: "3", MAX_QUEUED_PER_GUILD: "2", MAX_JOBS_PER_USER: "10", DEFAULT_QUOTA_USD: "1000" }, fal: { timeline: { queuePositions: [0], stepMs: 50, runMs: 10_000 } } });
+    const { discord, fal } = h;
+    const burst = await Promise.all(Array.from({ length: 6 }, (_, n) => runVideo(h!, { prompt: `burst ${n + 1}`, duration: 4, resolution: "480p" })));
+    await fal.waitFor(() => fal.submissions.length === 3, 15_000);
+    const refused = await discord.waitFor(() => {
+      const texts = burst.map((i) => ephemeralText(h!, i)).filter((t) => t !== undefined);
+      return texts.length === 1 && texts;
+    }, 15_000);
+    expect(refused[0]).toMatch(/already has 2 videos waiting/);
+    await discord.waitFor(() => burst.filter((i) => discord.allMessages().some((m) => m.interactionId === i.id && m.text.includes("Waiting for a free slot"))).length === 2, 15_000);
+  });
+
+  it("/operator status and /metrics show the waiting jobs by server", async () => {
+    h = await oneSlot({ HTTP_PORT: "0" }, 2);
+    const { discord, fal } = h;
+    const people = members(discord, 3);
+    await video(h as never, 0, people[0]!, "busy 1 first");
+    await fal.waitFor(() => fal.submissions.length === 1);
+    for (const [guild, n] of [[0, 1], [0, 2], [1, 0]] as const) {
+      const i = await video(h as never, guild, people[n]!, `waiting ${guild} ${n}`);
+      await cardShowing(h, i.id, "Waiting for a free slot");
+    }
+    const [first, second] = discord.guilds;
+    const ask = await discord.slashCommand({ name: "operator", user: discord.owner, options: [{ name: "status", type: 1, options: [] }] });
+    const status = await discord.waitFor(() => ephemeralText(h!, ask), 10_000);
+    expect(status).toContain("**Waiting for a fal slot:** 3");
+    expect(status).toMatch(new RegExp(`\\(${first!.guildId}\\): 2 waiting`));
+    expect(status).toMatch(new RegExp(`\\(${second!.guildId}\\): 1 waiting`));
+    const metrics = await (await fetch(`http://127.0.0.1:${h.bot.httpPort}/metrics`)).text();
+    expect(metrics).toContain(`seedance_bot_queue_length{guild="${first!.guildId}"} 2`);
+    expect(metrics).toContain(`seedance_bot_queue_length{guild="${second!.guildId}"} 1`);
+    expect(metrics).toContain(`seedance_bot_queue_length{guild="other"} 0`);
+  });
+
   it("refuses a server's 51st waiting job privately, naming the limit, before anything is downloaded or held", async () => {
     h = await oneSlot({ MAX_JOBS_PER_USER: "60", SPEND_CAP_USD: "none" });
     const { discord, fal } = h;
